@@ -93,6 +93,7 @@ public sealed partial class NetworkGenerator
             var names = new Dictionary<string, int>(StringComparer.Ordinal);
             int index = 0, features = inputSize;
             bool layersOk = true;
+            long totalParameters = 0;
             foreach (var attr in symbol.GetAttributes())
             {
                 ct.ThrowIfCancellationRequested();
@@ -133,6 +134,19 @@ public sealed partial class NetworkGenerator
                 var layer = LayerKinds.Parse(metadataName, new LayerParseContext(args, layerIndex, name, Math.Max(features, 1), diagnostics));
                 if (layer is null)
                 {
+                    layersOk = false;
+                    continue;
+                }
+                // Sizes are ints at run time: refuse a network whose buffers could not be indexed.
+                foreach (var p in layer.Parameters)
+                {
+                    long length = 1;
+                    foreach (int d in p.Shape) length *= d;
+                    totalParameters += length;
+                }
+                if (totalParameters > int.MaxValue || (long)layer.InputSize * layer.OutputSize > int.MaxValue)
+                {
+                    Report(DiagnosticDescriptors.TooLarge, location, shortName, totalParameters.ToString(System.Globalization.CultureInfo.InvariantCulture));
                     layersOk = false;
                     continue;
                 }

@@ -68,6 +68,10 @@ internal static class DiagnosticDescriptors
         "Generic network class",
         "The network '{0}' is generic, but a network's shapes must be fixed: remove the type parameters");
 
+    public static readonly DiagnosticDescriptor TooLarge = Error("SGNN0014",
+        "Network too large",
+        "[{0}] brings the network to {1} parameters (or a tensor to that many elements), more than one float buffer can hold (2,147,483,647): make the layer smaller");
+
     public static readonly DiagnosticDescriptor InternalError = Error("SGNN0999",
         "Generator internal error",
         "The SourceGenNN generator failed on '{0}': {1}. This is a bug; please report it with the declaration");
@@ -87,6 +91,7 @@ internal static class DiagnosticDescriptors
         [InitNotApplicable.Id] = InitNotApplicable,
         [UnknownLayer.Id] = UnknownLayer,
         [GenericNetwork.Id] = GenericNetwork,
+        [TooLarge.Id] = TooLarge,
         [InternalError.Id] = InternalError,
     };
 
