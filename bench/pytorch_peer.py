@@ -298,7 +298,7 @@ def main():
     args = ap.parse_args()
 
     block_ms = args.block_ms if args.block_ms is not None else (20.0 if args.quick else 250.0)
-    blocks = args.blocks if args.blocks is not None else (3 if args.quick else 9)
+    blocks = args.blocks if args.blocks is not None else (3 if args.quick else 15)
     warmup_ms = 50.0 if args.quick else 500.0
     threads = [int(t) for t in args.threads.split(",") if t]
     wanted = {w.strip() for w in args.workloads.split(",") if w.strip()}
