@@ -44,20 +44,25 @@ public sealed class DeviceBuffer : IDisposable
     /// <summary>The device pointer of element <paramref name="index"/>.</summary>
     public IntPtr At(long index) => Pointer + (nint)(index * ElementSize);
 
-    /// <summary>Copies host floats into the buffer (synchronous), starting at element <paramref name="offset"/>.</summary>
+    /// <summary>Copies host floats into the buffer, starting at element <paramref name="offset"/>: waits for all device work first and for the copy.</summary>
     public unsafe void Upload(ReadOnlySpan<float> source, long offset = 0)
     {
         CheckRange(source.Length, offset, nameof(source));
         if (source.IsEmpty) return;
+        // Our streams are non-blocking: synchronise the device around the legacy-stream copy so that it is ordered
+        // after earlier work and complete on return. Not for hot paths; the executors use pinned async copies.
+        Check.Runtime(CudaNative.cudaDeviceSynchronize());
         fixed (float* p = source)
             Check.Runtime(CudaNative.cudaMemcpy(At(offset), (IntPtr)p, (nuint)(source.Length * sizeof(float)), CudaNative.MemcpyHostToDevice));
+        Check.Runtime(CudaNative.cudaDeviceSynchronize());
     }
 
-    /// <summary>Copies floats from the buffer to the host (synchronous), starting at element <paramref name="offset"/>.</summary>
+    /// <summary>Copies floats from the buffer to the host, starting at element <paramref name="offset"/>: waits for all device work first.</summary>
     public unsafe void Download(Span<float> destination, long offset = 0)
     {
         CheckRange(destination.Length, offset, nameof(destination));
         if (destination.IsEmpty) return;
+        Check.Runtime(CudaNative.cudaDeviceSynchronize()); // earlier work on any stream finishes first
         fixed (float* p = destination)
             Check.Runtime(CudaNative.cudaMemcpy((IntPtr)p, At(offset), (nuint)(destination.Length * sizeof(float)), CudaNative.MemcpyDeviceToHost));
     }
