@@ -181,14 +181,14 @@ __device__ __forceinline__ sgnn_u64 sgnn_key(sgnn_u64 seed, int layer, sgnn_u64 
 
     private const string BlockReduce = """
 
-// Block-wide reductions in a fixed order (deterministic); blockDim.x is a power of two ≤ 256.
+// Block-wide reductions in a fixed order (deterministic); blockDim.x is a power of two <= 256.
 __device__ float sgnn_block_sum(float v, float* sh)
 {
     sh[threadIdx.x] = v;
     __syncthreads();
     for (int w = blockDim.x / 2; w > 0; w >>= 1)
     {
-        if (threadIdx.x < w) sh[threadIdx.x] += sh[threadIdx.x + w];
+        if ((int)threadIdx.x < w) sh[threadIdx.x] += sh[threadIdx.x + w];
         __syncthreads();
     }
     float r = sh[0];
@@ -202,7 +202,7 @@ __device__ float sgnn_block_max(float v, float* sh)
     __syncthreads();
     for (int w = blockDim.x / 2; w > 0; w >>= 1)
     {
-        if (threadIdx.x < w) sh[threadIdx.x] = fmaxf(sh[threadIdx.x], sh[threadIdx.x + w]);
+        if ((int)threadIdx.x < w) sh[threadIdx.x] = fmaxf(sh[threadIdx.x], sh[threadIdx.x + w]);
         __syncthreads();
     }
     float r = sh[0];
@@ -254,6 +254,8 @@ extern "C" __global__ void $NAME(float* z, const float* bias, float* a, int rows
     private static string BackwardTemplate(CudaActivation a)
     {
         string derivative = Formula(a).Derivative;
+        string readA = System.Text.RegularExpressions.Regex.IsMatch(derivative, @"\ba\b") ? "\n        float a = outs[i];" : "";
+        string readZ = System.Text.RegularExpressions.Regex.IsMatch(derivative, @"\bz\b") ? "\n        float z = zs[i];" : "";
         string helper = a == CudaActivation.SiLU ? """
 __device__ __forceinline__ float sgnn_silu_d(float z)
 {
@@ -267,9 +269,7 @@ __device__ __forceinline__ float sgnn_silu_d(float z)
 extern "C" __global__ void $NAME(const float* zs, const float* outs, const float* da, float* dz, int n, float p)
 {
     SGNN_LOOP(i, n)
-    {
-        float z = zs[i];
-        float a = outs[i];
+    {{{readZ}}{{readA}}
         dz[i] = da[i] * ({{derivative}});
     }
 }
