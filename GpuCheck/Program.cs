@@ -53,8 +53,14 @@ internal static class Program
         if (bench) return Bench.Run(gpu);
 
         Run("sgemm row-major (4 transpose cases)", () => CheckSgemm(gpu));
-        var kernels = new KernelChecks(gpu);
-        foreach (var (name, check) in kernels.All()) Run(name, check);
+        KernelChecks? kernels = null;
+        Run("NVRTC compile and load of the generated kernels", () =>
+        {
+            kernels = new KernelChecks(gpu);
+            return null;
+        });
+        if (kernels is not null)
+            foreach (var (name, check) in kernels.All()) Run(name, check);
         foreach (var (name, check) in NetworkChecks.All(gpu)) Run(name, check);
 
         Console.WriteLine($"GPU checks: {_passed} passed, {_failed} failed");

@@ -51,6 +51,8 @@ public sealed class CudaNetwork : IDisposable
         foreach (string k in Source.Kernels) _fn[k] = _module.Function(k); // resolved before any graph capture
         _maxBlocks = (uint)Math.Max(1, device.MultiprocessorCount * 32);
 
+        try
+        {
         int p = Description.ParameterCount;
         _params = Own(new DeviceBuffer(p));
         _grads = Own(new DeviceBuffer(p));
@@ -101,6 +103,12 @@ public sealed class CudaNetwork : IDisposable
         device.Synchronize();
         SetLearningRate(training?.Optimizer?.LearningRate ?? 0f);
         CopyParametersFrom(network);
+        }
+        catch
+        {
+            for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose(); // nothing leaks from a failed construction
+            throw;
+        }
     }
 
     /// <summary>
