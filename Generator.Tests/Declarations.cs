@@ -1,0 +1,74 @@
+namespace SourceGenNN.Generator.Tests;
+
+/// <summary>Network declarations the snapshot and incrementality tests compile.</summary>
+internal static class Declarations
+{
+    public const string Seed = """
+        using SourceGenNN;
+
+        namespace Course;
+
+        // The course's seed network.
+        [Network(3)]
+        [Dense(3, WeightInit = Init.XavierNormal)]
+        [Sigmoid]
+        [Dense(2, WeightInit = Init.KaimingNormal)]
+        [ReLU]
+        [Dense(2)]
+        [Softmax]
+        public partial class SeedNetwork { }
+        """;
+
+    public const string Mlp = """
+        using SourceGenNN;
+
+        namespace Digits;
+
+        [Network(784)]
+        [Dense(128, Name = "fc1")]
+        [ReLU]
+        [Dense(10, Name = "fc2")]
+        public partial class Mlp { }
+        """;
+
+    public const string EveryActivation = """
+        using SourceGenNN;
+
+        namespace Zoo;
+
+        [Network(20)]
+        [Dense(24)] [Identity]
+        [Dense(24)] [Sigmoid]
+        [Dense(24)] [Tanh]
+        [Dense(24)] [ReLU]
+        [Dense(24)] [LeakyReLU(0.2)]
+        [Dense(24)] [PReLU]
+        [Dense(24)] [PReLU(PerFeature = true, Init = 0.1)]
+        [Dense(24)] [ELU(0.5)]
+        [Dense(24)] [RReLU]
+        [Dense(24)] [GELU]
+        [Dense(24)] [SiLU]
+        [Dropout(0.25)]
+        [Dense(5)] [Softmax]
+        public partial class EveryActivation { }
+        """;
+
+    public const string EveryInitializer = """
+        using SourceGenNN;
+
+        namespace Zoo;
+
+        [Network(16)]
+        [Dense(16)]
+        [Dense(16, WeightInit = Init.Uniform, InitLow = -0.5, InitHigh = 0.5, BiasInit = Init.Zeros)]
+        [Dense(16, WeightInit = Init.Normal, InitMean = 0.1, InitStd = 0.02, BiasInit = Init.Ones)]
+        [Dense(16, WeightInit = Init.Constant, InitValue = 0.125, BiasInit = Init.Constant, BiasValue = -0.5)]
+        [Dense(16, WeightInit = Init.Zeros, Bias = false)]
+        [Dense(16, WeightInit = Init.Ones, BiasInit = Init.Uniform, InitLow = -1, InitHigh = 1)]
+        [Dense(16, WeightInit = Init.KaimingUniform, InitNonlinearity = Nonlinearity.ReLU)]
+        [Dense(16, WeightInit = Init.KaimingNormal, InitNonlinearity = Nonlinearity.LeakyReLU, InitNegativeSlope = 0.1)]
+        [Dense(16, WeightInit = Init.XavierUniform, InitGain = 1.5)]
+        [Dense(4, WeightInit = Init.XavierNormal)]
+        public partial class EveryInitializer { }
+        """;
+}

@@ -1,0 +1,200 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace SourceGenNN.Generator.Tests;
+
+/// <summary>Each declaration mistake gets its own diagnostic, on the offending attribute, and no code.</summary>
+public class DiagnosticTests
+{
+    private static Diagnostic Single(string source, string id)
+    {
+        var (result, _, diagnostics) = GeneratorHarness.Run(source);
+        Assert.Empty(result.Results.Single().GeneratedSources);
+        Assert.Null(result.Results.Single().Exception);
+        var d = Assert.Single(diagnostics, x => x.Id == id);
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        return d;
+    }
+
+    /// <summary>The text the diagnostic's location covers.</summary>
+    private static string Span(string source, Diagnostic d) => source.Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length);
+
+    [Fact]
+    public void Class_not_partial_is_SGNN0001_on_the_network_attribute()
+    {
+        const string src = "using SourceGenNN; [Network(3)] [Dense(2)] public class N { }";
+        var d = Single(src, "SGNN0001");
+        Assert.Equal("Network(3)", Span(src, d));
+        Assert.Contains("partial class N", d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("struct")]
+    [InlineData("interface")]
+    public void Network_on_a_non_class_is_SGNN0002(string kind)
+    {
+        string src = $"using SourceGenNN; [Network(3)] [Dense(2)] public partial {kind} N {{ }}";
+        var (result, _, diagnostics) = GeneratorHarness.Run(src);
+        Assert.Null(result.Results.Single().Exception);
+        Assert.Empty(result.Results.Single().GeneratedSources);
+        // The compiler itself rejects [Network] on a struct (CS0592); if the attribute still binds, we say what to write.
+        Assert.All(diagnostics, d => Assert.StartsWith("SGNN0002", d.Id));
+    }
+
+    [Theory]
+    [InlineData("[Network(0)]")]
+    [InlineData("[Network(-5)]")]
+    public void Non_positive_input_size_is_SGNN0003(string network)
+    {
+        string src = $"using SourceGenNN; {network} [Dense(2)] public partial class N {{ }}";
+        var d = Single(src, "SGNN0003");
+        Assert.Equal(network.Trim('[', ']'), Span(src, d));
+        Assert.Contains("[Network(784)]", d.GetMessage());
+    }
+
+    [Fact]
+    public void Missing_input_size_is_SGNN0003()
+    {
+        const string src = "using SourceGenNN; [Network] [Dense(2)] public partial class N { }";
+        var d = Single(src, "SGNN0003");
+        Assert.Contains("no input size", d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("[Dense(0)]")]
+    [InlineData("[Dense(-3)]")]
+    public void Non_positive_layer_size_is_SGNN0004_on_that_layer(string layer)
+    {
+        string src = $"using SourceGenNN; [Network(4)] [Dense(3)] {layer} public partial class N {{ }}";
+        var d = Single(src, "SGNN0004");
+        Assert.Equal(layer.Trim('[', ']'), Span(src, d));
+    }
+
+    [Theory]
+    [InlineData("Dropout(1.0)", "p")]
+    [InlineData("Dropout(-0.1)", "p")]
+    [InlineData("ELU(-1.0)", "alpha")]
+    [InlineData("RReLU(0.5, 0.25)", "lower")]
+    [InlineData("Dense(4, WeightInit = Init.Normal, InitStd = 0)", "InitStd")]
+    [InlineData("Dense(4, WeightInit = Init.Uniform, InitLow = 1, InitHigh = 1)", "InitHigh")]
+    [InlineData("Dense(4, WeightInit = Init.XavierUniform, InitGain = -1)", "InitGain")]
+    [InlineData("Dense(4, WeightInit = Init.KaimingNormal, InitNegativeSlope = -0.5)", "InitNegativeSlope")]
+    public void Option_out_of_range_is_SGNN0005_naming_the_option(string layer, string option)
+    {
+        string src = $"using SourceGenNN; [Network(4)] [Dense(4)] [{layer}] public partial class N {{ }}";
+        var d = Single(src, "SGNN0005");
+        Assert.Equal(layer, Span(src, d));
+        Assert.Contains(option + " =", d.GetMessage());
+    }
+
+    [Fact]
+    public void Duplicate_layer_name_is_SGNN0006_on_the_second()
+    {
+        const string src = "using SourceGenNN; [Network(4)] [Dense(4, Name = \"fc\")] [Dense(2, Name = \"fc\")] public partial class N { }";
+        var d = Single(src, "SGNN0006");
+        Assert.Equal("Dense(2, Name = \"fc\")", Span(src, d));
+    }
+
+    [Fact]
+    public void Explicit_name_equal_to_a_default_index_name_is_a_duplicate()
+    {
+        const string src = "using SourceGenNN; [Network(4)] [Dense(4)] [Dense(2, Name = \"0\")] public partial class N { }";
+        Single(src, "SGNN0006");
+    }
+
+    [Fact]
+    public void No_layers_is_SGNN0007()
+    {
+        const string src = "using SourceGenNN; [Network(4)] public partial class N { }";
+        var d = Single(src, "SGNN0007");
+        Assert.Equal("Network(4)", Span(src, d));
+    }
+
+    [Fact]
+    public void Nesting_in_a_non_partial_class_is_SGNN0008()
+    {
+        const string src = "using SourceGenNN; public class Outer { [Network(4)] [Dense(2)] public partial class N { } }";
+        var d = Single(src, "SGNN0008");
+        Assert.Contains("not partial", d.GetMessage());
+    }
+
+    [Fact]
+    public void Nesting_in_a_partial_class_is_supported()
+    {
+        const string src = "using SourceGenNN; namespace A.B; public partial class Outer { [Network(4)] [Dense(2)] public partial class N { } }";
+        var (result, output, diagnostics) = GeneratorHarness.Run(src);
+        Assert.Empty(diagnostics);
+        Assert.Empty(GeneratorHarness.Errors(output));
+        Assert.Equal("A.B.Outer+N.g.cs", result.Results.Single().GeneratedSources.Single().HintName);
+    }
+
+    [Fact]
+    public void Network_in_the_global_namespace_is_supported()
+    {
+        var (_, output, diagnostics) = GeneratorHarness.Run("using SourceGenNN; [Network(4)] [Dense(2)] public partial class N { }");
+        Assert.Empty(diagnostics);
+        Assert.Empty(GeneratorHarness.Errors(output));
+    }
+
+    [Theory]
+    [InlineData("fc.1")]
+    [InlineData("")]
+    [InlineData("has space")]
+    public void Invalid_layer_name_is_SGNN0010(string name)
+    {
+        string src = $"using SourceGenNN; [Network(4)] [Dense(2, Name = \"{name}\")] public partial class N {{ }}";
+        Single(src, "SGNN0010");
+    }
+
+    [Theory]
+    [InlineData("KaimingUniform")]
+    [InlineData("XavierNormal")]
+    public void Fan_based_initialiser_on_a_bias_is_SGNN0011(string init)
+    {
+        string src = $"using SourceGenNN; [Network(4)] [Dense(2, BiasInit = Init.{init})] public partial class N {{ }}";
+        Single(src, "SGNN0011");
+    }
+
+    [Fact]
+    public void Unknown_layer_attribute_is_SGNN0012()
+    {
+        const string src = "using SourceGenNN; public sealed class MyLayerAttribute : LayerAttribute { } [Network(4)] [Dense(2)] [MyLayer] public partial class N { }";
+        var d = Single(src, "SGNN0012");
+        Assert.Equal("MyLayer", Span(src, d));
+    }
+
+    [Fact]
+    public void Network_too_large_for_int_buffers_is_SGNN0014()
+    {
+        const string src = "using SourceGenNN; [Network(100000)] [Dense(100000)] public partial class N { }";
+        var d = Single(src, "SGNN0014");
+        Assert.Equal("Dense(100000)", Span(src, d));
+    }
+
+    [Fact]
+    public void Generic_network_is_SGNN0013()
+    {
+        const string src = "using SourceGenNN; [Network(4)] [Dense(2)] public partial class N<T> { }";
+        Single(src, "SGNN0013");
+    }
+
+    [Fact]
+    public void Every_descriptor_has_a_unique_id_and_help_link()
+    {
+        var fields = typeof(NetworkGenerator).Assembly.GetType("SourceGenNN.Generator.Diagnostics.DiagnosticDescriptors")!
+            .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
+            .Select(f => (DiagnosticDescriptor)f.GetValue(null)!).ToList();
+        Assert.True(fields.Count >= 13);
+        Assert.Equal(fields.Count, fields.Select(f => f.Id).Distinct().Count());
+        Assert.All(fields, f => Assert.Contains(f.Id.ToLowerInvariant(), f.HelpLinkUri));
+        string shipped = System.IO.File.ReadAllText(System.IO.Path.Combine(RepoRoot(), "Generator", "Diagnostics", "AnalyzerReleases.Unshipped.md"));
+        string docs = System.IO.File.ReadAllText(System.IO.Path.Combine(RepoRoot(), "docs", "diagnostics.md"));
+        Assert.All(fields, f => Assert.Contains(f.Id, shipped));
+        Assert.All(fields, f => Assert.Contains("## " + f.Id, docs));
+    }
+
+    internal static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string file = "") =>
+        System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(file)!, ".."));
+}

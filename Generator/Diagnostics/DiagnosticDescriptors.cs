@@ -1,0 +1,99 @@
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+
+namespace SourceGenNN.Generator.Diagnostics;
+
+/// <summary>
+/// Every diagnostic the generator reports. Ids are never reused (AnalyzerReleases.*.md tracks them). Each message says
+/// what is wrong and what to write instead; docs/diagnostics.md has an entry per id.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    public const string Category = "SourceGenNN";
+    // Relative to the repository root: the docs ship with the source.
+    private const string HelpBase = "docs/diagnostics.md#";
+
+    private static DiagnosticDescriptor Error(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
+
+    public static readonly DiagnosticDescriptor NotPartial = Error("SGNN0001",
+        "Network class must be partial",
+        "The network class '{0}' must be partial so that its generated half can be added: write 'partial class {0}'");
+
+    public static readonly DiagnosticDescriptor NotAClass = Error("SGNN0002",
+        "Network must be a class",
+        "[Network] is on {0} '{1}', but networks are generated as classes: declare it as 'public partial class {1}'");
+
+    public static readonly DiagnosticDescriptor MissingInputSize = Error("SGNN0003",
+        "Network needs a positive input size",
+        "{0}: write the number of input features as a positive integer, for example [Network(784)]");
+
+    public static readonly DiagnosticDescriptor NonPositiveSize = Error("SGNN0004",
+        "Layer size must be positive",
+        "[{0}] has {1} = {2}, but a layer size must be a positive integer: write, for example, [{0}(128)]");
+
+    public static readonly DiagnosticDescriptor OptionOutOfRange = Error("SGNN0005",
+        "Layer option out of range",
+        "[{0}] has {1} = {2}, but it must be {3}");
+
+    public static readonly DiagnosticDescriptor DuplicateName = Error("SGNN0006",
+        "Duplicate layer name",
+        "The layer name '{0}' is already used by layer {1}: give each layer its own Name, or leave Name unset to use the layer's index");
+
+    public static readonly DiagnosticDescriptor NoLayers = Error("SGNN0007",
+        "Network has no layers",
+        "The network '{0}' declares no layers: add layer attributes after [Network], for example [Dense(10)]");
+
+    public static readonly DiagnosticDescriptor UnsupportedContainingType = Error("SGNN0008",
+        "Unsupported containing type",
+        "The network '{0}' is {1}: declare it in a namespace, or nest it only in non-generic partial classes");
+
+    public static readonly DiagnosticDescriptor InvalidArguments = Error("SGNN0009",
+        "Attribute arguments cannot be read",
+        "The arguments of [{0}] cannot be read: fix the compile errors on this attribute, using constant values of the documented types");
+
+    public static readonly DiagnosticDescriptor InvalidName = Error("SGNN0010",
+        "Invalid layer name",
+        "The layer name '{0}' is not valid: use letters, digits and '_' only (no '.', which separates the layer from its tensor in weight files), for example Name = \"fc1\"");
+
+    public static readonly DiagnosticDescriptor InitNotApplicable = Error("SGNN0011",
+        "Initialiser not applicable",
+        "[{0}] uses {1} = {2}, which needs a 2-D tensor: for a bias use Default, Zeros, Ones, Constant, Uniform or Normal");
+
+    public static readonly DiagnosticDescriptor UnknownLayer = Error("SGNN0012",
+        "Unknown layer attribute",
+        "[{0}] derives from LayerAttribute but is not a layer kind the generator knows: use one of Dense, Dropout, Identity, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, RReLU, Softmax, GELU, SiLU");
+
+    public static readonly DiagnosticDescriptor GenericNetwork = Error("SGNN0013",
+        "Generic network class",
+        "The network '{0}' is generic, but a network's shapes must be fixed: remove the type parameters");
+
+    public static readonly DiagnosticDescriptor TooLarge = Error("SGNN0014",
+        "Network too large",
+        "[{0}] brings the network to {1} parameters (or a tensor to that many elements), more than one float buffer can hold (2,147,483,647): make the layer smaller");
+
+    public static readonly DiagnosticDescriptor InternalError = Error("SGNN0999",
+        "Generator internal error",
+        "The SourceGenNN generator failed on '{0}': {1}. This is a bug; please report it with the declaration");
+
+    private static readonly Dictionary<string, DiagnosticDescriptor> ById = new()
+    {
+        [NotPartial.Id] = NotPartial,
+        [NotAClass.Id] = NotAClass,
+        [MissingInputSize.Id] = MissingInputSize,
+        [NonPositiveSize.Id] = NonPositiveSize,
+        [OptionOutOfRange.Id] = OptionOutOfRange,
+        [DuplicateName.Id] = DuplicateName,
+        [NoLayers.Id] = NoLayers,
+        [UnsupportedContainingType.Id] = UnsupportedContainingType,
+        [InvalidArguments.Id] = InvalidArguments,
+        [InvalidName.Id] = InvalidName,
+        [InitNotApplicable.Id] = InitNotApplicable,
+        [UnknownLayer.Id] = UnknownLayer,
+        [GenericNetwork.Id] = GenericNetwork,
+        [TooLarge.Id] = TooLarge,
+        [InternalError.Id] = InternalError,
+    };
+
+    public static DiagnosticDescriptor Get(string id) => ById[id];
+}
