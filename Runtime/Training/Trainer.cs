@@ -91,8 +91,8 @@ public sealed class Trainer
     {
         if (batch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
         int nOut = Network.OutputSize;
-        ThrowHelper.CheckLength(input.Length, batch * Network.InputSize, nameof(input), $"[{batch}, {Network.InputSize}]");
-        ThrowHelper.CheckLength(target.Length, batch * TargetWidth, nameof(target), $"[{batch}, {TargetWidth}]");
+        ThrowHelper.CheckLength(input.Length, batch * Network.InputSize, nameof(input), "[batch, InputSize]");
+        ThrowHelper.CheckLength(target.Length, batch * TargetWidth, nameof(target), "[batch, TargetWidth]");
         Reserve(batch);
         var outSpan = _output.AsSpan(0, batch * nOut);
         var grad = _gradient.AsSpan(0, batch * nOut);
