@@ -163,8 +163,8 @@ partial class SeedNetwork : global::SourceGenNN.INetwork
     public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch = 1, bool training = false)
     {
         if (batch <= 0) global::SourceGenNN.ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
-        global::SourceGenNN.ThrowHelper.CheckLength(input.Length, batch * InputSize, nameof(input), "[batch, InputSize] = [" + batch + ", 3]");
-        global::SourceGenNN.ThrowHelper.CheckLength(output.Length, batch * OutputSize, nameof(output), "[batch, OutputSize] = [" + batch + ", 2]");
+        global::SourceGenNN.ThrowHelper.CheckShape(input.Length, batch, InputSize, nameof(input), nameof(batch));
+        global::SourceGenNN.ThrowHelper.CheckShape(output.Length, batch, OutputSize, nameof(output), nameof(batch));
         Reserve(batch);
         _batch = batch;
         _training = training;
@@ -233,8 +233,8 @@ partial class SeedNetwork : global::SourceGenNN.INetwork
     {
         if (_batch == 0) global::SourceGenNN.ThrowHelper.ThrowInvalidOperation("Backward needs a forward pass first.");
         int batch = _batch;
-        global::SourceGenNN.ThrowHelper.CheckLength(outputGradient.Length, batch * OutputSize, nameof(outputGradient), "[Batch, OutputSize] = [" + batch + ", 2]");
-        if (!inputGradient.IsEmpty) global::SourceGenNN.ThrowHelper.CheckLength(inputGradient.Length, batch * InputSize, nameof(inputGradient), "[Batch, InputSize] = [" + batch + ", 3] or empty");
+        global::SourceGenNN.ThrowHelper.CheckShape(outputGradient.Length, batch, OutputSize, nameof(outputGradient), nameof(Batch));
+        if (!inputGradient.IsEmpty) global::SourceGenNN.ThrowHelper.CheckShape(inputGradient.Length, batch, InputSize, nameof(inputGradient), nameof(Batch));
         var x = View(_input, batch * InputSize);
         var a0 = View(_out0, batch * Layer0Size);
         var a1 = View(_out1, batch * Layer1Size);

@@ -274,8 +274,8 @@ internal static class NetworkEmitter
         using (w.Block("public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch = 1, bool training = false)"))
         {
             w.Line($"if (batch <= 0) {Rt}ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, \"a positive batch size\");");
-            w.Line($"{Rt}ThrowHelper.CheckLength(input.Length, batch * InputSize, nameof(input), \"[batch, InputSize] = [\" + batch + \", {net.InputSize}]\");");
-            w.Line($"{Rt}ThrowHelper.CheckLength(output.Length, batch * OutputSize, nameof(output), \"[batch, OutputSize] = [\" + batch + \", {layers[layers.Length - 1].OutputSize}]\");");
+            w.Line($"{Rt}ThrowHelper.CheckShape(input.Length, batch, InputSize, nameof(input), nameof(batch));");
+            w.Line($"{Rt}ThrowHelper.CheckShape(output.Length, batch, OutputSize, nameof(output), nameof(batch));");
             w.Line("Reserve(batch);");
             w.Line("_batch = batch;");
             w.Line("_training = training;");
@@ -313,8 +313,8 @@ internal static class NetworkEmitter
         {
             w.Line($"if (_batch == 0) {Rt}ThrowHelper.ThrowInvalidOperation(\"Backward needs a forward pass first.\");");
             w.Line("int batch = _batch;");
-            w.Line($"{Rt}ThrowHelper.CheckLength(outputGradient.Length, batch * OutputSize, nameof(outputGradient), \"[Batch, OutputSize] = [\" + batch + \", {last.OutputSize}]\");");
-            w.Line($"if (!inputGradient.IsEmpty) {Rt}ThrowHelper.CheckLength(inputGradient.Length, batch * InputSize, nameof(inputGradient), \"[Batch, InputSize] = [\" + batch + \", {net.InputSize}] or empty\");");
+            w.Line($"{Rt}ThrowHelper.CheckShape(outputGradient.Length, batch, OutputSize, nameof(outputGradient), nameof(Batch));");
+            w.Line($"if (!inputGradient.IsEmpty) {Rt}ThrowHelper.CheckShape(inputGradient.Length, batch, InputSize, nameof(inputGradient), nameof(Batch));");
             w.Line("var x = View(_input, batch * InputSize);");
             foreach (var l in layers)
                 w.Line($"var a{l.Index} = View(_out{l.Index}, batch * Layer{l.Index}Size);");

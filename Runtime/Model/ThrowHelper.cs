@@ -24,6 +24,20 @@ public static class ThrowHelper
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void ThrowInvalidOperation(string message) => throw new InvalidOperationException(message);
 
+    /// <summary>
+    /// Checks that a span holds <paramref name="rows"/> × <paramref name="features"/> elements. The message (built only
+    /// on failure, so the check allocates nothing) names the parameter, both lengths and the shape.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CheckShape(int length, int rows, int features, string parameter, string rowsName)
+    {
+        if (length != rows * features) ThrowShape(parameter, length, rows, features, rowsName);
+    }
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowShape(string parameter, int actual, int rows, int features, string rowsName) =>
+        ThrowLength(parameter, rows * features, actual, $"[{rowsName}, features] = [{rows}, {features}]");
+
     /// <summary>Checks that <paramref name="length"/> is exactly <paramref name="expected"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void CheckLength(int length, int expected, string parameter, string shape)

@@ -1,0 +1,127 @@
+using System;
+using System.Linq;
+using Xunit;
+
+namespace SourceGenNN.Tests.Networks;
+
+/// <summary>Shapes, summaries, determinism and the run-time argument checks of generated networks.</summary>
+public class NetworkApiTests
+{
+    [Fact]
+    public void Constants_describe_the_declared_shapes()
+    {
+        Assert.Equal(784, MnistMlp.InputSize);
+        Assert.Equal(10, MnistMlp.OutputSize);
+        Assert.Equal(784 * 128 + 128 + 128 * 10 + 10, MnistMlp.ParameterCount);
+        Assert.Equal(128, MnistMlp.Layer0Size);
+        Assert.Equal(26, SeedNet.ParameterCount);
+        var net = new MnistMlp();
+        Assert.Equal(new[] { "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias" }, net.Description.Parameters.Select(t => t.Name));
+        Assert.Equal(new[] { 128, 784 }, net.Description.FindParameter("fc1.weight")!.Shape);
+        Assert.Equal(new[] { "0", "1", "2", "3", "4", "5" }, new SeedNet().Description.Layers.Select(l => l.Name));
+    }
+
+    [Fact]
+    public void Summary_lists_layers_shapes_and_parameter_counts()
+    {
+        string s = new MnistMlp().Summary(batchSize: 64);
+        var rows = s.Split('\n').Select(l => System.Text.RegularExpressions.Regex.Split(l.Trim(), @"\s{2,}")).ToList();
+        Assert.Contains(rows, r => r.SequenceEqual(new[] { "fc1", "Dense", "[-1, 128]", "100,480" }));
+        Assert.Contains(rows, r => r.SequenceEqual(new[] { "1", "ReLU", "[-1, 128]", "0" }));
+        Assert.Contains(rows, r => r.SequenceEqual(new[] { "fc2", "Dense", "[-1, 10]", "1,290" }));
+        Assert.Contains("Total params: 101,770", s);
+        Assert.Contains("Params size (KiB): 397.54", s); // 101,770 × 4 B
+        Assert.Contains("Batch size: 64", s);
+    }
+
+    [Fact]
+    public void Same_seed_gives_same_weights_and_different_seeds_differ()
+    {
+        Assert.Equal(new MnistMlp(seed: 5).Parameters.ToArray(), new MnistMlp(seed: 5).Parameters.ToArray());
+        Assert.NotEqual(new MnistMlp(seed: 5).Parameters.ToArray(), new MnistMlp(seed: 6).Parameters.ToArray());
+        var net = new MnistMlp(seed: 5);
+        var before = net.Parameters.ToArray();
+        net.Parameters.Clear();
+        net.Initialize(5);
+        Assert.Equal(before, net.Parameters.ToArray());
+    }
+
+    [Fact]
+    public void Same_seed_gives_the_same_training_run_with_dropout()
+    {
+        float[] Run()
+        {
+            var net = new RandomLayersNet(seed: 3);
+            var x = ForwardTests.RandomInput(8 * 6, 1);
+            var y = new float[8 * 3];
+            for (int step = 0; step < 3; step++)
+            {
+                net.ZeroGrad();
+                net.Forward(x, y, 8, training: true);
+                net.Backward(y);
+                var p = net.Parameters;
+                var g = net.Gradients;
+                for (int k = 0; k < p.Length; k++) p[k] -= 0.01f * g[k];
+            }
+            return net.Parameters.ToArray();
+        }
+        Assert.Equal(Run(), Run());
+    }
+
+    [Fact]
+    public void Wrong_input_length_names_the_parameter_and_both_sizes()
+    {
+        var net = new SeedNet();
+        var ex = Assert.Throws<ArgumentException>(() => net.Forward(new float[4], new float[2]));
+        Assert.Equal("input", ex.ParamName);
+        Assert.Contains("length 4", ex.Message);
+        Assert.Contains("3 was expected", ex.Message);
+    }
+
+    [Fact]
+    public void Wrong_output_length_for_the_batch_names_the_parameter_and_both_sizes()
+    {
+        var net = new MnistMlp();
+        var ex = Assert.Throws<ArgumentException>(() => net.Forward(new float[2 * 784], new float[10], batch: 2));
+        Assert.Equal("output", ex.ParamName);
+        Assert.Contains("length 10", ex.Message);
+        Assert.Contains("20 was expected", ex.Message);
+        Assert.Contains("[2, 10]", ex.Message);
+    }
+
+    [Fact]
+    public void Wrong_gradient_lengths_and_bad_batch_are_rejected()
+    {
+        var net = new SeedNet();
+        Assert.Throws<InvalidOperationException>(() => net.Backward(new float[2]));
+        net.Forward(new float[6], new float[4], 2);
+        var ex = Assert.Throws<ArgumentException>(() => net.Backward(new float[2]));
+        Assert.Equal("outputGradient", ex.ParamName);
+        Assert.Contains("4 was expected", ex.Message);
+        var ex2 = Assert.Throws<ArgumentException>(() => net.Backward(new float[4], new float[5]));
+        Assert.Equal("inputGradient", ex2.ParamName);
+        Assert.Contains("6 was expected", ex2.Message);
+        var ex3 = Assert.Throws<ArgumentOutOfRangeException>(() => net.Forward(new float[0], new float[0], 0));
+        Assert.Equal("batch", ex3.ParamName);
+    }
+
+    [Fact]
+    public void Steady_state_forward_and_backward_allocate_nothing()
+    {
+        var net = new MnistMlp(seed: 1);
+        var x = ForwardTests.RandomInput(64 * 784, 1);
+        var y = new float[64 * 10];
+        var g = new float[64 * 10];
+        net.Reserve(64);
+        net.Forward(x, y, 64, training: true);
+        net.Backward(g);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 3; i++)
+        {
+            net.Forward(x, y, 64, training: true);
+            net.Backward(g);
+            net.Forward(x.AsSpan(0, 784), y.AsSpan(0, 10));
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds the solution and runs every test: the generator tests once, and the numeric tests on every vector path
+# (AVX-512 where the CPU has it, AVX2, 128-bit, and scalar). Ends with one line: "Tests: N passed, M failed, K skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+log=$(mktemp)
+status=0
+
+echo "== build (Release)"
+out=$(mktemp)
+if ! dotnet build SourceGenNN.sln -c Release >"$out" 2>&1; then
+  grep -E "error|warn" "$out" | sort -u; echo "build failed"; exit 1
+fi
+grep -E "Warning\(s\)|Error\(s\)" "$out"
+
+run() { # name, then the command with its environment
+  local name=$1; shift
+  echo "== $name"
+  local rc=0
+  env "$@" >"$out" 2>&1 || rc=$?
+  cat "$out" >>"$log"
+  grep -E "Passed!|Failed!|^\s+Failed |Error Message|^\s+Assert" -A2 "$out" || true
+  if [ "$rc" != "0" ]; then status=1; echo "(exit code $rc)"; fi
+}
+
+run "generator tests" dotnet test Generator.Tests -c Release --no-build
+run "numeric tests, widest vectors" SOURCEGENNN_EXPECT_SIMD=512-if-available dotnet test Runtime.Tests -c Release --no-build
+run "numeric tests, AVX2 (DOTNET_EnableAVX512=0)" DOTNET_EnableAVX512=0 SOURCEGENNN_EXPECT_SIMD=256 dotnet test Runtime.Tests -c Release --no-build
+run "numeric tests, 128-bit (DOTNET_EnableAVX2=0)" DOTNET_EnableAVX2=0 SOURCEGENNN_EXPECT_SIMD=128 dotnet test Runtime.Tests -c Release --no-build
+run "numeric tests, scalar (DOTNET_EnableHWIntrinsic=0)" DOTNET_EnableHWIntrinsic=0 SOURCEGENNN_EXPECT_SIMD=scalar dotnet test Runtime.Tests -c Release --no-build
+
+# Sum the per-run counts that dotnet test prints ("Failed: 0, Passed: 55, Skipped: 0").
+read -r passed failed skipped < <(grep -Eo "Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+" "$log" |
+  awk -F'[:,]' '{f+=$2; p+=$4; s+=$6} END {print p+0, f+0, s+0}')
+rm -f "$log" "$out"
+echo "Tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+[ "$failed" = "0" ] || status=1
+[ "$passed" != "0" ] || status=1
+exit $status
