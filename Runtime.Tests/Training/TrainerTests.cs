@@ -26,7 +26,7 @@ public class TrainerTests
 
     private static Dataset Synthetic(int n, int features, int classes, ulong seed)
     {
-        var rng = new Kernels.Rng(seed, "data");
+        var rng = new SourceGenNN.Kernels.Rng(seed, "data");
         var x = new float[n * features];
         var y = new float[n];
         for (int i = 0; i < n; i++)
