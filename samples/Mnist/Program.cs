@@ -12,6 +12,9 @@ using SourceGenNN.Training;
 // MNIST: an MLP 784-128(ReLU)-10 trained with Adam on 8,000 digits of the mnist10k sample and tested on the other 2,000.
 //   dotnet run -c Release --project samples/Mnist                     train, report, save weights to mnist.sgnn
 //   dotnet run -c Release --project samples/Mnist -- predict [n]      load mnist.sgnn and predict the first n held-out digits
+//   dotnet run -c Release --project samples/Mnist -- predict 10 --safetensors FILE
+//                                                                     the same with PyTorch weights (state_dict names 0.*, 2.*)
+// Training also exports the weights as mnist.safetensors, loadable into torch.nn.Sequential(Linear, ReLU, Linear).
 // Options: --data DIR (default: samples/data found above the current folder), --weights FILE, --epochs N, --seed N.
 
 var inv = CultureInfo.InvariantCulture;
@@ -45,14 +48,25 @@ if (mode == "train")
     Console.WriteLine($"Training took {clock.Elapsed.TotalSeconds.ToString("0.0", inv)} s for {epochs} epochs of {train.Count} digits");
     WeightFile.Save(net, weights, optimizer);
     Console.WriteLine($"Weights saved to {Path.GetFullPath(weights)}");
+    string exported = Path.ChangeExtension(weights, ".safetensors");
+    SafeTensors.Save(net, exported, new System.Collections.Generic.Dictionary<string, string> { ["format"] = "pt" });
+    Console.WriteLine($"PyTorch weights saved to {Path.GetFullPath(exported)}");
     return confusion.Accuracy >= 0.93 ? 0 : 1;
 }
 if (mode == "predict")
 {
-    int n = args.Length > 1 && int.TryParse(args[1], NumberStyles.Integer, inv, out int k) ? k : 10;
+    int n = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) && int.TryParse(args[1], NumberStyles.Integer, inv, out int k) ? k : 10;
     n = Math.Clamp(n, 1, test.Count);
-    var info = WeightFile.Load(net, weights);
-    Console.WriteLine($"Loaded {info.ParameterCount:N0} parameters of '{info.NetworkName}' from {Path.GetFullPath(weights)}");
+    if (Option("--safetensors") is { } pt)
+    {
+        SafeTensors.Load(net, pt);
+        Console.WriteLine($"Loaded {net.Description.ParameterCount:N0} parameters from {Path.GetFullPath(pt)}");
+    }
+    else
+    {
+        var info = WeightFile.Load(net, weights);
+        Console.WriteLine($"Loaded {info.ParameterCount:N0} parameters of '{info.NetworkName}' from {Path.GetFullPath(weights)}");
+    }
     var trainer = new Trainer(net, new CrossEntropy(), new Adam(net), new Accuracy());
     var probabilities = Softmax(trainer.Predict(test.Features.AsSpan(0, n * 784)));
     var labels = test.Labels();
