@@ -26,7 +26,7 @@ public sealed class EarlyStopping
     /// <summary>The history key watched: <c>val_loss</c>, <c>loss</c>, <c>val_accuracy</c>, … (default <c>val_loss</c>).</summary>
     public string Monitor { get; init; } = "val_loss";
 
-    /// <summary>How many epochs without improvement are allowed before stopping.</summary>
+    /// <summary>How many epochs in a row without improvement stop training (as Keras: 2 stops at the second; 0 acts as 1).</summary>
     public int Patience { get; init; } = 5;
 
     /// <summary>The smallest change that counts as an improvement.</summary>

@@ -208,7 +208,7 @@ public sealed class Trainer
                     wait = 0;
                     if (best is not null) Network.Parameters.CopyTo(best);
                 }
-                else if (++wait > stop.Patience)
+                else if (++wait >= Math.Max(1, stop.Patience))
                 {
                     history.StoppedEarly = epoch + 1 < options.Epochs;
                     progress.Message($"Early stopping after epoch {epoch + 1}: '{stop.Monitor}' has not improved for {wait} epochs; best was epoch {history.BestEpoch}.");
