@@ -12,83 +12,35 @@ namespace SourceGenNN.Kernels;
 public static class Dense<TIn, TOut> where TIn : IDim where TOut : IDim
 {
     /// <summary>Forward: <c>y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]</c>. An empty <paramref name="b"/> means no bias.</summary>
-    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int batch)
+    public static unsafe void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int batch)
     {
         int nIn = TIn.Value, nOut = TOut.Value;
-        bool hasBias = !b.IsEmpty;
-        for (int n = 0; n < batch; n++)
-        {
-            var xr = x.Slice(n * nIn, nIn);
-            var yr = y.Slice(n * nOut, nOut);
-            for (int o = 0; o < nOut; o++)
-                yr[o] = (hasBias ? b[o] : 0f) + Dot(xr, w.Slice(o * nIn, nIn));
-        }
+        fixed (float* px = x, pw = w, pb = b, py = y)
+            Gemm.DotNT(batch, nOut, nIn, px, nIn, pw, nIn, py, nOut, b.IsEmpty ? null : pb, accumulate: false);
     }
 
     /// <summary>
     /// Parameter gradients, added to what is there: <c>dW[o, i] += Σₙ dy[n, o]·x[n, i]</c> and <c>db[o] += Σₙ dy[n, o]</c>.
     /// An empty <paramref name="db"/> means no bias.
     /// </summary>
-    public static void BackwardWeights(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dw, Span<float> db, int batch)
+    public static unsafe void BackwardWeights(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dw, Span<float> db, int batch)
     {
         int nIn = TIn.Value, nOut = TOut.Value;
-        for (int n = 0; n < batch; n++)
-        {
-            var xr = x.Slice(n * nIn, nIn);
-            var gr = dy.Slice(n * nOut, nOut);
-            for (int o = 0; o < nOut; o++)
-            {
-                float g = gr[o];
-                if (!db.IsEmpty) db[o] += g;
-                Axpy(g, xr, dw.Slice(o * nIn, nIn));
-            }
-        }
+        fixed (float* pdy = dy, px = x, pdw = dw)
+            // dW = dYᵀ·X: row o of dW takes dy[n, o] (stride nOut along n) times row n of X.
+            Gemm.Broadcast(nOut, nIn, batch, pdy, 1, nOut, px, nIn, pdw, nIn, accumulate: true);
+        if (!db.IsEmpty)
+            for (int n = 0; n < batch; n++)
+                Axpy(1f, dy.Slice(n * nOut, nOut), db);
     }
 
     /// <summary>Input gradient, overwritten: <c>dx[n, i] = Σₒ dy[n, o]·W[o, i]</c>.</summary>
-    public static void BackwardInput(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, int batch)
+    public static unsafe void BackwardInput(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, int batch)
     {
         int nIn = TIn.Value, nOut = TOut.Value;
-        for (int n = 0; n < batch; n++)
-        {
-            var dxr = dx.Slice(n * nIn, nIn);
-            dxr.Clear();
-            var gr = dy.Slice(n * nOut, nOut);
-            for (int o = 0; o < nOut; o++)
-                Axpy(gr[o], w.Slice(o * nIn, nIn), dxr);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        int len = a.Length, i = 0;
-        ref float ar = ref MemoryMarshal.GetReference(a);
-        ref float br = ref MemoryMarshal.GetReference(b);
-        float sum = 0f;
-        if (Vector512.IsHardwareAccelerated && len >= 16)
-        {
-            var acc = Vector512<float>.Zero;
-            for (; i <= len - 16; i += 16)
-                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref ar, (nuint)i), Vector512.LoadUnsafe(ref br, (nuint)i), acc);
-            sum = Vector512.Sum(acc);
-        }
-        else if (Vector256.IsHardwareAccelerated && len >= 8)
-        {
-            var acc = Vector256<float>.Zero;
-            for (; i <= len - 8; i += 8)
-                acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref ar, (nuint)i), Vector256.LoadUnsafe(ref br, (nuint)i), acc);
-            sum = Vector256.Sum(acc);
-        }
-        else if (Vector128.IsHardwareAccelerated && len >= 4)
-        {
-            var acc = Vector128<float>.Zero;
-            for (; i <= len - 4; i += 4)
-                acc = Vector128.FusedMultiplyAdd(Vector128.LoadUnsafe(ref ar, (nuint)i), Vector128.LoadUnsafe(ref br, (nuint)i), acc);
-            sum = Vector128.Sum(acc);
-        }
-        for (; i < len; i++) sum += Unsafe.Add(ref ar, i) * Unsafe.Add(ref br, i);
-        return sum;
+        fixed (float* pdy = dy, pw = w, pdx = dx)
+            // dX = dY·W: row n of dX takes dy[n, o] (stride 1 along o) times row o of W.
+            Gemm.Broadcast(batch, nIn, nOut, pdy, nOut, 1, pw, nIn, pdx, nIn, accumulate: false);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,0 +1,19 @@
+using System;
+using SourceGenNN.Cuda;
+using Xunit;
+
+namespace SourceGenNN.Tests.Cuda;
+
+/// <summary>
+/// A fact that needs a CUDA GPU: skipped with "CUDA not available: reason" where the probe says so, unless
+/// SOURCEGENNN_REQUIRE_GPU=1, when it runs and fails loudly (a GPU machine with a broken library path).
+/// </summary>
+public sealed class GpuFactAttribute : FactAttribute
+{
+    public GpuFactAttribute()
+    {
+        string? reason = SourceGenNN.Cuda.Cuda.UnavailableReason();
+        if (reason is not null && Environment.GetEnvironmentVariable("SOURCEGENNN_REQUIRE_GPU") != "1")
+            Skip = "CUDA not available: " + reason.Split('\n')[0];
+    }
+}

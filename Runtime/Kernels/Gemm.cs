@@ -1,0 +1,449 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace SourceGenNN.Kernels;
+
+/// <summary>
+/// The matrix products of dense layers, register-tiled, reading both operands in place (no packing):
+/// <list type="bullet">
+/// <item><see cref="DotNT"/>: <c>C[m, n] = bias[n] + Σₖ A[m, k]·B[n, k]</c>, both operands contiguous along k
+/// (the forward pass, <c>X·Wᵀ</c>). A 4×4 tile of dot products accumulates in 16 vector registers.</item>
+/// <item><see cref="Broadcast"/>: <c>C[m, n] (+)= Σₖ a(m, k)·B[k, n]</c> with B contiguous along n and a(m, k) at any
+/// strides (the backward products <c>dYᵀ·X</c> and <c>dY·W</c>). An 8×32 tile of C stays in 16 vector registers while
+/// k runs; each step broadcasts 8 values of a and loads 2 vectors of B.</item>
+/// </list>
+/// The AVX-512 path is the tuned one; AVX2 uses the same tiles at half width; other machines use plain loops.
+/// </summary>
+public static unsafe class Gemm
+{
+    /// <summary>
+    /// <c>C[m, n] = bias[n] + Σₖ A[m·lda + k]·B[n·ldb + k]</c> (bias may be null), or added to C when
+    /// <paramref name="accumulate"/> is set.
+    /// </summary>
+    public static void DotNT(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
+    {
+        int m = 0;
+        if (Vector512.IsHardwareAccelerated && K >= 16)
+        {
+            for (; m + 4 <= M; m += 4)
+            {
+                int n = 0;
+                for (; n + 4 <= N; n += 4)
+                    Dot4x4V512(K, A + m * lda, lda, B + n * ldb, ldb, C + m * ldc + n, ldc, bias == null ? null : bias + n, accumulate);
+                for (; n < N; n++)
+                    for (int r = 0; r < 4; r++)
+                        DotScalarOut(K, A + (m + r) * lda, B + n * ldb, C + (m + r) * ldc + n, bias == null ? null : bias + n, accumulate);
+            }
+            for (; m < M; m++)
+            {
+                int n = 0;
+                for (; n + 8 <= N; n += 8)
+                    Dot1x8V512(K, A + m * lda, B + n * ldb, ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
+                for (; n < N; n++)
+                    DotScalarOut(K, A + m * lda, B + n * ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
+            }
+            return;
+        }
+        for (; m < M; m++)
+            for (int n = 0; n < N; n++)
+                DotScalarOut(K, A + m * lda, B + n * ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
+    }
+
+    /// <summary>One output: a vectorised dot product (any width), plus bias, stored or added.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DotScalarOut(int K, float* a, float* b, float* c, float* bias, bool accumulate)
+    {
+        float s = Dot(K, a, b) + (bias == null ? 0f : *bias);
+        *c = accumulate ? *c + s : s;
+    }
+
+    /// <summary>A dot product with four independent accumulators at the widest available width.</summary>
+    public static float Dot(int K, float* a, float* b)
+    {
+        int k = 0;
+        float sum = 0f;
+        if (Vector512.IsHardwareAccelerated && K >= 16)
+        {
+            Vector512<float> s0 = default, s1 = default;
+            for (; k + 32 <= K; k += 32)
+            {
+                s0 = Vector512.FusedMultiplyAdd(Vector512.Load(a + k), Vector512.Load(b + k), s0);
+                s1 = Vector512.FusedMultiplyAdd(Vector512.Load(a + k + 16), Vector512.Load(b + k + 16), s1);
+            }
+            for (; k + 16 <= K; k += 16)
+                s0 = Vector512.FusedMultiplyAdd(Vector512.Load(a + k), Vector512.Load(b + k), s0);
+            sum = Vector512.Sum(s0 + s1);
+        }
+        else if (Vector256.IsHardwareAccelerated && K >= 8)
+        {
+            Vector256<float> s0 = default, s1 = default;
+            for (; k + 16 <= K; k += 16)
+            {
+                s0 = Vector256.FusedMultiplyAdd(Vector256.Load(a + k), Vector256.Load(b + k), s0);
+                s1 = Vector256.FusedMultiplyAdd(Vector256.Load(a + k + 8), Vector256.Load(b + k + 8), s1);
+            }
+            for (; k + 8 <= K; k += 8)
+                s0 = Vector256.FusedMultiplyAdd(Vector256.Load(a + k), Vector256.Load(b + k), s0);
+            sum = Vector256.Sum(s0 + s1);
+        }
+        else if (Vector128.IsHardwareAccelerated && K >= 4)
+        {
+            Vector128<float> s0 = default, s1 = default;
+            for (; k + 8 <= K; k += 8)
+            {
+                s0 = Vector128.FusedMultiplyAdd(Vector128.Load(a + k), Vector128.Load(b + k), s0);
+                s1 = Vector128.FusedMultiplyAdd(Vector128.Load(a + k + 4), Vector128.Load(b + k + 4), s1);
+            }
+            for (; k + 4 <= K; k += 4)
+                s0 = Vector128.FusedMultiplyAdd(Vector128.Load(a + k), Vector128.Load(b + k), s0);
+            sum = Vector128.Sum(s0 + s1);
+        }
+        for (; k < K; k++) sum += a[k] * b[k];
+        return sum;
+    }
+
+    /// <summary>Four rows of A against four rows of B: 16 dot products, reduced together at the end.</summary>
+    private static void Dot4x4V512(int K, float* a, int lda, float* b, int ldb, float* c, int ldc, float* bias, bool accumulate)
+    {
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda;
+        float* b0 = b, b1 = b + ldb, b2 = b + 2 * ldb, b3 = b + 3 * ldb;
+        int k = 0;
+        for (; k + 16 <= K; k += 16)
+        {
+            var w0 = Vector512.Load(b0 + k);
+            var w1 = Vector512.Load(b1 + k);
+            var w2 = Vector512.Load(b2 + k);
+            var w3 = Vector512.Load(b3 + k);
+            var x = Vector512.Load(a0 + k);
+            c00 = Vector512.FusedMultiplyAdd(x, w0, c00); c01 = Vector512.FusedMultiplyAdd(x, w1, c01);
+            c02 = Vector512.FusedMultiplyAdd(x, w2, c02); c03 = Vector512.FusedMultiplyAdd(x, w3, c03);
+            x = Vector512.Load(a1 + k);
+            c10 = Vector512.FusedMultiplyAdd(x, w0, c10); c11 = Vector512.FusedMultiplyAdd(x, w1, c11);
+            c12 = Vector512.FusedMultiplyAdd(x, w2, c12); c13 = Vector512.FusedMultiplyAdd(x, w3, c13);
+            x = Vector512.Load(a2 + k);
+            c20 = Vector512.FusedMultiplyAdd(x, w0, c20); c21 = Vector512.FusedMultiplyAdd(x, w1, c21);
+            c22 = Vector512.FusedMultiplyAdd(x, w2, c22); c23 = Vector512.FusedMultiplyAdd(x, w3, c23);
+            x = Vector512.Load(a3 + k);
+            c30 = Vector512.FusedMultiplyAdd(x, w0, c30); c31 = Vector512.FusedMultiplyAdd(x, w1, c31);
+            c32 = Vector512.FusedMultiplyAdd(x, w2, c32); c33 = Vector512.FusedMultiplyAdd(x, w3, c33);
+        }
+        // Each row's four accumulators reduce to one Vector128 of four sums (columns n..n+3).
+        var r0 = Reduce4(c00, c01, c02, c03);
+        var r1 = Reduce4(c10, c11, c12, c13);
+        var r2 = Reduce4(c20, c21, c22, c23);
+        var r3 = Reduce4(c30, c31, c32, c33);
+        if (k < K)
+        {
+            // The last K % 16 terms, one by one.
+            r0 += TailRow(k, K, a0, b0, b1, b2, b3);
+            r1 += TailRow(k, K, a1, b0, b1, b2, b3);
+            r2 += TailRow(k, K, a2, b0, b1, b2, b3);
+            r3 += TailRow(k, K, a3, b0, b1, b2, b3);
+        }
+        if (bias != null)
+        {
+            var bv = Vector128.Load(bias);
+            r0 += bv; r1 += bv; r2 += bv; r3 += bv;
+        }
+        StoreRow(c, r0, accumulate);
+        StoreRow(c + ldc, r1, accumulate);
+        StoreRow(c + 2 * ldc, r2, accumulate);
+        StoreRow(c + 3 * ldc, r3, accumulate);
+    }
+
+    /// <summary>One row of A against eight rows of B (batch-1 forward: a matrix-vector product).</summary>
+    private static void Dot1x8V512(int K, float* a, float* b, int ldb, float* c, float* bias, bool accumulate)
+    {
+        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+        int k = 0;
+        for (; k + 16 <= K; k += 16)
+        {
+            var x = Vector512.Load(a + k);
+            s0 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + k), s0);
+            s1 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + ldb + k), s1);
+            s2 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 2 * ldb + k), s2);
+            s3 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 3 * ldb + k), s3);
+            s4 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 4 * ldb + k), s4);
+            s5 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 5 * ldb + k), s5);
+            s6 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 6 * ldb + k), s6);
+            s7 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 7 * ldb + k), s7);
+        }
+        var lo = Reduce4(s0, s1, s2, s3);
+        var hi = Reduce4(s4, s5, s6, s7);
+        if (k < K)
+        {
+            lo += TailRow(k, K, a, b, b + ldb, b + 2 * ldb, b + 3 * ldb);
+            hi += TailRow(k, K, a, b + 4 * ldb, b + 5 * ldb, b + 6 * ldb, b + 7 * ldb);
+        }
+        if (bias != null)
+        {
+            lo += Vector128.Load(bias);
+            hi += Vector128.Load(bias + 4);
+        }
+        StoreRow(c, lo, accumulate);
+        StoreRow(c + 4, hi, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> TailRow(int k, int K, float* a, float* b0, float* b1, float* b2, float* b3)
+    {
+        float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+        for (; k < K; k++)
+        {
+            float x = a[k];
+            t0 += x * b0[k]; t1 += x * b1[k]; t2 += x * b2[k]; t3 += x * b3[k];
+        }
+        return Vector128.Create(t0, t1, t2, t3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* c, Vector128<float> v, bool accumulate)
+    {
+        if (accumulate) v += Vector128.Load(c);
+        v.Store(c);
+    }
+
+    /// <summary>
+    /// Reduces four 16-lane sums to one vector holding their four totals: halve each to 256 then 128 bits, then
+    /// horizontal adds combine them pairwise (lanes: total of p, q, r, s).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Reduce4(Vector512<float> p, Vector512<float> q, Vector512<float> r, Vector512<float> s)
+    {
+        var p2 = p.GetLower() + p.GetUpper();
+        var q2 = q.GetLower() + q.GetUpper();
+        var r2 = r.GetLower() + r.GetUpper();
+        var s2 = s.GetLower() + s.GetUpper();
+        var p4 = p2.GetLower() + p2.GetUpper();
+        var q4 = q2.GetLower() + q2.GetUpper();
+        var r4 = r2.GetLower() + r2.GetUpper();
+        var s4 = s2.GetLower() + s2.GetUpper();
+        if (Sse3.IsSupported)
+            return Sse3.HorizontalAdd(Sse3.HorizontalAdd(p4, q4), Sse3.HorizontalAdd(r4, s4));
+        return Vector128.Create(Vector128.Sum(p4), Vector128.Sum(q4), Vector128.Sum(r4), Vector128.Sum(s4));
+    }
+
+    /// <summary>
+    /// <c>C[m·ldc + n] = Σₖ A[m·ams + k·aks]·B[k·ldb + n]</c>, or added to C when <paramref name="accumulate"/> is set.
+    /// </summary>
+    public static void Broadcast(int M, int N, int K, float* A, int ams, int aks, float* B, int ldb, float* C, int ldc, bool accumulate)
+    {
+        int n = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            // Column panels of 32 (B's panel stays in L1 while every row block of C passes over it), then 16.
+            for (; n + 32 <= N; n += 32)
+            {
+                int m = 0;
+                for (; m + 8 <= M; m += 8)
+                    Bcast8x32V512(K, A + m * ams, ams, aks, B + n, ldb, C + m * ldc + n, ldc, accumulate);
+                for (; m < M; m++)
+                    Bcast1x32V512(K, A + m * ams, aks, B + n, ldb, C + m * ldc + n, accumulate);
+            }
+            for (; n + 16 <= N; n += 16)
+                for (int m = 0; m < M; m++)
+                    Bcast1x16V512(K, A + m * ams, aks, B + n, ldb, C + m * ldc + n, accumulate);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; n + 16 <= N; n += 16)
+            {
+                int m = 0;
+                for (; m + 4 <= M; m += 4)
+                    Bcast4x16V256(K, A + m * ams, ams, aks, B + n, ldb, C + m * ldc + n, ldc, accumulate);
+                for (; m < M; m++)
+                    BcastRowV256(K, A + m * ams, aks, B + n, ldb, C + m * ldc + n, accumulate);
+            }
+        }
+        // Narrow column panels of 8 and 4, so that widths like 20 or 10 stay vectorised.
+        if (Vector256.IsHardwareAccelerated)
+            for (; n + 8 <= N; n += 8)
+                for (int m = 0; m < M; m++)
+                    BcastRow8V256(K, A + m * ams, aks, B + n, ldb, C + m * ldc + n, accumulate);
+        if (Vector128.IsHardwareAccelerated)
+            for (; n + 4 <= N; n += 4)
+                for (int m = 0; m < M; m++)
+                    BcastRow4V128(K, A + m * ams, aks, B + n, ldb, C + m * ldc + n, accumulate);
+        // What is left (all of it without vectors): one output column at a time.
+        if (n < N)
+            for (int m = 0; m < M; m++)
+                for (int j = n; j < N; j++)
+                {
+                    float s = 0f;
+                    float* am = A + m * ams;
+                    for (int k = 0; k < K; k++) s += am[k * aks] * B[k * ldb + j];
+                    C[m * ldc + j] = accumulate ? C[m * ldc + j] + s : s;
+                }
+    }
+
+    private static void Bcast8x32V512(int K, float* a, int ams, int aks, float* b, int ldb, float* c, int ldc, bool accumulate)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int k = 0; k < K; k++)
+        {
+            float* bk = b + k * ldb;
+            float* ak = a + k * aks;
+            var b0 = Vector512.Load(bk);
+            var b1 = Vector512.Load(bk + 16);
+            var v = Vector512.Create(ak[0]);
+            c00 = Vector512.FusedMultiplyAdd(v, b0, c00); c01 = Vector512.FusedMultiplyAdd(v, b1, c01);
+            v = Vector512.Create(ak[ams]);
+            c10 = Vector512.FusedMultiplyAdd(v, b0, c10); c11 = Vector512.FusedMultiplyAdd(v, b1, c11);
+            v = Vector512.Create(ak[2 * ams]);
+            c20 = Vector512.FusedMultiplyAdd(v, b0, c20); c21 = Vector512.FusedMultiplyAdd(v, b1, c21);
+            v = Vector512.Create(ak[3 * ams]);
+            c30 = Vector512.FusedMultiplyAdd(v, b0, c30); c31 = Vector512.FusedMultiplyAdd(v, b1, c31);
+            v = Vector512.Create(ak[4 * ams]);
+            c40 = Vector512.FusedMultiplyAdd(v, b0, c40); c41 = Vector512.FusedMultiplyAdd(v, b1, c41);
+            v = Vector512.Create(ak[5 * ams]);
+            c50 = Vector512.FusedMultiplyAdd(v, b0, c50); c51 = Vector512.FusedMultiplyAdd(v, b1, c51);
+            v = Vector512.Create(ak[6 * ams]);
+            c60 = Vector512.FusedMultiplyAdd(v, b0, c60); c61 = Vector512.FusedMultiplyAdd(v, b1, c61);
+            v = Vector512.Create(ak[7 * ams]);
+            c70 = Vector512.FusedMultiplyAdd(v, b0, c70); c71 = Vector512.FusedMultiplyAdd(v, b1, c71);
+        }
+        Store2(c, c00, c01, accumulate);
+        Store2(c + ldc, c10, c11, accumulate);
+        Store2(c + 2 * ldc, c20, c21, accumulate);
+        Store2(c + 3 * ldc, c30, c31, accumulate);
+        Store2(c + 4 * ldc, c40, c41, accumulate);
+        Store2(c + 5 * ldc, c50, c51, accumulate);
+        Store2(c + 6 * ldc, c60, c61, accumulate);
+        Store2(c + 7 * ldc, c70, c71, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store2(float* c, Vector512<float> lo, Vector512<float> hi, bool accumulate)
+    {
+        if (accumulate)
+        {
+            lo += Vector512.Load(c);
+            hi += Vector512.Load(c + 16);
+        }
+        lo.Store(c);
+        hi.Store(c + 16);
+    }
+
+    private static void Bcast1x32V512(int K, float* a, int aks, float* b, int ldb, float* c, bool accumulate)
+    {
+        // Four accumulators (two per column vector, even and odd k) hide the FMA latency.
+        Vector512<float> e0 = default, e1 = default, o0 = default, o1 = default;
+        int k = 0;
+        for (; k + 2 <= K; k += 2)
+        {
+            var v = Vector512.Create(a[k * aks]);
+            e0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + k * ldb), e0);
+            e1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + k * ldb + 16), e1);
+            var u = Vector512.Create(a[(k + 1) * aks]);
+            o0 = Vector512.FusedMultiplyAdd(u, Vector512.Load(b + (k + 1) * ldb), o0);
+            o1 = Vector512.FusedMultiplyAdd(u, Vector512.Load(b + (k + 1) * ldb + 16), o1);
+        }
+        if (k < K)
+        {
+            var v = Vector512.Create(a[k * aks]);
+            e0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + k * ldb), e0);
+            e1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + k * ldb + 16), e1);
+        }
+        Store2(c, e0 + o0, e1 + o1, accumulate);
+    }
+
+    private static void Bcast1x16V512(int K, float* a, int aks, float* b, int ldb, float* c, bool accumulate)
+    {
+        Vector512<float> s = default, t = default;
+        int k = 0;
+        for (; k + 2 <= K; k += 2)
+        {
+            s = Vector512.FusedMultiplyAdd(Vector512.Create(a[k * aks]), Vector512.Load(b + k * ldb), s);
+            t = Vector512.FusedMultiplyAdd(Vector512.Create(a[(k + 1) * aks]), Vector512.Load(b + (k + 1) * ldb), t);
+        }
+        if (k < K) s = Vector512.FusedMultiplyAdd(Vector512.Create(a[k * aks]), Vector512.Load(b + k * ldb), s);
+        s += t;
+        if (accumulate) s += Vector512.Load(c);
+        s.Store(c);
+    }
+
+    private static void Bcast4x16V256(int K, float* a, int ams, int aks, float* b, int ldb, float* c, int ldc, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int k = 0; k < K; k++)
+        {
+            float* bk = b + k * ldb;
+            float* ak = a + k * aks;
+            var b0 = Vector256.Load(bk);
+            var b1 = Vector256.Load(bk + 8);
+            var v = Vector256.Create(ak[0]);
+            c00 = Vector256.FusedMultiplyAdd(v, b0, c00); c01 = Vector256.FusedMultiplyAdd(v, b1, c01);
+            v = Vector256.Create(ak[ams]);
+            c10 = Vector256.FusedMultiplyAdd(v, b0, c10); c11 = Vector256.FusedMultiplyAdd(v, b1, c11);
+            v = Vector256.Create(ak[2 * ams]);
+            c20 = Vector256.FusedMultiplyAdd(v, b0, c20); c21 = Vector256.FusedMultiplyAdd(v, b1, c21);
+            v = Vector256.Create(ak[3 * ams]);
+            c30 = Vector256.FusedMultiplyAdd(v, b0, c30); c31 = Vector256.FusedMultiplyAdd(v, b1, c31);
+        }
+        Store2(c, c00, c01, accumulate);
+        Store2(c + ldc, c10, c11, accumulate);
+        Store2(c + 2 * ldc, c20, c21, accumulate);
+        Store2(c + 3 * ldc, c30, c31, accumulate);
+    }
+
+    private static void BcastRowV256(int K, float* a, int aks, float* b, int ldb, float* c, bool accumulate)
+    {
+        Vector256<float> s0 = default, s1 = default;
+        for (int k = 0; k < K; k++)
+        {
+            var v = Vector256.Create(a[k * aks]);
+            s0 = Vector256.FusedMultiplyAdd(v, Vector256.Load(b + k * ldb), s0);
+            s1 = Vector256.FusedMultiplyAdd(v, Vector256.Load(b + k * ldb + 8), s1);
+        }
+        Store2(c, s0, s1, accumulate);
+    }
+
+    private static void BcastRow8V256(int K, float* a, int aks, float* b, int ldb, float* c, bool accumulate)
+    {
+        Vector256<float> s = default, t = default;
+        int k = 0;
+        for (; k + 2 <= K; k += 2)
+        {
+            s = Vector256.FusedMultiplyAdd(Vector256.Create(a[k * aks]), Vector256.Load(b + k * ldb), s);
+            t = Vector256.FusedMultiplyAdd(Vector256.Create(a[(k + 1) * aks]), Vector256.Load(b + (k + 1) * ldb), t);
+        }
+        if (k < K) s = Vector256.FusedMultiplyAdd(Vector256.Create(a[k * aks]), Vector256.Load(b + k * ldb), s);
+        s += t;
+        if (accumulate) s += Vector256.Load(c);
+        s.Store(c);
+    }
+
+    private static void BcastRow4V128(int K, float* a, int aks, float* b, int ldb, float* c, bool accumulate)
+    {
+        Vector128<float> s = default, t = default;
+        int k = 0;
+        for (; k + 2 <= K; k += 2)
+        {
+            s = Vector128.FusedMultiplyAdd(Vector128.Create(a[k * aks]), Vector128.Load(b + k * ldb), s);
+            t = Vector128.FusedMultiplyAdd(Vector128.Create(a[(k + 1) * aks]), Vector128.Load(b + (k + 1) * ldb), t);
+        }
+        if (k < K) s = Vector128.FusedMultiplyAdd(Vector128.Create(a[k * aks]), Vector128.Load(b + k * ldb), s);
+        s += t;
+        if (accumulate) s += Vector128.Load(c);
+        s.Store(c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store2(float* c, Vector256<float> lo, Vector256<float> hi, bool accumulate)
+    {
+        if (accumulate)
+        {
+            lo += Vector256.Load(c);
+            hi += Vector256.Load(c + 8);
+        }
+        lo.Store(c);
+        hi.Store(c + 8);
+    }
+}

@@ -1,0 +1,479 @@
+#!/usr/bin/python3
+"""Records reference numbers from PyTorch for SourceGenNN's tests.
+
+Run from the repository root:
+
+    /usr/bin/python3 tools/pytorch/record_reference.py [--out Runtime.Tests/Reference] [--check]
+
+For every case it writes, under the output folder:
+
+  <case>.init.safetensors   the network's initial state_dict (nn.Sequential keys: "0.weight" [out, in], "0.bias", ...)
+  <case>.data.safetensors   the fixed inputs "x" [N, in] and targets "y" (float32; class indices as float32 for CE)
+  <case>.grad0.safetensors  the gradients of the loss at the initial parameters (the first step's backward pass)
+  <case>.final.safetensors  the parameters after the case's optimiser steps
+  <case>.json               the description (layers, loss, optimiser, steps, batch), the loss before each step,
+                            the loss after the last step, the initial forward output on x (flattened row-major),
+                            and the names of the files above
+
+Everything is float32, one thread, deterministic algorithms, fixed seeds, no timestamps: running the script twice
+gives byte-identical files (--check runs it twice into temporary folders and compares).
+
+The safetensors files are written by hand (the safetensors package is not installed): an 8-byte little-endian header
+length, a UTF-8 JSON header {"__metadata__": {...}, "<name>": {"dtype": "F32", "shape": [...],
+"data_offsets": [begin, end]}, ...} with the tensor names sorted and the data offsets contiguous in that order, padded
+with spaces to a multiple of 8 bytes, then the raw little-endian float32 data.
+"""
+
+import argparse
+import filecmp
+import hashlib
+import json
+import os
+import struct
+import sys
+import tempfile
+
+import numpy as np
+import torch
+from torch import nn
+
+SCRIPT = "tools/pytorch/record_reference.py"
+FORMAT_VERSION = "1"
+KINK_MARGIN_MIN = 1e-4  # no ReLU/LeakyReLU/PReLU input nearer 0 than this, in any recorded forward pass
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# safetensors, by hand
+# ----------------------------------------------------------------------------------------------------------------------
+
+def write_safetensors(path, tensors, metadata):
+    """Writes float32 tensors (name -> torch.Tensor or np.ndarray) and str->str metadata to a safetensors file."""
+    names = sorted(tensors)
+    header = {"__metadata__": {k: str(metadata[k]) for k in sorted(metadata)}}
+    blobs = []
+    offset = 0
+    for name in names:
+        t = tensors[name]
+        a = t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
+        if a.dtype != np.float32:
+            raise TypeError(f"{name}: expected float32, got {a.dtype}")
+        blob = np.ascontiguousarray(a, dtype="<f4").tobytes(order="C")
+        header[name] = {"dtype": "F32", "shape": [int(d) for d in a.shape],
+                        "data_offsets": [offset, offset + len(blob)]}
+        offset += len(blob)
+        blobs.append(blob)
+    text = json.dumps(header, separators=(",", ":"), ensure_ascii=True).encode("utf-8")
+    text += b" " * ((8 - len(text) % 8) % 8)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for blob in blobs:
+            f.write(blob)
+    os.replace(tmp, path)
+
+
+def read_safetensors(path):
+    """Reads a safetensors file written by write_safetensors (F32 only); returns (tensors, metadata)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n].decode("utf-8"))
+    data = raw[8 + n:]
+    metadata = header.pop("__metadata__", {})
+    out = {}
+    expected = 0
+    for name in sorted(header):
+        info = header[name]
+        assert info["dtype"] == "F32", (path, name)
+        begin, end = info["data_offsets"]
+        assert begin == expected, (path, name, "offsets not contiguous")
+        expected = end
+        out[name] = np.frombuffer(data[begin:end], dtype="<f4").reshape(info["shape"])
+    assert expected == len(data), (path, "trailing bytes")
+    return out, metadata
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# cases
+# ----------------------------------------------------------------------------------------------------------------------
+
+def linear(i, o, weight_init="default", bias_init="default"):
+    return {"kind": "Linear", "in": i, "out": o, "weight_init": weight_init, "bias_init": bias_init}
+
+
+def act(kind, **kw):
+    d = {"kind": kind}
+    d.update(kw)
+    return d
+
+
+CASES = [
+    {
+        "name": "course_sgd_momentum",
+        "summary": "The course network: 3 -> Linear(3,3) xavier_normal_, Sigmoid -> Linear(3,2) kaiming_normal_, ReLU "
+                   "-> Linear(2,2), Softmax. Loss: nn.CrossEntropyLoss on the last Linear's output (the final Softmax "
+                   "is fused into the loss).",
+        "seed": 1016,
+        "input": 3,
+        "layers": [linear(3, 3, weight_init="xavier_normal_"), act("Sigmoid"),
+                   linear(3, 2, weight_init="kaiming_normal_"), act("ReLU"),
+                   linear(2, 2), act("Softmax", dim=1)],
+        "loss": "CrossEntropyLoss", "loss_on": "logits", "classes": 2,
+        "n": 8,
+        "optimizer": ("SGD", {"lr": 0.1, "momentum": 0.9}),
+        "steps": 5,
+    },
+    {
+        "name": "mlp_relu_ce_adam",
+        "summary": "MLP 20 -> 16 ReLU -> 3, nn.CrossEntropyLoss on the logits, Adam lr 1e-2.",
+        "seed": 1005,
+        "input": 20,
+        "layers": [linear(20, 16), act("ReLU"), linear(16, 3)],
+        "loss": "CrossEntropyLoss", "loss_on": "output", "classes": 3,
+        "n": 16,
+        "optimizer": ("Adam", {"lr": 1e-2}),
+        "steps": 5,
+    },
+    {
+        "name": "mlp_tanh_relu_bce_nesterov",
+        "summary": "MLP 20 -> 16 Tanh -> 8 ReLU -> 1 Sigmoid, nn.BCELoss on the sigmoid output, SGD lr 0.05 momentum 0.9 "
+                   "nesterov weight_decay 1e-3.",
+        "seed": 1007,
+        "input": 20,
+        "layers": [linear(20, 16), act("Tanh"), linear(16, 8), act("ReLU"), linear(8, 1), act("Sigmoid")],
+        "loss": "BCELoss", "loss_on": "output",
+        "n": 24,
+        "optimizer": ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 1e-3}),
+        "steps": 5,
+    },
+    {
+        "name": "mlp_elu_mse_adamw",
+        "summary": "MLP 10 -> 8 ELU(alpha 1) -> 4, nn.MSELoss, AdamW lr 1e-2 weight_decay 0.01.",
+        "seed": 1004,
+        "input": 10,
+        "layers": [linear(10, 8), act("ELU", alpha=1.0), linear(8, 4)],
+        "loss": "MSELoss", "loss_on": "output",
+        "n": 12,
+        "optimizer": ("AdamW", {"lr": 1e-2, "weight_decay": 0.01}),
+        "steps": 5,
+    },
+    {
+        "name": "mlp_leaky_prelu_mse_rmsprop",
+        "summary": "MLP 6 -> 5 LeakyReLU(0.1) -> 5 PReLU(shared, init 0.25) -> 3, nn.MSELoss, RMSprop lr 1e-2.",
+        "seed": 1007,
+        "input": 6,
+        "layers": [linear(6, 5), act("LeakyReLU", negative_slope=0.1), linear(5, 5),
+                   act("PReLU", num_parameters=1, init=0.25), linear(5, 3)],
+        "loss": "MSELoss", "loss_on": "output",
+        "n": 10,
+        "optimizer": ("RMSprop", {"lr": 1e-2}),
+        "steps": 3,
+    },
+    {
+        "name": "mlp_gelu_silu_mse_adam",
+        "summary": "MLP 8 -> 12 GELU(exact, erf) -> 6 SiLU -> 2, nn.MSELoss, Adam lr 1e-2.",
+        "seed": 1006,
+        "input": 8,
+        "layers": [linear(8, 12), act("GELU", approximate="none"), linear(12, 6), act("SiLU"), linear(6, 2)],
+        "loss": "MSELoss", "loss_on": "output",
+        "n": 20,
+        "optimizer": ("Adam", {"lr": 1e-2}),
+        "steps": 5,
+    },
+    {
+        "name": "mlp_prelu_perfeature_tanh_mse_sgd",
+        "summary": "MLP 4 -> 6 PReLU(per feature, init 0.25) -> 3 Tanh -> 2, nn.MSELoss, plain SGD lr 0.1.",
+        "seed": 1007,
+        "input": 4,
+        "layers": [linear(4, 6), act("PReLU", num_parameters=6, init=0.25), linear(6, 3), act("Tanh"),
+                   linear(3, 2)],
+        "loss": "MSELoss", "loss_on": "output",
+        "n": 8,
+        "optimizer": ("SGD", {"lr": 0.1}),
+        "steps": 4,
+    },
+]
+
+
+def build_layer(spec):
+    k = spec["kind"]
+    if k == "Linear":
+        m = nn.Linear(spec["in"], spec["out"])  # default init runs here, drawing from the global generator
+        w = spec["weight_init"]
+        if w == "xavier_normal_":
+            nn.init.xavier_normal_(m.weight)  # gain 1
+        elif w == "kaiming_normal_":
+            nn.init.kaiming_normal_(m.weight)  # a=0, mode='fan_in', nonlinearity='leaky_relu' -> gain sqrt(2)
+        elif w != "default":
+            raise ValueError(w)
+        if spec["bias_init"] != "default":
+            raise ValueError(spec["bias_init"])
+        return m
+    if k == "Sigmoid":
+        return nn.Sigmoid()
+    if k == "Tanh":
+        return nn.Tanh()
+    if k == "ReLU":
+        return nn.ReLU()
+    if k == "Softmax":
+        return nn.Softmax(dim=spec["dim"])
+    if k == "ELU":
+        return nn.ELU(alpha=spec["alpha"])
+    if k == "LeakyReLU":
+        return nn.LeakyReLU(negative_slope=spec["negative_slope"])
+    if k == "PReLU":
+        return nn.PReLU(num_parameters=spec["num_parameters"], init=spec["init"])
+    if k == "GELU":
+        return nn.GELU(approximate=spec["approximate"])
+    if k == "SiLU":
+        return nn.SiLU()
+    raise ValueError(k)
+
+
+INIT_NOTES = {
+    "default": "nn.Linear default: weight kaiming_uniform_(a=sqrt(5)) i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)); "
+               "bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))",
+    "xavier_normal_": "nn.init.xavier_normal_(weight), gain 1: N(0, 2/(fan_in+fan_out))",
+    "kaiming_normal_": "nn.init.kaiming_normal_(weight) with defaults a=0, mode='fan_in', nonlinearity='leaky_relu' "
+                       "(gain sqrt(2)): N(0, 2/fan_in)",
+}
+
+
+def make_optimizer(name, kwargs, params):
+    cls = getattr(torch.optim, name)
+    extra = {"foreach": False}  # the single-tensor code path, stated rather than left to a heuristic
+    return cls(params, **kwargs, **extra)
+
+
+def group_hyperparameters(opt):
+    g = opt.param_groups[0]
+    out = {}
+    for k in sorted(g):
+        if k == "params":
+            continue
+        v = g[k]
+        if isinstance(v, tuple):
+            v = list(v)
+        out[k] = v
+    return out
+
+
+def f32_list(t):
+    """A flat list of Python floats holding the float32 values exactly (JSON keeps them round-trippable)."""
+    return [float(v) for v in t.detach().reshape(-1).to(torch.float32).numpy().tolist()]
+
+
+def run_case(case, out_dir, meta_common):
+    name = case["name"]
+    torch.manual_seed(case["seed"])
+    layers = [build_layer(s) for s in case["layers"]]
+    model = nn.Sequential(*layers).to(torch.float32)
+
+    n, d_in = case["n"], case["input"]
+    x = torch.randn(n, d_in, dtype=torch.float32)
+    if case["loss"] == "CrossEntropyLoss":
+        y_idx = torch.randint(0, case["classes"], (n,))
+        y_loss = y_idx
+        y_store = y_idx.to(torch.float32)
+        loss_fn = nn.CrossEntropyLoss()
+    elif case["loss"] == "BCELoss":
+        out_features = case["layers"][-2]["out"]
+        y_store = torch.randint(0, 2, (n, out_features)).to(torch.float32)
+        y_loss = y_store
+        loss_fn = nn.BCELoss()
+    elif case["loss"] == "MSELoss":
+        out_features = [s for s in case["layers"] if s["kind"] == "Linear"][-1]["out"]
+        y_store = torch.randn(n, out_features, dtype=torch.float32)
+        y_loss = y_store
+        loss_fn = nn.MSELoss()
+    else:
+        raise ValueError(case["loss"])
+
+    # The part of the network whose output the loss sees.
+    if case["loss_on"] == "logits":
+        assert case["layers"][-1]["kind"] == "Softmax"
+        loss_net = model[:-1]
+    else:
+        loss_net = model
+
+    # Inputs to the piecewise-linear activations (ReLU, LeakyReLU, PReLU) on every forward pass: the seeds are chosen
+    # so that no input lies near the kink (where another implementation's rounding could take the other branch) and
+    # every such layer is partly active at the start (so the backward pass through it is exercised).
+    kink_inputs = []
+    for m in model:
+        if isinstance(m, (nn.ReLU, nn.LeakyReLU, nn.PReLU)):
+            m.register_forward_hook(lambda mod, inp, out: kink_inputs.append((mod, inp[0].detach().clone())))
+
+    init_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        initial_output = model(x)
+    for _, z in kink_inputs:
+        active = float((z > 0).to(torch.float32).mean().item())
+        if not (0.2 <= active <= 0.85 and bool((z > 0).any(0).all())):
+            raise AssertionError(f"{case['name']}: a piecewise-linear layer is mostly dead or saturated at the start "
+                                 f"(active fraction {active:.2f}); choose another seed")
+
+    opt_name, opt_kwargs = case["optimizer"]
+    opt = make_optimizer(opt_name, opt_kwargs, model.parameters())
+
+    losses = []
+    grad0 = None
+    for step in range(case["steps"]):
+        opt.zero_grad(set_to_none=False)
+        loss = loss_fn(loss_net(x), y_loss)
+        losses.append(float(loss.item()))
+        loss.backward()
+        if step == 0:
+            grad0 = {k: p.grad.detach().clone() for k, p in model.named_parameters()}
+        opt.step()
+    with torch.no_grad():
+        final_loss = float(loss_fn(loss_net(x), y_loss).item())
+        final_output = model(x)
+    final_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    kink_margin = min((float(z.abs().min().item()) for _, z in kink_inputs), default=None)
+    if kink_margin is not None and kink_margin < KINK_MARGIN_MIN:
+        raise AssertionError(f"{case['name']}: an activation input lies {kink_margin:g} from a kink; choose another seed")
+
+    meta = dict(meta_common)
+    meta["case"] = name
+    files = {
+        "init": f"{name}.init.safetensors",
+        "data": f"{name}.data.safetensors",
+        "grad0": f"{name}.grad0.safetensors",
+        "final": f"{name}.final.safetensors",
+    }
+    write_safetensors(os.path.join(out_dir, files["init"]), init_state, dict(meta, content="initial state_dict"))
+    write_safetensors(os.path.join(out_dir, files["data"]), {"x": x, "y": y_store},
+                      dict(meta, content="inputs x [N, in]; targets y" +
+                           (" (class indices as float32) [N]" if case["loss"] == "CrossEntropyLoss" else " [N, out]")))
+    write_safetensors(os.path.join(out_dir, files["grad0"]), grad0,
+                      dict(meta, content="gradients of the loss at the initial parameters (mean reduction)"))
+    write_safetensors(os.path.join(out_dir, files["final"]), final_state,
+                      dict(meta, content=f"state_dict after {case['steps']} optimiser steps"))
+
+    layer_desc = []
+    for i, s in enumerate(case["layers"]):
+        d = {"index": i}
+        d.update(s)
+        if s["kind"] == "Linear":
+            d["weight_init_formula"] = INIT_NOTES[s["weight_init"]]
+            d["bias_init_formula"] = INIT_NOTES["default"].split("; ")[1]
+            d["tensors"] = [f"{i}.weight", f"{i}.bias"]
+        elif s["kind"] == "PReLU":
+            d["tensors"] = [f"{i}.weight"]
+        else:
+            d["tensors"] = []
+        layer_desc.append(d)
+
+    loss_desc = {
+        "module": f"nn.{case['loss']}",
+        "reduction": "mean",
+        "applied_to": ("the output of the last Linear (logits); the network's final Softmax is treated as fused into "
+                       "the loss" if case["loss_on"] == "logits" else "the network's output"),
+    }
+    if case["loss"] == "CrossEntropyLoss":
+        loss_desc["targets"] = "class indices in y, stored as float32"
+
+    doc = {
+        "format_version": FORMAT_VERSION,
+        "case": name,
+        "summary": case["summary"],
+        "generator": SCRIPT,
+        "torch_version": torch.__version__,
+        "numpy_version": np.__version__,
+        "seed": case["seed"],
+        "input_size": d_in,
+        "output_size": int(initial_output.shape[1]),
+        "layers": layer_desc,
+        "loss": loss_desc,
+        "optimizer": {"name": f"torch.optim.{opt_name}", "arguments": dict(opt_kwargs),
+                      "param_group": group_hyperparameters(opt)},
+        "steps": case["steps"],
+        "batch": n,
+        "batch_note": "every step uses the full batch of N samples (no shuffling)",
+        "step_definition": "zero_grad, forward, loss, backward, optimizer.step",
+        "files": files,
+        "losses": losses,
+        "losses_note": "losses[k] is the loss before step k+1, i.e. computed at the parameters after k steps",
+        "final_loss": final_loss,
+        "initial_output": f32_list(initial_output),
+        "initial_output_shape": list(initial_output.shape),
+        "initial_output_note": "the full network (including any final Softmax or Sigmoid) applied to x at the initial parameters, "
+                               "flattened row-major",
+        "final_output": f32_list(final_output),
+        "kink_margin": kink_margin,
+        "kink_margin_note": "the smallest |input| to a ReLU/LeakyReLU/PReLU over every forward pass recorded here "
+                            "(null when there is none); no input is nearer a kink than this",
+    }
+    with open(os.path.join(out_dir, f"{name}.json"), "w", encoding="utf-8", newline="\n") as f:
+        json.dump(doc, f, indent=1, sort_keys=False, ensure_ascii=True)
+        f.write("\n")
+
+    # Self-check: the files read back equal what was computed.
+    for key, state in (("init", init_state), ("final", final_state), ("grad0", grad0)):
+        back, _ = read_safetensors(os.path.join(out_dir, files[key]))
+        assert sorted(back) == sorted(state), (name, key)
+        for k in state:
+            assert np.array_equal(back[k], state[k].numpy()), (name, key, k)
+    back, _ = read_safetensors(os.path.join(out_dir, files["data"]))
+    assert np.array_equal(back["x"], x.numpy()) and np.array_equal(back["y"], y_store.numpy())
+    return name, losses, final_loss
+
+
+def configure():
+    torch.set_num_threads(1)
+    torch.set_default_dtype(torch.float32)
+    torch.use_deterministic_algorithms(True)
+
+
+def record(out_dir, verbose=True):
+    os.makedirs(out_dir, exist_ok=True)
+    configure()
+    meta_common = {"generator": SCRIPT, "torch": torch.__version__, "format_version": FORMAT_VERSION}
+    for case in CASES:
+        name, losses, final_loss = run_case(case, out_dir, meta_common)
+        if verbose:
+            print(f"{name}: losses {['%.6f' % v for v in losses]} -> {final_loss:.6f}", file=sys.stderr)
+
+
+def digest(folder):
+    h = {}
+    for fn in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, fn), "rb") as f:
+            h[fn] = hashlib.sha256(f.read()).hexdigest()
+    return h
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    default_out = os.path.normpath(os.path.join(here, "..", "..", "Runtime.Tests", "Reference"))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default=default_out, help="output folder (default: Runtime.Tests/Reference)")
+    ap.add_argument("--check", action="store_true",
+                    help="record twice into temporary folders and fail unless the files are byte-identical "
+                         "and equal to those in --out")
+    args = ap.parse_args()
+    if not args.check:
+        record(args.out)
+        return 0
+    with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+        record(a, verbose=False)
+        record(b, verbose=False)
+        da, db = digest(a), digest(b)
+        if da != db:
+            print("NOT deterministic: two runs differ", file=sys.stderr)
+            return 1
+        print(f"two runs byte-identical ({len(da)} files)", file=sys.stderr)
+        if os.path.isdir(args.out):
+            committed = {k: v for k, v in digest(args.out).items() if k != "README.md"}
+            if committed != da:
+                diff = sorted(set(committed.items()) ^ set(da.items()))
+                print(f"differs from {args.out}: {[k for k, _ in diff]}", file=sys.stderr)
+                return 1
+            print(f"and identical to {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
