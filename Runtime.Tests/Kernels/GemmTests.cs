@@ -34,6 +34,12 @@ public unsafe class GemmTests
             foreach (int n in new[] { 1, 4, 5, 8, 10, 16, 20, 33, 64, 70 })
                 foreach (int k in new[] { 1, 3, 16, 20, 37 })
                     d.Add(m, n, k);
+        // Shapes that cross the cache blocks: k beyond 256 and 512 (with and without a short last block), m beyond 256.
+        d.Add(9, 70, 530);
+        d.Add(5, 33, 520);
+        d.Add(4, 8, 1100);
+        d.Add(260, 40, 300);
+        d.Add(270, 33, 17);
         return d;
     }
 

@@ -24,31 +24,53 @@ public static unsafe class Gemm
     /// </summary>
     public static void DotNT(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
     {
-        int m = 0;
-        if (Vector512.IsHardwareAccelerated && K >= 16)
+        if (!(Vector512.IsHardwareAccelerated && K >= 16))
         {
-            for (; m + 4 <= M; m += 4)
-            {
-                int n = 0;
-                for (; n + 4 <= N; n += 4)
-                    Dot4x4V512(K, A + m * lda, lda, B + n * ldb, ldb, C + m * ldc + n, ldc, bias == null ? null : bias + n, accumulate);
-                for (; n < N; n++)
-                    for (int r = 0; r < 4; r++)
-                        DotScalarOut(K, A + (m + r) * lda, B + n * ldb, C + (m + r) * ldc + n, bias == null ? null : bias + n, accumulate);
-            }
-            for (; m < M; m++)
-            {
-                int n = 0;
-                for (; n + 8 <= N; n += 8)
-                    Dot1x8V512(K, A + m * lda, B + n * ldb, ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
-                for (; n < N; n++)
+            for (int m = 0; m < M; m++)
+                for (int n = 0; n < N; n++)
                     DotScalarOut(K, A + m * lda, B + n * ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
-            }
             return;
         }
+        // Cache blocking: a block of DotNB rows of B over DotKC of k (128 KiB) stays in L2 while every row block of A
+        // passes over it; each 4×4 tile then reads 4 rows of A from L1 and 4 rows of B from L2. Later k blocks add to
+        // what the earlier ones stored, and only the first adds the bias.
+        for (int k0 = 0; k0 < K; k0 += DotKC)
+        {
+            int kc = Math.Min(DotKC, K - k0);
+            if (K - (k0 + kc) < 16 && k0 + kc < K) kc = K - k0; // no sliver too short for a vector at the end
+            bool acc = accumulate || k0 > 0;
+            float* biasK = k0 == 0 ? bias : null;
+            for (int n0 = 0; n0 < N; n0 += DotNB)
+            {
+                int nb = Math.Min(DotNB, N - n0);
+                DotBlock(M, nb, kc, A + k0, lda, B + n0 * ldb + k0, ldb, C + n0, ldc, biasK == null ? null : biasK + n0, acc);
+            }
+            if (kc == K - k0) break;
+        }
+    }
+
+    private const int DotKC = 512, DotNB = 64;
+
+    private static void DotBlock(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
+    {
+        int m = 0;
+        for (; m + 4 <= M; m += 4)
+        {
+            int n = 0;
+            for (; n + 4 <= N; n += 4)
+                Dot4x4V512(K, A + m * lda, lda, B + n * ldb, ldb, C + m * ldc + n, ldc, bias == null ? null : bias + n, accumulate);
+            for (; n < N; n++)
+                for (int r = 0; r < 4; r++)
+                    DotScalarOut(K, A + (m + r) * lda, B + n * ldb, C + (m + r) * ldc + n, bias == null ? null : bias + n, accumulate);
+        }
         for (; m < M; m++)
-            for (int n = 0; n < N; n++)
+        {
+            int n = 0;
+            for (; n + 8 <= N; n += 8)
+                Dot1x8V512(K, A + m * lda, B + n * ldb, ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
+            for (; n < N; n++)
                 DotScalarOut(K, A + m * lda, B + n * ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
+        }
     }
 
     /// <summary>One output: a vectorised dot product (any width), plus bias, stored or added.</summary>
@@ -234,10 +256,28 @@ public static unsafe class Gemm
     /// </summary>
     public static void Broadcast(int M, int N, int K, float* A, int ams, int aks, float* B, int ldb, float* C, int ldc, bool accumulate)
     {
+        // Cache blocking: k in blocks of BcKC, so that a 32-column panel of B (BcKC × 32 floats, 32 KiB) stays in
+        // L1 while the row blocks of C pass over it; rows of C in blocks of BcMC, so that the block of A they read
+        // stays in L2 across the column panels. Later k blocks add to what the earlier ones stored.
+        for (int k0 = 0; k0 < K; k0 += BcKC)
+        {
+            int kc = Math.Min(BcKC, K - k0);
+            bool acc = accumulate || k0 > 0;
+            for (int m0 = 0; m0 < M; m0 += BcMC)
+            {
+                int mc = Math.Min(BcMC, M - m0);
+                BroadcastBlock(mc, N, kc, A + m0 * ams + k0 * aks, ams, aks, B + k0 * ldb, ldb, C + m0 * ldc, ldc, acc);
+            }
+        }
+    }
+
+    private const int BcKC = 256, BcMC = 256;
+
+    private static void BroadcastBlock(int M, int N, int K, float* A, int ams, int aks, float* B, int ldb, float* C, int ldc, bool accumulate)
+    {
         int n = 0;
         if (Vector512.IsHardwareAccelerated)
         {
-            // Column panels of 32 (B's panel stays in L1 while every row block of C passes over it), then 16.
             for (; n + 32 <= N; n += 32)
             {
                 int m = 0;
