@@ -1,0 +1,395 @@
+using System;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using SourceGenNN.Kernels;
+using SourceGenNN.Training;
+
+namespace SourceGenNN.IO;
+
+/// <summary>A weight file that cannot be loaded: what is wrong, and which file. The model was not changed.</summary>
+public sealed class WeightFileException : IOException
+{
+    /// <summary>Creates the exception.</summary>
+    public WeightFileException(string path, string problem, Exception? inner = null)
+        : base($"Cannot load weights from '{path}': {problem}", inner)
+    {
+        FilePath = path;
+        Problem = problem;
+    }
+
+    /// <summary>The file.</summary>
+    public string FilePath { get; }
+
+    /// <summary>What is wrong with it.</summary>
+    public string Problem { get; }
+}
+
+/// <summary>What a weight file held.</summary>
+/// <param name="NetworkName">The name of the network type the weights were saved from.</param>
+/// <param name="ParameterCount">The number of parameters.</param>
+/// <param name="OptimizerKind">The kind of optimiser whose state the file holds, or null.</param>
+/// <param name="OptimizerStateLoaded">Whether that state was loaded into the optimiser passed in.</param>
+public sealed record WeightFileInfo(string NetworkName, int ParameterCount, string? OptimizerKind, bool OptimizerStateLoaded);
+
+/// <summary>
+/// SourceGenNN's own weight format: everything needed to check that weights belong to a network before touching it,
+/// plus an optional optimiser state so that training can resume.
+/// <para>
+/// Layout (little-endian): magic <c>SGNNWTS\0</c>; u32 version; u64 FNV-1a hash of
+/// <see cref="NetworkDescription.Fingerprint"/>; the network name; i32 tensor count and per tensor its name, i32 rank
+/// and i32 dimensions; u8 optimiser flag and, when set, its kind, i64 steps, f32 learning rate, i32 buffer count and per
+/// buffer its name and i32 length; i64 float count; the parameters as f32 in <see cref="INetwork.Parameters"/> order
+/// then the optimiser buffers; u32 CRC-32 of every byte before it. Strings are an i32 byte count and UTF-8.
+/// </para>
+/// Saves are atomic (a temporary file in the same folder, then a rename). Loads validate everything into scratch
+/// buffers first; any problem throws <see cref="WeightFileException"/> and leaves the network and optimiser unchanged.
+/// </summary>
+public static class WeightFile
+{
+    /// <summary>The format version written.</summary>
+    public const uint Version = 1;
+
+    private static ReadOnlySpan<byte> Magic => "SGNNWTS\0"u8;
+
+    /// <summary>The hash of a network structure stored in weight files.</summary>
+    public static ulong FingerprintHash(NetworkDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        return Rng.Fnv1a(description.Fingerprint);
+    }
+
+    /// <summary>Saves a network's parameters, and the optimiser's state when given, atomically.</summary>
+    public static void Save(INetwork network, string path, Optimizer? optimizer = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(path);
+        var d = network.Description;
+        ReadOnlySpan<float> parameters = network.Parameters;
+        ThrowHelper.CheckLength(parameters.Length, d.ParameterCount, nameof(network), "Parameters must match the description");
+        OptimizerState? state = null;
+        if (optimizer is not null)
+        {
+            ThrowHelper.CheckLength(optimizer.ParameterCount, d.ParameterCount, nameof(optimizer), "the optimiser's parameter count must be the network's");
+            state = optimizer.ExportState();
+        }
+
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(Magic);
+            w.Write(Version);
+            w.Write(FingerprintHash(d));
+            WriteString(w, d.Name);
+            w.Write(d.Parameters.Count);
+            foreach (var t in d.Parameters)
+            {
+                WriteString(w, t.Name);
+                w.Write(t.Shape.Count);
+                foreach (int dim in t.Shape) w.Write(dim);
+            }
+            long floats = parameters.Length;
+            w.Write((byte)(state is null ? 0 : 1));
+            if (state is not null)
+            {
+                WriteString(w, state.Kind);
+                w.Write(state.Steps);
+                w.Write(optimizer!.LearningRate);
+                w.Write(state.Buffers.Count);
+                foreach (var (name, data) in state.Buffers)
+                {
+                    WriteString(w, name);
+                    w.Write(data.Length);
+                    floats += data.Length;
+                }
+            }
+            w.Write(floats);
+            WriteFloats(w, parameters);
+            if (state is not null)
+                foreach (var b in state.Buffers) WriteFloats(w, b.Value);
+        }
+        uint crc = Crc32.Compute(ms.GetBuffer().AsSpan(0, (int)ms.Length));
+        Span<byte> tail = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(tail, crc);
+        ms.Write(tail);
+        AtomicFile.Write(path, ms.GetBuffer().AsSpan(0, (int)ms.Length));
+    }
+
+    /// <summary>
+    /// Loads parameters saved by <see cref="Save"/> into <paramref name="network"/>, and the optimiser state into
+    /// <paramref name="optimizer"/> when both the file and the call have one. Everything is validated before anything
+    /// changes.
+    /// </summary>
+    /// <exception cref="WeightFileException">The file is not a weight file, is corrupt, truncated, of another version,
+    /// for another network, or its optimiser state does not fit <paramref name="optimizer"/>.</exception>
+    public static WeightFileInfo Load(INetwork network, string path, Optimizer? optimizer = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(path);
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new WeightFileException(path, "it cannot be read: " + e.Message, e);
+        }
+        var (info, parameters, state, learningRate) = Parse(bytes, path, network.Description, optimizer);
+        ThrowHelper.CheckLength(network.Parameters.Length, parameters.Length, nameof(network), "Parameters must match the description");
+        bool loaded = false;
+        if (optimizer is not null && state is not null)
+        {
+            optimizer.ImportState(state); // validated in Parse, so this cannot fail half-way
+            optimizer.LearningRate = learningRate;
+            loaded = true;
+        }
+        parameters.CopyTo(network.Parameters);
+        return info with { OptimizerStateLoaded = loaded };
+    }
+
+    private static (WeightFileInfo, float[], OptimizerState?, float) Parse(byte[] bytes, string path, NetworkDescription d, Optimizer? optimizer)
+    {
+        var r = new Reader(bytes, path);
+        if (bytes.Length < Magic.Length || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+            throw new WeightFileException(path, "it is not a SourceGenNN weight file (the magic bytes 'SGNNWTS\\0' are missing).");
+        r.Skip(Magic.Length);
+        uint version = r.UInt32("the version");
+        if (version != Version)
+            throw new WeightFileException(path, $"its format version is {version}, but this library reads version {Version}.");
+        if (bytes.Length < Magic.Length + 8)
+            throw new WeightFileException(path, "it is truncated (too short to hold a checksum).");
+        uint stored = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4));
+        uint actual = Crc32.Compute(bytes.AsSpan(0, bytes.Length - 4));
+        if (stored != actual)
+            throw new WeightFileException(path,
+                $"its checksum does not match (stored 0x{stored:X8}, computed 0x{actual:X8}): the file is corrupt or truncated.");
+        r.Limit(bytes.Length - 4);
+
+        ulong hash = r.UInt64("the fingerprint");
+        string name = r.String("the network name");
+        ulong expectedHash = FingerprintHash(d);
+        int tensorCount = r.Int32("the tensor count");
+        if (tensorCount < 0 || tensorCount > 1_000_000) throw new WeightFileException(path, $"its tensor count {tensorCount} is invalid.");
+        var names = new List<string>(tensorCount);
+        var shapes = new List<int[]>(tensorCount);
+        for (int i = 0; i < tensorCount; i++)
+        {
+            names.Add(r.String($"the name of tensor {i}"));
+            int rank = r.Int32($"the rank of tensor '{names[i]}'");
+            if (rank < 0 || rank > 32) throw new WeightFileException(path, $"tensor '{names[i]}' has an invalid rank {rank}.");
+            var shape = new int[rank];
+            for (int k = 0; k < rank; k++) shape[k] = r.Int32($"the shape of tensor '{names[i]}'");
+            shapes.Add(shape);
+        }
+        if (hash != expectedHash)
+            throw new WeightFileException(path,
+                $"it was saved from a different network: '{name}' with tensors {Describe(names, shapes)}, but this network is '{d.Name}' with tensors {Describe(d)} " +
+                $"(fingerprint hash 0x{hash:X16}, expected 0x{expectedHash:X16}).");
+        if (tensorCount != d.Parameters.Count)
+            throw new WeightFileException(path, $"it holds {tensorCount} tensors, but the network has {d.Parameters.Count}.");
+        for (int i = 0; i < tensorCount; i++)
+        {
+            var t = d.Parameters[i];
+            if (names[i] != t.Name || !SameShape(shapes[i], t.Shape))
+                throw new WeightFileException(path,
+                    $"tensor {i} is '{names[i]}' [{string.Join(", ", shapes[i])}], but the network expects '{t.Name}' {t.ShapeText}.");
+        }
+
+        byte hasState = r.Byte("the optimiser flag");
+        if (hasState > 1) throw new WeightFileException(path, $"its optimiser flag is {hasState}, not 0 or 1.");
+        string? kind = null;
+        long steps = 0;
+        float learningRate = 0;
+        var bufferNames = new List<string>();
+        var bufferLengths = new List<int>();
+        long expectedFloats = d.ParameterCount;
+        if (hasState == 1)
+        {
+            kind = r.String("the optimiser kind");
+            steps = r.Int64("the optimiser step count");
+            learningRate = r.Single("the learning rate");
+            int count = r.Int32("the optimiser buffer count");
+            if (count < 0 || count > 64) throw new WeightFileException(path, $"its optimiser buffer count {count} is invalid.");
+            for (int i = 0; i < count; i++)
+            {
+                bufferNames.Add(r.String($"the name of optimiser buffer {i}"));
+                int len = r.Int32($"the length of optimiser buffer '{bufferNames[i]}'");
+                if (len < 0) throw new WeightFileException(path, $"optimiser buffer '{bufferNames[i]}' has a negative length {len}.");
+                bufferLengths.Add(len);
+                expectedFloats += len;
+            }
+        }
+        long floats = r.Int64("the value count");
+        if (floats != expectedFloats)
+            throw new WeightFileException(path, $"it declares {floats} values, but its tensors and optimiser buffers need {expectedFloats}.");
+        long remaining = r.Remaining;
+        if (remaining != floats * 4)
+            throw new WeightFileException(path, $"it holds {remaining} bytes of values, but {floats * 4} were expected.");
+
+        var parameters = r.Floats(d.ParameterCount);
+        OptimizerState? state = null;
+        if (hasState == 1)
+        {
+            var buffers = new KeyValuePair<string, float[]>[bufferNames.Count];
+            for (int i = 0; i < buffers.Length; i++) buffers[i] = new(bufferNames[i], r.Floats(bufferLengths[i]));
+            state = new OptimizerState(kind!, steps, buffers);
+            if (optimizer is not null)
+            {
+                try
+                {
+                    optimizer.ValidateState(state);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new WeightFileException(path, "its optimiser state does not fit the optimiser given: " + e.Message, e);
+                }
+            }
+        }
+        return (new WeightFileInfo(name, d.ParameterCount, kind, false), parameters, state, learningRate);
+    }
+
+    private static bool SameShape(int[] a, IReadOnlyList<int> b)
+    {
+        if (a.Length != b.Count) return false;
+        for (int i = 0; i < a.Length; i++) if (a[i] != b[i]) return false;
+        return true;
+    }
+
+    private static string Describe(List<string> names, List<int[]> shapes)
+    {
+        var parts = new string[names.Count];
+        for (int i = 0; i < parts.Length; i++) parts[i] = names[i] + "[" + string.Join(", ", shapes[i]) + "]";
+        return "{" + string.Join(", ", parts) + "}";
+    }
+
+    private static string Describe(NetworkDescription d)
+    {
+        var parts = new string[d.Parameters.Count];
+        for (int i = 0; i < parts.Length; i++) parts[i] = d.Parameters[i].Name + d.Parameters[i].ShapeText;
+        return "{" + string.Join(", ", parts) + "}";
+    }
+
+    private static void WriteString(BinaryWriter w, string s)
+    {
+        var b = Encoding.UTF8.GetBytes(s);
+        w.Write(b.Length);
+        w.Write(b);
+    }
+
+    private static void WriteFloats(BinaryWriter w, ReadOnlySpan<float> values)
+    {
+        Span<byte> buf = stackalloc byte[4096];
+        while (!values.IsEmpty)
+        {
+            int n = Math.Min(values.Length, buf.Length / 4);
+            for (int i = 0; i < n; i++) BinaryPrimitives.WriteSingleLittleEndian(buf[(i * 4)..], values[i]);
+            w.Write(buf[..(n * 4)]);
+            values = values[n..];
+        }
+    }
+
+    /// <summary>A bounds-checked little-endian reader that reports truncation as a <see cref="WeightFileException"/>.</summary>
+    private struct Reader(byte[] bytes, string path)
+    {
+        private int _pos;
+        private int _end = bytes.Length;
+
+        public readonly long Remaining => _end - _pos;
+
+        public void Limit(int end) => _end = end;
+
+        public void Skip(int n) => Take(n, "the header");
+
+        private ReadOnlySpan<byte> Take(int n, string what)
+        {
+            if (n < 0 || _end - _pos < n)
+                throw new WeightFileException(path, $"it is truncated: {what} needs {n} bytes at offset {_pos}, but only {Math.Max(0, _end - _pos)} remain.");
+            var s = bytes.AsSpan(_pos, n);
+            _pos += n;
+            return s;
+        }
+
+        public byte Byte(string what) => Take(1, what)[0];
+        public int Int32(string what) => BinaryPrimitives.ReadInt32LittleEndian(Take(4, what));
+        public uint UInt32(string what) => BinaryPrimitives.ReadUInt32LittleEndian(Take(4, what));
+        public long Int64(string what) => BinaryPrimitives.ReadInt64LittleEndian(Take(8, what));
+        public ulong UInt64(string what) => BinaryPrimitives.ReadUInt64LittleEndian(Take(8, what));
+        public float Single(string what) => BinaryPrimitives.ReadSingleLittleEndian(Take(4, what));
+
+        public string String(string what)
+        {
+            int n = Int32(what);
+            if (n < 0 || n > 1 << 20) throw new WeightFileException(path, $"{what} has an invalid length {n}.");
+            try
+            {
+                return new UTF8Encoding(false, true).GetString(Take(n, what));
+            }
+            catch (DecoderFallbackException e)
+            {
+                throw new WeightFileException(path, $"{what} is not valid UTF-8.", e);
+            }
+        }
+
+        public float[] Floats(int n)
+        {
+            var src = Take(checked(n * 4), "the values");
+            var values = new float[n];
+            for (int i = 0; i < n; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(src[(i * 4)..]);
+            return values;
+        }
+    }
+}
+
+/// <summary>Writes files atomically: a temporary file in the same folder, flushed to disk, then renamed over the target.</summary>
+internal static class AtomicFile
+{
+    public static void Write(string path, ReadOnlySpan<byte> content)
+    {
+        string full = Path.GetFullPath(path);
+        string dir = Path.GetDirectoryName(full) ?? ".";
+        string tmp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture) + ".tmp");
+        try
+        {
+            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                fs.Write(content);
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
+    }
+}
+
+/// <summary>CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as zlib's <c>crc32</c>.</summary>
+public static class Crc32
+{
+    private static readonly uint[] Table = BuildTable();
+
+    private static uint[] BuildTable()
+    {
+        var t = new uint[256];
+        for (uint i = 0; i < 256; i++)
+        {
+            uint c = i;
+            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            t[i] = c;
+        }
+        return t;
+    }
+
+    /// <summary>The CRC-32 of <paramref name="data"/>.</summary>
+    public static uint Compute(ReadOnlySpan<byte> data)
+    {
+        uint c = 0xFFFFFFFFu;
+        foreach (byte b in data) c = Table[(c ^ b) & 0xFF] ^ (c >> 8);
+        return ~c;
+    }
+}

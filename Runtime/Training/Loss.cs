@@ -1,0 +1,369 @@
+using System;
+
+namespace SourceGenNN.Training;
+
+/// <summary>
+/// A loss function: its value and its gradient with respect to the network's output, averaged like PyTorch's
+/// <c>reduction='mean'</c> (over every element for element-wise losses, over the batch for cross entropy and NLL).
+/// Computing a loss allocates nothing.
+/// </summary>
+public abstract class Loss
+{
+    /// <summary>A short name, used in histories and progress lines (<c>mse</c>, <c>cross_entropy</c>).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>
+    /// The layer kind (<see cref="LayerDescription.Kind"/>) this loss fuses with when a network ends in it:
+    /// <c>Softmax</c> for cross entropy, <c>Sigmoid</c> for binary cross entropy, or null. When a network ends in that
+    /// layer the trainer computes the loss from <see cref="INetwork.Logits"/> with <see cref="ComputeFromLogits"/> and
+    /// back-propagates with <c>fromLogits: true</c>, which is both cheaper and numerically stable.
+    /// </summary>
+    public virtual string? FusedActivation => null;
+
+    /// <summary>The number of target values per sample for <paramref name="features"/> outputs per sample.</summary>
+    /// <param name="features">Outputs per sample.</param>
+    public virtual int TargetWidth(int features) => features;
+
+    /// <summary>
+    /// Computes the mean loss of a batch and, when <paramref name="gradient"/> is not empty, writes dLoss/dOutput.
+    /// </summary>
+    /// <param name="output">The network's output, [batch, features].</param>
+    /// <param name="target">The targets, [batch, <see cref="TargetWidth"/>].</param>
+    /// <param name="gradient">Empty, or [batch, features] to receive the gradient (overwritten).</param>
+    /// <param name="batch">The number of samples.</param>
+    /// <param name="features">Outputs per sample.</param>
+    /// <returns>The loss, averaged as PyTorch's <c>reduction='mean'</c> does.</returns>
+    public float Compute(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)
+    {
+        Check(output, target, gradient, batch, features, nameof(output));
+        return (float)ComputeCore(output, target, gradient, batch, features);
+    }
+
+    /// <summary>
+    /// Computes the loss from the input of the network's final <see cref="FusedActivation"/> layer and, when
+    /// <paramref name="gradient"/> is not empty, writes dLoss/dLogits (for cross entropy, (p − y)/batch).
+    /// </summary>
+    /// <param name="logits">The final activation's input, [batch, features].</param>
+    /// <param name="target">The targets, [batch, <see cref="TargetWidth"/>].</param>
+    /// <param name="gradient">Empty, or [batch, features] to receive the gradient with respect to the logits.</param>
+    /// <param name="batch">The number of samples.</param>
+    /// <param name="features">Outputs per sample.</param>
+    /// <returns>The same value <see cref="Compute"/> gives for the activation's output, computed stably.</returns>
+    public float ComputeFromLogits(ReadOnlySpan<float> logits, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)
+    {
+        if (FusedActivation is null)
+            ThrowHelper.ThrowInvalidOperation($"The loss '{Name}' does not fuse with a final activation, so it has no logits form.");
+        Check(logits, target, gradient, batch, features, nameof(logits));
+        return (float)ComputeFromLogitsCore(logits, target, gradient, batch, features);
+    }
+
+    /// <summary>Computes the loss of a validated batch; see <see cref="Compute"/>.</summary>
+    protected abstract double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features);
+
+    /// <summary>Computes the loss of a validated batch from logits; see <see cref="ComputeFromLogits"/>.</summary>
+    protected virtual double ComputeFromLogitsCore(ReadOnlySpan<float> logits, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features) =>
+        throw new NotSupportedException($"The loss '{Name}' has no logits form.");
+
+    private void Check(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features, string outputName)
+    {
+        if (batch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
+        if (features <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(features), features, "a positive number of features");
+        ThrowHelper.CheckLength(output.Length, batch * features, outputName, "[batch, features]");
+        ThrowHelper.CheckLength(target.Length, batch * TargetWidth(features), nameof(target), "[batch, target width]");
+        if (!gradient.IsEmpty) ThrowHelper.CheckLength(gradient.Length, batch * features, nameof(gradient), "[batch, features]");
+    }
+
+    /// <summary>Reads a class index stored as a float target, checking that it is a whole number in [0, classes).</summary>
+    protected static int ClassIndex(float value, int classes, int sample)
+    {
+        int c = (int)value;
+        if (c != value || c < 0 || c >= classes)
+            ThrowHelper.ThrowArgumentOutOfRange("target", value, $"a class index in [0, {classes}) for sample {sample}");
+        return c;
+    }
+
+    /// <summary>log Σ exp(z), computed stably by subtracting the maximum first.</summary>
+    protected static double LogSumExp(ReadOnlySpan<float> z)
+    {
+        float max = float.NegativeInfinity;
+        foreach (float v in z) max = MathF.Max(max, v);
+        double sum = 0;
+        foreach (float v in z) sum += Math.Exp((double)v - max);
+        return max + Math.Log(sum);
+    }
+}
+
+/// <summary>Mean squared error, PyTorch's <c>MSELoss</c>: mean of (output − target)².</summary>
+public sealed class MeanSquaredError : Loss
+{
+    /// <inheritdoc />
+    public override string Name => "mse";
+
+    /// <inheritdoc />
+    protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)
+    {
+        int n = output.Length;
+        float scale = 2f / n;
+        double sum = 0;
+        bool grad = !gradient.IsEmpty;
+        for (int i = 0; i < n; i++)
+        {
+            float d = output[i] - target[i];
+            sum += (double)d * d;
+            if (grad) gradient[i] = scale * d;
+        }
+        return sum / n;
+    }
+}
+
+/// <summary>Mean absolute error, PyTorch's <c>L1Loss</c>: mean of |output − target|; the gradient at 0 is 0.</summary>
+public sealed class MeanAbsoluteError : Loss
+{
+    /// <inheritdoc />
+    public override string Name => "mae";
+
+    /// <inheritdoc />
+    protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)
+    {
+        int n = output.Length;
+        float scale = 1f / n;
+        double sum = 0;
+        bool grad = !gradient.IsEmpty;
+        for (int i = 0; i < n; i++)
+        {
+            float d = output[i] - target[i];
+            sum += Math.Abs((double)d);
+            if (grad) gradient[i] = d > 0f ? scale : d < 0f ? -scale : 0f;
+        }
+        return sum / n;
+    }
+}
+
+/// <summary>
+/// Huber loss, PyTorch's <c>HuberLoss(delta)</c>: ½d² where |d| &lt; δ, else δ(|d| − ½δ), averaged over every element.
+/// </summary>
+public sealed class HuberLoss : Loss
+{
+    /// <summary>Creates a Huber loss.</summary>
+    /// <param name="delta">Where the loss changes from quadratic to linear; must be positive.</param>
+    public HuberLoss(float delta = 1f)
+    {
+        if (!(delta > 0f)) ThrowHelper.ThrowArgumentOutOfRange(nameof(delta), delta, "a positive delta");
+        Delta = delta;
+    }
+
+    /// <summary>Where the loss changes from quadratic to linear.</summary>
+    public float Delta { get; }
+
+    /// <inheritdoc />
+    public override string Name => "huber";
+
+    /// <inheritdoc />
+    protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)
+    {
+        int n = output.Length;
+        float scale = 1f / n, delta = Delta;
+        double sum = 0;
+        bool grad = !gradient.IsEmpty;
+        for (int i = 0; i < n; i++)
+        {
+            float d = output[i] - target[i];
+            double ad = Math.Abs((double)d);
+            if (ad < delta)
+            {
+                sum += 0.5 * d * (double)d;
+                if (grad) gradient[i] = scale * d;
+            }
+            else
+            {
+                sum += delta * (ad - 0.5 * delta);
+                if (grad) gradient[i] = d > 0f ? scale * delta : -scale * delta;
+            }
+        }
+        return sum / n;
+    }
+}
+
+/// <summary>
+/// Binary cross entropy on probabilities, PyTorch's <c>BCELoss</c>: −[y·log p + (1 − y)·log(1 − p)] with each log
+/// clamped at −100, averaged over every element. Fuses with a final <c>Sigmoid</c>: the loss is then computed from the
+/// logits in the stable form of <see cref="BinaryCrossEntropyWithLogits"/>.
+/// </summary>
+public sealed class BinaryCrossEntropy : Loss
+{
+    /// <inheritdoc />
+    public override string Name => "bce";
+
+    /// <inheritdoc />
+    public override string? FusedActivation => "Sigmoid";
+
+    /// <inheritdoc />
+    protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)
+    {
+        int n = output.Length;
+        double sum = 0;
+        bool grad = !gradient.IsEmpty;
+        for (int i = 0; i < n; i++)
+        {
+            double p = output[i], y = target[i];
+            double logP = Math.Max(Math.Log(p), -100.0);
+            double log1P = Math.Max(Math.Log(1.0 - p), -100.0);
+            sum -= y * logP + (1.0 - y) * log1P;
+            // PyTorch's backward: (p − y) / max(p(1 − p), 1e-12).
+            if (grad) gradient[i] = (float)((p - y) / Math.Max(p * (1.0 - p), 1e-12) / n);
+        }
+        return sum / n;
+    }
+
+    /// <inheritdoc />
+    protected override double ComputeFromLogitsCore(ReadOnlySpan<float> logits, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features) =>
+        BinaryCrossEntropyWithLogits.Stable(logits, target, gradient);
+}
+
+/// <summary>
+/// Binary cross entropy on logits, PyTorch's <c>BCEWithLogitsLoss</c>, in the stable form
+/// max(z, 0) − z·y + log(1 + e^−|z|), averaged over every element; the gradient is (σ(z) − y)/N.
+/// When a network ends in <c>Sigmoid</c>, the trainer applies it to the sigmoid's input.
+/// </summary>
+public sealed class BinaryCrossEntropyWithLogits : Loss
+{
+    /// <inheritdoc />
+    public override string Name => "bce_logits";
+
+    /// <inheritdoc />
+    public override string? FusedActivation => "Sigmoid";
+
+    /// <inheritdoc />
+    protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features) =>
+        Stable(output, target, gradient);
+
+    /// <inheritdoc />
+    protected override double ComputeFromLogitsCore(ReadOnlySpan<float> logits, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features) =>
+        Stable(logits, target, gradient);
+
+    internal static double Stable(ReadOnlySpan<float> z, ReadOnlySpan<float> target, Span<float> gradient)
+    {
+        int n = z.Length;
+        double sum = 0;
+        bool grad = !gradient.IsEmpty;
+        for (int i = 0; i < n; i++)
+        {
+            double v = z[i], y = target[i];
+            sum += Math.Max(v, 0.0) - v * y + Math.Log(1.0 + Math.Exp(-Math.Abs(v)));
+            if (grad)
+            {
+                double s = v >= 0 ? 1.0 / (1.0 + Math.Exp(-v)) : Math.Exp(v) / (1.0 + Math.Exp(v));
+                gradient[i] = (float)((s - y) / n);
+            }
+        }
+        return sum / n;
+    }
+}
+
+/// <summary>How cross entropy reads its targets.</summary>
+public enum CrossEntropyTarget
+{
+    /// <summary>One value per sample: the class index (as a float holding a whole number).</summary>
+    ClassIndex,
+
+    /// <summary>One probability per class per sample (one-hot or soft labels).</summary>
+    Probabilities,
+}
+
+/// <summary>
+/// Cross entropy from logits, PyTorch's <c>CrossEntropyLoss</c>: log-softmax fused with the negative log-likelihood,
+/// stable for logits of any size, averaged over the batch. The gradient is (softmax(z)·Σy − y)/batch, which is
+/// (p − y)/batch for targets that sum to one. When a network ends in <c>Softmax</c> the trainer applies it to the
+/// softmax's input (<see cref="INetwork.Logits"/>).
+/// </summary>
+public sealed class CrossEntropy : Loss
+{
+    /// <summary>Creates a cross-entropy loss.</summary>
+    /// <param name="targets">Whether targets are class indices (one per sample) or per-class probabilities.</param>
+    public CrossEntropy(CrossEntropyTarget targets = CrossEntropyTarget.ClassIndex) => Targets = targets;
+
+    /// <summary>How targets are read.</summary>
+    public CrossEntropyTarget Targets { get; }
+
+    /// <inheritdoc />
+    public override string Name => "cross_entropy";
+
+    /// <inheritdoc />
+    public override string? FusedActivation => "Softmax";
+
+    /// <inheritdoc />
+    public override int TargetWidth(int features) => Targets == CrossEntropyTarget.ClassIndex ? 1 : features;
+
+    /// <inheritdoc />
+    protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)
+    {
+        double sum = 0, invBatch = 1.0 / batch;
+        bool grad = !gradient.IsEmpty;
+        for (int n = 0; n < batch; n++)
+        {
+            var z = output.Slice(n * features, features);
+            double lse = LogSumExp(z);
+            if (Targets == CrossEntropyTarget.ClassIndex)
+            {
+                int c = ClassIndex(target[n], features, n);
+                sum += lse - z[c];
+                if (grad)
+                {
+                    var g = gradient.Slice(n * features, features);
+                    for (int i = 0; i < features; i++)
+                        g[i] = (float)((Math.Exp(z[i] - lse) - (i == c ? 1.0 : 0.0)) * invBatch);
+                }
+            }
+            else
+            {
+                var y = target.Slice(n * features, features);
+                double ySum = 0;
+                for (int i = 0; i < features; i++)
+                {
+                    sum += y[i] * (lse - z[i]);
+                    ySum += y[i];
+                }
+                if (grad)
+                {
+                    var g = gradient.Slice(n * features, features);
+                    for (int i = 0; i < features; i++)
+                        g[i] = (float)((Math.Exp(z[i] - lse) * ySum - y[i]) * invBatch);
+                }
+            }
+        }
+        return sum * invBatch;
+    }
+
+    /// <inheritdoc />
+    protected override double ComputeFromLogitsCore(ReadOnlySpan<float> logits, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features) =>
+        ComputeCore(logits, target, gradient, batch, features);
+}
+
+/// <summary>
+/// Negative log-likelihood on log-probabilities, PyTorch's <c>NLLLoss</c>: −mean over the batch of
+/// output[n, target[n]], with class-index targets.
+/// </summary>
+public sealed class NegativeLogLikelihood : Loss
+{
+    /// <inheritdoc />
+    public override string Name => "nll";
+
+    /// <inheritdoc />
+    public override int TargetWidth(int features) => 1;
+
+    /// <inheritdoc />
+    protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)
+    {
+        double sum = 0;
+        bool grad = !gradient.IsEmpty;
+        if (grad) gradient.Clear();
+        float g = -1f / batch;
+        for (int n = 0; n < batch; n++)
+        {
+            int c = ClassIndex(target[n], features, n);
+            sum -= output[n * features + c];
+            if (grad) gradient[n * features + c] = g;
+        }
+        return sum / batch;
+    }
+}

@@ -1,0 +1,329 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using SourceGenNN.Data;
+using SourceGenNN.Kernels;
+using SourceGenNN.Metrics;
+
+namespace SourceGenNN.Training;
+
+/// <summary>
+/// Trains, evaluates and runs an <see cref="INetwork"/> with a loss, an optimiser and metrics. Every buffer a training
+/// step needs is allocated for the batch size once; a steady-state <see cref="TrainStep"/> allocates nothing.
+/// When the network ends in the layer the loss fuses with (Softmax for cross entropy, Sigmoid for binary cross
+/// entropy) the loss is computed from <see cref="INetwork.Logits"/> and back-propagated with <c>fromLogits: true</c>.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly Metric[] _metrics;
+    private float[] _output = [], _gradient = [], _xBatch = [], _yBatch = [];
+
+    /// <summary>Creates a trainer.</summary>
+    /// <param name="network">The network trained.</param>
+    /// <param name="loss">The loss minimised.</param>
+    /// <param name="optimizer">The optimiser, sized for the network's parameters.</param>
+    /// <param name="metrics">Metrics reported per epoch (names must differ).</param>
+    public Trainer(INetwork network, Loss loss, Optimizer optimizer, params Metric[] metrics)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(metrics);
+        ThrowHelper.CheckLength(optimizer.ParameterCount, network.Parameters.Length, nameof(optimizer), "the optimiser's parameter count must be the network's");
+        var names = new HashSet<string> { "loss" };
+        foreach (var m in metrics)
+        {
+            ArgumentNullException.ThrowIfNull(m, nameof(metrics));
+            if (!names.Add(m.Name)) throw new ArgumentException($"Two metrics are named '{m.Name}'.", nameof(metrics));
+        }
+        Network = network;
+        Loss = loss;
+        Optimizer = optimizer;
+        _metrics = metrics;
+        var layers = network.Description.Layers;
+        Fused = loss.FusedActivation is not null && layers.Count > 0 && layers[^1].Kind == loss.FusedActivation;
+    }
+
+    /// <summary>The network trained.</summary>
+    public INetwork Network { get; }
+
+    /// <summary>The loss minimised.</summary>
+    public Loss Loss { get; }
+
+    /// <summary>The optimiser.</summary>
+    public Optimizer Optimizer { get; }
+
+    /// <summary>The metrics reported.</summary>
+    public IReadOnlyList<Metric> Metrics => _metrics;
+
+    /// <summary>Whether the loss is fused with the network's final activation (computed from the logits).</summary>
+    public bool Fused { get; }
+
+    /// <summary>Target values per sample the loss expects.</summary>
+    public int TargetWidth => Loss.TargetWidth(Network.OutputSize);
+
+    /// <summary>
+    /// Preallocates the step buffers for batches of up to <paramref name="batchSize"/> samples, so that no later step
+    /// of that size allocates. <see cref="Fit"/> and <see cref="TrainStep"/> call it as needed.
+    /// </summary>
+    public void Reserve(int batchSize)
+    {
+        if (batchSize <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batchSize), batchSize, "a positive batch size");
+        int o = batchSize * Network.OutputSize;
+        if (_output.Length < o)
+        {
+            _output = new float[o];
+            _gradient = new float[o];
+        }
+    }
+
+    /// <summary>
+    /// One training step on a batch: zero the gradients, forward in training mode, loss and its gradient, backward,
+    /// optimiser step. Returns the batch's loss. Allocates nothing once buffers for this batch size exist.
+    /// </summary>
+    /// <param name="input">[batch, InputSize].</param>
+    /// <param name="target">[batch, <see cref="TargetWidth"/>].</param>
+    /// <param name="batch">The number of samples.</param>
+    public float TrainStep(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int batch) =>
+        TrainStepCore(input, target, batch, out _);
+
+    private float TrainStepCore(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int batch, out ReadOnlySpan<float> output)
+    {
+        if (batch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
+        int nOut = Network.OutputSize;
+        ThrowHelper.CheckLength(input.Length, batch * Network.InputSize, nameof(input), "[batch, InputSize]");
+        ThrowHelper.CheckLength(target.Length, batch * TargetWidth, nameof(target), "[batch, TargetWidth]");
+        Reserve(batch);
+        var outSpan = _output.AsSpan(0, batch * nOut);
+        var grad = _gradient.AsSpan(0, batch * nOut);
+        Network.ZeroGrad();
+        Network.Forward(input, outSpan, batch, training: true);
+        float loss;
+        if (Fused)
+        {
+            loss = Loss.ComputeFromLogits(Network.Logits[..(batch * nOut)], target, grad, batch, nOut);
+            Network.Backward(grad, default, fromLogits: true);
+        }
+        else
+        {
+            loss = Loss.Compute(outSpan, target, grad, batch, nOut);
+            Network.Backward(grad, default, fromLogits: false);
+        }
+        Optimizer.Step(Network.Parameters, Network.Gradients);
+        output = outSpan;
+        return loss;
+    }
+
+    /// <summary>
+    /// Trains for <see cref="FitOptions.Epochs"/> epochs of shuffled batches, with optional validation, early stopping,
+    /// a learning-rate schedule and progress output. Returns the loss and metrics of every epoch.
+    /// </summary>
+    public TrainingHistory Fit(Dataset train, FitOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        options ??= new FitOptions();
+        if (options.Epochs <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(options.Epochs), options.Epochs, "a positive number of epochs");
+        if (options.BatchSize <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(options.BatchSize), options.BatchSize, "a positive batch size");
+        CheckDataset(train, nameof(train));
+        Dataset? validation = options.ValidationData;
+        if (validation is not null) CheckDataset(validation, nameof(options.ValidationData));
+        else if (options.ValidationSplit != 0) (train, validation) = train.Split(options.ValidationSplit, options.Seed);
+
+        var stop = options.EarlyStopping;
+        bool higherBetter = false;
+        if (stop is not null)
+        {
+            if (stop.Patience < 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(stop.Patience), stop.Patience, "a non-negative patience");
+            if (!HasValue(stop.Monitor, validation is not null))
+                throw new ArgumentException(
+                    $"Early stopping monitors '{stop.Monitor}', which this training does not produce; it produces: {string.Join(", ", ValueNames(validation is not null))}.",
+                    nameof(options));
+            higherBetter = stop.HigherIsBetter ?? IsHigherBetter(stop.Monitor);
+        }
+
+        int batchSize = Math.Min(options.BatchSize, train.Count);
+        Reserve(batchSize);
+        int nIn = Network.InputSize, width = TargetWidth, nOut = Network.OutputSize;
+        if (_xBatch.Length < batchSize * nIn) _xBatch = new float[batchSize * nIn];
+        if (_yBatch.Length < batchSize * width) _yBatch = new float[batchSize * width];
+        var order = Shuffling.Identity(train.Count);
+        var rng = new Rng(options.Seed, "fit");
+        float[]? best = stop is not null && stop.RestoreBestWeights ? new float[Network.Parameters.Length] : null;
+        double bestValue = higherBetter ? double.NegativeInfinity : double.PositiveInfinity;
+        int wait = 0;
+        double baseRate = Optimizer.LearningRate;
+        long batchStep = 0;
+        int batchesPerEpoch = (train.Count + batchSize - 1) / batchSize;
+        var history = new TrainingHistory();
+        using var progress = new ProgressPrinter(options.Progress, options.Output);
+
+        for (int epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            if (options.Schedule is { Interval: ScheduleInterval.Epoch } es) Optimizer.LearningRate = (float)es.LearningRate(baseRate, epoch);
+            if (options.Shuffle) Shuffling.Shuffle(order, ref rng);
+            foreach (var m in _metrics) m.Reset();
+            progress.BeginEpoch(epoch + 1, options.Epochs, batchesPerEpoch);
+            double lossSum = 0;
+            for (int b = 0; b < batchesPerEpoch; b++)
+            {
+                int first = b * batchSize, n = Math.Min(batchSize, train.Count - first);
+                var x = _xBatch.AsSpan(0, n * nIn);
+                var y = _yBatch.AsSpan(0, n * width);
+                for (int i = 0; i < n; i++)
+                {
+                    int s = order[first + i];
+                    train.Features.AsSpan(s * nIn, nIn).CopyTo(x[(i * nIn)..]);
+                    train.Targets.AsSpan(s * width, width).CopyTo(y[(i * width)..]);
+                }
+                if (options.Schedule is { Interval: ScheduleInterval.Batch } bs) Optimizer.LearningRate = (float)bs.LearningRate(baseRate, batchStep);
+                batchStep++;
+                float loss = TrainStepCore(x, y, n, out var output);
+                lossSum += (double)loss * n;
+                foreach (var m in _metrics) m.Update(output, y, n, nOut);
+                progress.Batch(b + 1, lossSum / (first + n), _metrics, first + n, Stopwatch.GetElapsedTime(start));
+            }
+
+            var values = new Dictionary<string, double> { ["loss"] = lossSum / train.Count };
+            foreach (var m in _metrics) values[m.Name] = m.Result;
+            if (validation is not null)
+            {
+                var v = Evaluate(validation, Math.Max(batchSize, 256));
+                values["val_loss"] = v.Loss;
+                foreach (var kv in v.Metrics) values["val_" + kv.Key] = kv.Value;
+            }
+            var elapsed = Stopwatch.GetElapsedTime(start);
+            var record = new EpochRecord(epoch + 1, values, Optimizer.LearningRate, elapsed, train.Count / Math.Max(elapsed.TotalSeconds, 1e-9));
+            history.Add(record);
+            progress.EndEpoch(record, options.Epochs);
+
+            if (stop is not null)
+            {
+                double value = values[stop.Monitor];
+                bool improved = higherBetter ? value > bestValue + stop.MinDelta : value < bestValue - stop.MinDelta;
+                if (improved || history.BestEpoch is null)
+                {
+                    bestValue = value;
+                    history.BestEpoch = epoch + 1;
+                    wait = 0;
+                    if (best is not null) Network.Parameters.CopyTo(best);
+                }
+                else if (++wait >= Math.Max(1, stop.Patience))
+                {
+                    history.StoppedEarly = epoch + 1 < options.Epochs;
+                    progress.Message($"Early stopping after epoch {epoch + 1}: '{stop.Monitor}' has not improved for {wait} epochs; best was epoch {history.BestEpoch}.");
+                    break;
+                }
+            }
+        }
+        if (best is not null && history.BestEpoch is not null)
+        {
+            best.CopyTo(Network.Parameters);
+            history.RestoredBestWeights = true;
+        }
+        return history;
+    }
+
+    /// <summary>The mean loss and the metrics over a data set, in evaluation mode.</summary>
+    public EvaluationResult Evaluate(Dataset data, int batchSize = 256)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        CheckDataset(data, nameof(data));
+        if (batchSize <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batchSize), batchSize, "a positive batch size");
+        batchSize = Math.Min(batchSize, data.Count);
+        Reserve(batchSize);
+        int nIn = Network.InputSize, nOut = Network.OutputSize, width = TargetWidth;
+        foreach (var m in _metrics) m.Reset();
+        double lossSum = 0;
+        for (int first = 0; first < data.Count; first += batchSize)
+        {
+            int n = Math.Min(batchSize, data.Count - first);
+            var x = data.Features.AsSpan(first * nIn, n * nIn);
+            var y = data.Targets.AsSpan(first * width, n * width);
+            var output = _output.AsSpan(0, n * nOut);
+            Network.Forward(x, output, n, training: false);
+            float loss = Fused
+                ? Loss.ComputeFromLogits(Network.Logits[..(n * nOut)], y, default, n, nOut)
+                : Loss.Compute(output, y, default, n, nOut);
+            lossSum += (double)loss * n;
+            foreach (var m in _metrics) m.Update(output, y, n, nOut);
+        }
+        var values = new Dictionary<string, double>();
+        foreach (var m in _metrics) values[m.Name] = m.Result;
+        return new EvaluationResult(lossSum / data.Count, values);
+    }
+
+    /// <summary>The network's outputs for every sample of <paramref name="input"/> ([count, InputSize]), in evaluation mode.</summary>
+    public float[] Predict(ReadOnlySpan<float> input, int batchSize = 256)
+    {
+        int count = input.Length / Network.InputSize;
+        var output = new float[count * Network.OutputSize];
+        Predict(input, output, batchSize);
+        return output;
+    }
+
+    /// <summary>The network's outputs for a data set's features.</summary>
+    public float[] Predict(Dataset data, int batchSize = 256)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return Predict(data.Features, batchSize);
+    }
+
+    /// <summary>Writes the network's outputs [count, OutputSize] for <paramref name="input"/> [count, InputSize].</summary>
+    public void Predict(ReadOnlySpan<float> input, Span<float> output, int batchSize = 256)
+    {
+        if (batchSize <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batchSize), batchSize, "a positive batch size");
+        int nIn = Network.InputSize, nOut = Network.OutputSize;
+        if (input.Length == 0 || input.Length % nIn != 0)
+            ThrowHelper.ThrowLength(nameof(input), Math.Max(nIn, input.Length / nIn * nIn), input.Length, $"[count ≥ 1, {nIn}]");
+        int count = input.Length / nIn;
+        ThrowHelper.CheckLength(output.Length, count * nOut, nameof(output), $"[{count}, {nOut}]");
+        for (int first = 0; first < count; first += batchSize)
+        {
+            int n = Math.Min(batchSize, count - first);
+            Network.Forward(input.Slice(first * nIn, n * nIn), output.Slice(first * nOut, n * nOut), n, training: false);
+        }
+    }
+
+    /// <summary>The predicted class of each sample: the arg-max of its outputs, or output ≥ threshold for one output.</summary>
+    public int[] PredictClasses(ReadOnlySpan<float> input, float threshold = 0.5f, int batchSize = 256)
+    {
+        var output = Predict(input, batchSize);
+        int nOut = Network.OutputSize, count = output.Length / nOut;
+        var classes = new int[count];
+        for (int i = 0; i < count; i++) classes[i] = ClassificationMetrics.PredictedClass(output, i, nOut, threshold);
+        return classes;
+    }
+
+    private void CheckDataset(Dataset data, string name)
+    {
+        if (data.FeatureCount != Network.InputSize)
+            throw new ArgumentException($"'{name}' has {data.FeatureCount} features per sample, but the network takes {Network.InputSize}.", name);
+        if (data.TargetWidth != TargetWidth)
+            throw new ArgumentException(
+                $"'{name}' has {data.TargetWidth} target values per sample, but the loss '{Loss.Name}' expects {TargetWidth} for {Network.OutputSize} outputs.", name);
+        if (data.Count == 0) throw new ArgumentException($"'{name}' holds no samples.", name);
+    }
+
+    private IEnumerable<string> ValueNames(bool validation)
+    {
+        yield return "loss";
+        foreach (var m in _metrics) yield return m.Name;
+        if (!validation) yield break;
+        yield return "val_loss";
+        foreach (var m in _metrics) yield return "val_" + m.Name;
+    }
+
+    private bool HasValue(string name, bool validation)
+    {
+        foreach (var n in ValueNames(validation)) if (n == name) return true;
+        return false;
+    }
+
+    private bool IsHigherBetter(string name)
+    {
+        string bare = name.StartsWith("val_", StringComparison.Ordinal) ? name[4..] : name;
+        foreach (var m in _metrics) if (m.Name == bare) return m.HigherIsBetter;
+        return false;
+    }
+}
