@@ -163,3 +163,32 @@ public unsafe class GemmThreadingTests
         Assert.Equal("value", ex.ParamName);
     }
 }
+
+/// <summary>An output does not depend on how many rows are computed with it: batch 1, a tile's row or a remainder row.</summary>
+public unsafe class GemmBatchInvarianceTests
+{
+    [Theory]
+    [InlineData(6, 20)]
+    [InlineData(10, 784)]
+    [InlineData(13, 37)]
+    [InlineData(4, 8)]
+    public void Each_row_gives_the_same_bits_alone_and_in_any_batch(int N, int K)
+    {
+        const int M = 11; // two 4-row tiles and 3 remainder rows
+        var r = new Random(N * 1000 + K);
+        float[] Fill(int n) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = (float)(r.NextDouble() * 2 - 1); return a; }
+        var a = Fill(M * K);
+        var b = Fill(N * K);
+        var bias = Fill(N);
+        var all = new float[M * N];
+        fixed (float* pa = a, pb = b, pc = all, pbias = bias)
+            SourceGenNN.Kernels.Gemm.DotNT(M, N, K, pa, K, pb, K, pc, N, pbias, false);
+        for (int m = 0; m < M; m++)
+        {
+            var one = new float[N];
+            fixed (float* pa = a, pb = b, pc = one, pbias = bias)
+                SourceGenNN.Kernels.Gemm.DotNT(1, N, K, pa + m * K, K, pb, K, pc, N, pbias, false);
+            Assert.Equal(all.AsSpan(m * N, N).ToArray(), one);
+        }
+    }
+}

@@ -24,6 +24,11 @@ public static unsafe class Gemm
     /// </summary>
     public static void DotNT(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
     {
+        if (!Vector512.IsHardwareAccelerated && Vector256.IsHardwareAccelerated && Avx.IsSupported && K >= 8)
+        {
+            DotBlockV256(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate);
+            return;
+        }
         if (!(Vector512.IsHardwareAccelerated && K >= 16))
         {
             for (int m = 0; m < M; m++)
@@ -112,8 +117,109 @@ public static unsafe class Gemm
             int n = 0;
             for (; n + 8 <= N; n += 8)
                 Dot1x8V512(K, A + m * lda, B + n * ldb, ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
+            if (n + 4 <= N)
+            {
+                Dot1x4V512(K, A + m * lda, B + n * ldb, ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
+                n += 4;
+            }
             for (; n < N; n++)
                 DotScalarOut(K, A + m * lda, B + n * ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
+        }
+    }
+
+    /// <summary>
+    /// The AVX2 forward product: 4×2 tiles of dot products (8 accumulators of the 16 ymm registers), masked tails.
+    /// Not cache-blocked: it is the fallback for machines without AVX-512.
+    /// </summary>
+    private static void DotBlockV256(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
+    {
+        int m = 0;
+        for (; m + 4 <= M; m += 4)
+        {
+            int n = 0;
+            for (; n + 2 <= N; n += 2)
+                Dot4x2V256(K, A + m * lda, lda, B + n * ldb, ldb, C + m * ldc + n, ldc, bias == null ? null : bias + n, accumulate);
+            for (; n < N; n++)
+                for (int r = 0; r < 4; r++)
+                    DotScalarOut(K, A + (m + r) * lda, B + n * ldb, C + (m + r) * ldc + n, bias == null ? null : bias + n, accumulate);
+        }
+        for (; m < M; m++)
+        {
+            int n = 0;
+            for (; n + 2 <= N; n += 2)
+                Dot1x2V256(K, A + m * lda, B + n * ldb, ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
+            for (; n < N; n++)
+                DotScalarOut(K, A + m * lda, B + n * ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
+        }
+    }
+
+    /// <summary>One row against two, with exactly the arithmetic of a row of <see cref="Dot4x2V256"/>.</summary>
+    private static void Dot1x2V256(int K, float* a, float* b, int ldb, float* c, float* bias, bool accumulate)
+    {
+        Vector256<float> c0 = default, c1 = default;
+        float* b0 = b, b1 = b + ldb;
+        int k = 0;
+        for (; k + 8 <= K; k += 8)
+        {
+            var x = Vector256.Load(a + k);
+            c0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b0 + k), c0);
+            c1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b1 + k), c1);
+        }
+        if (k < K)
+        {
+            var mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(K - k)).AsSingle();
+            var x = Avx.MaskLoad(a + k, mask);
+            c0 = Vector256.FusedMultiplyAdd(x, Avx.MaskLoad(b0 + k, mask), c0);
+            c1 = Vector256.FusedMultiplyAdd(x, Avx.MaskLoad(b1 + k, mask), c1);
+        }
+        float s0 = Vector256.Sum(c0) + (bias == null ? 0f : bias[0]), s1 = Vector256.Sum(c1) + (bias == null ? 0f : bias[1]);
+        c[0] = accumulate ? c[0] + s0 : s0;
+        c[1] = accumulate ? c[1] + s1 : s1;
+    }
+
+    private static void Dot4x2V256(int K, float* a, int lda, float* b, int ldb, float* c, int ldc, float* bias, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, b0 = b, b1 = b + ldb;
+        int k = 0;
+        for (; k + 8 <= K; k += 8)
+        {
+            var w0 = Vector256.Load(b0 + k);
+            var w1 = Vector256.Load(b1 + k);
+            var x = Vector256.Load(a0 + k);
+            c00 = Vector256.FusedMultiplyAdd(x, w0, c00); c01 = Vector256.FusedMultiplyAdd(x, w1, c01);
+            x = Vector256.Load(a1 + k);
+            c10 = Vector256.FusedMultiplyAdd(x, w0, c10); c11 = Vector256.FusedMultiplyAdd(x, w1, c11);
+            x = Vector256.Load(a2 + k);
+            c20 = Vector256.FusedMultiplyAdd(x, w0, c20); c21 = Vector256.FusedMultiplyAdd(x, w1, c21);
+            x = Vector256.Load(a3 + k);
+            c30 = Vector256.FusedMultiplyAdd(x, w0, c30); c31 = Vector256.FusedMultiplyAdd(x, w1, c31);
+        }
+        if (k < K)
+        {
+            // vmaskmovps: masked-off lanes read as zero and never touch memory.
+            var mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(K - k)).AsSingle();
+            var w0 = Avx.MaskLoad(b0 + k, mask);
+            var w1 = Avx.MaskLoad(b1 + k, mask);
+            var x = Avx.MaskLoad(a0 + k, mask);
+            c00 = Vector256.FusedMultiplyAdd(x, w0, c00); c01 = Vector256.FusedMultiplyAdd(x, w1, c01);
+            x = Avx.MaskLoad(a1 + k, mask);
+            c10 = Vector256.FusedMultiplyAdd(x, w0, c10); c11 = Vector256.FusedMultiplyAdd(x, w1, c11);
+            x = Avx.MaskLoad(a2 + k, mask);
+            c20 = Vector256.FusedMultiplyAdd(x, w0, c20); c21 = Vector256.FusedMultiplyAdd(x, w1, c21);
+            x = Avx.MaskLoad(a3 + k, mask);
+            c30 = Vector256.FusedMultiplyAdd(x, w0, c30); c31 = Vector256.FusedMultiplyAdd(x, w1, c31);
+        }
+        float b0v = bias == null ? 0f : bias[0], b1v = bias == null ? 0f : bias[1];
+        Store2(c, Vector256.Sum(c00) + b0v, Vector256.Sum(c01) + b1v, accumulate);
+        Store2(c + ldc, Vector256.Sum(c10) + b0v, Vector256.Sum(c11) + b1v, accumulate);
+        Store2(c + 2 * ldc, Vector256.Sum(c20) + b0v, Vector256.Sum(c21) + b1v, accumulate);
+        Store2(c + 3 * ldc, Vector256.Sum(c30) + b0v, Vector256.Sum(c31) + b1v, accumulate);
+
+        static void Store2(float* c, float s0, float s1, bool accumulate)
+        {
+            c[0] = accumulate ? c[0] + s0 : s0;
+            c[1] = accumulate ? c[1] + s1 : s1;
         }
     }
 
@@ -243,6 +349,38 @@ public static unsafe class Gemm
         StoreRow(c + ldc, r1, accumulate);
         StoreRow(c + 2 * ldc, r2, accumulate);
         StoreRow(c + 3 * ldc, r3, accumulate);
+    }
+
+    /// <summary>
+    /// One row of A against four rows of B, with exactly the arithmetic of a row of <see cref="Dot4x4V512"/>, so that
+    /// an output does not change with the batch size (whether its row fell in a tile or in the remainder).
+    /// </summary>
+    private static void Dot1x4V512(int K, float* a, float* b, int ldb, float* c, float* bias, bool accumulate)
+    {
+        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        int k = 0;
+        for (; k + 16 <= K; k += 16)
+        {
+            var x = Vector512.Load(a + k);
+            s0 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + k), s0);
+            s1 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + ldb + k), s1);
+            s2 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 2 * ldb + k), s2);
+            s3 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 3 * ldb + k), s3);
+        }
+        if (k < K && Avx512F.IsSupported)
+        {
+            var mask = TailMask(K - k);
+            var x = Avx512F.MaskLoad(a + k, mask, default);
+            s0 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(b + k, mask, default), s0);
+            s1 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(b + ldb + k, mask, default), s1);
+            s2 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(b + 2 * ldb + k, mask, default), s2);
+            s3 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(b + 3 * ldb + k, mask, default), s3);
+            k = K;
+        }
+        var r = Reduce4(s0, s1, s2, s3);
+        if (k < K) r += TailRow(k, K, a, b, b + ldb, b + 2 * ldb, b + 3 * ldb);
+        if (bias != null) r += Vector128.Load(bias);
+        StoreRow(c, r, accumulate);
     }
 
     /// <summary>One row of A against eight rows of B (batch-1 forward: a matrix-vector product).</summary>
