@@ -12,12 +12,12 @@ using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Exporters;
 using BenchmarkDotNet.Exporters.Csv;
 using BenchmarkDotNet.Exporters.Json;
-using Perfolizer.Horology;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Loggers;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Perfolizer.Horology;
 
 namespace SourceGenNN.Benchmarks;
 
@@ -75,8 +75,9 @@ public static class Program
         }
         artifacts = Path.GetFullPath(artifacts);
         Directory.CreateDirectory(artifacts);
+        string loadBefore = LoadAverage();
         var summaries = BenchmarkRunner.Run(types, CreateConfig(quick, artifacts));
-        string path = WriteResults(summaries, artifacts, quick);
+        string path = WriteResults(summaries, artifacts, quick, loadBefore, LoadAverage());
         Console.WriteLine($"results: {path}");
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     }
@@ -113,7 +114,19 @@ public static class Program
 
     private static string WorkloadOf(Type t) => t.Name[..t.Name.IndexOf('_', StringComparison.Ordinal)];
 
-    private static string WriteResults(Summary[] summaries, string artifacts, bool quick)
+    /// <summary>The first three fields of /proc/loadavg ("1-min 5-min 15-min"), or "n/a" where it cannot be read.</summary>
+    private static string LoadAverage()
+    {
+        try
+        {
+            var parts = File.ReadAllText("/proc/loadavg").Split(' ');
+            return string.Join(" / ", parts.Take(3));
+        }
+        catch (IOException) { return "n/a"; }
+        catch (UnauthorizedAccessException) { return "n/a"; }
+    }
+
+    private static string WriteResults(Summary[] summaries, string artifacts, bool quick, string loadBefore, string loadAfter)
     {
         var rows = new List<Dictionary<string, object?>>();
         foreach (var summary in summaries)
@@ -152,6 +165,8 @@ public static class Program
                 ["vector512"] = Vector512.IsHardwareAccelerated,
                 ["vector256"] = Vector256.IsHardwareAccelerated,
             },
+            ["loadavg_before"] = loadBefore,
+            ["loadavg_after"] = loadAfter,
             ["w5_flops_per_step"] = Workloads.W5Flops,
             ["results"] = rows,
         };
