@@ -377,7 +377,7 @@ partial class EveryActivation : global::SourceGenNN.INetwork
     /// <param name="input">[batch, InputSize], row-major.</param>
     /// <param name="output">[batch, OutputSize], row-major; written.</param>
     /// <param name="batch">The number of samples.</param>
-    /// <param name="training">Training mode draws dropout masks and RReLU slopes; evaluation mode does not.</param>
+    /// <param name="training">Training mode draws dropout masks and RReLU slopes and keeps what Backward needs; evaluation mode is inference only.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch = 1, bool training = false)
     {
@@ -387,8 +387,9 @@ partial class EveryActivation : global::SourceGenNN.INetwork
         Reserve(batch);
         _batch = batch;
         _training = training;
-        var x = View(_input, batch * InputSize);
-        input.CopyTo(x);
+        // Training passes keep the input for the first layer's backward pass; evaluation passes read it in place.
+        global::System.ReadOnlySpan<float> x = input;
+        if (training) input.CopyTo(_input);
         var a0 = View(_out0, batch * Layer0Size);
         var a1 = View(_out1, batch * Layer1Size);
         var a2 = View(_out2, batch * Layer2Size);
@@ -515,7 +516,7 @@ partial class EveryActivation : global::SourceGenNN.INetwork
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Backward(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> inputGradient = default, bool fromLogits = false)
     {
-        if (_batch == 0) global::SourceGenNN.ThrowHelper.ThrowInvalidOperation("Backward needs a forward pass first.");
+        if (_batch == 0 || !_training) global::SourceGenNN.ThrowHelper.ThrowInvalidOperation("Backward needs a training-mode forward pass first: call Forward(input, output, batch, training: true).");
         int batch = _batch;
         global::SourceGenNN.ThrowHelper.CheckShape(outputGradient.Length, batch, OutputSize, nameof(outputGradient), nameof(Batch));
         if (!inputGradient.IsEmpty) global::SourceGenNN.ThrowHelper.CheckShape(inputGradient.Length, batch, InputSize, nameof(inputGradient), nameof(Batch));
@@ -719,7 +720,6 @@ partial class EveryActivation : global::SourceGenNN.INetwork
         {
             global::SourceGenNN.Kernels.Dense<D20, D24>.BackwardInput(d0, L0Weight, dx, batch);
         }
-
     }
 
     /// <summary>Sets every gradient to zero.</summary>

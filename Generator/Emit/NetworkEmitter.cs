@@ -269,7 +269,7 @@ internal static class NetworkEmitter
             "<param name=\"input\">[batch, InputSize], row-major.</param>",
             "<param name=\"output\">[batch, OutputSize], row-major; written.</param>",
             "<param name=\"batch\">The number of samples.</param>",
-            "<param name=\"training\">Training mode draws dropout masks and RReLU slopes; evaluation mode does not.</param>");
+            "<param name=\"training\">Training mode draws dropout masks and RReLU slopes and keeps what Backward needs; evaluation mode is inference only.</param>");
         w.Line(GeneratedCode);
         using (w.Block("public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch = 1, bool training = false)"))
         {
@@ -279,8 +279,9 @@ internal static class NetworkEmitter
             w.Line("Reserve(batch);");
             w.Line("_batch = batch;");
             w.Line("_training = training;");
-            w.Line("var x = View(_input, batch * InputSize);");
-            w.Line("input.CopyTo(x);");
+            w.Line("// Training passes keep the input for the first layer's backward pass; evaluation passes read it in place.");
+            w.Line("global::System.ReadOnlySpan<float> x = input;");
+            w.Line("if (training) input.CopyTo(_input);");
             foreach (var l in layers)
                 w.Line($"var a{l.Index} = View(_out{l.Index}, batch * Layer{l.Index}Size);");
             string prev = "x";
@@ -311,7 +312,7 @@ internal static class NetworkEmitter
         w.Line(GeneratedCode);
         using (w.Block("public void Backward(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> inputGradient = default, bool fromLogits = false)"))
         {
-            w.Line($"if (_batch == 0) {Rt}ThrowHelper.ThrowInvalidOperation(\"Backward needs a forward pass first.\");");
+            w.Line($"if (_batch == 0 || !_training) {Rt}ThrowHelper.ThrowInvalidOperation(\"Backward needs a training-mode forward pass first: call Forward(input, output, batch, training: true).\");");
             w.Line("int batch = _batch;");
             w.Line($"{Rt}ThrowHelper.CheckShape(outputGradient.Length, batch, OutputSize, nameof(outputGradient), nameof(Batch));");
             w.Line($"if (!inputGradient.IsEmpty) {Rt}ThrowHelper.CheckShape(inputGradient.Length, batch, InputSize, nameof(inputGradient), nameof(Batch));");
@@ -352,7 +353,7 @@ internal static class NetworkEmitter
                 {
                     e.Backward(w, l, c, input, "a" + i, dOut, dIn, guard);
                 }
-                w.Line();
+                if (i > 0) w.Line();
                 dOut = dIn;
             }
         }

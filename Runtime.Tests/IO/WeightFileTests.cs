@@ -335,4 +335,19 @@ public class SafeTensorsTests
         var bad = Build("{\"0.weight\": [1, 2", 0);
         AssertRejected(bad, "JSON");
     }
+
+    [Fact]
+    public void Read_tensors_returns_any_f32_tensor_and_names_a_non_f32_one()
+    {
+        using var tmp = new TempDir();
+        File.WriteAllBytes(tmp.File("d"), Build("{" + Entry("x", new[] { 2, 2 }, 0) + "," + Entry("y", new[] { 4 }, 16) + "}", 32));
+        var t = SafeTensors.ReadTensors(tmp.File("d"));
+        Assert.Equal(new[] { 2, 2 }, t["x"].Shape);
+        Assert.Equal(new[] { 0f, 0.5f, 1f, 1.5f }, t["x"].Data);
+        Assert.Equal(new[] { 2f, 2.5f, 3f, 3.5f }, t["y"].Data);
+        File.WriteAllBytes(tmp.File("e"), Build("{" + Entry("x", new[] { 2, 2 }, 0) + "," + Entry("labels", new[] { 4 }, 16, "I64") + "}", 32));
+        var e = Assert.Throws<WeightFileException>(() => SafeTensors.ReadTensors(tmp.File("e")));
+        Assert.Contains("'labels'", e.Message);
+        Assert.Contains("I64", e.Message);
+    }
 }

@@ -34,6 +34,12 @@ public unsafe class GemmTests
             foreach (int n in new[] { 1, 4, 5, 8, 10, 16, 20, 33, 64, 70 })
                 foreach (int k in new[] { 1, 3, 16, 20, 37 })
                     d.Add(m, n, k);
+        // Shapes that cross the cache blocks: k beyond 256 and 512 (with and without a short last block), m beyond 256.
+        d.Add(9, 70, 530);
+        d.Add(5, 33, 520);
+        d.Add(4, 8, 1100);
+        d.Add(260, 40, 300);
+        d.Add(270, 33, 17);
         return d;
     }
 
@@ -100,5 +106,60 @@ public unsafe class GemmTests
             fixed (float* pa = a, pb = b)
                 AssertClose(s, Gemm.Dot(k, pa, pb), k, $"dot of length {k}");
         }
+    }
+}
+
+/// <summary>Large products split across threads give the same bits as on one thread, and match the reference.</summary>
+public unsafe class GemmThreadingTests
+{
+    [Fact]
+    public void Thread_count_does_not_change_any_result()
+    {
+        const int M = 70, N = 333, K = 700; // 16M multiply-adds: several threads' worth
+        var r = new Random(3);
+        float[] Fill(int n) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = (float)(r.NextDouble() * 2 - 1); return a; }
+        var a = Fill(M * K);
+        var b = Fill(N * K);
+        var bias = Fill(N);
+        var bt = Fill(K * N);
+        float[] Run(int threads, bool dot)
+        {
+            int saved = SourceGenNN.Kernels.Parallelism.MaxThreads;
+            SourceGenNN.Kernels.Parallelism.MaxThreads = threads;
+            try
+            {
+                var c = new float[M * N];
+                fixed (float* pa = a, pb = b, pc = c, pbias = bias, pbt = bt)
+                {
+                    if (dot) SourceGenNN.Kernels.Gemm.DotNT(M, N, K, pa, K, pb, K, pc, N, pbias, false);
+                    else SourceGenNN.Kernels.Gemm.Broadcast(M, N, K, pa, K, 1, pbt, N, pc, N, false);
+                }
+                return c;
+            }
+            finally
+            {
+                SourceGenNN.Kernels.Parallelism.MaxThreads = saved;
+            }
+        }
+        foreach (bool dot in new[] { true, false })
+        {
+            var one = Run(1, dot);
+            Assert.Equal(one, Run(2, dot));
+            Assert.Equal(one, Run(3, dot));
+            for (int m = 0; m < M; m += 7)
+                for (int n = 0; n < N; n += 5)
+                {
+                    double s = dot ? bias[n] : 0;
+                    for (int k = 0; k < K; k++) s += (double)a[m * K + k] * (dot ? b[n * K + k] : bt[k * N + n]);
+                    Assert.True(Math.Abs(s - one[m * N + n]) < 1e-3, $"C[{m},{n}] {one[m * N + n]} vs {s}");
+                }
+        }
+    }
+
+    [Fact]
+    public void Max_threads_rejects_zero()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => SourceGenNN.Kernels.Parallelism.MaxThreads = 0);
+        Assert.Equal("value", ex.ParamName);
     }
 }

@@ -95,6 +95,9 @@ public class NetworkApiTests
         var net = new SeedNet();
         Assert.Throws<InvalidOperationException>(() => net.Backward(new float[2]));
         net.Forward(new float[6], new float[4], 2);
+        var eval = Assert.Throws<InvalidOperationException>(() => net.Backward(new float[4]));
+        Assert.Contains("training: true", eval.Message);
+        net.Forward(new float[6], new float[4], 2, training: true);
         var ex = Assert.Throws<ArgumentException>(() => net.Backward(new float[2]));
         Assert.Equal("outputGradient", ex.ParamName);
         Assert.Contains("4 was expected", ex.Message);

@@ -7,6 +7,12 @@ using System.Text.Json;
 
 namespace SourceGenNN.IO;
 
+/// <summary>One tensor read from a safetensors file: its name, shape and F32 values, row-major.</summary>
+/// <param name="Name">The tensor's name.</param>
+/// <param name="Shape">Its shape.</param>
+/// <param name="Data">Its values.</param>
+public sealed record SafeTensor(string Name, IReadOnlyList<int> Shape, float[] Data);
+
 /// <summary>
 /// Import and export in the safetensors format with PyTorch <c>state_dict</c> names and layouts (<c>0.weight</c>
 /// [out, in], <c>0.bias</c> [out]): a little-endian u64 header length, a JSON header mapping each tensor name to its
@@ -77,6 +83,46 @@ public static class SafeTensors
         if (doc.RootElement.TryGetProperty("__metadata__", out var meta))
             foreach (var p in meta.EnumerateObject())
                 result[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+        return result;
+    }
+
+    /// <summary>
+    /// Reads every tensor of a safetensors file (F32 only), in header order, for data or tensors that are not a
+    /// network's parameters.
+    /// </summary>
+    /// <exception cref="WeightFileException">The file is malformed or a tensor is not F32; the message names it.</exception>
+    public static IReadOnlyDictionary<string, SafeTensor> ReadTensors(string path)
+    {
+        var (bytes, header, dataStart) = ReadHeader(path);
+        long dataLength = bytes.Length - dataStart;
+        var result = new Dictionary<string, SafeTensor>();
+        using (header)
+        {
+            foreach (var entry in header.RootElement.EnumerateObject())
+            {
+                if (entry.Name == "__metadata__") continue;
+                var (dtype, shape, begin, end) = ReadEntry(entry, path);
+                if (dtype != "F32")
+                    throw new WeightFileException(path, $"tensor '{entry.Name}' has dtype {dtype}, but only F32 is supported.");
+                if (begin < 0 || end < begin || end > dataLength)
+                    throw new WeightFileException(path, $"tensor '{entry.Name}' has data offsets [{begin}, {end}] outside the {dataLength}-byte data section.");
+                long count = 1;
+                var dims = new int[shape.Length];
+                for (int i = 0; i < shape.Length; i++)
+                {
+                    count *= shape[i];
+                    if (shape[i] > int.MaxValue || count > Array.MaxLength)
+                        throw new WeightFileException(path, $"tensor '{entry.Name}' is too large: [{string.Join(", ", shape)}].");
+                    dims[i] = (int)shape[i];
+                }
+                if (end - begin != 4 * count)
+                    throw new WeightFileException(path, $"tensor '{entry.Name}' spans {end - begin} bytes, but [{string.Join(", ", shape)}] of F32 needs {4 * count}.");
+                var data = new float[count];
+                var src = bytes.AsSpan((int)(dataStart + begin), (int)(end - begin));
+                for (int i = 0; i < data.Length; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(src[(4 * i)..]);
+                result[entry.Name] = new SafeTensor(entry.Name, dims, data);
+            }
+        }
         return result;
     }
 

@@ -24,31 +24,97 @@ public static unsafe class Gemm
     /// </summary>
     public static void DotNT(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
     {
-        int m = 0;
-        if (Vector512.IsHardwareAccelerated && K >= 16)
+        if (!(Vector512.IsHardwareAccelerated && K >= 16))
         {
-            for (; m + 4 <= M; m += 4)
-            {
-                int n = 0;
-                for (; n + 4 <= N; n += 4)
-                    Dot4x4V512(K, A + m * lda, lda, B + n * ldb, ldb, C + m * ldc + n, ldc, bias == null ? null : bias + n, accumulate);
-                for (; n < N; n++)
-                    for (int r = 0; r < 4; r++)
-                        DotScalarOut(K, A + (m + r) * lda, B + n * ldb, C + (m + r) * ldc + n, bias == null ? null : bias + n, accumulate);
-            }
-            for (; m < M; m++)
-            {
-                int n = 0;
-                for (; n + 8 <= N; n += 8)
-                    Dot1x8V512(K, A + m * lda, B + n * ldb, ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
-                for (; n < N; n++)
+            for (int m = 0; m < M; m++)
+                for (int n = 0; n < N; n++)
                     DotScalarOut(K, A + m * lda, B + n * ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
-            }
             return;
         }
+        int threads = Math.Min(Parallelism.ThreadsFor((long)M * N * K), (N + DotNB - 1) / DotNB);
+        if (threads > 1)
+        {
+            var job = new Job { M = M, N = N, K = K, A = A, Ams = lda, Aks = 1, B = B, Ldb = ldb, C = C, Ldc = ldc, Bias = bias, Accumulate = accumulate, Align = DotNB };
+            Parallelism.For(threads, &DotNTPart, &job);
+            return;
+        }
+        DotNTSerial(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate);
+    }
+
+    /// <summary>The arguments of one product, shared by the threads that split it.</summary>
+    private struct Job
+    {
+        public int M, N, K, Ams, Aks, Ldb, Ldc, Align;
+        public float* A, B, C, Bias;
+        public bool Accumulate;
+
+        /// <summary>Part <paramref name="i"/> of <paramref name="count"/>: a range of columns aligned to <see cref="Align"/>.</summary>
+        public readonly (int Start, int End) Columns(int i, int count)
+        {
+            int blocks = (N + Align - 1) / Align;
+            int start = (int)((long)blocks * i / count) * Align, end = (int)((long)blocks * (i + 1) / count) * Align;
+            return (start, Math.Min(end, N));
+        }
+    }
+
+    private static void DotNTPart(void* context, int i, int count)
+    {
+        ref Job j = ref *(Job*)context;
+        var (n0, n1) = j.Columns(i, count);
+        if (n1 > n0)
+            DotNTSerial(j.M, n1 - n0, j.K, j.A, j.Ams, j.B + (long)n0 * j.Ldb, j.Ldb, j.C + n0, j.Ldc, j.Bias == null ? null : j.Bias + n0, j.Accumulate);
+    }
+
+    private static void BroadcastPart(void* context, int i, int count)
+    {
+        ref Job j = ref *(Job*)context;
+        var (n0, n1) = j.Columns(i, count);
+        if (n1 > n0)
+            BroadcastSerial(j.M, n1 - n0, j.K, j.A, j.Ams, j.Aks, j.B + n0, j.Ldb, j.C + n0, j.Ldc, j.Accumulate);
+    }
+
+    private static void DotNTSerial(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
+    {
+        // Cache blocking: a block of DotNB rows of B over DotKC of k (128 KiB) stays in L2 while every row block of A
+        // passes over it; each 4×4 tile then reads 4 rows of A from L1 and 4 rows of B from L2. Later k blocks add to
+        // what the earlier ones stored, and only the first adds the bias.
+        for (int k0 = 0; k0 < K; k0 += DotKC)
+        {
+            int kc = Math.Min(DotKC, K - k0);
+            if (K - (k0 + kc) < 16 && k0 + kc < K) kc = K - k0; // no sliver too short for a vector at the end
+            bool acc = accumulate || k0 > 0;
+            float* biasK = k0 == 0 ? bias : null;
+            for (int n0 = 0; n0 < N; n0 += DotNB)
+            {
+                int nb = Math.Min(DotNB, N - n0);
+                DotBlock(M, nb, kc, A + k0, lda, B + n0 * ldb + k0, ldb, C + n0, ldc, biasK == null ? null : biasK + n0, acc);
+            }
+            if (kc == K - k0) break;
+        }
+    }
+
+    private const int DotKC = 512, DotNB = 64;
+
+    private static void DotBlock(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
+    {
+        int m = 0;
+        for (; m + 4 <= M; m += 4)
+        {
+            int n = 0;
+            for (; n + 4 <= N; n += 4)
+                Dot4x4V512(K, A + m * lda, lda, B + n * ldb, ldb, C + m * ldc + n, ldc, bias == null ? null : bias + n, accumulate);
+            for (; n < N; n++)
+                for (int r = 0; r < 4; r++)
+                    DotScalarOut(K, A + (m + r) * lda, B + n * ldb, C + (m + r) * ldc + n, bias == null ? null : bias + n, accumulate);
+        }
         for (; m < M; m++)
-            for (int n = 0; n < N; n++)
+        {
+            int n = 0;
+            for (; n + 8 <= N; n += 8)
+                Dot1x8V512(K, A + m * lda, B + n * ldb, ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
+            for (; n < N; n++)
                 DotScalarOut(K, A + m * lda, B + n * ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
+        }
     }
 
     /// <summary>One output: a vectorised dot product (any width), plus bias, stored or added.</summary>
@@ -133,6 +199,28 @@ public static unsafe class Gemm
             c30 = Vector512.FusedMultiplyAdd(x, w0, c30); c31 = Vector512.FusedMultiplyAdd(x, w1, c31);
             c32 = Vector512.FusedMultiplyAdd(x, w2, c32); c33 = Vector512.FusedMultiplyAdd(x, w3, c33);
         }
+        if (k < K && Avx512F.IsSupported)
+        {
+            // The last K % 16 terms as one masked step: masked-off lanes load as zero and never touch memory.
+            var mask = TailMask(K - k);
+            var w0 = Avx512F.MaskLoad(b0 + k, mask, default);
+            var w1 = Avx512F.MaskLoad(b1 + k, mask, default);
+            var w2 = Avx512F.MaskLoad(b2 + k, mask, default);
+            var w3 = Avx512F.MaskLoad(b3 + k, mask, default);
+            var x = Avx512F.MaskLoad(a0 + k, mask, default);
+            c00 = Vector512.FusedMultiplyAdd(x, w0, c00); c01 = Vector512.FusedMultiplyAdd(x, w1, c01);
+            c02 = Vector512.FusedMultiplyAdd(x, w2, c02); c03 = Vector512.FusedMultiplyAdd(x, w3, c03);
+            x = Avx512F.MaskLoad(a1 + k, mask, default);
+            c10 = Vector512.FusedMultiplyAdd(x, w0, c10); c11 = Vector512.FusedMultiplyAdd(x, w1, c11);
+            c12 = Vector512.FusedMultiplyAdd(x, w2, c12); c13 = Vector512.FusedMultiplyAdd(x, w3, c13);
+            x = Avx512F.MaskLoad(a2 + k, mask, default);
+            c20 = Vector512.FusedMultiplyAdd(x, w0, c20); c21 = Vector512.FusedMultiplyAdd(x, w1, c21);
+            c22 = Vector512.FusedMultiplyAdd(x, w2, c22); c23 = Vector512.FusedMultiplyAdd(x, w3, c23);
+            x = Avx512F.MaskLoad(a3 + k, mask, default);
+            c30 = Vector512.FusedMultiplyAdd(x, w0, c30); c31 = Vector512.FusedMultiplyAdd(x, w1, c31);
+            c32 = Vector512.FusedMultiplyAdd(x, w2, c32); c33 = Vector512.FusedMultiplyAdd(x, w3, c33);
+            k = K;
+        }
         // Each row's four accumulators reduce to one Vector128 of four sums (columns n..n+3).
         var r0 = Reduce4(c00, c01, c02, c03);
         var r1 = Reduce4(c10, c11, c12, c13);
@@ -174,6 +262,20 @@ public static unsafe class Gemm
             s6 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 6 * ldb + k), s6);
             s7 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 7 * ldb + k), s7);
         }
+        if (k < K && Avx512F.IsSupported)
+        {
+            var mask = TailMask(K - k);
+            var x = Avx512F.MaskLoad(a + k, mask, default);
+            s0 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(b + k, mask, default), s0);
+            s1 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(b + ldb + k, mask, default), s1);
+            s2 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(b + 2 * ldb + k, mask, default), s2);
+            s3 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(b + 3 * ldb + k, mask, default), s3);
+            s4 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(b + 4 * ldb + k, mask, default), s4);
+            s5 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(b + 5 * ldb + k, mask, default), s5);
+            s6 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(b + 6 * ldb + k, mask, default), s6);
+            s7 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(b + 7 * ldb + k, mask, default), s7);
+            k = K;
+        }
         var lo = Reduce4(s0, s1, s2, s3);
         var hi = Reduce4(s4, s5, s6, s7);
         if (k < K)
@@ -189,6 +291,11 @@ public static unsafe class Gemm
         StoreRow(c, lo, accumulate);
         StoreRow(c + 4, hi, accumulate);
     }
+
+    /// <summary>A mask of the first <paramref name="count"/> of 16 lanes (all bits set), the rest zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> TailMask(int count) =>
+        Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> TailRow(int k, int K, float* a, float* b0, float* b1, float* b2, float* b3)
@@ -234,10 +341,40 @@ public static unsafe class Gemm
     /// </summary>
     public static void Broadcast(int M, int N, int K, float* A, int ams, int aks, float* B, int ldb, float* C, int ldc, bool accumulate)
     {
+        int threads = Math.Min(Parallelism.ThreadsFor((long)M * N * K), N / 32);
+        if (threads > 1)
+        {
+            var job = new Job { M = M, N = N, K = K, A = A, Ams = ams, Aks = aks, B = B, Ldb = ldb, C = C, Ldc = ldc, Accumulate = accumulate, Align = 32 };
+            Parallelism.For(threads, &BroadcastPart, &job);
+            return;
+        }
+        BroadcastSerial(M, N, K, A, ams, aks, B, ldb, C, ldc, accumulate);
+    }
+
+    private static void BroadcastSerial(int M, int N, int K, float* A, int ams, int aks, float* B, int ldb, float* C, int ldc, bool accumulate)
+    {
+        // Cache blocking: k in blocks of BcKC, so that a 32-column panel of B (BcKC × 32 floats, 32 KiB) stays in
+        // L1 while the row blocks of C pass over it; rows of C in blocks of BcMC, so that the block of A they read
+        // stays in L2 across the column panels. Later k blocks add to what the earlier ones stored.
+        for (int k0 = 0; k0 < K; k0 += BcKC)
+        {
+            int kc = Math.Min(BcKC, K - k0);
+            bool acc = accumulate || k0 > 0;
+            for (int m0 = 0; m0 < M; m0 += BcMC)
+            {
+                int mc = Math.Min(BcMC, M - m0);
+                BroadcastBlock(mc, N, kc, A + m0 * ams + k0 * aks, ams, aks, B + k0 * ldb, ldb, C + m0 * ldc, ldc, acc);
+            }
+        }
+    }
+
+    private const int BcKC = 256, BcMC = 256;
+
+    private static void BroadcastBlock(int M, int N, int K, float* A, int ams, int aks, float* B, int ldb, float* C, int ldc, bool accumulate)
+    {
         int n = 0;
         if (Vector512.IsHardwareAccelerated)
         {
-            // Column panels of 32 (B's panel stays in L1 while every row block of C passes over it), then 16.
             for (; n + 32 <= N; n += 32)
             {
                 int m = 0;

@@ -33,8 +33,9 @@ public interface INetwork
     ReadOnlySpan<float> Logits { get; }
 
     /// <summary>
-    /// Runs the network on <paramref name="batch"/> samples. Training mode activates dropout and RReLU's random slopes.
-    /// What backward needs is kept until the next forward pass.
+    /// Runs the network on <paramref name="batch"/> samples. Training mode activates dropout and RReLU's random slopes
+    /// and keeps what <see cref="Backward"/> needs until the next forward pass; evaluation mode is for inference only
+    /// (it does not copy the input, and Backward after it throws).
     /// </summary>
     /// <param name="input">[batch, InputSize], row-major.</param>
     /// <param name="output">[batch, OutputSize], row-major; written.</param>
@@ -44,7 +45,8 @@ public interface INetwork
 
     /// <summary>
     /// Back-propagates from the gradient of the loss with respect to the last forward pass's output, adding the
-    /// gradient of every parameter to <see cref="Gradients"/>.
+    /// gradient of every parameter to <see cref="Gradients"/>. The last forward pass must have been in training mode;
+    /// otherwise it throws <see cref="InvalidOperationException"/>.
     /// </summary>
     /// <param name="outputGradient">dLoss/dOutput, [Batch, OutputSize]; or dLoss/dLogits when <paramref name="fromLogits"/> is true.</param>
     /// <param name="inputGradient">Empty, or [Batch, InputSize] to receive dLoss/dInput.</param>

@@ -1,0 +1,102 @@
+using System;
+using System.Threading;
+
+namespace SourceGenNN.Kernels;
+
+/// <summary>
+/// How many threads the kernels may use. Large matrix products are split by output columns at tile boundaries, so a
+/// result does not depend on the thread count; small ones (under <see cref="MinMultiplyAddsPerThread"/> per thread)
+/// run on the calling thread alone, because waking another costs more than they take.
+/// </summary>
+public static unsafe class Parallelism
+{
+    private static int _maxThreads = DefaultThreads();
+
+    private static int DefaultThreads()
+    {
+        if (int.TryParse(Environment.GetEnvironmentVariable("SOURCEGENNN_THREADS"), out int n) && n >= 1) return Math.Min(n, 16);
+        return Math.Max(1, Math.Min(Environment.ProcessorCount, 16));
+    }
+
+    /// <summary>
+    /// The most threads one product may use: by default the processor count (at most 16), or the
+    /// <c>SOURCEGENNN_THREADS</c> environment variable when it is set. 1 turns threading off.
+    /// </summary>
+    public static int MaxThreads
+    {
+        get => _maxThreads;
+        set
+        {
+            if (value < 1) ThrowHelper.ThrowArgumentOutOfRange(nameof(value), value, "at least 1");
+            _maxThreads = value;
+        }
+    }
+
+    /// <summary>The least work, in multiply-adds, that justifies one more thread (about 20 µs on one core).</summary>
+    public const long MinMultiplyAddsPerThread = 1L << 22;
+
+    /// <summary>The number of threads a product of <paramref name="multiplyAdds"/> should use.</summary>
+    public static int ThreadsFor(long multiplyAdds) =>
+        (int)Math.Clamp(multiplyAdds / MinMultiplyAddsPerThread, 1, _maxThreads);
+
+    /// <summary>
+    /// Runs <c>body(context, i, count)</c> for every <c>i</c> in [0, count): part 0 on the calling thread, the others on
+    /// pool threads, and returns when all are done. Allocation-free after the pool has grown to <paramref name="count"/>.
+    /// </summary>
+    internal static void For(int count, delegate*<void*, int, int, void> body, void* context)
+    {
+        if (count <= 1)
+        {
+            body(context, 0, 1);
+            return;
+        }
+        lock (Gate) // one parallel product at a time; a second caller waits rather than oversubscribing
+        {
+            EnsureWorkers(count - 1);
+            _body = body;
+            _context = context;
+            _count = count;
+            _remaining = count - 1;
+            for (int w = 0; w < count - 1; w++) Workers[w]!.Signal.Release();
+            body(context, 0, count);
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _remaining) != 0) spin.SpinOnce(sleep1Threshold: -1);
+            _body = null;
+            _context = null;
+        }
+    }
+
+    private static readonly object Gate = new();
+    private static readonly Worker?[] Workers = new Worker?[16];
+    private static delegate*<void*, int, int, void> _body;
+    private static void* _context;
+    private static int _count;
+    private static int _remaining;
+
+    private static void EnsureWorkers(int n)
+    {
+        for (int w = 0; w < n; w++)
+        {
+            if (Workers[w] is not null) continue;
+            var worker = new Worker(w + 1);
+            var thread = new Thread(worker.Run) { IsBackground = true, Name = "SourceGenNN kernel " + (w + 1) };
+            thread.Start();
+            Workers[w] = worker;
+        }
+    }
+
+    private sealed class Worker(int index)
+    {
+        public readonly SemaphoreSlim Signal = new(0);
+
+        public void Run()
+        {
+            while (true)
+            {
+                Signal.Wait();
+                _body(_context, index, _count);
+                Interlocked.Decrement(ref _remaining);
+            }
+        }
+    }
+}
