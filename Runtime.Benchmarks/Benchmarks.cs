@@ -1,10 +1,13 @@
 using BenchmarkDotNet.Attributes;
+using SourceGenNN.Kernels;
 
 namespace SourceGenNN.Benchmarks;
 
 // One class per workload; in each, "Generated" is the library (generated network, Trainer, library optimiser) and
 // "Plain" is the hand-written float[] version of the same math (Plain/). Both start from the same weights and data.
 // Class names start with the workload's id; compare.py reads them from the result JSON.
+// Every setup sets Parallelism.MaxThreads (its default is the processor count): 1 everywhere except the W5 two-thread
+// benchmark. The plain versions are single-threaded.
 
 /// <summary>W1: train step, 784-128(ReLU)-10, cross entropy, Adam, batch 64.</summary>
 [MemoryDiagnoser]
@@ -18,7 +21,11 @@ public class W1_TrainMlp
 
     /// <summary>Builds the networks and data.</summary>
     [GlobalSetup]
-    public void Setup() => _f = Workloads.W1();
+    public void Setup()
+    {
+        Parallelism.MaxThreads = 1;
+        _f = Workloads.W1();
+    }
 
     /// <summary>The generated network's step through <c>Trainer.TrainStep</c>.</summary>
     /// <returns>The loss.</returns>
@@ -43,7 +50,11 @@ public class W2_ForwardMlp
 
     /// <summary>Builds the networks and data.</summary>
     [GlobalSetup]
-    public void Setup() => _f = Workloads.W2(Batch);
+    public void Setup()
+    {
+        Parallelism.MaxThreads = 1;
+        _f = Workloads.W2(Batch);
+    }
 
     /// <summary>The generated network's forward pass.</summary>
     [Benchmark]
@@ -66,7 +77,11 @@ public class W3_ForwardCourse
 
     /// <summary>Builds the networks and data.</summary>
     [GlobalSetup]
-    public void Setup() => _f = Workloads.W3(Batch);
+    public void Setup()
+    {
+        Parallelism.MaxThreads = 1;
+        _f = Workloads.W3(Batch);
+    }
 
     /// <summary>The generated network's forward pass.</summary>
     [Benchmark]
@@ -89,7 +104,11 @@ public class W4_TrainBinary
 
     /// <summary>Builds the networks and data.</summary>
     [GlobalSetup]
-    public void Setup() => _f = Workloads.W4();
+    public void Setup()
+    {
+        Parallelism.MaxThreads = 1;
+        _f = Workloads.W4();
+    }
 
     /// <summary>The generated network's step through <c>Trainer.TrainStep</c>.</summary>
     /// <returns>The loss.</returns>
@@ -114,7 +133,11 @@ public class W5_TrainWide
 
     /// <summary>Builds the networks and data.</summary>
     [GlobalSetup]
-    public void Setup() => _f = Workloads.W5();
+    public void Setup()
+    {
+        Parallelism.MaxThreads = 1;
+        _f = Workloads.W5();
+    }
 
     /// <summary>The generated network's step through <c>Trainer.TrainStep</c>.</summary>
     /// <returns>The loss.</returns>
@@ -125,4 +148,36 @@ public class W5_TrainWide
     /// <returns>The loss.</returns>
     [Benchmark]
     public float Plain() => _f.PlainStep();
+}
+
+/// <summary>W5 with the runtime's kernels allowed two threads (<see cref="Parallelism.MaxThreads"/> = 2).</summary>
+[MemoryDiagnoser]
+public class W5_TrainWideThreads
+{
+    private TrainFixture<WideMlp> _f = null!;
+
+    /// <summary>The batch size (fixed).</summary>
+    [Params(256)]
+    public int Batch { get; set; }
+
+    /// <summary>The kernels' thread limit.</summary>
+    [Params(2)]
+    public int Threads { get; set; }
+
+    /// <summary>Builds the network and data and sets the thread limit.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        Parallelism.MaxThreads = Threads;
+        _f = Workloads.W5();
+    }
+
+    /// <summary>Puts the thread limit back to one for the benchmarks that follow.</summary>
+    [GlobalCleanup]
+    public void Cleanup() => Parallelism.MaxThreads = 1;
+
+    /// <summary>The generated network's step through <c>Trainer.TrainStep</c>.</summary>
+    /// <returns>The loss.</returns>
+    [Benchmark]
+    public float Generated() => _f.GeneratedStep();
 }

@@ -34,7 +34,8 @@ namespace SourceGenNN.Benchmarks;
 public static class Program
 {
     private static readonly Type[] s_benchmarks =
-        [typeof(W1_TrainMlp), typeof(W2_ForwardMlp), typeof(W3_ForwardCourse), typeof(W4_TrainBinary), typeof(W5_TrainWide)];
+        [typeof(W1_TrainMlp), typeof(W2_ForwardMlp), typeof(W3_ForwardCourse), typeof(W4_TrainBinary), typeof(W5_TrainWide),
+         typeof(W5_TrainWideThreads)];
 
     /// <summary>The entry point.</summary>
     /// <param name="args">The command line; see the class summary.</param>
@@ -66,6 +67,7 @@ public static class Program
         Func<string, bool> wanted = w => workloads is null || workloads.Contains(w);
 
         if (verify) return Verify.Run(wanted) == 0 ? 0 : 1;
+        Console.WriteLine($"kernel threads: 1 (Parallelism.MaxThreads; the W5 two-thread benchmark sets 2), processors: {Environment.ProcessorCount}");
 
         var types = s_benchmarks.Where(t => wanted(WorkloadOf(t))).ToArray();
         if (types.Length == 0)
@@ -141,7 +143,9 @@ public static class Program
                     ["benchmark"] = bc.Descriptor.Type.Name,
                     ["implementation"] = bc.Descriptor.WorkloadMethod.Name == "Generated" ? "generated" : "plain",
                     ["batch"] = Convert.ToInt32(bc.Parameters["Batch"], CultureInfo.InvariantCulture),
-                    ["threads"] = 1,
+                    ["threads"] = bc.Parameters.Items.Any(p => p.Name == "Threads")
+                        ? Convert.ToInt32(bc.Parameters["Threads"], CultureInfo.InvariantCulture)
+                        : 1,
                     ["success"] = report.Success && stats is not null,
                     ["median_ns"] = stats?.Median,
                     ["mean_ns"] = stats?.Mean,
