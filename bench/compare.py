@@ -182,7 +182,7 @@ def build_table(ours_doc, torch_doc, meta):
     if w5 and w5_2:
         s = w5["median_ns"] / w5_2["median_ns"]
         notes.append(f"- **W5 at 2 threads (ours, Parallelism.MaxThreads = 2): {fmt_time(w5_2['median_ns'])}, "
-                     f"{W5_FLOPS / w5_2['median_ns']:.1f} GFLOP/s, {s:.2f}× our 1-thread speed**"
+                     f"{W5_FLOPS / w5_2['median_ns']:.1f} GFLOP/s, {s:.2f}× our 1-thread speed** "
                      f"(target ≥ {W5_TWO_THREAD_TARGET:g}×){' ✓' if s >= W5_TWO_THREAD_TARGET else ' ✗'}.")
     else:
         notes.append(f"- W5 at 2 threads (ours): **n/a**: no 2-thread result in this run (the suite's W5_TrainWideThreads "
