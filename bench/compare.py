@@ -57,9 +57,18 @@ def log(msg):
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
-def run(cmd, **kw):
-    log("$ " + " ".join(cmd))
-    subprocess.run(cmd, cwd=ROOT, check=True, **kw)
+def run(cmd, log_file=None):
+    """Runs a command from the repository root; with log_file, its output goes there (the tail is shown on failure)."""
+    log("$ " + " ".join(cmd) + (f"   (output: {os.path.relpath(log_file, ROOT)})" if log_file else ""))
+    if log_file is None:
+        subprocess.run(cmd, cwd=ROOT, check=True)
+        return
+    with open(log_file, "w", encoding="utf-8") as f:
+        proc = subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        with open(log_file, encoding="utf-8", errors="replace") as f:
+            sys.stderr.write("".join(f.readlines()[-60:]))
+        raise SystemExit(f"{cmd[0]} failed with exit code {proc.returncode}; full output in {log_file}")
 
 
 def machine():
@@ -255,7 +264,8 @@ def main():
         run(["dotnet", "build", BENCH_PROJECT, "-c", "Release", "--nologo", "-v", "q"])
         run(["dotnet", BENCH_DLL, "--verify"] + sel)
         ours_path = os.path.join(ARTIFACTS, "sourcegennn-results.json")
-        run(["dotnet", BENCH_DLL, "--artifacts", ARTIFACTS] + (["--quick"] if args.quick else []) + sel)
+        run(["dotnet", BENCH_DLL, "--artifacts", ARTIFACTS] + (["--quick"] if args.quick else []) + sel,
+            log_file=os.path.join(ARTIFACTS, "benchmarkdotnet-console.log"))
     torch_path = args.torch
     if torch_path is None:
         torch_path = os.path.join(ARTIFACTS, "pytorch.json")
