@@ -1,0 +1,183 @@
+using BenchmarkDotNet.Attributes;
+using SourceGenNN.Kernels;
+
+namespace SourceGenNN.Benchmarks;
+
+// One class per workload; in each, "Generated" is the library (generated network, Trainer, library optimiser) and
+// "Plain" is the hand-written float[] version of the same math (Plain/). Both start from the same weights and data.
+// Class names start with the workload's id; compare.py reads them from the result JSON.
+// Every setup sets Parallelism.MaxThreads (its default is the processor count): 1 everywhere except the W5 two-thread
+// benchmark. The plain versions are single-threaded.
+
+/// <summary>W1: train step, 784-128(ReLU)-10, cross entropy, Adam, batch 64.</summary>
+[MemoryDiagnoser]
+public class W1_TrainMlp
+{
+    private TrainFixture<MnistMlp> _f = null!;
+
+    /// <summary>The batch size (fixed; a parameter so that it shows in the results).</summary>
+    [Params(64)]
+    public int Batch { get; set; }
+
+    /// <summary>Builds the networks and data.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        Parallelism.MaxThreads = 1;
+        _f = Workloads.W1();
+    }
+
+    /// <summary>The generated network's step through <c>Trainer.TrainStep</c>.</summary>
+    /// <returns>The loss.</returns>
+    [Benchmark]
+    public float Generated() => _f.GeneratedStep();
+
+    /// <summary>The hand-written step.</summary>
+    /// <returns>The loss.</returns>
+    [Benchmark]
+    public float Plain() => _f.PlainStep();
+}
+
+/// <summary>W2: forward (evaluation mode) of 784-128(ReLU)-10.</summary>
+[MemoryDiagnoser]
+public class W2_ForwardMlp
+{
+    private ForwardFixture<MnistMlp> _f = null!;
+
+    /// <summary>The batch size.</summary>
+    [Params(1, 64)]
+    public int Batch { get; set; }
+
+    /// <summary>Builds the networks and data.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        Parallelism.MaxThreads = 1;
+        _f = Workloads.W2(Batch);
+    }
+
+    /// <summary>The generated network's forward pass.</summary>
+    [Benchmark]
+    public void Generated() => _f.Net.Forward(_f.Input, _f.Output, _f.Batch, training: false);
+
+    /// <summary>The hand-written forward pass.</summary>
+    [Benchmark]
+    public void Plain() => _f.Plain.Forward(_f.Input, _f.Batch, _f.PlainOutput);
+}
+
+/// <summary>W3: forward (evaluation mode) of the course network 3-3(sigmoid)-2(ReLU)-2(softmax).</summary>
+[MemoryDiagnoser]
+public class W3_ForwardCourse
+{
+    private ForwardFixture<CourseNet> _f = null!;
+
+    /// <summary>The batch size.</summary>
+    [Params(1, 5)]
+    public int Batch { get; set; }
+
+    /// <summary>Builds the networks and data.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        Parallelism.MaxThreads = 1;
+        _f = Workloads.W3(Batch);
+    }
+
+    /// <summary>The generated network's forward pass.</summary>
+    [Benchmark]
+    public void Generated() => _f.Net.Forward(_f.Input, _f.Output, _f.Batch, training: false);
+
+    /// <summary>The hand-written forward pass.</summary>
+    [Benchmark]
+    public void Plain() => _f.Plain.Forward(_f.Input, _f.Batch, _f.PlainOutput);
+}
+
+/// <summary>W4: train step, 20-64(ReLU)-32(ReLU)-1(sigmoid), binary cross entropy, Adam, batch 32.</summary>
+[MemoryDiagnoser]
+public class W4_TrainBinary
+{
+    private TrainFixture<BinaryNet> _f = null!;
+
+    /// <summary>The batch size (fixed).</summary>
+    [Params(32)]
+    public int Batch { get; set; }
+
+    /// <summary>Builds the networks and data.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        Parallelism.MaxThreads = 1;
+        _f = Workloads.W4();
+    }
+
+    /// <summary>The generated network's step through <c>Trainer.TrainStep</c>.</summary>
+    /// <returns>The loss.</returns>
+    [Benchmark]
+    public float Generated() => _f.GeneratedStep();
+
+    /// <summary>The hand-written step.</summary>
+    /// <returns>The loss.</returns>
+    [Benchmark]
+    public float Plain() => _f.PlainStep();
+}
+
+/// <summary>W5: train step, 1024-1024(ReLU)-1024(ReLU)-10, cross entropy, SGD momentum 0.9, batch 256.</summary>
+[MemoryDiagnoser]
+public class W5_TrainWide
+{
+    private TrainFixture<WideMlp> _f = null!;
+
+    /// <summary>The batch size (fixed).</summary>
+    [Params(256)]
+    public int Batch { get; set; }
+
+    /// <summary>Builds the networks and data.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        Parallelism.MaxThreads = 1;
+        _f = Workloads.W5();
+    }
+
+    /// <summary>The generated network's step through <c>Trainer.TrainStep</c>.</summary>
+    /// <returns>The loss.</returns>
+    [Benchmark]
+    public float Generated() => _f.GeneratedStep();
+
+    /// <summary>The hand-written step.</summary>
+    /// <returns>The loss.</returns>
+    [Benchmark]
+    public float Plain() => _f.PlainStep();
+}
+
+/// <summary>W5 with the runtime's kernels allowed two threads (<see cref="Parallelism.MaxThreads"/> = 2).</summary>
+[MemoryDiagnoser]
+public class W5_TrainWideThreads
+{
+    private TrainFixture<WideMlp> _f = null!;
+
+    /// <summary>The batch size (fixed).</summary>
+    [Params(256)]
+    public int Batch { get; set; }
+
+    /// <summary>The kernels' thread limit.</summary>
+    [Params(2)]
+    public int Threads { get; set; }
+
+    /// <summary>Builds the network and data and sets the thread limit.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        Parallelism.MaxThreads = Threads;
+        _f = Workloads.W5();
+    }
+
+    /// <summary>Puts the thread limit back to one for the benchmarks that follow.</summary>
+    [GlobalCleanup]
+    public void Cleanup() => Parallelism.MaxThreads = 1;
+
+    /// <summary>The generated network's step through <c>Trainer.TrainStep</c>.</summary>
+    /// <returns>The loss.</returns>
+    [Benchmark]
+    public float Generated() => _f.GeneratedStep();
+}

@@ -1,0 +1,38 @@
+namespace SourceGenNN.Benchmarks;
+
+/// <summary>W1 and W2: the MNIST-sized MLP 784-128(ReLU)-10. It ends in raw logits, as PyTorch's peer does
+/// (<c>nn.CrossEntropyLoss</c> takes logits).</summary>
+[Network(784)]
+[Dense(128)]
+[ReLU]
+[Dense(10)]
+public partial class MnistMlp { }
+
+/// <summary>W3: the course's first network, 3-3(sigmoid)-2(ReLU)-2(softmax), with the course's initialisers.</summary>
+[Network(3)]
+[Dense(3, WeightInit = Init.XavierNormal)]
+[Sigmoid]
+[Dense(2, WeightInit = Init.KaimingNormal)]
+[ReLU]
+[Dense(2)]
+[Softmax]
+public partial class CourseNet { }
+
+/// <summary>W4: a small binary classifier, 20-64(ReLU)-32(ReLU)-1(sigmoid).</summary>
+[Network(20)]
+[Dense(64)]
+[ReLU]
+[Dense(32)]
+[ReLU]
+[Dense(1)]
+[Sigmoid]
+public partial class BinaryNet { }
+
+/// <summary>W5: the wide MLP 1024-1024(ReLU)-1024(ReLU)-10, ending in raw logits.</summary>
+[Network(1024)]
+[Dense(1024)]
+[ReLU]
+[Dense(1024)]
+[ReLU]
+[Dense(10)]
+public partial class WideMlp { }
