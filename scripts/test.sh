@@ -21,11 +21,12 @@ run() { # name, then the command with its environment
   local rc=0
   env "$@" >"$out" 2>&1 || rc=$?
   cat "$out" >>"$log"
-  grep -E "Passed!|Failed!|^\s+Failed |Error Message|^\s+Assert" -A2 "$out" || true
+  grep -E "Passed!|Failed!|^\s+Failed |Error Message|^\s+Assert" -A2 "$out" || tail -n 3 "$out"
   if [ "$rc" != "0" ]; then status=1; echo "(exit code $rc)"; fi
 }
 
 run "generator tests" dotnet test Generator.Tests -c Release --no-build
+run "benchmark baselines compute the same as the generated networks (--verify)" dotnet Runtime.Benchmarks/bin/Release/net10.0/SourceGenNN.Runtime.Benchmarks.dll --verify
 run "numeric tests, widest vectors" SOURCEGENNN_EXPECT_SIMD=512-if-available dotnet test Runtime.Tests -c Release --no-build
 run "numeric tests, AVX2 (DOTNET_EnableAVX512=0)" DOTNET_EnableAVX512=0 SOURCEGENNN_EXPECT_SIMD=256 dotnet test Runtime.Tests -c Release --no-build
 run "numeric tests, 128-bit (DOTNET_EnableAVX2=0)" DOTNET_EnableAVX2=0 SOURCEGENNN_EXPECT_SIMD=128 dotnet test Runtime.Tests -c Release --no-build

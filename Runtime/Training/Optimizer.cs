@@ -185,18 +185,8 @@ public sealed class Sgd : Optimizer
     protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradients, long step)
     {
         float lr = LearningRate, mu = Momentum, wd = WeightDecay, damp = 1f - Dampening;
-        var buf = State(0);
-        for (int i = 0; i < parameters.Length; i++)
-        {
-            float g = gradients[i] + wd * parameters[i];
-            if (mu != 0f)
-            {
-                float b = step == 1 ? g : mu * buf[i] + damp * g;
-                buf[i] = b;
-                g = Nesterov ? g + mu * b : b;
-            }
-            parameters[i] -= lr * g;
-        }
+        // p -= lr·g with g = grad + wd·p, through the momentum buffer when there is one (vectorised in the kernel).
+        SourceGenNN.Kernels.OptimizerKernels.Sgd(parameters, gradients, State(0), lr, wd, mu, damp, Nesterov, firstStep: step == 1);
     }
 
     internal static int ParameterCountOf(INetwork network)
@@ -259,18 +249,7 @@ public class Adam : Optimizer
         float invSqrtBc2 = (float)(1.0 / Math.Sqrt(bc2));
         float decay = Decoupled ? 1f - lr * wd : 1f;
         float l2 = Decoupled ? 0f : wd;
-        var m = State(0);
-        var v = State(1);
-        for (int i = 0; i < parameters.Length; i++)
-        {
-            float p = parameters[i] * decay;
-            float g = gradients[i] + l2 * parameters[i];
-            float mi = b1 * m[i] + (1f - b1) * g;
-            float vi = b2 * v[i] + (1f - b2) * g * g;
-            m[i] = mi;
-            v[i] = vi;
-            parameters[i] = p - stepSize * mi / (MathF.Sqrt(vi) * invSqrtBc2 + eps);
-        }
+        SourceGenNN.Kernels.OptimizerKernels.Adam(parameters, gradients, State(0), State(1), decay, l2, b1, b2, stepSize, invSqrtBc2, eps);
     }
 }
 
