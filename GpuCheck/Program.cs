@@ -11,7 +11,7 @@ namespace GpuCheck;
 
 /// <summary>
 /// Checks the CUDA path against the CPU path on a GPU machine: SGEMM, each generated kernel, forward passes and
-/// training steps (eager and CUDA-graph). Prints "GPU checks: N passed, M failed"; exits 0 when all pass, 1 on a
+/// training steps (eager and CUDA-graph), and Trainer.Fit on the GPU against the CPU. Prints "GPU checks: N passed, M failed"; exits 0 when all pass, 1 on a
 /// failure, 2 when there is no usable GPU and --require-gpu was given (otherwise 0, with the reason).
 /// --bench times W1 and W5 training steps instead. -v prints where the CUDA libraries came from.
 /// </summary>
@@ -62,6 +62,7 @@ internal static class Program
         if (kernels is not null)
             foreach (var (name, check) in kernels.All()) Run(name, check);
         foreach (var (name, check) in NetworkChecks.All(gpu)) Run(name, check);
+        foreach (var (name, check) in TrainerChecks.All(gpu)) Run(name, check);
 
         Console.WriteLine($"GPU checks: {_passed} passed, {_failed} failed");
         return _failed == 0 ? 0 : 1;

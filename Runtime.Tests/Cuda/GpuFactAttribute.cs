@@ -17,3 +17,14 @@ public sealed class GpuFactAttribute : FactAttribute
             Skip = "CUDA not available: " + reason.Split('\n')[0];
     }
 }
+
+/// <summary>
+/// A fact about the machine without a GPU (the reasons CUDA gives when it is missing): skipped where CUDA is usable.
+/// </summary>
+public sealed class NoGpuFactAttribute : FactAttribute
+{
+    public NoGpuFactAttribute()
+    {
+        if (SourceGenNN.Cuda.Cuda.UnavailableReason() is null) Skip = "CUDA is available here: this checks the message given without it";
+    }
+}

@@ -225,6 +225,52 @@ public sealed class CudaNetwork : IDisposable
         }
     }
 
+    /// <summary>
+    /// The optimiser's state buffers on the device: 0 without an optimiser or for SGD without momentum, 1 for SGD
+    /// with momentum (the momentum buffer), 2 for Adam and AdamW (the first and second moments).
+    /// </summary>
+    public int OptimizerStateBuffers => (_state1 is null ? 0 : 1) + (_state2 is null ? 0 : 1);
+
+    /// <summary>
+    /// Copies the optimiser state to the host (waits for the device): the momentum buffer (SGD) or the first moments
+    /// (Adam) into <paramref name="first"/>, the second moments (Adam) into <paramref name="second"/>. Each span is
+    /// [ParameterCount] when the buffer exists (<see cref="OptimizerStateBuffers"/>) and empty otherwise.
+    /// Returns the number of optimiser steps taken (<see cref="Step"/>).
+    /// </summary>
+    public ulong CopyOptimizerStateTo(Span<float> first, Span<float> second)
+    {
+        CheckStateSpans(first.Length, second.Length, nameof(first), nameof(second));
+        _device.MakeCurrent();
+        _device.Synchronize();
+        if (_state1 is not null) _state1.Download(first);
+        if (_state2 is not null) _state2.Download(second);
+        return Step;
+    }
+
+    /// <summary>
+    /// Replaces the optimiser state and the step count (to resume training); the layout is that of
+    /// <see cref="CopyOptimizerStateTo"/>. Captured graphs stay valid: they read the same buffers.
+    /// </summary>
+    public unsafe void CopyOptimizerStateFrom(ReadOnlySpan<float> first, ReadOnlySpan<float> second, ulong steps)
+    {
+        CheckStateSpans(first.Length, second.Length, nameof(first), nameof(second));
+        _device.MakeCurrent();
+        _device.Synchronize();
+        if (_state1 is not null) _state1.Upload(first);
+        if (_state2 is not null) _state2.Upload(second);
+        *(ulong*)_pinnedScalar.Pointer = steps;
+        Check.Runtime(CudaNative.cudaMemcpyAsync(_counters.Pointer, _pinnedScalar.Pointer, sizeof(ulong), CudaNative.MemcpyHostToDevice, _device.Stream));
+        _device.Synchronize();
+    }
+
+    private void CheckStateSpans(int first, int second, string firstName, string secondName)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        int p = Description.ParameterCount;
+        ThrowHelper.CheckLength(first, _state1 is null ? 0 : p, firstName, _state1 is null ? "empty: this optimiser has no first state buffer" : "[ParameterCount]");
+        ThrowHelper.CheckLength(second, _state2 is null ? 0 : p, secondName, _state2 is null ? "empty: this optimiser has no second state buffer" : "[ParameterCount]");
+    }
+
     // ---- forward ----------------------------------------------------------------------------------------------
 
     /// <summary>
@@ -246,6 +292,42 @@ public sealed class CudaNetwork : IDisposable
         _device.CopyToHostAsync(Output.Pointer, _pinnedOut.Pointer, (long)batch * Description.OutputSize);
         _device.Synchronize();
         _pinnedOut.Span[..output.Length].CopyTo(output);
+    }
+
+    /// <summary>
+    /// Copies the output of the last forward pass (training or evaluation mode) for <paramref name="batch"/> samples
+    /// to the host (waits for the device). After <see cref="TrainStep"/> it is the training-mode output of that step.
+    /// </summary>
+    public void CopyOutputTo(Span<float> output, int batch)
+    {
+        CheckBatch(batch);
+        ThrowHelper.CheckLength(output.Length, batch * Description.OutputSize, nameof(output), "[batch, OutputSize]");
+        Download(Output.Pointer, output);
+    }
+
+    /// <summary>
+    /// Copies the logits of the last forward pass to the host (waits for the device), as <see cref="INetwork.Logits"/>
+    /// defines them: the input of the final Softmax or Sigmoid layer, or the output when the network ends in neither.
+    /// </summary>
+    public void CopyLogitsTo(Span<float> logits, int batch)
+    {
+        CheckBatch(batch);
+        ThrowHelper.CheckLength(logits.Length, batch * Description.OutputSize, nameof(logits), "[batch, OutputSize]");
+        var steps = _plan.Steps;
+        int last = steps.Count - 1;
+        IntPtr source = Output.Pointer;
+        if (last >= 0 && (_plan.EndsInSoftmax || steps[last].Kind == PlanStepKind.Activation && _plan.EndsInSigmoid)) source = InputOf(last).Pointer;
+        else if (last >= 0 && _plan.EndsInSigmoid) source = _z[last].Pointer; // a dense layer with the sigmoid fused
+        Download(source, logits);
+    }
+
+    private void Download(IntPtr source, Span<float> destination)
+    {
+        _device.MakeCurrent();
+        _device.Synchronize();
+        _device.CopyToHostAsync(source, _pinnedOut.Pointer, destination.Length);
+        _device.Synchronize();
+        _pinnedOut.Span[..destination.Length].CopyTo(destination);
     }
 
     private DeviceBuffer Output => _a.Length == 0 ? _x : _a[^1];

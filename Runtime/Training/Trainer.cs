@@ -12,8 +12,9 @@ namespace SourceGenNN.Training;
 /// step needs is allocated for the batch size once; a steady-state <see cref="TrainStep"/> allocates nothing.
 /// When the network ends in the layer the loss fuses with (Softmax for cross entropy, Sigmoid for binary cross
 /// entropy) the loss is computed from <see cref="INetwork.Logits"/> and back-propagated with <c>fromLogits: true</c>.
+/// <see cref="UseDevice"/> moves training and inference to a GPU with one call.
 /// </summary>
-public sealed class Trainer
+public sealed partial class Trainer : IDisposable
 {
     private readonly Metric[] _metrics;
     private float[] _output = [], _gradient = [], _xBatch = [], _yBatch = [];
@@ -75,6 +76,7 @@ public sealed class Trainer
             _output = new float[o];
             _gradient = new float[o];
         }
+        if (_gpu is not null) ReserveDevice(batchSize);
     }
 
     /// <summary>
@@ -84,16 +86,23 @@ public sealed class Trainer
     /// <param name="input">[batch, InputSize].</param>
     /// <param name="target">[batch, <see cref="TargetWidth"/>].</param>
     /// <param name="batch">The number of samples.</param>
+    /// <remarks>
+    /// On a device (<see cref="UseDevice"/>) the step runs on the GPU and the weights stay there: call
+    /// <see cref="CopyWeightsToHost"/> before reading or saving <see cref="Network"/> or the optimiser's state
+    /// (<see cref="Fit"/>, <see cref="Evaluate"/> and <see cref="Predict(ReadOnlySpan{float}, Span{float}, int)"/> do it
+    /// or need not).
+    /// </remarks>
     public float TrainStep(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int batch) =>
-        TrainStepCore(input, target, batch, out _);
+        TrainStepCore(input, target, batch, wantOutput: false, out _);
 
-    private float TrainStepCore(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int batch, out ReadOnlySpan<float> output)
+    private float TrainStepCore(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int batch, bool wantOutput, out ReadOnlySpan<float> output)
     {
         if (batch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
         int nOut = Network.OutputSize;
         ThrowHelper.CheckLength(input.Length, batch * Network.InputSize, nameof(input), "[batch, InputSize]");
         ThrowHelper.CheckLength(target.Length, batch * TargetWidth, nameof(target), "[batch, TargetWidth]");
         Reserve(batch);
+        if (_gpu is not null) return DeviceTrainStep(input, target, batch, wantOutput, out output);
         var outSpan = _output.AsSpan(0, batch * nOut);
         var grad = _gradient.AsSpan(0, batch * nOut);
         Network.ZeroGrad();
@@ -149,6 +158,7 @@ public sealed class Trainer
         var order = Shuffling.Identity(train.Count);
         var rng = new Rng(options.Seed, "fit");
         float[]? best = stop is not null && stop.RestoreBestWeights ? new float[Network.Parameters.Length] : null;
+        BeginDeviceTraining();
         double bestValue = higherBetter ? double.NegativeInfinity : double.PositiveInfinity;
         int wait = 0;
         double baseRate = Optimizer.LearningRate;
@@ -178,7 +188,7 @@ public sealed class Trainer
                 }
                 if (options.Schedule is { Interval: ScheduleInterval.Batch } bs) Optimizer.LearningRate = (float)bs.LearningRate(baseRate, batchStep);
                 batchStep++;
-                float loss = TrainStepCore(x, y, n, out var output);
+                float loss = TrainStepCore(x, y, n, wantOutput: _metrics.Length > 0, out var output);
                 lossSum += (double)loss * n;
                 foreach (var m in _metrics) m.Update(output, y, n, nOut);
                 progress.Batch(b + 1, lossSum / (first + n), _metrics, first + n, Stopwatch.GetElapsedTime(start));
@@ -206,7 +216,7 @@ public sealed class Trainer
                     bestValue = value;
                     history.BestEpoch = epoch + 1;
                     wait = 0;
-                    if (best is not null) Network.Parameters.CopyTo(best);
+                    if (best is not null) CopyCurrentWeightsTo(best);
                 }
                 else if (++wait >= Math.Max(1, stop.Patience))
                 {
@@ -216,9 +226,10 @@ public sealed class Trainer
                 }
             }
         }
+        CopyWeightsToHost(); // on a device: the trained weights and optimiser state back in Network and Optimizer
         if (best is not null && history.BestEpoch is not null)
         {
-            best.CopyTo(Network.Parameters);
+            best.CopyTo(Network.Parameters); // on a device the next use uploads them
             history.RestoredBestWeights = true;
         }
         return history;
@@ -230,8 +241,9 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(data);
         CheckDataset(data, nameof(data));
         if (batchSize <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batchSize), batchSize, "a positive batch size");
-        batchSize = Math.Min(batchSize, data.Count);
+        batchSize = Math.Min(batchSize, Math.Min(data.Count, DeviceBatchLimit));
         Reserve(batchSize);
+        BeginDeviceInference();
         int nIn = Network.InputSize, nOut = Network.OutputSize, width = TargetWidth;
         foreach (var m in _metrics) m.Reset();
         double lossSum = 0;
@@ -241,9 +253,20 @@ public sealed class Trainer
             var x = data.Features.AsSpan(first * nIn, n * nIn);
             var y = data.Targets.AsSpan(first * width, n * width);
             var output = _output.AsSpan(0, n * nOut);
-            Network.Forward(x, output, n, training: false);
+            ReadOnlySpan<float> logits;
+            if (_gpu is not null)
+            {
+                _gpu.Forward(x, output, n);
+                if (Fused) _gpu.CopyLogitsTo(_logits.AsSpan(0, n * nOut), n);
+                logits = _logits.AsSpan(0, Fused ? n * nOut : 0);
+            }
+            else
+            {
+                Network.Forward(x, output, n, training: false);
+                logits = Fused ? Network.Logits[..(n * nOut)] : default;
+            }
             float loss = Fused
-                ? Loss.ComputeFromLogits(Network.Logits[..(n * nOut)], y, default, n, nOut)
+                ? Loss.ComputeFromLogits(logits, y, default, n, nOut)
                 : Loss.Compute(output, y, default, n, nOut);
             lossSum += (double)loss * n;
             foreach (var m in _metrics) m.Update(output, y, n, nOut);
@@ -278,10 +301,13 @@ public sealed class Trainer
             ThrowHelper.ThrowLength(nameof(input), Math.Max(nIn, input.Length / nIn * nIn), input.Length, $"[count ≥ 1, {nIn}]");
         int count = input.Length / nIn;
         ThrowHelper.CheckLength(output.Length, count * nOut, nameof(output), $"[{count}, {nOut}]");
+        batchSize = Math.Min(batchSize, DeviceBatchLimit);
+        BeginDeviceInference();
         for (int first = 0; first < count; first += batchSize)
         {
             int n = Math.Min(batchSize, count - first);
-            Network.Forward(input.Slice(first * nIn, n * nIn), output.Slice(first * nOut, n * nOut), n, training: false);
+            if (_gpu is not null) _gpu.Forward(input.Slice(first * nIn, n * nIn), output.Slice(first * nOut, n * nOut), n);
+            else Network.Forward(input.Slice(first * nIn, n * nIn), output.Slice(first * nOut, n * nOut), n, training: false);
         }
     }
 

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using SourceGenNN;
+using SourceGenNN.Cuda;
 using SourceGenNN.Data;
 using SourceGenNN.IO;
 using SourceGenNN.Metrics;
@@ -15,7 +16,8 @@ using SourceGenNN.Training;
 //   dotnet run -c Release --project samples/Mnist -- predict 10 --safetensors FILE
 //                                                                     the same with PyTorch weights (state_dict names 0.*, 2.*)
 // Training also exports the weights as mnist.safetensors, loadable into torch.nn.Sequential(Linear, ReLU, Linear).
-// Options: --data DIR (default: samples/data found above the current folder), --weights FILE, --epochs N, --seed N.
+// Options: --data DIR (default: samples/data found above the current folder), --weights FILE, --epochs N, --seed N,
+//          --gpu (train and predict on the first CUDA GPU; without one, print why and exit with 2).
 
 var inv = CultureInfo.InvariantCulture;
 string mode = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "train";
@@ -23,6 +25,8 @@ string dataDir = Option("--data") ?? FindData();
 string weights = Option("--weights") ?? "mnist.sgnn";
 int epochs = int.Parse(Option("--epochs") ?? "20", inv);
 ulong seed = ulong.Parse(Option("--seed") ?? "1", inv);
+using CudaDevice? gpu = args.Contains("--gpu") ? OpenGpu() : null;
+if (args.Contains("--gpu") && gpu is null) return 2;
 
 var all = IdxReader.ReadDataset(Path.Combine(dataDir, "mnist10k-images-idx3-ubyte.gz"), Path.Combine(dataDir, "mnist10k-labels-idx1-ubyte.gz"));
 // The file is already shuffled with a fixed seed, so the first 8,000 are the training set and the last 2,000 are held out.
@@ -34,7 +38,8 @@ if (mode == "train")
 {
     Console.WriteLine(net.Summary(64));
     var optimizer = new Adam(net, learningRate: 1e-3f);
-    var trainer = new Trainer(net, new CrossEntropy(), optimizer, new Accuracy());
+    using var trainer = new Trainer(net, new CrossEntropy(), optimizer, new Accuracy());
+    trainer.UseDevice(gpu); // the one-line switch: null keeps the CPU
     var clock = Stopwatch.StartNew();
     trainer.Fit(train, new FitOptions { Epochs = epochs, BatchSize = 64, Seed = seed, ValidationData = test });
     clock.Stop();
@@ -67,7 +72,8 @@ if (mode == "predict")
         var info = WeightFile.Load(net, weights);
         Console.WriteLine($"Loaded {info.ParameterCount:N0} parameters of '{info.NetworkName}' from {Path.GetFullPath(weights)}");
     }
-    var trainer = new Trainer(net, new CrossEntropy(), new Adam(net), new Accuracy());
+    using var trainer = new Trainer(net, new CrossEntropy(), new Adam(net), new Accuracy());
+    trainer.UseDevice(gpu);
     var probabilities = Softmax(trainer.Predict(test.Features.AsSpan(0, n * 784)));
     var labels = test.Labels();
     for (int i = 0; i < n; i++)
@@ -81,6 +87,21 @@ if (mode == "predict")
 }
 Console.Error.WriteLine($"Unknown mode '{mode}': use 'train' or 'predict'.");
 return 2;
+
+static CudaDevice? OpenGpu()
+{
+    try
+    {
+        var device = CudaDevice.Open();
+        Console.WriteLine("GPU: " + device.Describe());
+        return device;
+    }
+    catch (CudaUnavailableException e)
+    {
+        Console.Error.WriteLine(e.Message);
+        return null;
+    }
+}
 
 string? Option(string name)
 {

@@ -1,0 +1,64 @@
+using System;
+using System.Collections.Generic;
+using SourceGenNN.Cuda;
+using SourceGenNN.Data;
+using SourceGenNN.Training;
+
+namespace GpuCheck;
+
+/// <summary>
+/// <see cref="Trainer.UseDevice"/>: the same <see cref="Trainer.Fit"/> on the GPU and on the CPU (with
+/// <see cref="CpuNetwork"/> as the network on both sides) must give the same history and final weights.
+/// </summary>
+internal static class TrainerChecks
+{
+    public static IEnumerable<(string, Func<string?>)> All(CudaDevice gpu)
+    {
+        yield return ("Trainer.Fit 3 epochs GPU vs CPU: 20-16-4 softmax, CE (class indices), Adam, step decay, validation",
+            () => Fit(gpu, CpuNetwork.Describe("TrainerCe", 20, ("Dense", 16, ""), ("ReLU", 0, ""), ("Dense", 4, ""), ("Softmax", 0, "")),
+                n => new CrossEntropy(), n => new Adam(n, 0.01f), classes: true, new StepDecay(1, 0.5)));
+        yield return ("Trainer.Fit 3 epochs GPU vs CPU: 20-12-1 sigmoid, BCE, SGD Nesterov, per-batch cosine, early stopping",
+            () => Fit(gpu, CpuNetwork.Describe("TrainerBce", 20, ("Dense", 12, ""), ("Tanh", 0, ""), ("Dense", 1, ""), ("Sigmoid", 0, "")),
+                n => new BinaryCrossEntropy(), n => new Sgd(n, 0.1f, 0.9f, nesterov: true), classes: false,
+                new CosineAnnealing(12, interval: ScheduleInterval.Batch), new EarlyStopping { Monitor = "val_loss", Patience = 5 }));
+    }
+
+    private static Dataset Data(int count, bool classes, int seed)
+    {
+        var r = new Random(seed);
+        var x = new float[count * 20];
+        var y = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            int c = r.Next(4);
+            for (int f = 0; f < 20; f++) x[i * 20 + f] = (float)(r.NextDouble() * 2 - 1 + (f % 4 == c ? 1 : 0));
+            y[i] = classes ? c : c >= 2 ? 1 : 0;
+        }
+        return new Dataset(x, y, 20);
+    }
+
+    private static string? Fit(CudaDevice gpu, SourceGenNN.NetworkDescription d, Func<CpuNetwork, Loss> loss, Func<CpuNetwork, Optimizer> optimizer,
+        bool classes, LearningRateSchedule schedule, EarlyStopping? stop = null)
+    {
+        var options = new FitOptions
+        {
+            Epochs = 3, BatchSize = 16, Seed = 3, ValidationData = Data(40, classes, 2), Progress = ProgressMode.None,
+            Schedule = schedule, EarlyStopping = stop,
+        };
+        var train = Data(100, classes, 1); // batches of 16 and a last one of 4
+        var cpuNet = new CpuNetwork(d, seed: 5);
+        var cpuHistory = new Trainer(cpuNet, loss(cpuNet), optimizer(cpuNet)).Fit(train, options);
+        var gpuNet = new CpuNetwork(d, seed: 5);
+        using var trainer = new Trainer(gpuNet, loss(gpuNet), optimizer(gpuNet));
+        trainer.UseDevice(gpu); // the one-line switch under test
+        var gpuHistory = trainer.Fit(train, options);
+        foreach (string key in new[] { "loss", "val_loss" })
+        {
+            double[] e = cpuHistory[key], a = gpuHistory[key];
+            if (Program.Compare(ToFloat(a), ToFloat(e), key) is { } failure) return failure;
+        }
+        return Program.Compare(gpuNet.Parameters, cpuNet.Parameters, "weights after Fit");
+
+        static float[] ToFloat(double[] v) => Array.ConvertAll(v, x => (float)x);
+    }
+}

@@ -1,0 +1,205 @@
+using System;
+using System.IO;
+using System.Linq;
+using SourceGenNN.Cuda;
+using SourceGenNN.Data;
+using SourceGenNN.IO;
+using SourceGenNN.Metrics;
+using SourceGenNN.Training;
+using Xunit;
+
+namespace SourceGenNN.Tests.Cuda;
+
+/// <summary>12 → 16 Tanh → 4 Softmax, for cross entropy with class indices.</summary>
+[Network(12)]
+[Dense(16)] [Tanh]
+[Dense(4)] [Softmax]
+public partial class GpuTrainerSoftmax { }
+
+/// <summary>12 → 8 ReLU → 1 Sigmoid, for binary cross entropy fused with the sigmoid.</summary>
+[Network(12)]
+[Dense(8)] [ReLU]
+[Dense(1)] [Sigmoid]
+public partial class GpuTrainerLogistic { }
+
+/// <summary>12 → 8 GELU → 2, for mean squared error.</summary>
+[Network(12)]
+[Dense(8)] [GELU]
+[Dense(2)]
+public partial class GpuTrainerRegression { }
+
+/// <summary>
+/// <see cref="Trainer.UseDevice"/>: the same training on the GPU and on the CPU gives the same history and weights
+/// (within 1e-3, relative to 1 + |expected|). Skipped without a GPU; failing under SOURCEGENNN_REQUIRE_GPU=1.
+/// </summary>
+public class TrainerGpuTests
+{
+    private const double Tolerance = 1e-3;
+    private static readonly FitOptions Quiet = new() { Progress = ProgressMode.None };
+
+    private static Dataset Data(int n, int outputs, string kind, ulong seed)
+    {
+        var rng = new SourceGenNN.Kernels.Rng(seed, "gpu-trainer");
+        var x = new float[n * 12];
+        int width = kind == "regression" ? outputs : 1;
+        var y = new float[n * width];
+        for (int i = 0; i < n; i++)
+        {
+            int c = (int)(rng.NextUInt64() % 4);
+            for (int f = 0; f < 12; f++) x[i * 12 + f] = (float)(rng.NextNormal() + (f % 4 == c ? 1.5 : 0));
+            if (kind == "classes") y[i] = c;
+            else if (kind == "binary") y[i] = c >= 2 ? 1f : 0f;
+            else for (int o = 0; o < outputs; o++) y[i * width + o] = (float)(0.5 * x[i * 12 + o] - 0.25 * x[i * 12 + o + 2]);
+        }
+        return new Dataset(x, y, 12, width);
+    }
+
+    private static void AssertClose(ReadOnlySpan<double> expected, ReadOnlySpan<double> actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= Tolerance * (1 + Math.Abs(expected[i])), $"{what}[{i}]: GPU {actual[i]}, CPU {expected[i]}");
+    }
+
+    private static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= Tolerance * (1 + Math.Abs(expected[i])), $"{what}[{i}]: GPU {actual[i]}, CPU {expected[i]}");
+    }
+
+    [GpuFact]
+    public void Fit_on_the_gpu_matches_the_cpu_fit_cross_entropy_adam_with_a_schedule()
+    {
+        var train = Data(100, 4, "classes", 1); // 16-sample batches and a last batch of 4: two graph batch sizes
+        var validation = Data(40, 4, "classes", 2);
+        var options = new FitOptions
+        {
+            Epochs = 3, BatchSize = 16, Seed = 5, ValidationData = validation, Progress = ProgressMode.None,
+            Schedule = new StepDecay(1, 0.5),
+        };
+        var cpuNet = new GpuTrainerSoftmax(seed: 3);
+        using var cpu = new Trainer(cpuNet, new CrossEntropy(), new Adam(cpuNet, 0.01f), new Accuracy());
+        var expected = cpu.Fit(train, options);
+
+        using var gpu = CudaDevice.Open();
+        var gpuNet = new GpuTrainerSoftmax(seed: 3);
+        using var trainer = new Trainer(gpuNet, new CrossEntropy(), new Adam(gpuNet, 0.01f), new Accuracy());
+        trainer.UseDevice(gpu);
+        var actual = trainer.Fit(train, options);
+
+        AssertClose(expected["loss"], actual["loss"], "loss");
+        AssertClose(expected["val_loss"], actual["val_loss"], "val_loss");
+        Assert.Equal(expected.Epochs.Select(e => e.LearningRate), actual.Epochs.Select(e => e.LearningRate));
+        AssertClose(cpuNet.Parameters, gpuNet.Parameters, "weights"); // copied back by Fit
+        Assert.Equal(cpu.Optimizer.Steps, trainer.Optimizer.Steps);
+        var (m, v) = (cpu.Optimizer.ExportState(), trainer.Optimizer.ExportState());
+        AssertClose(m.Buffers[0].Value, v.Buffers[0].Value, "exp_avg");
+        AssertClose(m.Buffers[1].Value, v.Buffers[1].Value, "exp_avg_sq");
+    }
+
+    [GpuFact]
+    public void Fit_on_the_gpu_matches_the_cpu_fit_bce_sgd_nesterov_with_early_stopping_and_the_saved_file_holds_the_trained_weights()
+    {
+        var train = Data(96, 1, "binary", 3);
+        var options = new FitOptions
+        {
+            Epochs = 3, BatchSize = 32, Seed = 7, ValidationSplit = 0.25, Progress = ProgressMode.None,
+            EarlyStopping = new EarlyStopping { Monitor = "val_loss", Patience = 3 },
+            Schedule = new CosineAnnealing(9, interval: ScheduleInterval.Batch),
+        };
+        var cpuNet = new GpuTrainerLogistic(seed: 4);
+        var cpuSgd = new Sgd(cpuNet, 0.1f, 0.9f, nesterov: true);
+        using var cpu = new Trainer(cpuNet, new BinaryCrossEntropy(), cpuSgd);
+        var expected = cpu.Fit(train, options);
+
+        using var gpu = CudaDevice.Open();
+        var gpuNet = new GpuTrainerLogistic(seed: 4);
+        var gpuSgd = new Sgd(gpuNet, 0.1f, 0.9f, nesterov: true);
+        using var trainer = new Trainer(gpuNet, new BinaryCrossEntropy(), gpuSgd).UseDevice(gpu);
+        var actual = trainer.Fit(train, options);
+
+        AssertClose(expected["loss"], actual["loss"], "loss");
+        AssertClose(expected["val_loss"], actual["val_loss"], "val_loss");
+        Assert.Equal(expected.BestEpoch, actual.BestEpoch);
+        Assert.Equal(expected.RestoredBestWeights, actual.RestoredBestWeights);
+        AssertClose(cpuNet.Parameters, gpuNet.Parameters, "weights");
+
+        string path = Path.Combine(Path.GetTempPath(), $"sgnn-gpu-trainer-{Environment.ProcessId}.sgnn");
+        try
+        {
+            WeightFile.Save(gpuNet, path, gpuSgd);
+            var loaded = new GpuTrainerLogistic(seed: 99);
+            var loadedSgd = new Sgd(loaded, 0.1f, 0.9f, nesterov: true);
+            WeightFile.Load(loaded, path, loadedSgd);
+            AssertClose(cpuNet.Parameters, loaded.Parameters, "saved weights");
+            AssertClose(cpuSgd.ExportState().Buffers[0].Value, loadedSgd.ExportState().Buffers[0].Value, "saved momentum");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [GpuFact]
+    public void Train_steps_then_copy_back_match_the_cpu_steps_mse_adamw()
+    {
+        var data = Data(64, 2, "regression", 4);
+        var cpuNet = new GpuTrainerRegression(seed: 5);
+        using var cpu = new Trainer(cpuNet, new MeanSquaredError(), new AdamW(cpuNet, 0.01f));
+        using var gpu = CudaDevice.Open();
+        var gpuNet = new GpuTrainerRegression(seed: 5);
+        using var trainer = new Trainer(gpuNet, new MeanSquaredError(), new AdamW(gpuNet, 0.01f)).UseDevice(gpu);
+        var x = data.Features.AsSpan(0, 32 * 12).ToArray();
+        var y = data.Targets.AsSpan(0, 32 * 2).ToArray();
+        for (int i = 0; i < 5; i++)
+        {
+            float expected = cpu.TrainStep(x, y, 32);
+            float actual = trainer.TrainStep(x, y, 32);
+            Assert.True(Math.Abs(expected - actual) <= Tolerance * (1 + Math.Abs(expected)), $"step {i}: GPU loss {actual}, CPU {expected}");
+        }
+        trainer.CopyWeightsToHost();
+        AssertClose(cpuNet.Parameters, gpuNet.Parameters, "weights");
+        Assert.Equal(5, trainer.Optimizer.Steps);
+        AssertClose(cpu.Optimizer.ExportState().Buffers[1].Value, trainer.Optimizer.ExportState().Buffers[1].Value, "exp_avg_sq");
+    }
+
+    [GpuFact]
+    public void Evaluate_and_predict_on_the_gpu_match_the_cpu_and_follow_weights_loaded_into_the_host_network()
+    {
+        var data = Data(300, 4, "classes", 6); // more than one 256-sample evaluation batch
+        var cpuNet = new GpuTrainerSoftmax(seed: 6);
+        using var cpu = new Trainer(cpuNet, new CrossEntropy(), new Sgd(cpuNet), new Accuracy());
+        using var gpu = CudaDevice.Open();
+        var gpuNet = new GpuTrainerSoftmax(seed: 6);
+        using var trainer = new Trainer(gpuNet, new CrossEntropy(), new Sgd(gpuNet), new Accuracy()).UseDevice(gpu);
+
+        for (int round = 0; round < 2; round++)
+        {
+            var e = cpu.Evaluate(data);
+            var a = trainer.Evaluate(data);
+            AssertClose([e.Loss], [a.Loss], "loss");
+            AssertClose(cpu.Predict(data), trainer.Predict(data), "outputs");
+            // New weights in both host networks: the GPU trainer must pick them up on its next call.
+            var fresh = new GpuTrainerSoftmax(seed: 60);
+            fresh.Parameters.CopyTo(cpuNet.Parameters);
+            fresh.Parameters.CopyTo(gpuNet.Parameters);
+        }
+    }
+
+    [GpuFact]
+    public void Fit_with_batches_larger_than_the_first_executor_grows_it_and_matches_the_cpu()
+    {
+        var train = Data(600, 4, "classes", 8);
+        var options = new FitOptions { Epochs = 2, BatchSize = 300, Seed = 2, Progress = ProgressMode.None };
+        var cpuNet = new GpuTrainerSoftmax(seed: 9);
+        using var cpu = new Trainer(cpuNet, new CrossEntropy(), new Sgd(cpuNet, 0.5f, 0.5f, dampening: 0.1f, weightDecay: 1e-3f));
+        var expected = cpu.Fit(train, options);
+        using var gpu = CudaDevice.Open();
+        var gpuNet = new GpuTrainerSoftmax(seed: 9);
+        using var trainer = new Trainer(gpuNet, new CrossEntropy(), new Sgd(gpuNet, 0.5f, 0.5f, dampening: 0.1f, weightDecay: 1e-3f)).UseDevice(gpu);
+        var actual = trainer.Fit(train, options);
+        AssertClose(expected["loss"], actual["loss"], "loss");
+        AssertClose(cpuNet.Parameters, gpuNet.Parameters, "weights");
+    }
+}
