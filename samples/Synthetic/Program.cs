@@ -24,9 +24,10 @@ using SourceGenNN.Training;
 // weights adds noise to its estimate of the sum, and 10,000 samples fix those weights only roughly: the net memorises
 // the training set (100% there after about 8 epochs) but gets only 43-46% of the held-out samples (seeds 1-8), and
 // most of its mistakes are off by one class (87-89% of its predictions are within one). More data is what helps:
-// 30,000 training samples give about 66%. Unscaled [0, 1) inputs leave it at chance (10%): the sum direction is also the direction of the
-// inputs' large common mean, so its weights and the biases must cancel 392 times over, an ill-conditioned problem;
-// PyTorch 1.13 with the same network and optimiser does the same (10% raw, 45% standardised).
+// 30,000 training samples give about 66%. Unscaled [0, 1) inputs leave it at chance (10%): their common mean 0.5 lies
+// exactly along the sum direction, where it dwarfs the spread that carries the class (392 against 8), so the weights
+// along it and the biases must cancel finely, an ill-conditioned problem for gradient descent; PyTorch 1.13 with the
+// same network and optimiser does the same (10% raw, 45% standardised).
 // Exits with 1 when the held-out accuracy is below 40%, just below what this sample reliably reaches.
 
 var inv = CultureInfo.InvariantCulture;
