@@ -98,7 +98,7 @@ public static unsafe class Gemm
         }
     }
 
-    private const int DotKC = 512, DotNB = 64;
+    private const int DotKC = 1024, DotNB = 64;
 
     private static void DotBlock(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
     {
@@ -516,8 +516,10 @@ public static unsafe class Gemm
             for (; n + 32 <= N; n += 32)
             {
                 int m = 0;
-                for (; m + 8 <= M; m += 8)
-                    Bcast8x32V512(K, A + m * ams, ams, aks, B + n, ldb, C + m * ldc + n, ldc, accumulate);
+                for (; m + 12 <= M; m += 12)
+                    Bcast12x32V512(K, A + m * ams, ams, aks, B + n, ldb, C + m * ldc + n, ldc, accumulate);
+                for (; m + 4 <= M; m += 4)
+                    Bcast4x32V512(K, A + m * ams, ams, aks, B + n, ldb, C + m * ldc + n, ldc, accumulate);
                 for (; m < M; m++)
                     Bcast1x32V512(K, A + m * ams, aks, B + n, ldb, C + m * ldc + n, accumulate);
             }
@@ -557,32 +559,44 @@ public static unsafe class Gemm
                 }
     }
 
-    private static void Bcast8x32V512(int K, float* a, int ams, int aks, float* b, int ldb, float* c, int ldc, bool accumulate)
+    private static void Bcast12x32V512(int K, float* a, int ams, int aks, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
+        // 24 accumulators: a 12×32 block of C. Each k step loads two vectors of B's row k and broadcasts 12 values of a.
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        Vector512<float> c80 = default, c81 = default, c90 = default, c91 = default, cA0 = default, cA1 = default, cB0 = default, cB1 = default;
+        float* a0 = a, a4 = a + 4 * ams, a8 = a + 8 * ams;
+        nint s1 = ams, s2 = 2 * (nint)ams, s3 = 3 * (nint)ams;
         for (int k = 0; k < K; k++)
         {
-            float* bk = b + k * ldb;
-            float* ak = a + k * aks;
-            var b0 = Vector512.Load(bk);
-            var b1 = Vector512.Load(bk + 16);
-            var v = Vector512.Create(ak[0]);
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var v = Vector512.Create(a0[0]);
             c00 = Vector512.FusedMultiplyAdd(v, b0, c00); c01 = Vector512.FusedMultiplyAdd(v, b1, c01);
-            v = Vector512.Create(ak[ams]);
+            v = Vector512.Create(a0[s1]);
             c10 = Vector512.FusedMultiplyAdd(v, b0, c10); c11 = Vector512.FusedMultiplyAdd(v, b1, c11);
-            v = Vector512.Create(ak[2 * ams]);
+            v = Vector512.Create(a0[s2]);
             c20 = Vector512.FusedMultiplyAdd(v, b0, c20); c21 = Vector512.FusedMultiplyAdd(v, b1, c21);
-            v = Vector512.Create(ak[3 * ams]);
+            v = Vector512.Create(a0[s3]);
             c30 = Vector512.FusedMultiplyAdd(v, b0, c30); c31 = Vector512.FusedMultiplyAdd(v, b1, c31);
-            v = Vector512.Create(ak[4 * ams]);
+            v = Vector512.Create(a4[0]);
             c40 = Vector512.FusedMultiplyAdd(v, b0, c40); c41 = Vector512.FusedMultiplyAdd(v, b1, c41);
-            v = Vector512.Create(ak[5 * ams]);
+            v = Vector512.Create(a4[s1]);
             c50 = Vector512.FusedMultiplyAdd(v, b0, c50); c51 = Vector512.FusedMultiplyAdd(v, b1, c51);
-            v = Vector512.Create(ak[6 * ams]);
+            v = Vector512.Create(a4[s2]);
             c60 = Vector512.FusedMultiplyAdd(v, b0, c60); c61 = Vector512.FusedMultiplyAdd(v, b1, c61);
-            v = Vector512.Create(ak[7 * ams]);
+            v = Vector512.Create(a4[s3]);
             c70 = Vector512.FusedMultiplyAdd(v, b0, c70); c71 = Vector512.FusedMultiplyAdd(v, b1, c71);
+            v = Vector512.Create(a8[0]);
+            c80 = Vector512.FusedMultiplyAdd(v, b0, c80); c81 = Vector512.FusedMultiplyAdd(v, b1, c81);
+            v = Vector512.Create(a8[s1]);
+            c90 = Vector512.FusedMultiplyAdd(v, b0, c90); c91 = Vector512.FusedMultiplyAdd(v, b1, c91);
+            v = Vector512.Create(a8[s2]);
+            cA0 = Vector512.FusedMultiplyAdd(v, b0, cA0); cA1 = Vector512.FusedMultiplyAdd(v, b1, cA1);
+            v = Vector512.Create(a8[s3]);
+            cB0 = Vector512.FusedMultiplyAdd(v, b0, cB0); cB1 = Vector512.FusedMultiplyAdd(v, b1, cB1);
+            a0 += aks; a4 += aks; a8 += aks;
+            b += ldb;
         }
         Store2(c, c00, c01, accumulate);
         Store2(c + ldc, c10, c11, accumulate);
@@ -592,6 +606,35 @@ public static unsafe class Gemm
         Store2(c + 5 * ldc, c50, c51, accumulate);
         Store2(c + 6 * ldc, c60, c61, accumulate);
         Store2(c + 7 * ldc, c70, c71, accumulate);
+        Store2(c + 8 * ldc, c80, c81, accumulate);
+        Store2(c + 9 * ldc, c90, c91, accumulate);
+        Store2(c + 10 * ldc, cA0, cA1, accumulate);
+        Store2(c + 11 * ldc, cB0, cB1, accumulate);
+    }
+
+    private static void Bcast4x32V512(int K, float* a, int ams, int aks, float* b, int ldb, float* c, int ldc, bool accumulate)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        nint s1 = ams, s2 = 2 * (nint)ams, s3 = 3 * (nint)ams;
+        for (int k = 0; k < K; k++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var v = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(v, b0, c00); c01 = Vector512.FusedMultiplyAdd(v, b1, c01);
+            v = Vector512.Create(a[s1]);
+            c10 = Vector512.FusedMultiplyAdd(v, b0, c10); c11 = Vector512.FusedMultiplyAdd(v, b1, c11);
+            v = Vector512.Create(a[s2]);
+            c20 = Vector512.FusedMultiplyAdd(v, b0, c20); c21 = Vector512.FusedMultiplyAdd(v, b1, c21);
+            v = Vector512.Create(a[s3]);
+            c30 = Vector512.FusedMultiplyAdd(v, b0, c30); c31 = Vector512.FusedMultiplyAdd(v, b1, c31);
+            a += aks;
+            b += ldb;
+        }
+        Store2(c, c00, c01, accumulate);
+        Store2(c + ldc, c10, c11, accumulate);
+        Store2(c + 2 * ldc, c20, c21, accumulate);
+        Store2(c + 3 * ldc, c30, c31, accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
