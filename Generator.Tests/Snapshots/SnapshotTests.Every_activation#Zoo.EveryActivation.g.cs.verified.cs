@@ -245,6 +245,7 @@ partial class EveryActivation : global::SourceGenNN.INetwork
     private int _capacity;
     private int _batch;
     private bool _training;
+    private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding
     private float[] _input = global::System.Array.Empty<float>();
     private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output
     private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (Identity) output
@@ -291,7 +292,14 @@ partial class EveryActivation : global::SourceGenNN.INetwork
     /// <summary>Every parameter, in one buffer; <see cref="Description"/> says where each tensor is.</summary>
     public global::System.Span<float> Parameters => _parameters;
     /// <summary>The gradient of every parameter, in the layout of <see cref="Parameters"/>.</summary>
-    public global::System.Span<float> Gradients => _gradients;
+    public global::System.Span<float> Gradients
+    {
+        get
+        {
+            if (_zeroGradPending) ClearGradients();
+            return _gradients;
+        }
+    }
     /// <summary>The batch size of the last forward pass.</summary>
     public int Batch => _batch;
     /// <summary>Counts training forward passes; it keys the dropout and RReLU draws, so setting it replays a pass.</summary>
@@ -344,7 +352,7 @@ partial class EveryActivation : global::SourceGenNN.INetwork
     {
         _seed = seed;
         RandomStep = 0;
-        global::System.Array.Clear(_gradients);
+        _zeroGradPending = true;
         { var rng = new global::SourceGenNN.Kernels.Rng(seed, "0.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L0Weight, fanIn: 20, ref rng); } // 0.weight: kaiming_uniform_(a=√5), nn.Linear's default
         { var rng = new global::SourceGenNN.Kernels.Rng(seed, "0.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L0Bias, fanIn: 20, ref rng); } // 0.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
         { var rng = new global::SourceGenNN.Kernels.Rng(seed, "2.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L2Weight, fanIn: 24, ref rng); } // 2.weight: kaiming_uniform_(a=√5), nn.Linear's default
@@ -520,6 +528,9 @@ partial class EveryActivation : global::SourceGenNN.INetwork
         int batch = _batch;
         global::SourceGenNN.ThrowHelper.CheckShape(outputGradient.Length, batch, OutputSize, nameof(outputGradient), nameof(Batch));
         if (!inputGradient.IsEmpty) global::SourceGenNN.ThrowHelper.CheckShape(inputGradient.Length, batch, InputSize, nameof(inputGradient), nameof(Batch));
+        // The first backward pass after ZeroGrad writes the parameter gradients; later ones add to them.
+        bool overwrite = _zeroGradPending;
+        _zeroGradPending = false;
         var x = View(_input, batch * InputSize);
         var a0 = View(_out0, batch * Layer0Size);
         var a1 = View(_out1, batch * Layer1Size);
@@ -563,7 +574,7 @@ partial class EveryActivation : global::SourceGenNN.INetwork
         var d22 = View(_gradB, batch * Layer22Size);
         // Layer 23 "23" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D24, D5>.BackwardWeights(d23, a22, L23WeightGrad, L23BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D24, D5>.BackwardWeights(d23, a22, L23WeightGrad, L23BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D5>.BackwardInput(d23, L23Weight, d22, batch);
 
@@ -587,7 +598,7 @@ partial class EveryActivation : global::SourceGenNN.INetwork
         var d19 = View(_gradA, batch * Layer19Size);
         // Layer 20 "20" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d20, a19, L20WeightGrad, L20BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d20, a19, L20WeightGrad, L20BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d20, L20Weight, d19, batch);
 
@@ -599,7 +610,7 @@ partial class EveryActivation : global::SourceGenNN.INetwork
         var d17 = View(_gradA, batch * Layer17Size);
         // Layer 18 "18" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d18, a17, L18WeightGrad, L18BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d18, a17, L18WeightGrad, L18BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d18, L18Weight, d17, batch);
 
@@ -618,7 +629,7 @@ partial class EveryActivation : global::SourceGenNN.INetwork
         var d15 = View(_gradA, batch * Layer15Size);
         // Layer 16 "16" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d16, a15, L16WeightGrad, L16BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d16, a15, L16WeightGrad, L16BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d16, L16Weight, d15, batch);
 
@@ -630,31 +641,33 @@ partial class EveryActivation : global::SourceGenNN.INetwork
         var d13 = View(_gradA, batch * Layer13Size);
         // Layer 14 "14" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d14, a13, L14WeightGrad, L14BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d14, a13, L14WeightGrad, L14BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d14, L14Weight, d13, batch);
 
         var d12 = View(_gradB, batch * Layer12Size);
         // Layer 13 "13" · PReLU
         // dx = dy if x > 0, else a·dy;  da += Σ dy·x over x ≤ 0
+        if (overwrite) L13WeightGrad.Clear();
         global::SourceGenNN.Kernels.PRelu<D24>.Backward(a12, L13Weight, d13, d12, L13WeightGrad, batch);
 
         var d11 = View(_gradA, batch * Layer11Size);
         // Layer 12 "12" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d12, a11, L12WeightGrad, L12BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d12, a11, L12WeightGrad, L12BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d12, L12Weight, d11, batch);
 
         var d10 = View(_gradB, batch * Layer10Size);
         // Layer 11 "11" · PReLU
         // dx = dy if x > 0, else a·dy;  da += Σ dy·x over x ≤ 0
+        if (overwrite) L11WeightGrad.Clear();
         global::SourceGenNN.Kernels.PRelu<D24>.Backward(a10, L11Weight, d11, d10, L11WeightGrad, batch);
 
         var d9 = View(_gradA, batch * Layer9Size);
         // Layer 10 "10" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d10, a9, L10WeightGrad, L10BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d10, a9, L10WeightGrad, L10BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d10, L10Weight, d9, batch);
 
@@ -666,7 +679,7 @@ partial class EveryActivation : global::SourceGenNN.INetwork
         var d7 = View(_gradA, batch * Layer7Size);
         // Layer 8 "8" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d8, a7, L8WeightGrad, L8BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d8, a7, L8WeightGrad, L8BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d8, L8Weight, d7, batch);
 
@@ -678,7 +691,7 @@ partial class EveryActivation : global::SourceGenNN.INetwork
         var d5 = View(_gradA, batch * Layer5Size);
         // Layer 6 "6" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d6, a5, L6WeightGrad, L6BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d6, a5, L6WeightGrad, L6BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d6, L6Weight, d5, batch);
 
@@ -690,7 +703,7 @@ partial class EveryActivation : global::SourceGenNN.INetwork
         var d3 = View(_gradA, batch * Layer3Size);
         // Layer 4 "4" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d4, a3, L4WeightGrad, L4BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d4, a3, L4WeightGrad, L4BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d4, L4Weight, d3, batch);
 
@@ -702,7 +715,7 @@ partial class EveryActivation : global::SourceGenNN.INetwork
         var d1 = View(_gradA, batch * Layer1Size);
         // Layer 2 "2" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d2, a1, L2WeightGrad, L2BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d2, a1, L2WeightGrad, L2BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d2, L2Weight, d1, batch);
 
@@ -714,7 +727,7 @@ partial class EveryActivation : global::SourceGenNN.INetwork
         var dx = inputGradient.IsEmpty ? View(_gradA, batch * InputSize) : inputGradient;
         // Layer 0 "0" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D20, D24>.BackwardWeights(d0, x, L0WeightGrad, L0BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D20, D24>.BackwardWeights(d0, x, L0WeightGrad, L0BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         if (!inputGradient.IsEmpty)
         {
@@ -722,9 +735,15 @@ partial class EveryActivation : global::SourceGenNN.INetwork
         }
     }
 
-    /// <summary>Sets every gradient to zero.</summary>
+    /// <summary>Sets every gradient to zero. The clearing is deferred: the next backward pass writes the gradients instead of adding to them, and reading <see cref="Gradients"/> first clears them, so no pass over memory is spent on it.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
-    public void ZeroGrad() => global::System.Array.Clear(_gradients);
+    public void ZeroGrad() => _zeroGradPending = true;
+
+    private void ClearGradients()
+    {
+        global::System.Array.Clear(_gradients);
+        _zeroGradPending = false;
+    }
 
     /// <summary>A torchsummary-style table of the layers, output shapes and parameter counts.</summary>
     /// <param name="batchSize">The batch size for the memory estimate.</param>

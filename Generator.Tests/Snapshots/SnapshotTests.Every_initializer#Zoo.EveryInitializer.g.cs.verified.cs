@@ -165,6 +165,7 @@ partial class EveryInitializer : global::SourceGenNN.INetwork
     private int _capacity;
     private int _batch;
     private bool _training;
+    private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding
     private float[] _input = global::System.Array.Empty<float>();
     private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output
     private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (Dense) output
@@ -194,7 +195,14 @@ partial class EveryInitializer : global::SourceGenNN.INetwork
     /// <summary>Every parameter, in one buffer; <see cref="Description"/> says where each tensor is.</summary>
     public global::System.Span<float> Parameters => _parameters;
     /// <summary>The gradient of every parameter, in the layout of <see cref="Parameters"/>.</summary>
-    public global::System.Span<float> Gradients => _gradients;
+    public global::System.Span<float> Gradients
+    {
+        get
+        {
+            if (_zeroGradPending) ClearGradients();
+            return _gradients;
+        }
+    }
     /// <summary>The batch size of the last forward pass.</summary>
     public int Batch => _batch;
     /// <summary>Counts training forward passes; it keys the dropout and RReLU draws, so setting it replays a pass.</summary>
@@ -230,7 +238,7 @@ partial class EveryInitializer : global::SourceGenNN.INetwork
     {
         _seed = seed;
         RandomStep = 0;
-        global::System.Array.Clear(_gradients);
+        _zeroGradPending = true;
         { var rng = new global::SourceGenNN.Kernels.Rng(seed, "0.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L0Weight, fanIn: 16, ref rng); } // 0.weight: kaiming_uniform_(a=√5), nn.Linear's default
         { var rng = new global::SourceGenNN.Kernels.Rng(seed, "0.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L0Bias, fanIn: 16, ref rng); } // 0.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
         { var rng = new global::SourceGenNN.Kernels.Rng(seed, "1.weight"); global::SourceGenNN.Initializers.Uniform(L1Weight, -0.5, 0.5, ref rng); } // 1.weight: U(low, high)
@@ -335,6 +343,9 @@ partial class EveryInitializer : global::SourceGenNN.INetwork
         int batch = _batch;
         global::SourceGenNN.ThrowHelper.CheckShape(outputGradient.Length, batch, OutputSize, nameof(outputGradient), nameof(Batch));
         if (!inputGradient.IsEmpty) global::SourceGenNN.ThrowHelper.CheckShape(inputGradient.Length, batch, InputSize, nameof(inputGradient), nameof(Batch));
+        // The first backward pass after ZeroGrad writes the parameter gradients; later ones add to them.
+        bool overwrite = _zeroGradPending;
+        _zeroGradPending = false;
         var x = View(_input, batch * InputSize);
         var a0 = View(_out0, batch * Layer0Size);
         var a1 = View(_out1, batch * Layer1Size);
@@ -354,6 +365,7 @@ partial class EveryInitializer : global::SourceGenNN.INetwork
         var W9 = L9Weight;
         var dW9 = L9WeightGrad;
         var db9 = L9BiasGrad;
+        if (overwrite) { dW9.Clear(); db9.Clear(); }
         for (int n = 0; n < batch; n++)
         {
             var xn = a8.Slice(n * 16, 16);
@@ -448,63 +460,63 @@ partial class EveryInitializer : global::SourceGenNN.INetwork
         var d7 = View(_gradA, batch * Layer7Size);
         // Layer 8 "8" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d8, a7, L8WeightGrad, L8BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d8, a7, L8WeightGrad, L8BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardInput(d8, L8Weight, d7, batch);
 
         var d6 = View(_gradB, batch * Layer6Size);
         // Layer 7 "7" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d7, a6, L7WeightGrad, L7BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d7, a6, L7WeightGrad, L7BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardInput(d7, L7Weight, d6, batch);
 
         var d5 = View(_gradA, batch * Layer5Size);
         // Layer 6 "6" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d6, a5, L6WeightGrad, L6BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d6, a5, L6WeightGrad, L6BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardInput(d6, L6Weight, d5, batch);
 
         var d4 = View(_gradB, batch * Layer4Size);
         // Layer 5 "5" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d5, a4, L5WeightGrad, L5BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d5, a4, L5WeightGrad, L5BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardInput(d5, L5Weight, d4, batch);
 
         var d3 = View(_gradA, batch * Layer3Size);
         // Layer 4 "4" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i]
-        global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d4, a3, L4WeightGrad, default, batch);
+        global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d4, a3, L4WeightGrad, default, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardInput(d4, L4Weight, d3, batch);
 
         var d2 = View(_gradB, batch * Layer2Size);
         // Layer 3 "3" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d3, a2, L3WeightGrad, L3BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d3, a2, L3WeightGrad, L3BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardInput(d3, L3Weight, d2, batch);
 
         var d1 = View(_gradA, batch * Layer1Size);
         // Layer 2 "2" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d2, a1, L2WeightGrad, L2BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d2, a1, L2WeightGrad, L2BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardInput(d2, L2Weight, d1, batch);
 
         var d0 = View(_gradB, batch * Layer0Size);
         // Layer 1 "1" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d1, a0, L1WeightGrad, L1BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d1, a0, L1WeightGrad, L1BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardInput(d1, L1Weight, d0, batch);
 
         var dx = inputGradient.IsEmpty ? View(_gradA, batch * InputSize) : inputGradient;
         // Layer 0 "0" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d0, x, L0WeightGrad, L0BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d0, x, L0WeightGrad, L0BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         if (!inputGradient.IsEmpty)
         {
@@ -512,9 +524,15 @@ partial class EveryInitializer : global::SourceGenNN.INetwork
         }
     }
 
-    /// <summary>Sets every gradient to zero.</summary>
+    /// <summary>Sets every gradient to zero. The clearing is deferred: the next backward pass writes the gradients instead of adding to them, and reading <see cref="Gradients"/> first clears them, so no pass over memory is spent on it.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
-    public void ZeroGrad() => global::System.Array.Clear(_gradients);
+    public void ZeroGrad() => _zeroGradPending = true;
+
+    private void ClearGradients()
+    {
+        global::System.Array.Clear(_gradients);
+        _zeroGradPending = false;
+    }
 
     /// <summary>A torchsummary-style table of the layers, output shapes and parameter counts.</summary>
     /// <param name="batchSize">The batch size for the memory estimate.</param>

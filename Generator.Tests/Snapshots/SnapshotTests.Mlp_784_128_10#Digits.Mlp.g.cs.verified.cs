@@ -69,6 +69,7 @@ partial class Mlp : global::SourceGenNN.INetwork
     private int _capacity;
     private int _batch;
     private bool _training;
+    private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding
     private float[] _input = global::System.Array.Empty<float>();
     private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output
     private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (ReLU) output
@@ -91,7 +92,14 @@ partial class Mlp : global::SourceGenNN.INetwork
     /// <summary>Every parameter, in one buffer; <see cref="Description"/> says where each tensor is.</summary>
     public global::System.Span<float> Parameters => _parameters;
     /// <summary>The gradient of every parameter, in the layout of <see cref="Parameters"/>.</summary>
-    public global::System.Span<float> Gradients => _gradients;
+    public global::System.Span<float> Gradients
+    {
+        get
+        {
+            if (_zeroGradPending) ClearGradients();
+            return _gradients;
+        }
+    }
     /// <summary>The batch size of the last forward pass.</summary>
     public int Batch => _batch;
     /// <summary>Counts training forward passes; it keys the dropout and RReLU draws, so setting it replays a pass.</summary>
@@ -120,7 +128,7 @@ partial class Mlp : global::SourceGenNN.INetwork
     {
         _seed = seed;
         RandomStep = 0;
-        global::System.Array.Clear(_gradients);
+        _zeroGradPending = true;
         { var rng = new global::SourceGenNN.Kernels.Rng(seed, "fc1.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L0Weight, fanIn: 784, ref rng); } // fc1.weight: kaiming_uniform_(a=√5), nn.Linear's default
         { var rng = new global::SourceGenNN.Kernels.Rng(seed, "fc1.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L0Bias, fanIn: 784, ref rng); } // fc1.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
         { var rng = new global::SourceGenNN.Kernels.Rng(seed, "fc2.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L2Weight, fanIn: 128, ref rng); } // fc2.weight: kaiming_uniform_(a=√5), nn.Linear's default
@@ -172,6 +180,9 @@ partial class Mlp : global::SourceGenNN.INetwork
         int batch = _batch;
         global::SourceGenNN.ThrowHelper.CheckShape(outputGradient.Length, batch, OutputSize, nameof(outputGradient), nameof(Batch));
         if (!inputGradient.IsEmpty) global::SourceGenNN.ThrowHelper.CheckShape(inputGradient.Length, batch, InputSize, nameof(inputGradient), nameof(Batch));
+        // The first backward pass after ZeroGrad writes the parameter gradients; later ones add to them.
+        bool overwrite = _zeroGradPending;
+        _zeroGradPending = false;
         var x = View(_input, batch * InputSize);
         var a0 = View(_out0, batch * Layer0Size);
         var a1 = View(_out1, batch * Layer1Size);
@@ -181,7 +192,7 @@ partial class Mlp : global::SourceGenNN.INetwork
         var d1 = View(_gradA, batch * Layer1Size);
         // Layer 2 "fc2" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D128, D10>.BackwardWeights(outputGradient, a1, L2WeightGrad, L2BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D128, D10>.BackwardWeights(outputGradient, a1, L2WeightGrad, L2BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D128, D10>.BackwardInput(outputGradient, L2Weight, d1, batch);
 
@@ -193,7 +204,7 @@ partial class Mlp : global::SourceGenNN.INetwork
         var dx = inputGradient.IsEmpty ? View(_gradA, batch * InputSize) : inputGradient;
         // Layer 0 "fc1" · Dense
         // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
-        global::SourceGenNN.Kernels.Dense<D784, D128>.BackwardWeights(d0, x, L0WeightGrad, L0BiasGrad, batch);
+        global::SourceGenNN.Kernels.Dense<D784, D128>.BackwardWeights(d0, x, L0WeightGrad, L0BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         if (!inputGradient.IsEmpty)
         {
@@ -201,9 +212,15 @@ partial class Mlp : global::SourceGenNN.INetwork
         }
     }
 
-    /// <summary>Sets every gradient to zero.</summary>
+    /// <summary>Sets every gradient to zero. The clearing is deferred: the next backward pass writes the gradients instead of adding to them, and reading <see cref="Gradients"/> first clears them, so no pass over memory is spent on it.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
-    public void ZeroGrad() => global::System.Array.Clear(_gradients);
+    public void ZeroGrad() => _zeroGradPending = true;
+
+    private void ClearGradients()
+    {
+        global::System.Array.Clear(_gradients);
+        _zeroGradPending = false;
+    }
 
     /// <summary>A torchsummary-style table of the layers, output shapes and parameter counts.</summary>
     /// <param name="batchSize">The batch size for the memory estimate.</param>

@@ -88,6 +88,7 @@ partial class SeedNetwork : global::SourceGenNN.INetwork
     private int _capacity;
     private int _batch;
     private bool _training;
+    private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding
     private float[] _input = global::System.Array.Empty<float>();
     private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output
     private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (Sigmoid) output
@@ -113,7 +114,14 @@ partial class SeedNetwork : global::SourceGenNN.INetwork
     /// <summary>Every parameter, in one buffer; <see cref="Description"/> says where each tensor is.</summary>
     public global::System.Span<float> Parameters => _parameters;
     /// <summary>The gradient of every parameter, in the layout of <see cref="Parameters"/>.</summary>
-    public global::System.Span<float> Gradients => _gradients;
+    public global::System.Span<float> Gradients
+    {
+        get
+        {
+            if (_zeroGradPending) ClearGradients();
+            return _gradients;
+        }
+    }
     /// <summary>The batch size of the last forward pass.</summary>
     public int Batch => _batch;
     /// <summary>Counts training forward passes; it keys the dropout and RReLU draws, so setting it replays a pass.</summary>
@@ -145,7 +153,7 @@ partial class SeedNetwork : global::SourceGenNN.INetwork
     {
         _seed = seed;
         RandomStep = 0;
-        global::System.Array.Clear(_gradients);
+        _zeroGradPending = true;
         { var rng = new global::SourceGenNN.Kernels.Rng(seed, "0.weight"); global::SourceGenNN.Initializers.XavierNormal(L0Weight, fanIn: 3, fanOut: 3, gain: 1.0, ref rng); } // 0.weight: N(0, std²), std = gain·√(2/(fan_in + fan_out))
         { var rng = new global::SourceGenNN.Kernels.Rng(seed, "0.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L0Bias, fanIn: 3, ref rng); } // 0.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
         { var rng = new global::SourceGenNN.Kernels.Rng(seed, "2.weight"); global::SourceGenNN.Initializers.KaimingNormal(L2Weight, fanIn: 3, gain: 1.4142135623730951, ref rng); } // 2.weight: N(0, (gain/√fan_in)²)
@@ -236,6 +244,9 @@ partial class SeedNetwork : global::SourceGenNN.INetwork
         int batch = _batch;
         global::SourceGenNN.ThrowHelper.CheckShape(outputGradient.Length, batch, OutputSize, nameof(outputGradient), nameof(Batch));
         if (!inputGradient.IsEmpty) global::SourceGenNN.ThrowHelper.CheckShape(inputGradient.Length, batch, InputSize, nameof(inputGradient), nameof(Batch));
+        // The first backward pass after ZeroGrad writes the parameter gradients; later ones add to them.
+        bool overwrite = _zeroGradPending;
+        _zeroGradPending = false;
         var x = View(_input, batch * InputSize);
         var a0 = View(_out0, batch * Layer0Size);
         var a1 = View(_out1, batch * Layer1Size);
@@ -263,6 +274,7 @@ partial class SeedNetwork : global::SourceGenNN.INetwork
         var W4 = L4Weight;
         var dW4 = L4WeightGrad;
         var db4 = L4BiasGrad;
+        if (overwrite) { dW4.Clear(); db4.Clear(); }
         for (int n = 0; n < batch; n++)
         {
             var xn = a3.Slice(n * 2, 2);
@@ -289,6 +301,7 @@ partial class SeedNetwork : global::SourceGenNN.INetwork
         var W2 = L2Weight;
         var dW2 = L2WeightGrad;
         var db2 = L2BiasGrad;
+        if (overwrite) { dW2.Clear(); db2.Clear(); }
         for (int n = 0; n < batch; n++)
         {
             var xn = a1.Slice(n * 3, 3);
@@ -318,6 +331,7 @@ partial class SeedNetwork : global::SourceGenNN.INetwork
         var W0 = L0Weight;
         var dW0 = L0WeightGrad;
         var db0 = L0BiasGrad;
+        if (overwrite) { dW0.Clear(); db0.Clear(); }
         for (int n = 0; n < batch; n++)
         {
             var xn = x.Slice(n * 3, 3);
@@ -344,9 +358,15 @@ partial class SeedNetwork : global::SourceGenNN.INetwork
         }
     }
 
-    /// <summary>Sets every gradient to zero.</summary>
+    /// <summary>Sets every gradient to zero. The clearing is deferred: the next backward pass writes the gradients instead of adding to them, and reading <see cref="Gradients"/> first clears them, so no pass over memory is spent on it.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
-    public void ZeroGrad() => global::System.Array.Clear(_gradients);
+    public void ZeroGrad() => _zeroGradPending = true;
+
+    private void ClearGradients()
+    {
+        global::System.Array.Clear(_gradients);
+        _zeroGradPending = false;
+    }
 
     /// <summary>A torchsummary-style table of the layers, output shapes and parameter counts.</summary>
     /// <param name="batchSize">The batch size for the memory estimate.</param>

@@ -107,6 +107,7 @@ internal sealed class PReluEmitter : LayerEmitter
     {
         // The slope's gradient needs the pass even when dx is not wanted; dIn is then a scratch buffer.
         w.Line("// dx = dy if x > 0, else a·dy;  da += Σ dy·x over x ≤ 0");
+        w.Line($"if ({EmitContext.Overwrite}) {EmitContext.Grad(layer, "weight")}.Clear();");
         w.Line($"global::SourceGenNN.Kernels.PRelu<{c.Dim(layer.InputSize)}>.Backward({input}, {EmitContext.Param(layer, "weight")}, {dOut}, {dIn}, {EmitContext.Grad(layer, "weight")}, batch);");
     }
 }

@@ -64,7 +64,7 @@ internal sealed class DenseEmitter : LayerEmitter
         {
             string k = $"global::SourceGenNN.Kernels.Dense<{c.Dim(nIn)}, {c.Dim(nOut)}>";
             w.Line($"// dW[o, i] += Σₙ dy[n, o]·x[n, i]{(d.HasBias ? ";  db[o] += Σₙ dy[n, o]" : "")}");
-            w.Line($"{k}.BackwardWeights({dOut}, {input}, {dW}, {db}, batch);");
+            w.Line($"{k}.BackwardWeights({dOut}, {input}, {dW}, {db}, batch, accumulate: !{EmitContext.Overwrite});");
             w.Line("// dx[n, i] = Σₒ dy[n, o]·W[o, i]");
             Guarded(w, dInGuard, () => w.Line($"{k}.BackwardInput({dOut}, {W}, {dIn}, batch);"));
             return;
@@ -73,6 +73,7 @@ internal sealed class DenseEmitter : LayerEmitter
         w.Line($"var W{d.Index} = {W};");
         w.Line($"var dW{d.Index} = {dW};");
         if (d.HasBias) w.Line($"var db{d.Index} = {db};");
+        w.Line($"if ({EmitContext.Overwrite}) {{ dW{d.Index}.Clear();{(d.HasBias ? $" db{d.Index}.Clear();" : "")} }}");
         using (w.Block("for (int n = 0; n < batch; n++)"))
         {
             w.Line($"var xn = {input}.Slice(n * {nIn}, {nIn});");

@@ -76,6 +76,12 @@ internal sealed class EmitContext
     /// <summary>The counter of training forward passes, which keys dropout masks.</summary>
     public const string StepField = "RandomStep";
 
+    /// <summary>
+    /// The local that is true in the first backward pass after ZeroGrad: parameter gradients are then written, not
+    /// added, so that ZeroGrad need not clear them.
+    /// </summary>
+    public const string Overwrite = "overwrite";
+
     /// <summary>Whether the last forward pass was in training mode.</summary>
     public const string TrainingField = "_training";
 

@@ -135,6 +135,7 @@ internal static class NetworkEmitter
         w.Line("private int _capacity;");
         w.Line("private int _batch;");
         w.Line("private bool _training;");
+        w.Line("private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding");
         w.Line("private float[] _input = global::System.Array.Empty<float>();");
         foreach (var l in layers)
         {
@@ -160,7 +161,14 @@ internal static class NetworkEmitter
         Doc(w, "Every parameter, in one buffer; <see cref=\"Description\"/> says where each tensor is.");
         w.Line("public global::System.Span<float> Parameters => _parameters;");
         Doc(w, "The gradient of every parameter, in the layout of <see cref=\"Parameters\"/>.");
-        w.Line("public global::System.Span<float> Gradients => _gradients;");
+        using (w.Block("public global::System.Span<float> Gradients"))
+        {
+            using (w.Block("get"))
+            {
+                w.Line("if (_zeroGradPending) ClearGradients();");
+                w.Line("return _gradients;");
+            }
+        }
         Doc(w, "The batch size of the last forward pass.");
         w.Line("public int Batch => _batch;");
         Doc(w, "Counts training forward passes; it keys the dropout and RReLU draws, so setting it replays a pass.");
@@ -197,9 +205,16 @@ internal static class NetworkEmitter
         WriteForward(w, net, layers, c);
         WriteBackward(w, net, layers, c, fusable);
 
-        Doc(w, "Sets every gradient to zero.");
+        Doc(w, "Sets every gradient to zero. The clearing is deferred: the next backward pass writes the gradients instead of " +
+            "adding to them, and reading <see cref=\"Gradients\"/> first clears them, so no pass over memory is spent on it.");
         w.Line(GeneratedCode);
-        w.Line("public void ZeroGrad() => global::System.Array.Clear(_gradients);");
+        w.Line("public void ZeroGrad() => _zeroGradPending = true;");
+        w.Line();
+        w.Line("private void ClearGradients()");
+        w.Line("{");
+        w.Line("    global::System.Array.Clear(_gradients);");
+        w.Line("    _zeroGradPending = false;");
+        w.Line("}");
         w.Line();
         Doc(w, "A torchsummary-style table of the layers, output shapes and parameter counts.",
             "<param name=\"batchSize\">The batch size for the memory estimate.</param>");
@@ -219,7 +234,7 @@ internal static class NetworkEmitter
         {
             w.Line("_seed = seed;");
             w.Line("RandomStep = 0;");
-            w.Line("global::System.Array.Clear(_gradients);");
+            w.Line("_zeroGradPending = true;");
             foreach (var t in tensors)
             {
                 var init = t.P.Init;
@@ -316,6 +331,9 @@ internal static class NetworkEmitter
             w.Line("int batch = _batch;");
             w.Line($"{Rt}ThrowHelper.CheckShape(outputGradient.Length, batch, OutputSize, nameof(outputGradient), nameof(Batch));");
             w.Line($"if (!inputGradient.IsEmpty) {Rt}ThrowHelper.CheckShape(inputGradient.Length, batch, InputSize, nameof(inputGradient), nameof(Batch));");
+            w.Line("// The first backward pass after ZeroGrad writes the parameter gradients; later ones add to them.");
+            w.Line($"bool {EmitContext.Overwrite} = _zeroGradPending;");
+            w.Line("_zeroGradPending = false;");
             w.Line("var x = View(_input, batch * InputSize);");
             foreach (var l in layers)
                 w.Line($"var a{l.Index} = View(_out{l.Index}, batch * Layer{l.Index}Size);");

@@ -189,6 +189,30 @@ public class GradientTests
     }
 
     [Fact]
+    public void Every_layer_kind_accumulates_and_zero_grad_is_lazy_but_exact()
+    {
+        // ZeroGrad only marks the gradients: the next backward pass writes them (every layer kind, kernel and unrolled
+        // paths), a second one adds, and reading Gradients in between sees zeros.
+        var net = new EveryLayerNet(seed: 4);
+        var x = ForwardTests.RandomInput(3 * 7, 1);
+        var r = ForwardTests.RandomInput(3 * 5, 2);
+        net.Forward(x, new float[15], 3, training: true);
+        net.Backward(r);
+        net.Backward(r);
+        net.ZeroGrad();
+        Assert.All(net.Gradients.ToArray(), g => Assert.Equal(0f, g));
+        net.Backward(r); // after the lazy clear above: adds to real zeros
+        var once = net.Gradients.ToArray();
+        net.ZeroGrad();
+        net.Backward(r); // overwrites without a clearing pass
+        Assert.Equal(once, net.Gradients.ToArray());
+        net.Backward(r);
+        var twice = net.Gradients.ToArray();
+        for (int k = 0; k < once.Length; k++) Assert.Equal(2 * once[k], twice[k], 4);
+        Assert.Contains(once, g => Math.Abs(g) > 1e-3);
+    }
+
+    [Fact]
     public void Dropout_drops_about_p_and_scales_survivors()
     {
         var net = new RandomLayersNet(seed: 1);

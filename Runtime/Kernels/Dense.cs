@@ -20,18 +20,21 @@ public static class Dense<TIn, TOut> where TIn : IDim where TOut : IDim
     }
 
     /// <summary>
-    /// Parameter gradients, added to what is there: <c>dW[o, i] += Σₙ dy[n, o]·x[n, i]</c> and <c>db[o] += Σₙ dy[n, o]</c>.
-    /// An empty <paramref name="db"/> means no bias.
+    /// Parameter gradients: <c>dW[o, i] += Σₙ dy[n, o]·x[n, i]</c> and <c>db[o] += Σₙ dy[n, o]</c>, or written with
+    /// <c>=</c> instead of <c>+=</c> when <paramref name="accumulate"/> is false. An empty <paramref name="db"/> means no bias.
     /// </summary>
-    public static unsafe void BackwardWeights(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dw, Span<float> db, int batch)
+    public static unsafe void BackwardWeights(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dw, Span<float> db, int batch, bool accumulate = true)
     {
         int nIn = TIn.Value, nOut = TOut.Value;
         fixed (float* pdy = dy, px = x, pdw = dw)
             // dW = dYᵀ·X: row o of dW takes dy[n, o] (stride nOut along n) times row n of X.
-            Gemm.Broadcast(nOut, nIn, batch, pdy, 1, nOut, px, nIn, pdw, nIn, accumulate: true);
+            Gemm.Broadcast(nOut, nIn, batch, pdy, 1, nOut, px, nIn, pdw, nIn, accumulate);
         if (!db.IsEmpty)
+        {
+            if (!accumulate) db.Clear();
             for (int n = 0; n < batch; n++)
                 Axpy(1f, dy.Slice(n * nOut, nOut), db);
+        }
     }
 
     /// <summary>Input gradient, overwritten: <c>dx[n, i] = Σₒ dy[n, o]·W[o, i]</c>.</summary>
