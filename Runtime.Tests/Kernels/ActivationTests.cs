@@ -106,6 +106,28 @@ public class ActivationTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Every_length_from_1_to_40_matches_the_scalar_operator(string kind)
+    {
+        // Short lengths and every tail: the last partial vector is an overlapping full vector, or scalar below 4.
+        for (int len = 1; len <= 40; len++)
+        {
+            var z = Inputs.Skip(14).Take(len).ToArray();
+            var a = new float[len];
+            var dz = new float[len];
+            Run(kind, z, a, dz);
+            for (int i = 0; i < len; i++)
+            {
+                var a1 = new float[1];
+                var d1 = new float[1];
+                Run(kind, new[] { z[i] }, a1, d1);
+                Assert.True(Math.Abs(a[i] - a1[0]) <= 1e-6 + 1e-6 * Math.Abs(a1[0]), $"{kind}, length {len}, element {i}: {a[i]} vs {a1[0]}");
+                Assert.True(Math.Abs(dz[i] - d1[0]) <= 1e-6 + 1e-6 * Math.Abs(d1[0]), $"{kind}', length {len}, element {i}: {dz[i]} vs {d1[0]}");
+            }
+        }
+    }
+
     [Fact]
     public void Softmax_is_stable_for_huge_logits_and_matches_closed_form()
     {

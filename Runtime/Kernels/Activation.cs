@@ -8,33 +8,50 @@ namespace SourceGenNN.Kernels;
 /// <summary>Element-wise activation kernels: forward <c>a = f(z)</c> and backward <c>dz = da ⊙ f'(z)</c>.</summary>
 public static class Activation
 {
-    /// <summary>a[i] = f(z[i]) for every element.</summary>
+    /// <summary>
+    /// a[i] = f(z[i]) for every element. <paramref name="z"/> and <paramref name="a"/> must not overlap: the last
+    /// partial vector is handled by recomputing an overlapping full vector at the end, not by a scalar loop.
+    /// </summary>
     public static void Forward<TOp>(TOp op, ReadOnlySpan<float> z, Span<float> a) where TOp : struct, IActivationOperator
     {
         int n = z.Length;
         ref float zr = ref MemoryMarshal.GetReference(z);
         ref float ar = ref MemoryMarshal.GetReference(a);
-        int i = 0;
         if (Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count)
         {
+            int i = 0;
             for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
                 op.Invoke(Vector512.LoadUnsafe(ref zr, (nuint)i)).StoreUnsafe(ref ar, (nuint)i);
+            if (i < n)
+                op.Invoke(Vector512.LoadUnsafe(ref zr, (nuint)(n - Vector512<float>.Count))).StoreUnsafe(ref ar, (nuint)(n - Vector512<float>.Count));
+            return;
         }
-        else if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count)
+        if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count)
         {
+            int i = 0;
             for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
                 op.Invoke(Vector256.LoadUnsafe(ref zr, (nuint)i)).StoreUnsafe(ref ar, (nuint)i);
+            if (i < n)
+                op.Invoke(Vector256.LoadUnsafe(ref zr, (nuint)(n - Vector256<float>.Count))).StoreUnsafe(ref ar, (nuint)(n - Vector256<float>.Count));
+            return;
         }
-        else if (Vector128.IsHardwareAccelerated && n >= Vector128<float>.Count)
+        if (Vector128.IsHardwareAccelerated && n >= Vector128<float>.Count)
         {
+            int i = 0;
             for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)
                 op.Invoke(Vector128.LoadUnsafe(ref zr, (nuint)i)).StoreUnsafe(ref ar, (nuint)i);
+            if (i < n)
+                op.Invoke(Vector128.LoadUnsafe(ref zr, (nuint)(n - Vector128<float>.Count))).StoreUnsafe(ref ar, (nuint)(n - Vector128<float>.Count));
+            return;
         }
-        for (; i < n; i++)
+        for (int i = 0; i < n; i++)
             Unsafe.Add(ref ar, i) = op.Invoke(Unsafe.Add(ref zr, i));
     }
 
-    /// <summary>dz[i] = da[i] · f'(z[i]), given the forward pass's input <paramref name="z"/> and output <paramref name="a"/>.</summary>
+    /// <summary>
+    /// dz[i] = da[i] · f'(z[i]), given the forward pass's input <paramref name="z"/> and output <paramref name="a"/>.
+    /// <paramref name="dz"/> must not overlap the inputs (the last partial vector is recomputed overlapping).
+    /// </summary>
     public static void Backward<TOp>(TOp op, ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz)
         where TOp : struct, IActivationOperator
     {
@@ -43,28 +60,45 @@ public static class Activation
         ref float ar = ref MemoryMarshal.GetReference(a);
         ref float gr = ref MemoryMarshal.GetReference(da);
         ref float dr = ref MemoryMarshal.GetReference(dz);
-        int i = 0;
         if (Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count)
         {
+            int i = 0;
             for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
-                (Vector512.LoadUnsafe(ref gr, (nuint)i) * op.Derivative(Vector512.LoadUnsafe(ref zr, (nuint)i), Vector512.LoadUnsafe(ref ar, (nuint)i)))
-                    .StoreUnsafe(ref dr, (nuint)i);
+                Step512(op, ref zr, ref ar, ref gr, ref dr, (nuint)i);
+            if (i < n) Step512(op, ref zr, ref ar, ref gr, ref dr, (nuint)(n - Vector512<float>.Count));
+            return;
         }
-        else if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count)
+        if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count)
         {
+            int i = 0;
             for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
-                (Vector256.LoadUnsafe(ref gr, (nuint)i) * op.Derivative(Vector256.LoadUnsafe(ref zr, (nuint)i), Vector256.LoadUnsafe(ref ar, (nuint)i)))
-                    .StoreUnsafe(ref dr, (nuint)i);
+                Step256(op, ref zr, ref ar, ref gr, ref dr, (nuint)i);
+            if (i < n) Step256(op, ref zr, ref ar, ref gr, ref dr, (nuint)(n - Vector256<float>.Count));
+            return;
         }
-        else if (Vector128.IsHardwareAccelerated && n >= Vector128<float>.Count)
+        if (Vector128.IsHardwareAccelerated && n >= Vector128<float>.Count)
         {
+            int i = 0;
             for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)
-                (Vector128.LoadUnsafe(ref gr, (nuint)i) * op.Derivative(Vector128.LoadUnsafe(ref zr, (nuint)i), Vector128.LoadUnsafe(ref ar, (nuint)i)))
-                    .StoreUnsafe(ref dr, (nuint)i);
+                Step128(op, ref zr, ref ar, ref gr, ref dr, (nuint)i);
+            if (i < n) Step128(op, ref zr, ref ar, ref gr, ref dr, (nuint)(n - Vector128<float>.Count));
+            return;
         }
-        for (; i < n; i++)
+        for (int i = 0; i < n; i++)
             Unsafe.Add(ref dr, i) = Unsafe.Add(ref gr, i) * op.Derivative(Unsafe.Add(ref zr, i), Unsafe.Add(ref ar, i));
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step512<TOp>(TOp op, ref float z, ref float a, ref float da, ref float dz, nuint i) where TOp : struct, IActivationOperator =>
+        (Vector512.LoadUnsafe(ref da, i) * op.Derivative(Vector512.LoadUnsafe(ref z, i), Vector512.LoadUnsafe(ref a, i))).StoreUnsafe(ref dz, i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step256<TOp>(TOp op, ref float z, ref float a, ref float da, ref float dz, nuint i) where TOp : struct, IActivationOperator =>
+        (Vector256.LoadUnsafe(ref da, i) * op.Derivative(Vector256.LoadUnsafe(ref z, i), Vector256.LoadUnsafe(ref a, i))).StoreUnsafe(ref dz, i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step128<TOp>(TOp op, ref float z, ref float a, ref float da, ref float dz, nuint i) where TOp : struct, IActivationOperator =>
+        (Vector128.LoadUnsafe(ref da, i) * op.Derivative(Vector128.LoadUnsafe(ref z, i), Vector128.LoadUnsafe(ref a, i))).StoreUnsafe(ref dz, i);
 }
 
 /// <summary>Softmax over the feature axis of each row, and its backward pass.</summary>
