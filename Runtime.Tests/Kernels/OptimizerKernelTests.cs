@@ -30,6 +30,32 @@ public class OptimizerKernelTests
         Assert.Equal(v1, v);
     }
 
+    [Fact]
+    public void Large_updates_split_across_threads_give_the_same_bits()
+    {
+        const int n = (1 << 19) + 37; // two threads' worth, and a tail
+        var g = Fill(n, 8);
+        float[] Run(int threads, bool adam)
+        {
+            int saved = Parallelism.MaxThreads;
+            Parallelism.MaxThreads = threads;
+            try
+            {
+                var p = Fill(n, 9); var m = Fill(n, 10, 0.1f); var v = Fill(n, 11, 0.01f);
+                for (int i = 0; i < n; i++) v[i] = Math.Abs(v[i]);
+                if (adam) OptimizerKernels.Adam(p, g, m, v, 1f, 0f, 0.9f, 0.999f, 0.001f, 1.1f, 1e-8f);
+                else OptimizerKernels.Sgd(p, g, m, 0.01f, 0f, 0.9f, 1f, false, false);
+                return p;
+            }
+            finally
+            {
+                Parallelism.MaxThreads = saved;
+            }
+        }
+        Assert.Equal(Run(1, true), Run(2, true));
+        Assert.Equal(Run(1, false), Run(2, false));
+    }
+
     [Theory]
     [InlineData(true, false)]
     [InlineData(false, false)]

@@ -9,13 +9,75 @@ namespace SourceGenNN.Kernels;
 /// The element-wise parameter updates of the optimisers, vectorised. Every lane evaluates exactly the expression the
 /// scalar tail does, in the same order and without fused multiply-adds, so the result is the same on every path.
 /// </summary>
-public static class OptimizerKernels
+public static unsafe class OptimizerKernels
 {
+    /// <summary>Updates of at least this many parameters per thread are split across threads (memory-bound work).</summary>
+    public const int MinParametersPerThread = 1 << 18;
+
+    private static int ThreadsFor(int n) => Math.Clamp(n / MinParametersPerThread, 1, Parallelism.MaxThreads);
+
+    /// <summary>Part <paramref name="i"/> of <paramref name="count"/> of [0, n), in whole vectors, so lanes stay as they are.</summary>
+    private static (int Start, int Length) Chunk(int n, int i, int count)
+    {
+        int blocks = (n + 15) / 16;
+        int start = (int)((long)blocks * i / count) * 16, end = Math.Min((int)((long)blocks * (i + 1) / count) * 16, n);
+        return (start, Math.Max(0, end - start));
+    }
+
+    private struct AdamJob
+    {
+        public float* P, G, M, V;
+        public int N;
+        public float Decay, L2, Beta1, Beta2, StepSize, InvSqrtBc2, Epsilon;
+    }
+
+    private static void AdamPart(void* context, int i, int count)
+    {
+        ref AdamJob j = ref *(AdamJob*)context;
+        var (start, length) = Chunk(j.N, i, count);
+        if (length > 0)
+            AdamSerial(new Span<float>(j.P + start, length), new ReadOnlySpan<float>(j.G + start, length), new Span<float>(j.M + start, length),
+                new Span<float>(j.V + start, length), j.Decay, j.L2, j.Beta1, j.Beta2, j.StepSize, j.InvSqrtBc2, j.Epsilon);
+    }
+
+    private struct SgdJob
+    {
+        public float* P, G, B;
+        public int N;
+        public float LearningRate, WeightDecay, Momentum, Keep;
+        public bool Nesterov, FirstStep;
+    }
+
+    private static void SgdPart(void* context, int i, int count)
+    {
+        ref SgdJob j = ref *(SgdJob*)context;
+        var (start, length) = Chunk(j.N, i, count);
+        if (length > 0)
+            SgdSerial(new Span<float>(j.P + start, length), new ReadOnlySpan<float>(j.G + start, length), j.B == null ? default : new Span<float>(j.B + start, length),
+                j.LearningRate, j.WeightDecay, j.Momentum, j.Keep, j.Nesterov, j.FirstStep);
+    }
+
     /// <summary>
     /// Adam (PyTorch's form): g = grad + l2·p; m = β₁m + (1−β₁)g; v = β₂v + (1−β₂)g²;
     /// p = p·decay − stepSize·m / (√v·invSqrtBc2 + ε), with stepSize = lr/(1−β₁ᵗ) and invSqrtBc2 = 1/√(1−β₂ᵗ).
     /// </summary>
     public static void Adam(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> m, Span<float> v,
+        float decay, float l2, float beta1, float beta2, float stepSize, float invSqrtBc2, float epsilon)
+    {
+        int threads = ThreadsFor(parameters.Length);
+        if (threads > 1)
+        {
+            fixed (float* pp = parameters, pg = gradients, pm = m, pv = v)
+            {
+                var job = new AdamJob { P = pp, G = pg, M = pm, V = pv, N = parameters.Length, Decay = decay, L2 = l2, Beta1 = beta1, Beta2 = beta2, StepSize = stepSize, InvSqrtBc2 = invSqrtBc2, Epsilon = epsilon };
+                Parallelism.For(threads, &AdamPart, &job);
+            }
+            return;
+        }
+        AdamSerial(parameters, gradients, m, v, decay, l2, beta1, beta2, stepSize, invSqrtBc2, epsilon);
+    }
+
+    private static void AdamSerial(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> m, Span<float> v,
         float decay, float l2, float beta1, float beta2, float stepSize, float invSqrtBc2, float epsilon)
     {
         int n = parameters.Length, i = 0;
@@ -92,6 +154,22 @@ public static class OptimizerKernels
     /// g = g + μb (Nesterov) or b; then p = p − lr·g.
     /// </summary>
     public static void Sgd(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> buffer,
+        float learningRate, float weightDecay, float momentum, float keep, bool nesterov, bool firstStep)
+    {
+        int threads = ThreadsFor(parameters.Length);
+        if (threads > 1)
+        {
+            fixed (float* pp = parameters, pg = gradients, pb = buffer)
+            {
+                var job = new SgdJob { P = pp, G = pg, B = buffer.IsEmpty ? null : pb, N = parameters.Length, LearningRate = learningRate, WeightDecay = weightDecay, Momentum = momentum, Keep = keep, Nesterov = nesterov, FirstStep = firstStep };
+                Parallelism.For(threads, &SgdPart, &job);
+            }
+            return;
+        }
+        SgdSerial(parameters, gradients, buffer, learningRate, weightDecay, momentum, keep, nesterov, firstStep);
+    }
+
+    private static void SgdSerial(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> buffer,
         float learningRate, float weightDecay, float momentum, float keep, bool nesterov, bool firstStep)
     {
         int n = parameters.Length, i = 0;
