@@ -172,9 +172,13 @@ public unsafe class GemmBatchInvarianceTests
     [InlineData(10, 784)]
     [InlineData(13, 37)]
     [InlineData(4, 8)]
+    [InlineData(20, 20)]
+    [InlineData(64, 20)]
+    [InlineData(1, 32)]
+    [InlineData(3, 100)]
     public void Each_row_gives_the_same_bits_alone_and_in_any_batch(int N, int K)
     {
-        const int M = 11; // two 4-row tiles and 3 remainder rows
+        const int M = 23; // 6-row, 4-row and 12-row tiles and remainder rows
         var r = new Random(N * 1000 + K);
         float[] Fill(int n) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = (float)(r.NextDouble() * 2 - 1); return a; }
         var a = Fill(M * K);

@@ -22,6 +22,7 @@ public static unsafe class Gemm
     /// <c>C[m, n] = bias[n] + Σₖ A[m·lda + k]·B[n·ldb + k]</c> (bias may be null), or added to C when
     /// <paramref name="accumulate"/> is set.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DotNT(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
     {
         if (!Vector512.IsHardwareAccelerated && Vector256.IsHardwareAccelerated && Avx.IsSupported && K >= 8)
@@ -36,6 +37,13 @@ public static unsafe class Gemm
                     DotScalarOut(K, A + m * lda, B + n * ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
             return;
         }
+        if (K < SmallK && Vector512.IsHardwareAccelerated && N >= 16)
+        {
+            // Few terms per output: dot products would spend more on their final reductions than on the products.
+            // Transpose B (N×K, a few KiB) once and use the broadcast kernel, which needs no reductions.
+            DotNTSmallK(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate);
+            return;
+        }
         int threads = Math.Min(Parallelism.ThreadsFor((long)M * N * K), (N + DotNB - 1) / DotNB);
         if (threads > 1)
         {
@@ -44,6 +52,34 @@ public static unsafe class Gemm
             return;
         }
         DotNTSerial(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate);
+    }
+
+    private const int SmallK = 32;
+
+    [ThreadStatic]
+    private static float[]? t_transposed;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DotNTSmallK(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
+    {
+        // A per-thread scratch, grown on first use only: steady-state calls allocate nothing.
+        var bt = t_transposed;
+        if (bt is null || bt.Length < N * K) t_transposed = bt = new float[Math.Max(N * K, 1024)];
+        fixed (float* pbt = bt)
+        {
+            for (int n = 0; n < N; n++)
+                for (int k = 0; k < K; k++)
+                    pbt[k * N + n] = B[n * ldb + k];
+            Broadcast(M, N, K, A, lda, 1, pbt, N, C, ldc, accumulate);
+        }
+        if (bias != null)
+            for (int m = 0; m < M; m++)
+            {
+                float* c = C + m * ldc;
+                int n = 0;
+                for (; n + 16 <= N; n += 16) (Vector512.Load(c + n) + Vector512.Load(bias + n)).Store(c + n);
+                for (; n < N; n++) c[n] += bias[n];
+            }
     }
 
     /// <summary>The arguments of one product, shared by the threads that split it.</summary>
@@ -62,6 +98,7 @@ public static unsafe class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DotNTPart(void* context, int i, int count)
     {
         ref Job j = ref *(Job*)context;
@@ -78,6 +115,7 @@ public static unsafe class Gemm
             BroadcastSerial(j.M, n1 - n0, j.K, j.A, j.Ams, j.Aks, j.B + n0, j.Ldb, j.C + n0, j.Ldc, j.Accumulate);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DotNTSerial(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
     {
         // Cache blocking: a block of DotNB rows of B over DotKC of k (128 KiB) stays in L2 while every row block of A
@@ -100,6 +138,7 @@ public static unsafe class Gemm
 
     private const int DotKC = 1024, DotNB = 64;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DotBlock(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
     {
         int m = 0;
@@ -110,18 +149,12 @@ public static unsafe class Gemm
             int n = 0;
             for (; n + 4 <= N; n += 4)
                 Dot6x4V512(K, A + m * lda, lda, B + n * ldb, ldb, C + m * ldc + n, ldc, bias == null ? null : bias + n, accumulate);
-            for (; n < N; n++)
-                for (int r = 0; r < 6; r++)
-                    DotScalarOut(K, A + (m + r) * lda, B + n * ldb, C + (m + r) * ldc + n, bias == null ? null : bias + n, accumulate);
         }
         for (; m + 4 <= M; m += 4)
         {
             int n = 0;
             for (; n + 4 <= N; n += 4)
                 Dot4x4V512(K, A + m * lda, lda, B + n * ldb, ldb, C + m * ldc + n, ldc, bias == null ? null : bias + n, accumulate);
-            for (; n < N; n++)
-                for (int r = 0; r < 4; r++)
-                    DotScalarOut(K, A + (m + r) * lda, B + n * ldb, C + (m + r) * ldc + n, bias == null ? null : bias + n, accumulate);
         }
         for (; m < M; m++)
         {
@@ -129,12 +162,66 @@ public static unsafe class Gemm
             for (; n + 8 <= N; n += 8)
                 Dot1x8V512(K, A + m * lda, B + n * ldb, ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
             if (n + 4 <= N)
-            {
                 Dot1x4V512(K, A + m * lda, B + n * ldb, ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
-                n += 4;
+        }
+        // The last N % 4 columns, for every row, four rows at a time: a single-output layer (N = 1) lives here.
+        for (int n = N - N % 4; n < N; n++)
+            DotColumnV512(M, K, A, lda, B + n * ldb, C + n, ldc, bias == null ? null : bias + n, accumulate);
+    }
+
+    /// <summary>
+    /// One column of C: <c>C[m, 0] = bias + Σₖ A[m, k]·b[k]</c> for every row, four rows at a time, with the per-output
+    /// arithmetic of the tiles (one accumulator, a masked tail, the same reduction).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DotColumnV512(int M, int K, float* A, int lda, float* b, float* C, int ldc, float* bias, bool accumulate)
+    {
+        float bv = bias == null ? 0f : *bias;
+        int m = 0;
+        for (; m + 4 <= M; m += 4)
+        {
+            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            float* a0 = A + m * lda, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
+            int k = 0;
+            for (; k + 16 <= K; k += 16)
+            {
+                var w = Vector512.Load(b + k);
+                s0 = Vector512.FusedMultiplyAdd(Vector512.Load(a0 + k), w, s0);
+                s1 = Vector512.FusedMultiplyAdd(Vector512.Load(a1 + k), w, s1);
+                s2 = Vector512.FusedMultiplyAdd(Vector512.Load(a2 + k), w, s2);
+                s3 = Vector512.FusedMultiplyAdd(Vector512.Load(a3 + k), w, s3);
             }
-            for (; n < N; n++)
-                DotScalarOut(K, A + m * lda, B + n * ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
+            if (k < K)
+            {
+                var mask = TailMask(K - k);
+                var w = Avx512F.MaskLoad(b + k, mask, default);
+                s0 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(a0 + k, mask, default), w, s0);
+                s1 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(a1 + k, mask, default), w, s1);
+                s2 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(a2 + k, mask, default), w, s2);
+                s3 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(a3 + k, mask, default), w, s3);
+            }
+            var r = Reduce4(s0, s1, s2, s3) + Vector128.Create(bv);
+            for (int j = 0; j < 4; j++)
+            {
+                float* c = C + (m + j) * ldc;
+                *c = accumulate ? *c + r.GetElement(j) : r.GetElement(j);
+            }
+        }
+        for (; m < M; m++)
+        {
+            Vector512<float> s0 = default;
+            float* a0 = A + m * lda;
+            int k = 0;
+            for (; k + 16 <= K; k += 16)
+                s0 = Vector512.FusedMultiplyAdd(Vector512.Load(a0 + k), Vector512.Load(b + k), s0);
+            if (k < K)
+            {
+                var mask = TailMask(K - k);
+                s0 = Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(a0 + k, mask, default), Avx512F.MaskLoad(b + k, mask, default), s0);
+            }
+            float v = Reduce4(s0, default, default, default).ToScalar() + bv;
+            float* c = C + m * ldc;
+            *c = accumulate ? *c + v : v;
         }
     }
 
@@ -142,6 +229,7 @@ public static unsafe class Gemm
     /// The AVX2 forward product: 4×2 tiles of dot products (8 accumulators of the 16 ymm registers), masked tails.
     /// Not cache-blocked: it is the fallback for machines without AVX-512.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DotBlockV256(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
     {
         int m = 0;
@@ -165,6 +253,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>One row against two, with exactly the arithmetic of a row of <see cref="Dot4x2V256"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot1x2V256(int K, float* a, float* b, int ldb, float* c, float* bias, bool accumulate)
     {
         Vector256<float> c0 = default, c1 = default;
@@ -188,6 +277,7 @@ public static unsafe class Gemm
         c[1] = accumulate ? c[1] + s1 : s1;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot4x2V256(int K, float* a, int lda, float* b, int ldb, float* c, int ldc, float* bias, bool accumulate)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
@@ -288,6 +378,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>Six rows of A against four rows of B: 24 dot products in 24 registers, reduced at the end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot6x4V512(int K, float* a, int lda, float* b, int ldb, float* c, int ldc, float* bias, bool accumulate)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
@@ -380,6 +471,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>Four rows of A against four rows of B: 16 dot products, reduced together at the end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot4x4V512(int K, float* a, int lda, float* b, int ldb, float* c, int ldc, float* bias, bool accumulate)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
@@ -458,6 +550,7 @@ public static unsafe class Gemm
     /// One row of A against four rows of B, with exactly the arithmetic of a row of <see cref="Dot4x4V512"/>, so that
     /// an output does not change with the batch size (whether its row fell in a tile or in the remainder).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot1x4V512(int K, float* a, float* b, int ldb, float* c, float* bias, bool accumulate)
     {
         Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
@@ -487,6 +580,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>One row of A against eight rows of B (batch-1 forward: a matrix-vector product).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot1x8V512(int K, float* a, float* b, int ldb, float* c, float* bias, bool accumulate)
     {
         Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
@@ -592,6 +686,7 @@ public static unsafe class Gemm
         BroadcastSerial(M, N, K, A, ams, aks, B, ldb, C, ldc, accumulate);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BroadcastSerial(int M, int N, int K, float* A, int ams, int aks, float* B, int ldb, float* C, int ldc, bool accumulate)
     {
         // Cache blocking: k in blocks of BcKC, so that a 32-column panel of B (BcKC × 32 floats, 32 KiB) stays in
@@ -611,6 +706,7 @@ public static unsafe class Gemm
 
     private const int BcKC = 256, BcMC = 256;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BroadcastBlock(int M, int N, int K, float* A, int ams, int aks, float* B, int ldb, float* C, int ldc, bool accumulate)
     {
         int n = 0;
@@ -626,9 +722,21 @@ public static unsafe class Gemm
                 for (; m < M; m++)
                     Bcast1x32V512(K, A + m * ams, aks, B + n, ldb, C + m * ldc + n, accumulate);
             }
-            for (; n + 16 <= N; n += 16)
-                for (int m = 0; m < M; m++)
-                    Bcast1x16V512(K, A + m * ams, aks, B + n, ldb, C + m * ldc + n, accumulate);
+            // The last N % 32 columns: 16-wide panels, the final one masked, with the same row tiles.
+            while (n < N)
+            {
+                int width = Math.Min(16, N - n);
+                var mask = TailMask(width);
+                int m = 0;
+                for (; m + 12 <= M; m += 12)
+                    Bcast12x16V512(K, A + m * ams, ams, aks, B + n, ldb, C + m * ldc + n, ldc, mask, accumulate);
+                for (; m + 4 <= M; m += 4)
+                    Bcast4x16V512(K, A + m * ams, ams, aks, B + n, ldb, C + m * ldc + n, ldc, mask, accumulate);
+                for (; m < M; m++)
+                    Bcast1x16V512(K, A + m * ams, aks, B + n, ldb, C + m * ldc + n, mask, accumulate);
+                n += width;
+            }
+            return;
         }
         else if (Vector256.IsHardwareAccelerated)
         {
@@ -662,6 +770,7 @@ public static unsafe class Gemm
                 }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Bcast12x32V512(int K, float* a, int ams, int aks, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
         // 24 accumulators: a 12×32 block of C. Each k step loads two vectors of B's row k and broadcasts 12 values of a.
@@ -715,6 +824,7 @@ public static unsafe class Gemm
         Store2(c + 11 * ldc, cB0, cB1, accumulate);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Bcast4x32V512(int K, float* a, int ams, int aks, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
@@ -752,44 +862,97 @@ public static unsafe class Gemm
         hi.Store(c + 16);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Bcast1x32V512(int K, float* a, int aks, float* b, int ldb, float* c, bool accumulate)
     {
-        // Four accumulators (two per column vector, even and odd k) hide the FMA latency.
-        Vector512<float> e0 = default, e1 = default, o0 = default, o1 = default;
-        int k = 0;
-        for (; k + 2 <= K; k += 2)
+        // One FMA chain per output, in k order, as in the row tiles: an output does not depend on the tile it is in.
+        Vector512<float> s0 = default, s1 = default;
+        for (int k = 0; k < K; k++)
         {
             var v = Vector512.Create(a[k * aks]);
-            e0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + k * ldb), e0);
-            e1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + k * ldb + 16), e1);
-            var u = Vector512.Create(a[(k + 1) * aks]);
-            o0 = Vector512.FusedMultiplyAdd(u, Vector512.Load(b + (k + 1) * ldb), o0);
-            o1 = Vector512.FusedMultiplyAdd(u, Vector512.Load(b + (k + 1) * ldb + 16), o1);
+            s0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + k * ldb), s0);
+            s1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + k * ldb + 16), s1);
         }
-        if (k < K)
-        {
-            var v = Vector512.Create(a[k * aks]);
-            e0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + k * ldb), e0);
-            e1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + k * ldb + 16), e1);
-        }
-        Store2(c, e0 + o0, e1 + o1, accumulate);
+        Store2(c, s0, s1, accumulate);
     }
 
-    private static void Bcast1x16V512(int K, float* a, int aks, float* b, int ldb, float* c, bool accumulate)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Bcast1x16V512(int K, float* a, int aks, float* b, int ldb, float* c, Vector512<float> mask, bool accumulate)
     {
-        Vector512<float> s = default, t = default;
-        int k = 0;
-        for (; k + 2 <= K; k += 2)
-        {
-            s = Vector512.FusedMultiplyAdd(Vector512.Create(a[k * aks]), Vector512.Load(b + k * ldb), s);
-            t = Vector512.FusedMultiplyAdd(Vector512.Create(a[(k + 1) * aks]), Vector512.Load(b + (k + 1) * ldb), t);
-        }
-        if (k < K) s = Vector512.FusedMultiplyAdd(Vector512.Create(a[k * aks]), Vector512.Load(b + k * ldb), s);
-        s += t;
-        if (accumulate) s += Vector512.Load(c);
-        s.Store(c);
+        Vector512<float> s0 = default;
+        for (int k = 0; k < K; k++)
+            s0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[k * aks]), Avx512F.MaskLoad(b + k * ldb, mask, default), s0);
+        StoreMasked(c, s0, mask, accumulate);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreMasked(float* c, Vector512<float> v, Vector512<float> mask, bool accumulate)
+    {
+        if (accumulate) v += Avx512F.MaskLoad(c, mask, default);
+        Avx512F.MaskStore(c, mask, v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Bcast4x16V512(int K, float* a, int ams, int aks, float* b, int ldb, float* c, int ldc, Vector512<float> mask, bool accumulate)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        nint s1 = ams, s2 = 2 * (nint)ams, s3 = 3 * (nint)ams;
+        for (int k = 0; k < K; k++)
+        {
+            var bk = Avx512F.MaskLoad(b, mask, default);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[0]), bk, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a[s1]), bk, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a[s2]), bk, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a[s3]), bk, c3);
+            a += aks;
+            b += ldb;
+        }
+        StoreMasked(c, c0, mask, accumulate);
+        StoreMasked(c + ldc, c1, mask, accumulate);
+        StoreMasked(c + 2 * ldc, c2, mask, accumulate);
+        StoreMasked(c + 3 * ldc, c3, mask, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Bcast12x16V512(int K, float* a, int ams, int aks, float* b, int ldb, float* c, int ldc, Vector512<float> mask, bool accumulate)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, cA = default, cB = default;
+        float* a0 = a, a4 = a + 4 * ams, a8 = a + 8 * ams;
+        nint s1 = ams, s2 = 2 * (nint)ams, s3 = 3 * (nint)ams;
+        for (int k = 0; k < K; k++)
+        {
+            var bk = Avx512F.MaskLoad(b, mask, default);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[0]), bk, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[s1]), bk, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[s2]), bk, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[s3]), bk, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[0]), bk, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[s1]), bk, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[s2]), bk, c6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[s3]), bk, c7);
+            c8 = Vector512.FusedMultiplyAdd(Vector512.Create(a8[0]), bk, c8);
+            c9 = Vector512.FusedMultiplyAdd(Vector512.Create(a8[s1]), bk, c9);
+            cA = Vector512.FusedMultiplyAdd(Vector512.Create(a8[s2]), bk, cA);
+            cB = Vector512.FusedMultiplyAdd(Vector512.Create(a8[s3]), bk, cB);
+            a0 += aks; a4 += aks; a8 += aks;
+            b += ldb;
+        }
+        StoreMasked(c, c0, mask, accumulate);
+        StoreMasked(c + ldc, c1, mask, accumulate);
+        StoreMasked(c + 2 * ldc, c2, mask, accumulate);
+        StoreMasked(c + 3 * ldc, c3, mask, accumulate);
+        StoreMasked(c + 4 * ldc, c4, mask, accumulate);
+        StoreMasked(c + 5 * ldc, c5, mask, accumulate);
+        StoreMasked(c + 6 * ldc, c6, mask, accumulate);
+        StoreMasked(c + 7 * ldc, c7, mask, accumulate);
+        StoreMasked(c + 8 * ldc, c8, mask, accumulate);
+        StoreMasked(c + 9 * ldc, c9, mask, accumulate);
+        StoreMasked(c + 10 * ldc, cA, mask, accumulate);
+        StoreMasked(c + 11 * ldc, cB, mask, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Bcast4x16V256(int K, float* a, int ams, int aks, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
@@ -814,6 +977,7 @@ public static unsafe class Gemm
         Store2(c + 3 * ldc, c30, c31, accumulate);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BcastRowV256(int K, float* a, int aks, float* b, int ldb, float* c, bool accumulate)
     {
         Vector256<float> s0 = default, s1 = default;
@@ -826,6 +990,7 @@ public static unsafe class Gemm
         Store2(c, s0, s1, accumulate);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BcastRow8V256(int K, float* a, int aks, float* b, int ldb, float* c, bool accumulate)
     {
         Vector256<float> s = default, t = default;
@@ -841,6 +1006,7 @@ public static unsafe class Gemm
         s.Store(c);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BcastRow4V128(int K, float* a, int aks, float* b, int ldb, float* c, bool accumulate)
     {
         Vector128<float> s = default, t = default;

@@ -77,6 +77,7 @@ public static unsafe class OptimizerKernels
         AdamSerial(parameters, gradients, m, v, decay, l2, beta1, beta2, stepSize, invSqrtBc2, epsilon);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AdamSerial(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> m, Span<float> v,
         float decay, float l2, float beta1, float beta2, float stepSize, float invSqrtBc2, float epsilon)
     {
@@ -169,6 +170,7 @@ public static unsafe class OptimizerKernels
         SgdSerial(parameters, gradients, buffer, learningRate, weightDecay, momentum, keep, nesterov, firstStep);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SgdSerial(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> buffer,
         float learningRate, float weightDecay, float momentum, float keep, bool nesterov, bool firstStep)
     {

@@ -243,17 +243,21 @@ public sealed class BinaryCrossEntropyWithLogits : Loss
 
     internal static double Stable(ReadOnlySpan<float> z, ReadOnlySpan<float> target, Span<float> gradient)
     {
+        // max(z, 0) − z·y + log(1 + e^(−|z|)) never overflows; the same e^(−|z|) gives σ(z) for the gradient, so each
+        // element costs one exp and one log, in float (the sum is kept in double).
         int n = z.Length;
         double sum = 0;
         bool grad = !gradient.IsEmpty;
+        float invN = 1f / n;
         for (int i = 0; i < n; i++)
         {
-            double v = z[i], y = target[i];
-            sum += Math.Max(v, 0.0) - v * y + Math.Log(1.0 + Math.Exp(-Math.Abs(v)));
+            float v = z[i], y = target[i];
+            float e = MathF.Exp(-MathF.Abs(v));
+            sum += MathF.Max(v, 0f) - v * y + MathF.Log(1f + e);
             if (grad)
             {
-                double s = v >= 0 ? 1.0 / (1.0 + Math.Exp(-v)) : Math.Exp(v) / (1.0 + Math.Exp(v));
-                gradient[i] = (float)((s - y) / n);
+                float s = v >= 0f ? 1f / (1f + e) : e / (1f + e);
+                gradient[i] = (s - y) * invN;
             }
         }
         return sum / n;
@@ -297,41 +301,53 @@ public sealed class CrossEntropy : Loss
     /// <inheritdoc />
     protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)
     {
-        double sum = 0, invBatch = 1.0 / batch;
+        // Per row: m = max z, e_i = exp(z_i − m) (each ≤ 1, so no overflow for logits of any size), S = Σ e_i,
+        // log-sum-exp = m + log S, loss = lse − z_c, and dLoss/dz_i = (e_i / S − y_i) / batch. One exp per logit, in
+        // float; the loss sum is kept in double.
+        double sum = 0;
+        float invBatch = 1f / batch;
         bool grad = !gradient.IsEmpty;
         for (int n = 0; n < batch; n++)
         {
             var z = output.Slice(n * features, features);
-            double lse = LogSumExp(z);
+            float max = z[0];
+            for (int i = 1; i < features; i++) max = MathF.Max(max, z[i]);
+            float s = 0f;
+            var e = grad ? gradient.Slice(n * features, features) : default;
+            for (int i = 0; i < features; i++)
+            {
+                float ei = MathF.Exp(z[i] - max);
+                s += ei;
+                if (grad) e[i] = ei;
+            }
+            // lse − z_i is written (max − z_i) + log S: both parts are small when z_i is near the max, so nothing is lost
+            // to float rounding even for logits of ±1e4 (where max + log S alone would round log S away).
+            double logS = MathF.Log(s);
+            float invS = 1f / s;
             if (Targets == CrossEntropyTarget.ClassIndex)
             {
                 int c = ClassIndex(target[n], features, n);
-                sum += lse - z[c];
+                sum += (max - z[c]) + logS;
                 if (grad)
                 {
-                    var g = gradient.Slice(n * features, features);
-                    for (int i = 0; i < features; i++)
-                        g[i] = (float)((Math.Exp(z[i] - lse) - (i == c ? 1.0 : 0.0)) * invBatch);
+                    for (int i = 0; i < features; i++) e[i] = e[i] * invS * invBatch;
+                    e[c] -= invBatch;
                 }
             }
             else
             {
                 var y = target.Slice(n * features, features);
-                double ySum = 0;
+                float ySum = 0f;
                 for (int i = 0; i < features; i++)
                 {
-                    sum += y[i] * (lse - z[i]);
+                    sum += y[i] * ((max - z[i]) + logS);
                     ySum += y[i];
                 }
                 if (grad)
-                {
-                    var g = gradient.Slice(n * features, features);
-                    for (int i = 0; i < features; i++)
-                        g[i] = (float)((Math.Exp(z[i] - lse) * ySum - y[i]) * invBatch);
-                }
+                    for (int i = 0; i < features; i++) e[i] = (e[i] * invS * ySum - y[i]) * invBatch;
             }
         }
-        return sum * invBatch;
+        return sum / batch;
     }
 
     /// <inheritdoc />
