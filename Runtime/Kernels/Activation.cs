@@ -12,7 +12,6 @@ public static class Activation
     /// a[i] = f(z[i]) for every element. <paramref name="z"/> and <paramref name="a"/> must not overlap: the last
     /// partial vector is handled by recomputing an overlapping full vector at the end, not by a scalar loop.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward<TOp>(TOp op, ReadOnlySpan<float> z, Span<float> a) where TOp : struct, IActivationOperator
     {
         int n = z.Length;
@@ -53,7 +52,6 @@ public static class Activation
     /// dz[i] = da[i] · f'(z[i]), given the forward pass's input <paramref name="z"/> and output <paramref name="a"/>.
     /// <paramref name="dz"/> must not overlap the inputs (the last partial vector is recomputed overlapping).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Backward<TOp>(TOp op, ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz)
         where TOp : struct, IActivationOperator
     {
@@ -107,7 +105,6 @@ public static class Activation
 public static class Softmax
 {
     /// <summary>a[n, :] = softmax(z[n, :]) for each of <paramref name="batch"/> rows of <typeparamref name="TFeatures"/> features.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward<TFeatures>(ReadOnlySpan<float> z, Span<float> a, int batch) where TFeatures : IDim
     {
         int f = TFeatures.Value;
@@ -131,7 +128,6 @@ public static class Softmax
     }
 
     /// <summary>dz[n, i] = a[n, i] · (da[n, i] − Σⱼ da[n, j]·a[n, j]): the softmax Jacobian applied to <paramref name="da"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Backward<TFeatures>(ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz, int batch) where TFeatures : IDim
     {
         int f = TFeatures.Value;
