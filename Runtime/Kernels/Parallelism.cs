@@ -56,13 +56,14 @@ public static unsafe class Parallelism
             _body = body;
             _context = context;
             _count = count;
-            _remaining = count - 1;
-            for (int w = 0; w < count - 1; w++) Workers[w]!.Signal.Release();
+            Volatile.Write(ref _remaining, count - 1);
+            // Publish the job; wake only the workers that went to sleep (the others are spinning on the generation).
+            Interlocked.Increment(ref _generation);
+            for (int w = 0; w < count - 1; w++)
+                if (Volatile.Read(ref Workers[w]!.Sleeping) != 0) Workers[w]!.Signal.Release();
             body(context, 0, count);
             var spin = new SpinWait();
             while (Volatile.Read(ref _remaining) != 0) spin.SpinOnce(sleep1Threshold: -1);
-            _body = null;
-            _context = null;
         }
     }
 
@@ -72,30 +73,50 @@ public static unsafe class Parallelism
     private static void* _context;
     private static int _count;
     private static int _remaining;
+    private static int _generation;
+
+    /// <summary>How long a worker spins for the next job before it blocks: a training step's products come close together.</summary>
+    private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 20_000; // 50 µs
 
     private static void EnsureWorkers(int n)
     {
         for (int w = 0; w < n; w++)
         {
             if (Workers[w] is not null) continue;
-            var worker = new Worker(w + 1);
+            var worker = new Worker(w + 1, Volatile.Read(ref _generation));
             var thread = new Thread(worker.Run) { IsBackground = true, Name = "SourceGenNN kernel " + (w + 1) };
             thread.Start();
             Workers[w] = worker;
         }
     }
 
-    private sealed class Worker(int index)
+    private sealed class Worker(int index, int seen)
     {
         public readonly SemaphoreSlim Signal = new(0);
+        public int Sleeping;
+        private int _seen = seen;
 
         public void Run()
         {
             while (true)
             {
-                Signal.Wait();
-                _body(_context, index, _count);
-                Interlocked.Decrement(ref _remaining);
+                int generation = Volatile.Read(ref _generation);
+                if (generation != _seen)
+                {
+                    _seen = generation;
+                    // Parts beyond the current job's count have nothing to do (a job may use fewer workers).
+                    if (index < _count) _body(_context, index, _count);
+                    if (index < _count) Interlocked.Decrement(ref _remaining);
+                    continue;
+                }
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                while (Volatile.Read(ref _generation) == _seen && System.Diagnostics.Stopwatch.GetTimestamp() - start < SpinTicks)
+                    Thread.SpinWait(20);
+                if (Volatile.Read(ref _generation) != _seen) continue;
+                // Block: announce it first, then look once more, so a job published in between is never missed.
+                Interlocked.Exchange(ref Sleeping, 1);
+                if (Volatile.Read(ref _generation) == _seen) Signal.Wait();
+                Interlocked.Exchange(ref Sleeping, 0);
             }
         }
     }
