@@ -197,15 +197,7 @@ public static class SafeTensors
     private static (byte[] Bytes, JsonDocument Header, long DataStart) ReadHeader(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new WeightFileException(path, "it cannot be read: " + e.Message, e);
-        }
+        byte[] bytes = AtomicFile.ReadAll(path);
         if (bytes.Length < 8) throw new WeightFileException(path, $"it is truncated: {bytes.Length} bytes, too short for the 8-byte header length.");
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         if (n > MaxHeader || (long)n > bytes.Length - 8)

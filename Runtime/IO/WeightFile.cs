@@ -128,15 +128,7 @@ public static class WeightFile
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new WeightFileException(path, "it cannot be read: " + e.Message, e);
-        }
+        byte[] bytes = AtomicFile.ReadAll(path);
         var (info, parameters, state, learningRate) = Parse(bytes, path, network.Description, optimizer);
         ThrowHelper.CheckLength(network.Parameters.Length, parameters.Length, nameof(network), "Parameters must match the description");
         bool loaded = false;
@@ -364,6 +356,19 @@ internal static class AtomicFile
         {
             try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             throw;
+        }
+    }
+
+    /// <summary>Reads a whole weight file; a file that cannot be read becomes a <see cref="WeightFileException"/>.</summary>
+    internal static byte[] ReadAll(string path)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new WeightFileException(path, "it cannot be read: " + e.Message, e);
         }
     }
 }
