@@ -353,32 +353,82 @@ partial class EveryActivation : global::SourceGenNN.INetwork
         _seed = seed;
         RandomStep = 0;
         _zeroGradPending = true;
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "0.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L0Weight, fanIn: 20, ref rng); } // 0.weight: kaiming_uniform_(a=√5), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "0.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L0Bias, fanIn: 20, ref rng); } // 0.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "2.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L2Weight, fanIn: 24, ref rng); } // 2.weight: kaiming_uniform_(a=√5), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "2.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L2Bias, fanIn: 24, ref rng); } // 2.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "4.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L4Weight, fanIn: 24, ref rng); } // 4.weight: kaiming_uniform_(a=√5), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "4.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L4Bias, fanIn: 24, ref rng); } // 4.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "6.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L6Weight, fanIn: 24, ref rng); } // 6.weight: kaiming_uniform_(a=√5), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "6.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L6Bias, fanIn: 24, ref rng); } // 6.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "8.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L8Weight, fanIn: 24, ref rng); } // 8.weight: kaiming_uniform_(a=√5), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "8.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L8Bias, fanIn: 24, ref rng); } // 8.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "10.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L10Weight, fanIn: 24, ref rng); } // 10.weight: kaiming_uniform_(a=√5), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "10.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L10Bias, fanIn: 24, ref rng); } // 10.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        { global::SourceGenNN.Initializers.Constant(L11Weight, 0.25); } // 11.weight: constant
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "12.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L12Weight, fanIn: 24, ref rng); } // 12.weight: kaiming_uniform_(a=√5), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "12.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L12Bias, fanIn: 24, ref rng); } // 12.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        { global::SourceGenNN.Initializers.Constant(L13Weight, 0.1); } // 13.weight: constant
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "14.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L14Weight, fanIn: 24, ref rng); } // 14.weight: kaiming_uniform_(a=√5), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "14.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L14Bias, fanIn: 24, ref rng); } // 14.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "16.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L16Weight, fanIn: 24, ref rng); } // 16.weight: kaiming_uniform_(a=√5), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "16.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L16Bias, fanIn: 24, ref rng); } // 16.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "18.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L18Weight, fanIn: 24, ref rng); } // 18.weight: kaiming_uniform_(a=√5), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "18.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L18Bias, fanIn: 24, ref rng); } // 18.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "20.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L20Weight, fanIn: 24, ref rng); } // 20.weight: kaiming_uniform_(a=√5), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "20.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L20Bias, fanIn: 24, ref rng); } // 20.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "23.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L23Weight, fanIn: 24, ref rng); } // 23.weight: kaiming_uniform_(a=√5), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "23.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L23Bias, fanIn: 24, ref rng); } // 23.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        // 0.weight [24, 20]: kaiming_uniform_(a=√5), nn.Linear's default
+        var rng = new global::SourceGenNN.Kernels.Rng(seed, "0.weight");
+        global::SourceGenNN.Initializers.LinearWeightDefault(L0Weight, fanIn: 20, ref rng);
+        // 0.bias [24]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "0.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L0Bias, fanIn: 20, ref rng);
+        // 2.weight [24, 24]: kaiming_uniform_(a=√5), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "2.weight");
+        global::SourceGenNN.Initializers.LinearWeightDefault(L2Weight, fanIn: 24, ref rng);
+        // 2.bias [24]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "2.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L2Bias, fanIn: 24, ref rng);
+        // 4.weight [24, 24]: kaiming_uniform_(a=√5), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "4.weight");
+        global::SourceGenNN.Initializers.LinearWeightDefault(L4Weight, fanIn: 24, ref rng);
+        // 4.bias [24]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "4.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L4Bias, fanIn: 24, ref rng);
+        // 6.weight [24, 24]: kaiming_uniform_(a=√5), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "6.weight");
+        global::SourceGenNN.Initializers.LinearWeightDefault(L6Weight, fanIn: 24, ref rng);
+        // 6.bias [24]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "6.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L6Bias, fanIn: 24, ref rng);
+        // 8.weight [24, 24]: kaiming_uniform_(a=√5), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "8.weight");
+        global::SourceGenNN.Initializers.LinearWeightDefault(L8Weight, fanIn: 24, ref rng);
+        // 8.bias [24]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "8.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L8Bias, fanIn: 24, ref rng);
+        // 10.weight [24, 24]: kaiming_uniform_(a=√5), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "10.weight");
+        global::SourceGenNN.Initializers.LinearWeightDefault(L10Weight, fanIn: 24, ref rng);
+        // 10.bias [24]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "10.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L10Bias, fanIn: 24, ref rng);
+        // 11.weight [1]: constant
+        global::SourceGenNN.Initializers.Constant(L11Weight, 0.25);
+        // 12.weight [24, 24]: kaiming_uniform_(a=√5), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "12.weight");
+        global::SourceGenNN.Initializers.LinearWeightDefault(L12Weight, fanIn: 24, ref rng);
+        // 12.bias [24]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "12.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L12Bias, fanIn: 24, ref rng);
+        // 13.weight [24]: constant
+        global::SourceGenNN.Initializers.Constant(L13Weight, 0.1);
+        // 14.weight [24, 24]: kaiming_uniform_(a=√5), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "14.weight");
+        global::SourceGenNN.Initializers.LinearWeightDefault(L14Weight, fanIn: 24, ref rng);
+        // 14.bias [24]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "14.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L14Bias, fanIn: 24, ref rng);
+        // 16.weight [24, 24]: kaiming_uniform_(a=√5), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "16.weight");
+        global::SourceGenNN.Initializers.LinearWeightDefault(L16Weight, fanIn: 24, ref rng);
+        // 16.bias [24]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "16.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L16Bias, fanIn: 24, ref rng);
+        // 18.weight [24, 24]: kaiming_uniform_(a=√5), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "18.weight");
+        global::SourceGenNN.Initializers.LinearWeightDefault(L18Weight, fanIn: 24, ref rng);
+        // 18.bias [24]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "18.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L18Bias, fanIn: 24, ref rng);
+        // 20.weight [24, 24]: kaiming_uniform_(a=√5), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "20.weight");
+        global::SourceGenNN.Initializers.LinearWeightDefault(L20Weight, fanIn: 24, ref rng);
+        // 20.bias [24]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "20.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L20Bias, fanIn: 24, ref rng);
+        // 23.weight [5, 24]: kaiming_uniform_(a=√5), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "23.weight");
+        global::SourceGenNN.Initializers.LinearWeightDefault(L23Weight, fanIn: 24, ref rng);
+        // 23.bias [5]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "23.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L23Bias, fanIn: 24, ref rng);
     }
 
     /// <summary>Runs the network on <paramref name="batch"/> samples and keeps what the backward pass needs.</summary>

@@ -239,25 +239,57 @@ partial class EveryInitializer : global::SourceGenNN.INetwork
         _seed = seed;
         RandomStep = 0;
         _zeroGradPending = true;
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "0.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L0Weight, fanIn: 16, ref rng); } // 0.weight: kaiming_uniform_(a=√5), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "0.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L0Bias, fanIn: 16, ref rng); } // 0.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "1.weight"); global::SourceGenNN.Initializers.Uniform(L1Weight, -0.5, 0.5, ref rng); } // 1.weight: U(low, high)
-        { global::SourceGenNN.Initializers.Constant(L1Bias, 0.0); } // 1.bias: zeros
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "2.weight"); global::SourceGenNN.Initializers.Normal(L2Weight, mean: 0.1, std: 0.02, ref rng); } // 2.weight: N(mean, std²)
-        { global::SourceGenNN.Initializers.Constant(L2Bias, 1.0); } // 2.bias: ones
-        { global::SourceGenNN.Initializers.Constant(L3Weight, 0.125); } // 3.weight: constant
-        { global::SourceGenNN.Initializers.Constant(L3Bias, -0.5); } // 3.bias: constant
-        { global::SourceGenNN.Initializers.Constant(L4Weight, 0.0); } // 4.weight: zeros
-        { global::SourceGenNN.Initializers.Constant(L5Weight, 1.0); } // 5.weight: ones
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "5.bias"); global::SourceGenNN.Initializers.Uniform(L5Bias, -1.0, 1.0, ref rng); } // 5.bias: U(low, high)
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "6.weight"); global::SourceGenNN.Initializers.KaimingUniform(L6Weight, fanIn: 16, gain: 1.4142135623730951, ref rng); } // 6.weight: U(−b, b), b = gain·√(3/fan_in)
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "6.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L6Bias, fanIn: 16, ref rng); } // 6.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "7.weight"); global::SourceGenNN.Initializers.KaimingNormal(L7Weight, fanIn: 16, gain: 1.4071950894605838, ref rng); } // 7.weight: N(0, (gain/√fan_in)²)
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "7.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L7Bias, fanIn: 16, ref rng); } // 7.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "8.weight"); global::SourceGenNN.Initializers.XavierUniform(L8Weight, fanIn: 16, fanOut: 16, gain: 1.5, ref rng); } // 8.weight: U(−a, a), a = gain·√(6/(fan_in + fan_out))
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "8.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L8Bias, fanIn: 16, ref rng); } // 8.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "9.weight"); global::SourceGenNN.Initializers.XavierNormal(L9Weight, fanIn: 16, fanOut: 4, gain: 1.0, ref rng); } // 9.weight: N(0, std²), std = gain·√(2/(fan_in + fan_out))
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "9.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L9Bias, fanIn: 16, ref rng); } // 9.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        // 0.weight [16, 16]: kaiming_uniform_(a=√5), nn.Linear's default
+        var rng = new global::SourceGenNN.Kernels.Rng(seed, "0.weight");
+        global::SourceGenNN.Initializers.LinearWeightDefault(L0Weight, fanIn: 16, ref rng);
+        // 0.bias [16]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "0.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L0Bias, fanIn: 16, ref rng);
+        // 1.weight [16, 16]: U(low, high)
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "1.weight");
+        global::SourceGenNN.Initializers.Uniform(L1Weight, -0.5, 0.5, ref rng);
+        // 1.bias [16]: zeros
+        global::SourceGenNN.Initializers.Constant(L1Bias, 0.0);
+        // 2.weight [16, 16]: N(mean, std²)
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "2.weight");
+        global::SourceGenNN.Initializers.Normal(L2Weight, mean: 0.1, std: 0.02, ref rng);
+        // 2.bias [16]: ones
+        global::SourceGenNN.Initializers.Constant(L2Bias, 1.0);
+        // 3.weight [16, 16]: constant
+        global::SourceGenNN.Initializers.Constant(L3Weight, 0.125);
+        // 3.bias [16]: constant
+        global::SourceGenNN.Initializers.Constant(L3Bias, -0.5);
+        // 4.weight [16, 16]: zeros
+        global::SourceGenNN.Initializers.Constant(L4Weight, 0.0);
+        // 5.weight [16, 16]: ones
+        global::SourceGenNN.Initializers.Constant(L5Weight, 1.0);
+        // 5.bias [16]: U(low, high)
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "5.bias");
+        global::SourceGenNN.Initializers.Uniform(L5Bias, -1.0, 1.0, ref rng);
+        // 6.weight [16, 16]: U(−b, b), b = gain·√(3/fan_in)
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "6.weight");
+        global::SourceGenNN.Initializers.KaimingUniform(L6Weight, fanIn: 16, gain: 1.4142135623730951, ref rng);
+        // 6.bias [16]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "6.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L6Bias, fanIn: 16, ref rng);
+        // 7.weight [16, 16]: N(0, (gain/√fan_in)²)
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "7.weight");
+        global::SourceGenNN.Initializers.KaimingNormal(L7Weight, fanIn: 16, gain: 1.4071950894605838, ref rng);
+        // 7.bias [16]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "7.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L7Bias, fanIn: 16, ref rng);
+        // 8.weight [16, 16]: U(−a, a), a = gain·√(6/(fan_in + fan_out))
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "8.weight");
+        global::SourceGenNN.Initializers.XavierUniform(L8Weight, fanIn: 16, fanOut: 16, gain: 1.5, ref rng);
+        // 8.bias [16]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "8.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L8Bias, fanIn: 16, ref rng);
+        // 9.weight [4, 16]: N(0, std²), std = gain·√(2/(fan_in + fan_out))
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "9.weight");
+        global::SourceGenNN.Initializers.XavierNormal(L9Weight, fanIn: 16, fanOut: 4, gain: 1.0, ref rng);
+        // 9.bias [4]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "9.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L9Bias, fanIn: 16, ref rng);
     }
 
     /// <summary>Runs the network on <paramref name="batch"/> samples and keeps what the backward pass needs.</summary>

@@ -129,10 +129,18 @@ partial class Mlp : global::SourceGenNN.INetwork
         _seed = seed;
         RandomStep = 0;
         _zeroGradPending = true;
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "fc1.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L0Weight, fanIn: 784, ref rng); } // fc1.weight: kaiming_uniform_(a=√5), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "fc1.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L0Bias, fanIn: 784, ref rng); } // fc1.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "fc2.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L2Weight, fanIn: 128, ref rng); } // fc2.weight: kaiming_uniform_(a=√5), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "fc2.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L2Bias, fanIn: 128, ref rng); } // fc2.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        // fc1.weight [128, 784]: kaiming_uniform_(a=√5), nn.Linear's default
+        var rng = new global::SourceGenNN.Kernels.Rng(seed, "fc1.weight");
+        global::SourceGenNN.Initializers.LinearWeightDefault(L0Weight, fanIn: 784, ref rng);
+        // fc1.bias [128]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "fc1.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L0Bias, fanIn: 784, ref rng);
+        // fc2.weight [10, 128]: kaiming_uniform_(a=√5), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "fc2.weight");
+        global::SourceGenNN.Initializers.LinearWeightDefault(L2Weight, fanIn: 128, ref rng);
+        // fc2.bias [10]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "fc2.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L2Bias, fanIn: 128, ref rng);
     }
 
     /// <summary>Runs the network on <paramref name="batch"/> samples and keeps what the backward pass needs.</summary>

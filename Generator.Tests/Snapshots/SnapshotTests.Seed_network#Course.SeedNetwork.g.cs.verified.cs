@@ -154,12 +154,24 @@ partial class SeedNetwork : global::SourceGenNN.INetwork
         _seed = seed;
         RandomStep = 0;
         _zeroGradPending = true;
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "0.weight"); global::SourceGenNN.Initializers.XavierNormal(L0Weight, fanIn: 3, fanOut: 3, gain: 1.0, ref rng); } // 0.weight: N(0, std²), std = gain·√(2/(fan_in + fan_out))
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "0.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L0Bias, fanIn: 3, ref rng); } // 0.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "2.weight"); global::SourceGenNN.Initializers.KaimingNormal(L2Weight, fanIn: 3, gain: 1.4142135623730951, ref rng); } // 2.weight: N(0, (gain/√fan_in)²)
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "2.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L2Bias, fanIn: 3, ref rng); } // 2.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "4.weight"); global::SourceGenNN.Initializers.LinearWeightDefault(L4Weight, fanIn: 2, ref rng); } // 4.weight: kaiming_uniform_(a=√5), nn.Linear's default
-        { var rng = new global::SourceGenNN.Kernels.Rng(seed, "4.bias"); global::SourceGenNN.Initializers.LinearBiasDefault(L4Bias, fanIn: 2, ref rng); } // 4.bias: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        // 0.weight [3, 3]: N(0, std²), std = gain·√(2/(fan_in + fan_out))
+        var rng = new global::SourceGenNN.Kernels.Rng(seed, "0.weight");
+        global::SourceGenNN.Initializers.XavierNormal(L0Weight, fanIn: 3, fanOut: 3, gain: 1.0, ref rng);
+        // 0.bias [3]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "0.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L0Bias, fanIn: 3, ref rng);
+        // 2.weight [2, 3]: N(0, (gain/√fan_in)²)
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "2.weight");
+        global::SourceGenNN.Initializers.KaimingNormal(L2Weight, fanIn: 3, gain: 1.4142135623730951, ref rng);
+        // 2.bias [2]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "2.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L2Bias, fanIn: 3, ref rng);
+        // 4.weight [2, 2]: kaiming_uniform_(a=√5), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "4.weight");
+        global::SourceGenNN.Initializers.LinearWeightDefault(L4Weight, fanIn: 2, ref rng);
+        // 4.bias [2]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+        rng = new global::SourceGenNN.Kernels.Rng(seed, "4.bias");
+        global::SourceGenNN.Initializers.LinearBiasDefault(L4Bias, fanIn: 2, ref rng);
     }
 
     /// <summary>Runs the network on <paramref name="batch"/> samples and keeps what the backward pass needs.</summary>

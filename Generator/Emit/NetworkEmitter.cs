@@ -235,13 +235,13 @@ internal static class NetworkEmitter
             w.Line("_seed = seed;");
             w.Line("RandomStep = 0;");
             w.Line("_zeroGradPending = true;");
+            bool rngDeclared = false;
             foreach (var t in tensors)
             {
                 var init = t.P.Init;
                 string view = EmitContext.Param(t.L, t.P.Suffix);
                 bool random = init.Kind is "Default" or "Uniform" or "Normal" or "KaimingUniform" or "KaimingNormal" or "XavierUniform" or "XavierNormal";
                 string I = Rt + "Initializers.";
-                string rng = random ? $"var rng = new {Rt}Kernels.Rng(seed, {Lit.S(t.Name)}); " : "";
                 bool isBias = t.P.Suffix == "bias";
                 string call = init.Kind switch
                 {
@@ -257,7 +257,13 @@ internal static class NetworkEmitter
                     "XavierUniform" => $"{I}XavierUniform({view}, fanIn: {init.FanIn}, fanOut: {init.FanOut}, gain: {Lit.D(init.A)}, ref rng);",
                     _ => $"{I}XavierNormal({view}, fanIn: {init.FanIn}, fanOut: {init.FanOut}, gain: {Lit.D(init.A)}, ref rng);",
                 };
-                w.Line($"{{ {rng}{call} }} // {t.Name}: {Describe(init, isBias)}");
+                w.Line($"// {t.Name} [{string.Join(", ", t.P.Shape)}]: {Describe(init, isBias)}");
+                if (random)
+                {
+                    w.Line($"{(rngDeclared ? "" : "var ")}rng = new {Rt}Kernels.Rng(seed, {Lit.S(t.Name)});");
+                    rngDeclared = true;
+                }
+                w.Line(call);
             }
         }
         w.Line();
