@@ -129,6 +129,20 @@ public class DiagnosticTests
         Assert.Equal("A.B.Outer+N.g.cs", result.Results.Single().GeneratedSources.Single().HintName);
     }
 
+    [Theory]
+    [InlineData("[ReLU]")]
+    [InlineData("[Softmax]")]
+    [InlineData("[Dropout(0.5)] [Sigmoid]")]
+    [InlineData("[PReLU] [Dense(2, WeightInit = Init.Zeros, BiasInit = Init.Ones)]")]
+    public void Unusual_but_valid_networks_generate_code_that_compiles(string layers)
+    {
+        string src = $"using SourceGenNN; [Network(4)] {layers} public partial class N {{ }}";
+        var (result, output, diagnostics) = GeneratorHarness.Run(src);
+        Assert.Empty(diagnostics);
+        Assert.Empty(GeneratorHarness.Errors(output));
+        Assert.Single(result.Results.Single().GeneratedSources);
+    }
+
     [Fact]
     public void Network_in_the_global_namespace_is_supported()
     {
