@@ -80,6 +80,10 @@ public class DiagnosticTests
     [InlineData("Dense(4, WeightInit = Init.Uniform, InitLow = 1, InitHigh = 1)", "InitHigh")]
     [InlineData("Dense(4, WeightInit = Init.XavierUniform, InitGain = -1)", "InitGain")]
     [InlineData("Dense(4, WeightInit = Init.KaimingNormal, InitNegativeSlope = -0.5)", "InitNegativeSlope")]
+    [InlineData("Dense(4, WeightInit = Init.Normal, InitStd = double.PositiveInfinity)", "InitStd")]
+    [InlineData("Dense(4, WeightInit = Init.Constant, InitValue = double.NaN)", "InitValue")]
+    [InlineData("LeakyReLU(1e300)", "slope")]
+    [InlineData("PReLU(Init = -1e40)", "Init")]
     public void Option_out_of_range_is_SGNN0005_naming_the_option(string layer, string option)
     {
         string src = $"using SourceGenNN; [Network(4)] [Dense(4)] [{layer}] public partial class N {{ }}";

@@ -116,6 +116,20 @@ public sealed partial class NetworkGenerator
                     layersOk = false;
                     continue;
                 }
+                // Every number becomes a float literal in the generated code: NaN, ±∞ and values beyond float range are errors.
+                bool finite = true;
+                foreach (var a in args.Arguments)
+                {
+                    if (a.IsText || !(float.IsNaN((float)a.Number) || float.IsInfinity((float)a.Number))) continue;
+                    Report(DiagnosticDescriptors.OptionOutOfRange, location, shortName, a.Name,
+                        a.Number.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "a finite number within float range");
+                    finite = false;
+                }
+                if (!finite)
+                {
+                    layersOk = false;
+                    continue;
+                }
                 string name = args.Text("Name") ?? layerIndex.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 if (args.Text("Name") is { } given && !IsValidName(given))
                 {

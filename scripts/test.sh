@@ -19,18 +19,18 @@ run() { # name, then the command with its environment
   local name=$1; shift
   echo "== $name"
   local rc=0
-  env "$@" >"$out" 2>&1 || rc=$?
+  timeout 1200 env "$@" >"$out" 2>&1 || rc=$?  # a hang fails the run instead of stalling it
   cat "$out" >>"$log"
   grep -E "Passed!|Failed!|^\s+Failed |Error Message|^\s+Assert" -A2 "$out" || tail -n 3 "$out"
   if [ "$rc" != "0" ]; then status=1; echo "(exit code $rc)"; fi
 }
 
-run "generator tests" dotnet test Generator.Tests -c Release --no-build
+run "generator tests" dotnet test Generator.Tests -c Release --no-build --blame-hang-timeout 5m
 run "benchmark baselines compute the same as the generated networks (--verify)" dotnet Runtime.Benchmarks/bin/Release/net10.0/SourceGenNN.Runtime.Benchmarks.dll --verify
-run "numeric tests, widest vectors" SOURCEGENNN_EXPECT_SIMD=512-if-available dotnet test Runtime.Tests -c Release --no-build
-run "numeric tests, AVX2 (DOTNET_EnableAVX512=0)" DOTNET_EnableAVX512=0 SOURCEGENNN_EXPECT_SIMD=256 dotnet test Runtime.Tests -c Release --no-build
-run "numeric tests, 128-bit (DOTNET_EnableAVX2=0)" DOTNET_EnableAVX2=0 SOURCEGENNN_EXPECT_SIMD=128 dotnet test Runtime.Tests -c Release --no-build
-run "numeric tests, scalar (DOTNET_EnableHWIntrinsic=0)" DOTNET_EnableHWIntrinsic=0 SOURCEGENNN_EXPECT_SIMD=scalar dotnet test Runtime.Tests -c Release --no-build
+run "numeric tests, widest vectors" SOURCEGENNN_EXPECT_SIMD=512-if-available dotnet test Runtime.Tests -c Release --no-build --blame-hang-timeout 5m
+run "numeric tests, AVX2 (DOTNET_EnableAVX512=0)" DOTNET_EnableAVX512=0 SOURCEGENNN_EXPECT_SIMD=256 dotnet test Runtime.Tests -c Release --no-build --blame-hang-timeout 5m
+run "numeric tests, 128-bit (DOTNET_EnableAVX2=0)" DOTNET_EnableAVX2=0 SOURCEGENNN_EXPECT_SIMD=128 dotnet test Runtime.Tests -c Release --no-build --blame-hang-timeout 5m
+run "numeric tests, scalar (DOTNET_EnableHWIntrinsic=0)" DOTNET_EnableHWIntrinsic=0 SOURCEGENNN_EXPECT_SIMD=scalar dotnet test Runtime.Tests -c Release --no-build --blame-hang-timeout 5m
 
 # Sum the per-run counts that dotnet test prints ("Failed: 0, Passed: 55, Skipped: 0").
 read -r passed failed skipped < <(grep -Eo "Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+" "$log" |

@@ -188,6 +188,7 @@ internal static class NetworkEmitter
         {
             w.Line($"if (maxBatch <= 0) {Rt}ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, \"a positive batch size\");");
             w.Line("if (maxBatch <= _capacity) return;");
+            w.Line($"if ((long)maxBatch * {widest} > global::System.Array.MaxLength) {Rt}ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, \"a batch whose widest buffer ({widest} floats a sample) fits in an array\");");
             w.Line("_input = new float[maxBatch * InputSize];");
             foreach (var l in layers)
             {

@@ -59,6 +59,7 @@ internal static class Lit
     /// <summary>A float literal: the shortest round-trip form of the value as a float, invariant culture, with <c>f</c>.</summary>
     public static string F(double value)
     {
+        if (float.IsNaN((float)value) || float.IsInfinity((float)value)) throw new ArgumentOutOfRangeException(nameof(value), value, "A float literal must be finite.");
         string s = ((float)value).ToString("R", CultureInfo.InvariantCulture);
         if (s.IndexOf('E') < 0 && s.IndexOf('.') < 0) s += ".0";
         return s + "f";
@@ -67,6 +68,7 @@ internal static class Lit
     /// <summary>A double literal: round-trip form, invariant culture.</summary>
     public static string D(double value)
     {
+        if (double.IsNaN(value) || double.IsInfinity(value)) throw new ArgumentOutOfRangeException(nameof(value), value, "A double literal must be finite.");
         string s = value.ToString("R", CultureInfo.InvariantCulture);
         if (s.IndexOf('E') < 0 && s.IndexOf('.') < 0) s += ".0";
         return s;

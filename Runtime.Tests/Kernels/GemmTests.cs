@@ -110,6 +110,7 @@ public unsafe class GemmTests
 }
 
 /// <summary>Large products split across threads give the same bits as on one thread, and match the reference.</summary>
+[Collection(KernelThreadsCollection.Name)]
 public unsafe class GemmThreadingTests
 {
     [Fact]
@@ -157,10 +158,44 @@ public unsafe class GemmThreadingTests
     }
 
     [Fact]
-    public void Max_threads_rejects_zero()
+    public void Threaded_products_allocate_nothing_once_warm()
+    {
+        const int M = 256, N = 512, K = 512; // 64M multiply-adds: split across threads
+        var a = new float[M * K];
+        var b = new float[N * K];
+        var c = new float[M * N];
+        int saved = SourceGenNN.Kernels.Parallelism.MaxThreads;
+        SourceGenNN.Kernels.Parallelism.MaxThreads = 2;
+        try
+        {
+            fixed (float* pa = a, pb = b, pc = c)
+            {
+                for (int i = 0; i < 3; i++)
+                {
+                    SourceGenNN.Kernels.Gemm.DotNT(M, N, K, pa, K, pb, K, pc, N, null, false);
+                    SourceGenNN.Kernels.Gemm.Broadcast(M, N, K, pa, K, 1, pb, N, pc, N, false);
+                }
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 3; i++)
+                {
+                    SourceGenNN.Kernels.Gemm.DotNT(M, N, K, pa, K, pb, K, pc, N, null, false);
+                    SourceGenNN.Kernels.Gemm.Broadcast(M, N, K, pa, K, 1, pb, N, pc, N, false);
+                }
+                Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+        }
+        finally
+        {
+            SourceGenNN.Kernels.Parallelism.MaxThreads = saved;
+        }
+    }
+
+    [Fact]
+    public void Max_threads_rejects_zero_and_more_than_the_limit()
     {
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => SourceGenNN.Kernels.Parallelism.MaxThreads = 0);
         Assert.Equal("value", ex.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => SourceGenNN.Kernels.Parallelism.MaxThreads = SourceGenNN.Kernels.Parallelism.ThreadLimit + 1);
     }
 }
 

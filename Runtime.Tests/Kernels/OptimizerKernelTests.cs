@@ -5,6 +5,7 @@ using Xunit;
 namespace SourceGenNN.Tests.Kernels;
 
 /// <summary>The vectorised optimiser updates give, lane for lane, the bits of their scalar form (length-1 calls).</summary>
+[Collection(KernelThreadsCollection.Name)]
 public class OptimizerKernelTests
 {
     private static float[] Fill(int n, int seed, float scale = 1f)

@@ -109,6 +109,17 @@ public class NetworkApiTests
     }
 
     [Fact]
+    public void A_batch_whose_size_overflows_int_is_rejected_not_wrapped()
+    {
+        // 4,194,305 × 1,024 wraps to 1,024 in 32-bit arithmetic: the check must not be fooled into passing.
+        var ex = Assert.Throws<ArgumentException>(() => ThrowHelper.CheckShape(1024, 4_194_305, 1024, "input", "batch"));
+        Assert.Contains("4294968320 was expected", ex.Message);
+        var net = new MnistMlp();
+        var big = Assert.Throws<ArgumentOutOfRangeException>(() => net.Reserve(int.MaxValue / 100));
+        Assert.Equal("maxBatch", big.ParamName);
+    }
+
+    [Fact]
     public void Steady_state_forward_and_backward_allocate_nothing()
     {
         var net = new MnistMlp(seed: 1);

@@ -15,6 +15,8 @@ public static class Activation
     public static void Forward<TOp>(TOp op, ReadOnlySpan<float> z, Span<float> a) where TOp : struct, IActivationOperator
     {
         int n = z.Length;
+        ThrowHelper.CheckLength(a.Length, n, nameof(a), "the length of z");
+        ThrowHelper.CheckNoOverlap(z, a, nameof(z), nameof(a));
         ref float zr = ref MemoryMarshal.GetReference(z);
         ref float ar = ref MemoryMarshal.GetReference(a);
         if (Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count)
@@ -56,6 +58,12 @@ public static class Activation
         where TOp : struct, IActivationOperator
     {
         int n = z.Length;
+        ThrowHelper.CheckLength(a.Length, n, nameof(a), "the length of z");
+        ThrowHelper.CheckLength(da.Length, n, nameof(da), "the length of z");
+        ThrowHelper.CheckLength(dz.Length, n, nameof(dz), "the length of z");
+        ThrowHelper.CheckNoOverlap(z, dz, nameof(z), nameof(dz));
+        ThrowHelper.CheckNoOverlap(a, dz, nameof(a), nameof(dz));
+        ThrowHelper.CheckNoOverlap(da, dz, nameof(da), nameof(dz));
         ref float zr = ref MemoryMarshal.GetReference(z);
         ref float ar = ref MemoryMarshal.GetReference(a);
         ref float gr = ref MemoryMarshal.GetReference(da);
@@ -108,6 +116,8 @@ public static class Softmax
     public static void Forward<TFeatures>(ReadOnlySpan<float> z, Span<float> a, int batch) where TFeatures : IDim
     {
         int f = TFeatures.Value;
+        ThrowHelper.CheckAtLeast(z.Length, (long)batch * f, nameof(z));
+        ThrowHelper.CheckAtLeast(a.Length, (long)batch * f, nameof(a));
         for (int n = 0; n < batch; n++)
         {
             var zr = z.Slice(n * f, f);
@@ -131,6 +141,9 @@ public static class Softmax
     public static void Backward<TFeatures>(ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz, int batch) where TFeatures : IDim
     {
         int f = TFeatures.Value;
+        ThrowHelper.CheckAtLeast(a.Length, (long)batch * f, nameof(a));
+        ThrowHelper.CheckAtLeast(da.Length, (long)batch * f, nameof(da));
+        ThrowHelper.CheckAtLeast(dz.Length, (long)batch * f, nameof(dz));
         for (int n = 0; n < batch; n++)
         {
             var ar = a.Slice(n * f, f);

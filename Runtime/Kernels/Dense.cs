@@ -15,6 +15,11 @@ public static class Dense<TIn, TOut> where TIn : IDim where TOut : IDim
     public static unsafe void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int batch)
     {
         int nIn = TIn.Value, nOut = TOut.Value;
+        // The products below read and write through pointers: every span is checked first.
+        ThrowHelper.CheckAtLeast(x.Length, (long)batch * nIn, nameof(x));
+        ThrowHelper.CheckLength(w.Length, nIn * nOut, nameof(w), "[out, in]");
+        if (!b.IsEmpty) ThrowHelper.CheckLength(b.Length, nOut, nameof(b), "[out] or empty");
+        ThrowHelper.CheckAtLeast(y.Length, (long)batch * nOut, nameof(y));
         fixed (float* px = x, pw = w, pb = b, py = y)
             Gemm.DotNT(batch, nOut, nIn, px, nIn, pw, nIn, py, nOut, b.IsEmpty ? null : pb, accumulate: false);
     }
@@ -26,6 +31,10 @@ public static class Dense<TIn, TOut> where TIn : IDim where TOut : IDim
     public static unsafe void BackwardWeights(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dw, Span<float> db, int batch, bool accumulate = true)
     {
         int nIn = TIn.Value, nOut = TOut.Value;
+        ThrowHelper.CheckAtLeast(dy.Length, (long)batch * nOut, nameof(dy));
+        ThrowHelper.CheckAtLeast(x.Length, (long)batch * nIn, nameof(x));
+        ThrowHelper.CheckLength(dw.Length, nIn * nOut, nameof(dw), "[out, in]");
+        if (!db.IsEmpty) ThrowHelper.CheckLength(db.Length, nOut, nameof(db), "[out] or empty");
         fixed (float* pdy = dy, px = x, pdw = dw)
             // dW = dYᵀ·X: row o of dW takes dy[n, o] (stride nOut along n) times row n of X.
             Gemm.Broadcast(nOut, nIn, batch, pdy, 1, nOut, px, nIn, pdw, nIn, accumulate);
@@ -41,6 +50,9 @@ public static class Dense<TIn, TOut> where TIn : IDim where TOut : IDim
     public static unsafe void BackwardInput(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, int batch)
     {
         int nIn = TIn.Value, nOut = TOut.Value;
+        ThrowHelper.CheckAtLeast(dy.Length, (long)batch * nOut, nameof(dy));
+        ThrowHelper.CheckLength(w.Length, nIn * nOut, nameof(w), "[out, in]");
+        ThrowHelper.CheckAtLeast(dx.Length, (long)batch * nIn, nameof(dx));
         fixed (float* pdy = dy, pw = w, pdx = dx)
             // dX = dY·W: row n of dX takes dy[n, o] (stride 1 along o) times row o of W.
             Gemm.Broadcast(batch, nIn, nOut, pdy, nOut, 1, pw, nIn, pdx, nIn, accumulate: false);

@@ -64,6 +64,9 @@ public static unsafe class OptimizerKernels
     public static void Adam(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> m, Span<float> v,
         float decay, float l2, float beta1, float beta2, float stepSize, float invSqrtBc2, float epsilon)
     {
+        ThrowHelper.CheckLength(gradients.Length, parameters.Length, nameof(gradients), "the length of parameters");
+        ThrowHelper.CheckLength(m.Length, parameters.Length, nameof(m), "the length of parameters");
+        ThrowHelper.CheckLength(v.Length, parameters.Length, nameof(v), "the length of parameters");
         int threads = ThreadsFor(parameters.Length);
         if (threads > 1)
         {
@@ -157,6 +160,8 @@ public static unsafe class OptimizerKernels
     public static void Sgd(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> buffer,
         float learningRate, float weightDecay, float momentum, float keep, bool nesterov, bool firstStep)
     {
+        ThrowHelper.CheckLength(gradients.Length, parameters.Length, nameof(gradients), "the length of parameters");
+        if (momentum != 0f) ThrowHelper.CheckLength(buffer.Length, parameters.Length, nameof(buffer), "the length of parameters");
         int threads = ThreadsFor(parameters.Length);
         if (threads > 1)
         {

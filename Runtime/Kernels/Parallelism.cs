@@ -14,20 +14,23 @@ public static unsafe class Parallelism
 
     private static int DefaultThreads()
     {
-        if (int.TryParse(Environment.GetEnvironmentVariable("SOURCEGENNN_THREADS"), out int n) && n >= 1) return Math.Min(n, 16);
-        return Math.Max(1, Math.Min(Environment.ProcessorCount, 16));
+        if (int.TryParse(Environment.GetEnvironmentVariable("SOURCEGENNN_THREADS"), out int n) && n >= 1) return Math.Min(n, ThreadLimit);
+        return Math.Max(1, Math.Min(Environment.ProcessorCount, ThreadLimit));
     }
 
+    /// <summary>The most threads the kernels can use.</summary>
+    public const int ThreadLimit = 16;
+
     /// <summary>
-    /// The most threads one product may use: by default the processor count (at most 16), or the
-    /// <c>SOURCEGENNN_THREADS</c> environment variable when it is set. 1 turns threading off.
+    /// The most threads one product may use, from 1 to <see cref="ThreadLimit"/>: by default the processor count (at
+    /// most 16), or the <c>SOURCEGENNN_THREADS</c> environment variable when it is set. 1 turns threading off.
     /// </summary>
     public static int MaxThreads
     {
         get => _maxThreads;
         set
         {
-            if (value < 1) ThrowHelper.ThrowArgumentOutOfRange(nameof(value), value, "at least 1");
+            if (value < 1 || value > ThreadLimit) ThrowHelper.ThrowArgumentOutOfRange(nameof(value), value, $"from 1 to {ThreadLimit}");
             _maxThreads = value;
         }
     }
@@ -53,14 +56,17 @@ public static unsafe class Parallelism
         lock (Gate) // one parallel product at a time; a second caller waits rather than oversubscribing
         {
             EnsureWorkers(count - 1);
-            _body = body;
-            _context = context;
-            _count = count;
             Volatile.Write(ref _remaining, count - 1);
-            // Publish the job; wake only the workers that went to sleep (the others are spinning on the generation).
-            Interlocked.Increment(ref _generation);
+            // Each participating worker gets its own job slot; workers beyond count - 1 are not touched at all.
             for (int w = 0; w < count - 1; w++)
-                if (Volatile.Read(ref Workers[w]!.Sleeping) != 0) Workers[w]!.Signal.Release();
+            {
+                var worker = Workers[w]!;
+                worker.Body = body;
+                worker.Context = context;
+                worker.Count = count;
+                Interlocked.Exchange(ref worker.Posted, 1); // a full fence: the fields above are visible first
+                if (Volatile.Read(ref worker.Sleeping) != 0) worker.Signal.Release();
+            }
             body(context, 0, count);
             var spin = new SpinWait();
             while (Volatile.Read(ref _remaining) != 0) spin.SpinOnce(sleep1Threshold: -1);
@@ -68,12 +74,8 @@ public static unsafe class Parallelism
     }
 
     private static readonly object Gate = new();
-    private static readonly Worker?[] Workers = new Worker?[16];
-    private static delegate*<void*, int, int, void> _body;
-    private static void* _context;
-    private static int _count;
+    private static readonly Worker?[] Workers = new Worker?[ThreadLimit];
     private static int _remaining;
-    private static int _generation;
 
     /// <summary>How long a worker spins for the next job before it blocks: a training step's products come close together.</summary>
     private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 20_000; // 50 µs
@@ -83,39 +85,41 @@ public static unsafe class Parallelism
         for (int w = 0; w < n; w++)
         {
             if (Workers[w] is not null) continue;
-            var worker = new Worker(w + 1, Volatile.Read(ref _generation));
+            var worker = new Worker(w + 1);
             var thread = new Thread(worker.Run) { IsBackground = true, Name = "SourceGenNN kernel " + (w + 1) };
             thread.Start();
             Workers[w] = worker;
         }
     }
 
-    private sealed class Worker(int index, int seen)
+    private sealed class Worker(int index)
     {
         public readonly SemaphoreSlim Signal = new(0);
+        public delegate*<void*, int, int, void> Body;
+        public void* Context;
+        public int Count;
+        public int Posted;
         public int Sleeping;
-        private int _seen = seen;
 
         public void Run()
         {
             while (true)
             {
-                int generation = Volatile.Read(ref _generation);
-                if (generation != _seen)
+                if (Volatile.Read(ref Posted) != 0)
                 {
-                    _seen = generation;
-                    // Parts beyond the current job's count have nothing to do (a job may use fewer workers).
-                    if (index < _count) _body(_context, index, _count);
-                    if (index < _count) Interlocked.Decrement(ref _remaining);
+                    Body(Context, index, Count);
+                    // Clear the slot before reporting done: the caller posts the next job only after every report.
+                    Volatile.Write(ref Posted, 0);
+                    Interlocked.Decrement(ref _remaining);
                     continue;
                 }
                 long start = System.Diagnostics.Stopwatch.GetTimestamp();
-                while (Volatile.Read(ref _generation) == _seen && System.Diagnostics.Stopwatch.GetTimestamp() - start < SpinTicks)
+                while (Volatile.Read(ref Posted) == 0 && System.Diagnostics.Stopwatch.GetTimestamp() - start < SpinTicks)
                     Thread.SpinWait(20);
-                if (Volatile.Read(ref _generation) != _seen) continue;
-                // Block: announce it first, then look once more, so a job published in between is never missed.
+                if (Volatile.Read(ref Posted) != 0) continue;
+                // Block: announce it with a full fence, then look once more, so a job posted in between is never missed.
                 Interlocked.Exchange(ref Sleeping, 1);
-                if (Volatile.Read(ref _generation) == _seen) Signal.Wait();
+                if (Volatile.Read(ref Posted) == 0) Signal.Wait();
                 Interlocked.Exchange(ref Sleeping, 0);
             }
         }

@@ -31,12 +31,32 @@ public static class ThrowHelper
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void CheckShape(int length, int rows, int features, string parameter, string rowsName)
     {
-        if (length != rows * features) ThrowShape(parameter, length, rows, features, rowsName);
+        // In long: rows × features can exceed int (a huge batch must not wrap around to a length that passes).
+        if (length != (long)rows * features) ThrowShape(parameter, length, rows, features, rowsName);
     }
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowShape(string parameter, int actual, int rows, int features, string rowsName) =>
-        ThrowLength(parameter, rows * features, actual, $"[{rowsName}, features] = [{rows}, {features}]");
+        throw new ArgumentException(
+            $"'{parameter}' has length {actual}, but {(long)rows * features} was expected ([{rowsName}, features] = [{rows}, {features}]).", parameter);
+
+    /// <summary>Checks that a span holds at least <paramref name="needed"/> elements (kernels may be given longer buffers).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CheckAtLeast(int length, long needed, string parameter)
+    {
+        if (length < needed) ThrowTooShort(parameter, length, needed);
+    }
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowTooShort(string parameter, int actual, long needed) =>
+        throw new ArgumentException($"'{parameter}' has length {actual}, but at least {needed} was expected.", parameter);
+
+    /// <summary>Checks that an output span does not overlap an input span (kernels that recompute a tail need this).</summary>
+    public static void CheckNoOverlap(ReadOnlySpan<float> input, ReadOnlySpan<float> output, string inputName, string outputName)
+    {
+        if (input.Overlaps(output))
+            throw new ArgumentException($"'{outputName}' overlaps '{inputName}'; the kernel needs separate buffers.", outputName);
+    }
 
     /// <summary>Checks that <paramref name="length"/> is exactly <paramref name="expected"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

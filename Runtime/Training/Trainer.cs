@@ -99,8 +99,8 @@ public sealed partial class Trainer : IDisposable
     {
         if (batch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
         int nOut = Network.OutputSize;
-        ThrowHelper.CheckLength(input.Length, batch * Network.InputSize, nameof(input), "[batch, InputSize]");
-        ThrowHelper.CheckLength(target.Length, batch * TargetWidth, nameof(target), "[batch, TargetWidth]");
+        ThrowHelper.CheckShape(input.Length, batch, Network.InputSize, nameof(input), nameof(batch));
+        ThrowHelper.CheckShape(target.Length, batch, TargetWidth, nameof(target), nameof(batch));
         Reserve(batch);
         if (_gpu is not null) return DeviceTrainStep(input, target, batch, wantOutput, out output);
         var outSpan = _output.AsSpan(0, batch * nOut);
