@@ -128,6 +128,28 @@ public class ActivationTests
         }
     }
 
+    [Theory]
+    [InlineData("Tanh")]
+    [InlineData("ELU")]
+    [InlineData("Sigmoid")]
+    [InlineData("SiLU")]
+    [InlineData("GELU")]
+    public void Small_inputs_keep_their_relative_accuracy_on_every_path(string kind)
+    {
+        // Near 0, e^z − 1 and 1 − 2/(e^(2z) + 1) cancel; the kernels must not lose the value's own digits there.
+        var z = new float[37];
+        for (int i = 0; i < z.Length; i++) z[i] = (i % 2 == 0 ? 1f : -1f) * MathF.Pow(10f, -1f - i / 6f); // 1e-1 … 1e-7
+        var a = new float[z.Length];
+        var dz = new float[z.Length];
+        Run(kind, z, a, dz);
+        for (int i = 0; i < z.Length; i++)
+        {
+            double f = ReferenceModel.Activation(kind, Args, z[i]);
+            if (f == 0) continue;
+            Assert.True(Math.Abs(a[i] - f) <= 1e-5 * Math.Abs(f) + 1e-30, $"{kind}({z[i]}) = {a[i]}, expected {f} (relative error {Math.Abs(a[i] - f) / Math.Abs(f):E2})");
+        }
+    }
+
     [Fact]
     public void Softmax_is_stable_for_huge_logits_and_matches_closed_form()
     {

@@ -125,7 +125,7 @@ public readonly struct SigmoidOperator : IActivationOperator
     public Vector512<float> Derivative(Vector512<float> z, Vector512<float> a) { return a * (Vector512.Create(1f) - a); }
 }
 
-/// <summary>Tanh: f(z) = tanh z, computed as 1 − 2/(e²ᶻ + 1) in vectors; f'(z) = 1 − a².</summary>
+/// <summary>Tanh: f(z) = tanh z (vectors: 1 − 2/(e²|ᶻ| + 1) with the sign restored, a series near 0); f'(z) = 1 − a².</summary>
 public readonly struct TanhOperator : IActivationOperator
 {
     /// <inheritdoc/>
@@ -133,13 +133,13 @@ public readonly struct TanhOperator : IActivationOperator
     public float Invoke(float z) { return MathF.Tanh(z); }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Invoke(Vector128<float> z) { return Vector128.Create(1f) - Vector128.Create(2f) / (Vector128.Exp(z + z) + Vector128.Create(1f)); }
+    public Vector128<float> Invoke(Vector128<float> z) { return MathHelpers.Tanh(z); }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Invoke(Vector256<float> z) { return Vector256.Create(1f) - Vector256.Create(2f) / (Vector256.Exp(z + z) + Vector256.Create(1f)); }
+    public Vector256<float> Invoke(Vector256<float> z) { return MathHelpers.Tanh(z); }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Invoke(Vector512<float> z) { return Vector512.Create(1f) - Vector512.Create(2f) / (Vector512.Exp(z + z) + Vector512.Create(1f)); }
+    public Vector512<float> Invoke(Vector512<float> z) { return MathHelpers.Tanh(z); }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Derivative(float z, float a) { return 1f - a * a; }
@@ -162,16 +162,16 @@ public readonly struct EluOperator(float alpha) : IActivationOperator
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float Invoke(float z) { return z > 0f ? z : Alpha * (MathF.Exp(z) - 1f); }
+    public float Invoke(float z) { return z > 0f ? z : Alpha * MathHelpers.Expm1(z); }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Invoke(Vector128<float> z) { return Vector128.ConditionalSelect(Vector128.GreaterThan(z, Vector128<float>.Zero), z, Vector128.Create(Alpha) * (Vector128.Exp(Vector128.Min(z, Vector128<float>.Zero)) - Vector128.Create(1f))); }
+    public Vector128<float> Invoke(Vector128<float> z) { return Vector128.ConditionalSelect(Vector128.GreaterThan(z, Vector128<float>.Zero), z, Vector128.Create(Alpha) * MathHelpers.Expm1(Vector128.Min(z, Vector128<float>.Zero))); }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Invoke(Vector256<float> z) { return Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), z, Vector256.Create(Alpha) * (Vector256.Exp(Vector256.Min(z, Vector256<float>.Zero)) - Vector256.Create(1f))); }
+    public Vector256<float> Invoke(Vector256<float> z) { return Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), z, Vector256.Create(Alpha) * MathHelpers.Expm1(Vector256.Min(z, Vector256<float>.Zero))); }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Invoke(Vector512<float> z) { return Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), z, Vector512.Create(Alpha) * (Vector512.Exp(Vector512.Min(z, Vector512<float>.Zero)) - Vector512.Create(1f))); }
+    public Vector512<float> Invoke(Vector512<float> z) { return Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), z, Vector512.Create(Alpha) * MathHelpers.Expm1(Vector512.Min(z, Vector512<float>.Zero))); }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Derivative(float z, float a) { return z > 0f ? 1f : a + Alpha; }
