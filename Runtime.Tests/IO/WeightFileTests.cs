@@ -298,6 +298,14 @@ public class SafeTensorsTests
     }
 
     [Fact]
+    public void A_tensor_named_twice_is_rejected()
+    {
+        // JSON lets a name repeat (the last would win); safetensors does not.
+        string json = "{" + Entry("0.weight", new[] { 2, 3 }, 0) + "," + Entry("0.bias", new[] { 2 }, 24) + "," + Entry("0.bias", new[] { 2 }, 24) + "}";
+        AssertRejected(Build(json, 32), "'0.bias' twice");
+    }
+
+    [Fact]
     public void An_extra_tensor_is_named()
     {
         var json = "{" + Entry("0.weight", new[] { 2, 3 }, 0) + "," + Entry("0.bias", new[] { 2 }, 24) + "," + Entry("1.running_mean", new[] { 2 }, 32) + "}";

@@ -307,6 +307,19 @@ public class TrainerTests
     }
 
     [Fact]
+    public void A_second_fit_replays_the_schedule_instead_of_compounding_it()
+    {
+        var net = new DigitsSoftmax();
+        var sgd = new Sgd(net, 0.1f);
+        var trainer = new Trainer(net, new CrossEntropy(), sgd);
+        var options = new FitOptions { Epochs = 3, Schedule = new ExponentialDecay(0.5), Progress = ProgressMode.None };
+        var first = trainer.Fit(Synthetic(40, 64, 10, 1), options);
+        Assert.Equal(0.1f, sgd.LearningRate);
+        var second = trainer.Fit(Synthetic(40, 64, 10, 1), options);
+        for (int e = 0; e < 3; e++) Assert.Equal(first.Epochs[e].LearningRate, second.Epochs[e].LearningRate);
+    }
+
+    [Fact]
     public void Per_batch_schedule_advances_every_batch()
     {
         var net = new DigitsSoftmax();

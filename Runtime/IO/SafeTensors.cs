@@ -216,6 +216,20 @@ public static class SafeTensors
             doc.Dispose();
             throw new WeightFileException(path, "its header is not a JSON object.");
         }
+        // JSON allows a name twice and the last would silently win; the safetensors format does not allow it.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        string? twice = null;
+        foreach (var entry in doc.RootElement.EnumerateObject())
+            if (!seen.Add(entry.Name))
+            {
+                twice = entry.Name;
+                break;
+            }
+        if (twice is not null)
+        {
+            doc.Dispose();
+            throw new WeightFileException(path, $"its header names '{twice}' twice.");
+        }
         return (bytes, doc, 8 + (long)n);
     }
 

@@ -232,6 +232,9 @@ public sealed partial class Trainer : IDisposable
             best.CopyTo(Network.Parameters); // on a device the next use uploads them
             history.RestoredBestWeights = true;
         }
+        // A schedule describes the rate within this Fit: leave the optimiser at the rate it came with, so that a second
+        // Fit with the same options replays the schedule instead of decaying an already-decayed rate.
+        if (options.Schedule is not null) Optimizer.LearningRate = (float)baseRate;
         return history;
     }
 
