@@ -191,6 +191,17 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void Layers_on_another_partial_declaration_are_SGNN0015()
+    {
+        const string a = "using SourceGenNN; [Network(4)] [Dense(3)] public partial class N { }";
+        const string b = "using SourceGenNN; [ReLU] public partial class N { }";
+        var (result, _, diagnostics) = GeneratorHarness.Run(a, b);
+        var d = Assert.Single(diagnostics, x => x.Id == "SGNN0015");
+        Assert.Equal("ReLU", b.Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length));
+        Assert.Empty(result.Results.Single().GeneratedSources);
+    }
+
+    [Fact]
     public void Generic_network_is_SGNN0013()
     {
         const string src = "using SourceGenNN; [Network(4)] [Dense(2)] public partial class N<T> { }";

@@ -99,10 +99,17 @@ public sealed partial class NetworkGenerator
                 ct.ThrowIfCancellationRequested();
                 var cls = attr.AttributeClass;
                 if (cls is null || !DerivesFrom(cls, LayerAttributeName)) continue;
-                var location = LocationOf(attr.ApplicationSyntaxReference?.GetSyntax(ct));
+                var syntax = attr.ApplicationSyntaxReference?.GetSyntax(ct);
+                var location = LocationOf(syntax);
                 string metadataName = cls.ToDisplayString();
                 string shortName = cls.Name.EndsWith("Attribute", StringComparison.Ordinal) ? cls.Name.Substring(0, cls.Name.Length - "Attribute".Length) : cls.Name;
                 int layerIndex = index++;
+                if (syntax?.Parent?.Parent is TypeDeclarationSyntax owner && owner != ctx.TargetNode)
+                {
+                    Report(DiagnosticDescriptors.LayersOnAnotherDeclaration, location, shortName, symbol.Name);
+                    layersOk = false;
+                    continue;
+                }
                 if (!LayerKinds.IsKnown(metadataName))
                 {
                     Report(DiagnosticDescriptors.UnknownLayer, location, shortName);

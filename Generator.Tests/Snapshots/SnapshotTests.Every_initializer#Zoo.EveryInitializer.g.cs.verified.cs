@@ -216,6 +216,7 @@ partial class EveryInitializer : global::SourceGenNN.INetwork
     {
         if (maxBatch <= 0) global::SourceGenNN.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a positive batch size");
         if (maxBatch <= _capacity) return;
+        if ((long)maxBatch * 16 > global::System.Array.MaxLength) global::SourceGenNN.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (16 floats a sample) fits in an array");
         _input = new float[maxBatch * InputSize];
         _out0 = new float[maxBatch * Layer0Size];
         _out1 = new float[maxBatch * Layer1Size];
@@ -348,6 +349,7 @@ partial class EveryInitializer : global::SourceGenNN.INetwork
         global::SourceGenNN.Kernels.Dense<D16, D16>.Forward(a7, L8Weight, L8Bias, a8, batch);
 
         // Layer 9 "9" · Dense 16 → 4:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // W9 is [out, in] = [4, 16] row-major: W9[o * 16 + i] is W[o, i].
         var W9 = L9Weight;
         var b9 = L9Bias;
         for (int n = 0; n < batch; n++)
@@ -394,6 +396,7 @@ partial class EveryInitializer : global::SourceGenNN.INetwork
         var d8 = View(_gradB, batch * Layer8Size);
         // Layer 9 "9" · Dense
         // dW[o, i] += dy[n, o]·x[n, i];  db[o] += dy[n, o];  dx[n, i] = Σₒ dy[n, o]·W[o, i]
+        // W9 and dW9 are [out, in] = [4, 16] row-major: index o * 16 + i is [o, i].
         var W9 = L9Weight;
         var dW9 = L9WeightGrad;
         var db9 = L9BiasGrad;

@@ -135,6 +135,7 @@ partial class SeedNetwork : global::SourceGenNN.INetwork
     {
         if (maxBatch <= 0) global::SourceGenNN.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a positive batch size");
         if (maxBatch <= _capacity) return;
+        if ((long)maxBatch * 3 > global::System.Array.MaxLength) global::SourceGenNN.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (3 floats a sample) fits in an array");
         _input = new float[maxBatch * InputSize];
         _out0 = new float[maxBatch * Layer0Size];
         _out1 = new float[maxBatch * Layer1Size];
@@ -199,6 +200,7 @@ partial class SeedNetwork : global::SourceGenNN.INetwork
         var a5 = View(_out5, batch * Layer5Size);
 
         // Layer 0 "0" · Dense 3 → 3:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // W0 is [out, in] = [3, 3] row-major: W0[o * 3 + i] is W[o, i].
         var W0 = L0Weight;
         var b0 = L0Bias;
         for (int n = 0; n < batch; n++)
@@ -214,6 +216,7 @@ partial class SeedNetwork : global::SourceGenNN.INetwork
         global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.SigmoidOperator(), a0, a1);
 
         // Layer 2 "2" · Dense 3 → 2:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // W2 is [out, in] = [2, 3] row-major: W2[o * 3 + i] is W[o, i].
         var W2 = L2Weight;
         var b2 = L2Bias;
         for (int n = 0; n < batch; n++)
@@ -228,6 +231,7 @@ partial class SeedNetwork : global::SourceGenNN.INetwork
         global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.ReluOperator(), a2, a3);
 
         // Layer 4 "4" · Dense 2 → 2:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // W4 is [out, in] = [2, 2] row-major: W4[o * 2 + i] is W[o, i].
         var W4 = L4Weight;
         var b4 = L4Bias;
         for (int n = 0; n < batch; n++)
@@ -283,6 +287,7 @@ partial class SeedNetwork : global::SourceGenNN.INetwork
         var d3 = View(_gradA, batch * Layer3Size);
         // Layer 4 "4" · Dense
         // dW[o, i] += dy[n, o]·x[n, i];  db[o] += dy[n, o];  dx[n, i] = Σₒ dy[n, o]·W[o, i]
+        // W4 and dW4 are [out, in] = [2, 2] row-major: index o * 2 + i is [o, i].
         var W4 = L4Weight;
         var dW4 = L4WeightGrad;
         var db4 = L4BiasGrad;
@@ -310,6 +315,7 @@ partial class SeedNetwork : global::SourceGenNN.INetwork
         var d1 = View(_gradA, batch * Layer1Size);
         // Layer 2 "2" · Dense
         // dW[o, i] += dy[n, o]·x[n, i];  db[o] += dy[n, o];  dx[n, i] = Σₒ dy[n, o]·W[o, i]
+        // W2 and dW2 are [out, in] = [2, 3] row-major: index o * 3 + i is [o, i].
         var W2 = L2Weight;
         var dW2 = L2WeightGrad;
         var db2 = L2BiasGrad;
@@ -340,6 +346,7 @@ partial class SeedNetwork : global::SourceGenNN.INetwork
         var dx = inputGradient.IsEmpty ? View(_gradA, batch * InputSize) : inputGradient;
         // Layer 0 "0" · Dense
         // dW[o, i] += dy[n, o]·x[n, i];  db[o] += dy[n, o];  dx[n, i] = Σₒ dy[n, o]·W[o, i]
+        // W0 and dW0 are [out, in] = [3, 3] row-major: index o * 3 + i is [o, i].
         var W0 = L0Weight;
         var dW0 = L0WeightGrad;
         var db0 = L0BiasGrad;

@@ -72,6 +72,10 @@ internal static class DiagnosticDescriptors
         "Network too large",
         "[{0}] brings the network to {1} parameters (or a tensor to that many elements), more than one float buffer can hold (2,147,483,647): make the layer smaller");
 
+    public static readonly DiagnosticDescriptor LayersOnAnotherDeclaration = Error("SGNN0015",
+        "Layer on another partial declaration",
+        "[{0}] is on a different partial declaration of '{1}' than [Network], so its place in the forward order is not defined: put every layer attribute on the declaration that has [Network]");
+
     public static readonly DiagnosticDescriptor InternalError = Error("SGNN0999",
         "Generator internal error",
         "The SourceGenNN generator failed on '{0}': {1}. This is a bug; please report it with the declaration");
@@ -92,6 +96,7 @@ internal static class DiagnosticDescriptors
         [UnknownLayer.Id] = UnknownLayer,
         [GenericNetwork.Id] = GenericNetwork,
         [TooLarge.Id] = TooLarge,
+        [LayersOnAnotherDeclaration.Id] = LayersOnAnotherDeclaration,
         [InternalError.Id] = InternalError,
     };
 

@@ -32,6 +32,7 @@ internal sealed class DenseEmitter : LayerEmitter
             return;
         }
         int nIn = d.InputSize, nOut = d.OutputSize;
+        w.Line($"// W{d.Index} is [out, in] = [{nOut}, {nIn}] row-major: W{d.Index}[o * {nIn} + i] is W[o, i].");
         w.Line($"var W{d.Index} = {W};");
         if (d.HasBias) w.Line($"var b{d.Index} = {b};");
         using (w.Block("for (int n = 0; n < batch; n++)"))
@@ -70,6 +71,7 @@ internal sealed class DenseEmitter : LayerEmitter
             return;
         }
         w.Line($"// dW[o, i] += dy[n, o]·x[n, i]{(d.HasBias ? ";  db[o] += dy[n, o]" : "")};  dx[n, i] = Σₒ dy[n, o]·W[o, i]");
+        w.Line($"// W{d.Index} and dW{d.Index} are [out, in] = [{nOut}, {nIn}] row-major: index o * {nIn} + i is [o, i].");
         w.Line($"var W{d.Index} = {W};");
         w.Line($"var dW{d.Index} = {dW};");
         if (d.HasBias) w.Line($"var db{d.Index} = {db};");
