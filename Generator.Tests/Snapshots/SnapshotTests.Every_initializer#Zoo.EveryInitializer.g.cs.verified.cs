@@ -390,7 +390,6 @@ partial class EveryInitializer : global::SourceGenNN.INetwork
         var a6 = View(_out6, batch * Layer6Size);
         var a7 = View(_out7, batch * Layer7Size);
         var a8 = View(_out8, batch * Layer8Size);
-        var a9 = View(_out9, batch * Layer9Size);
 
         // d{i} is dLoss/d(output of layer i); the gradient flows from the last layer to the first.
         var d8 = View(_gradB, batch * Layer8Size);

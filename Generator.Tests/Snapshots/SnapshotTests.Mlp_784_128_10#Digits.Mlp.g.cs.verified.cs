@@ -195,7 +195,6 @@ partial class Mlp : global::SourceGenNN.INetwork
         var x = View(_input, batch * InputSize);
         var a0 = View(_out0, batch * Layer0Size);
         var a1 = View(_out1, batch * Layer1Size);
-        var a2 = View(_out2, batch * Layer2Size);
 
         // d{i} is dLoss/d(output of layer i); the gradient flows from the last layer to the first.
         var d1 = View(_gradA, batch * Layer1Size);

@@ -13,6 +13,9 @@ internal sealed class ActivationEmitter : LayerEmitter
 {
     private const string K = "global::SourceGenNN.Kernels.";
 
+    // f'(x) is computed from x and f(x) (sigmoid and tanh from the output, the others from the input).
+    public override bool BackwardReadsOutput => true;
+
     public override IEnumerable<LayerBuffer> Buffers(LayerInfo layer)
     {
         var a = (ActivationLayer)layer;
@@ -115,6 +118,9 @@ internal sealed class PReluEmitter : LayerEmitter
 /// <summary>Inverted dropout: a seeded mask in training, the identity in evaluation.</summary>
 internal sealed class DropoutEmitter : LayerEmitter
 {
+    // Backward needs only the mask.
+    public override bool BackwardReadsInput => false;
+
     public override IEnumerable<LayerBuffer> Buffers(LayerInfo layer)
     {
         yield return new LayerBuffer("Mask", layer.InputSize, "0 or 1/(1 − p) for each element in the last training pass");

@@ -17,6 +17,12 @@ internal abstract class LayerEmitter
     /// <summary>Buffers this layer keeps besides its output, each [batch, PerSample].</summary>
     public virtual IEnumerable<LayerBuffer> Buffers(LayerInfo layer) => Array.Empty<LayerBuffer>();
 
+    /// <summary>Whether the backward statements read the layer's input (what the forward pass kept of it).</summary>
+    public virtual bool BackwardReadsInput => true;
+
+    /// <summary>Whether the backward statements read the layer's output.</summary>
+    public virtual bool BackwardReadsOutput => false;
+
     /// <summary>A one-line comment with the layer's math, written above its forward code.</summary>
     public abstract string ForwardComment(LayerInfo layer);
 

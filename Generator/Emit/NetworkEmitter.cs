@@ -341,9 +341,15 @@ internal static class NetworkEmitter
             w.Line("// The first backward pass after ZeroGrad writes the parameter gradients; later ones add to them.");
             w.Line($"bool {EmitContext.Overwrite} = _zeroGradPending;");
             w.Line("_zeroGradPending = false;");
-            w.Line("var x = View(_input, batch * InputSize);");
-            foreach (var l in layers)
-                w.Line($"var a{l.Index} = View(_out{l.Index}, batch * Layer{l.Index}Size);");
+            // Views of what the forward pass kept, only those some layer's backward statements read.
+            if (LayerKinds.EmitterFor(layers[0]).BackwardReadsInput)
+                w.Line("var x = View(_input, batch * InputSize);");
+            for (int i = 0; i < layers.Length; i++)
+            {
+                bool read = LayerKinds.EmitterFor(layers[i]).BackwardReadsOutput
+                    || (i + 1 < layers.Length && LayerKinds.EmitterFor(layers[i + 1]).BackwardReadsInput);
+                if (read) w.Line($"var a{layers[i].Index} = View(_out{layers[i].Index}, batch * Layer{layers[i].Index}Size);");
+            }
             w.Line();
             w.Line("// d{i} is dLoss/d(output of layer i); the gradient flows from the last layer to the first.");
             string dOut = "outputGradient";
