@@ -25,19 +25,19 @@ public static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DotNT(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
     {
-        if (!Vector512.IsHardwareAccelerated && Vector256.IsHardwareAccelerated && Avx.IsSupported && K >= 8)
+        if (!Wide && Vector256.IsHardwareAccelerated && Avx.IsSupported && K >= 8)
         {
             DotBlockV256(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate);
             return;
         }
-        if (!(Vector512.IsHardwareAccelerated && K >= 16))
+        if (!(Wide && K >= 16))
         {
             for (int m = 0; m < M; m++)
                 for (int n = 0; n < N; n++)
                     DotScalarOut(K, A + m * lda, B + n * ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
             return;
         }
-        if (K < SmallK && Vector512.IsHardwareAccelerated && N >= 16)
+        if (K < SmallK && Wide && N >= 16)
         {
             // Few terms per output: dot products would spend more on their final reductions than on the products.
             // Transpose B (N×K, a few KiB) once and use the broadcast kernel, which needs no reductions.
@@ -55,6 +55,9 @@ public static unsafe class Gemm
     }
 
     private const int SmallK = 32;
+
+    /// <summary>The tuned path: 512-bit vectors with AVX-512's masked loads and stores for every tail.</summary>
+    private static bool Wide => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
     [ThreadStatic]
     private static float[]? t_transposed;
@@ -415,7 +418,7 @@ public static unsafe class Gemm
             c50 = Vector512.FusedMultiplyAdd(x, w0, c50); c51 = Vector512.FusedMultiplyAdd(x, w1, c51);
             c52 = Vector512.FusedMultiplyAdd(x, w2, c52); c53 = Vector512.FusedMultiplyAdd(x, w3, c53);
         }
-        if (k < K && Avx512F.IsSupported)
+        if (k < K)
         {
             var mask = TailMask(K - k);
             var w0 = Avx512F.MaskLoad(b0 + k, mask, default);
@@ -440,7 +443,6 @@ public static unsafe class Gemm
             x = Avx512F.MaskLoad(a5 + k, mask, default);
             c50 = Vector512.FusedMultiplyAdd(x, w0, c50); c51 = Vector512.FusedMultiplyAdd(x, w1, c51);
             c52 = Vector512.FusedMultiplyAdd(x, w2, c52); c53 = Vector512.FusedMultiplyAdd(x, w3, c53);
-            k = K;
         }
         var r0 = Reduce4(c00, c01, c02, c03);
         var r1 = Reduce4(c10, c11, c12, c13);
@@ -448,15 +450,6 @@ public static unsafe class Gemm
         var r3 = Reduce4(c30, c31, c32, c33);
         var r4 = Reduce4(c40, c41, c42, c43);
         var r5 = Reduce4(c50, c51, c52, c53);
-        if (k < K)
-        {
-            r0 += TailRow(k, K, a0, b0, b1, b2, b3);
-            r1 += TailRow(k, K, a1, b0, b1, b2, b3);
-            r2 += TailRow(k, K, a2, b0, b1, b2, b3);
-            r3 += TailRow(k, K, a3, b0, b1, b2, b3);
-            r4 += TailRow(k, K, a4, b0, b1, b2, b3);
-            r5 += TailRow(k, K, a5, b0, b1, b2, b3);
-        }
         if (bias != null)
         {
             var bv = Vector128.Load(bias);
@@ -500,7 +493,7 @@ public static unsafe class Gemm
             c30 = Vector512.FusedMultiplyAdd(x, w0, c30); c31 = Vector512.FusedMultiplyAdd(x, w1, c31);
             c32 = Vector512.FusedMultiplyAdd(x, w2, c32); c33 = Vector512.FusedMultiplyAdd(x, w3, c33);
         }
-        if (k < K && Avx512F.IsSupported)
+        if (k < K)
         {
             // The last K % 16 terms as one masked step: masked-off lanes load as zero and never touch memory.
             var mask = TailMask(K - k);
@@ -520,21 +513,12 @@ public static unsafe class Gemm
             x = Avx512F.MaskLoad(a3 + k, mask, default);
             c30 = Vector512.FusedMultiplyAdd(x, w0, c30); c31 = Vector512.FusedMultiplyAdd(x, w1, c31);
             c32 = Vector512.FusedMultiplyAdd(x, w2, c32); c33 = Vector512.FusedMultiplyAdd(x, w3, c33);
-            k = K;
         }
         // Each row's four accumulators reduce to one Vector128 of four sums (columns n..n+3).
         var r0 = Reduce4(c00, c01, c02, c03);
         var r1 = Reduce4(c10, c11, c12, c13);
         var r2 = Reduce4(c20, c21, c22, c23);
         var r3 = Reduce4(c30, c31, c32, c33);
-        if (k < K)
-        {
-            // The last K % 16 terms, one by one.
-            r0 += TailRow(k, K, a0, b0, b1, b2, b3);
-            r1 += TailRow(k, K, a1, b0, b1, b2, b3);
-            r2 += TailRow(k, K, a2, b0, b1, b2, b3);
-            r3 += TailRow(k, K, a3, b0, b1, b2, b3);
-        }
         if (bias != null)
         {
             var bv = Vector128.Load(bias);
@@ -563,7 +547,7 @@ public static unsafe class Gemm
             s2 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 2 * ldb + k), s2);
             s3 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 3 * ldb + k), s3);
         }
-        if (k < K && Avx512F.IsSupported)
+        if (k < K)
         {
             var mask = TailMask(K - k);
             var x = Avx512F.MaskLoad(a + k, mask, default);
@@ -571,10 +555,8 @@ public static unsafe class Gemm
             s1 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(b + ldb + k, mask, default), s1);
             s2 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(b + 2 * ldb + k, mask, default), s2);
             s3 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(b + 3 * ldb + k, mask, default), s3);
-            k = K;
         }
         var r = Reduce4(s0, s1, s2, s3);
-        if (k < K) r += TailRow(k, K, a, b, b + ldb, b + 2 * ldb, b + 3 * ldb);
         if (bias != null) r += Vector128.Load(bias);
         StoreRow(c, r, accumulate);
     }
@@ -597,7 +579,7 @@ public static unsafe class Gemm
             s6 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 6 * ldb + k), s6);
             s7 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 7 * ldb + k), s7);
         }
-        if (k < K && Avx512F.IsSupported)
+        if (k < K)
         {
             var mask = TailMask(K - k);
             var x = Avx512F.MaskLoad(a + k, mask, default);
@@ -609,15 +591,9 @@ public static unsafe class Gemm
             s5 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(b + 5 * ldb + k, mask, default), s5);
             s6 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(b + 6 * ldb + k, mask, default), s6);
             s7 = Vector512.FusedMultiplyAdd(x, Avx512F.MaskLoad(b + 7 * ldb + k, mask, default), s7);
-            k = K;
         }
         var lo = Reduce4(s0, s1, s2, s3);
         var hi = Reduce4(s4, s5, s6, s7);
-        if (k < K)
-        {
-            lo += TailRow(k, K, a, b, b + ldb, b + 2 * ldb, b + 3 * ldb);
-            hi += TailRow(k, K, a, b + 4 * ldb, b + 5 * ldb, b + 6 * ldb, b + 7 * ldb);
-        }
         if (bias != null)
         {
             lo += Vector128.Load(bias);
@@ -631,18 +607,6 @@ public static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> TailMask(int count) =>
         Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> TailRow(int k, int K, float* a, float* b0, float* b1, float* b2, float* b3)
-    {
-        float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-        for (; k < K; k++)
-        {
-            float x = a[k];
-            t0 += x * b0[k]; t1 += x * b1[k]; t2 += x * b2[k]; t3 += x * b3[k];
-        }
-        return Vector128.Create(t0, t1, t2, t3);
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow(float* c, Vector128<float> v, bool accumulate)
@@ -710,7 +674,7 @@ public static unsafe class Gemm
     private static void BroadcastBlock(int M, int N, int K, float* A, int ams, int aks, float* B, int ldb, float* C, int ldc, bool accumulate)
     {
         int n = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Wide)
         {
             for (; n + 32 <= N; n += 32)
             {

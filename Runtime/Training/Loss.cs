@@ -81,16 +81,6 @@ public abstract class Loss
             ThrowHelper.ThrowArgumentOutOfRange("target", value, $"a class index in [0, {classes}) for sample {sample}");
         return c;
     }
-
-    /// <summary>log Σ exp(z), computed stably by subtracting the maximum first.</summary>
-    protected static double LogSumExp(ReadOnlySpan<float> z)
-    {
-        float max = float.NegativeInfinity;
-        foreach (float v in z) max = MathF.Max(max, v);
-        double sum = 0;
-        foreach (float v in z) sum += Math.Exp((double)v - max);
-        return max + Math.Log(sum);
-    }
 }
 
 /// <summary>Mean squared error, PyTorch's <c>MSELoss</c>: mean of (output − target)².</summary>
