@@ -1,5 +1,7 @@
 using System;
+using System.IO;
 using System.Linq;
+using System.Text.Json;
 using SourceGenNN.Training;
 using Xunit;
 
@@ -231,13 +233,38 @@ public class ScheduleTests
     }
 
     [Fact]
-    public void Cosine_annealing_falls_from_base_to_minimum_over_the_period()
+    public void Cosine_annealing_falls_to_the_minimum_over_the_period_then_rises_back_along_the_cosine()
     {
         var s = new CosineAnnealing(8, 0.001);
-        for (int t = 0; t <= 8; t++) Assert.Equal(0.001 + (0.1 - 0.001) * 0.5 * (1 + Math.Cos(Math.PI * t / 8)), s.LearningRate(0.1, t), 12);
+        for (int t = 0; t <= 24; t++) Assert.Equal(0.001 + (0.1 - 0.001) * 0.5 * (1 + Math.Cos(Math.PI * t / 8)), s.LearningRate(0.1, t), 12);
         Assert.Equal(0.1, s.LearningRate(0.1, 0), 12);
         Assert.Equal(0.001, s.LearningRate(0.1, 8), 12);
-        Assert.Equal(0.001, s.LearningRate(0.1, 20), 12);
+        Assert.Equal(0.0505, s.LearningRate(0.1, 12), 12);
+        Assert.Equal(0.1, s.LearningRate(0.1, 16), 12);
+        Assert.Equal(0.001, s.LearningRate(0.1, 24), 12);
+        // Period 2T however far on (per-batch schedules run long).
+        Assert.Equal(s.LearningRate(0.1, 3), s.LearningRate(0.1, 16L * 1_000_000_000_000 + 3), 12);
+    }
+
+    [Fact]
+    public void Cosine_annealing_matches_the_rates_recorded_from_pytorch_over_three_times_the_period()
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(PyTorchParityTests.ReferencePath("schedule_cosine_annealing.json")));
+        var runs = json.RootElement.GetProperty("runs").EnumerateArray().ToArray();
+        Assert.NotEmpty(runs);
+        foreach (var run in runs)
+        {
+            double baseRate = run.GetProperty("base_lr").GetDouble();
+            var arguments = run.GetProperty("arguments");
+            int period = arguments.GetProperty("T_max").GetInt32();
+            var s = new CosineAnnealing(period, arguments.GetProperty("eta_min").GetDouble());
+            double[] expected = run.GetProperty("lrs").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            Assert.True(expected.Length > 2 * period, $"the reference covers {expected.Length} epochs, not more than 2T = {2 * period}");
+            // PyTorch's step() is recursive; it agrees with the closed form to about 1e-16 (the script checks 1e-12).
+            for (int t = 0; t < expected.Length; t++)
+                Assert.True(Math.Abs(expected[t] - s.LearningRate(baseRate, t)) <= 1e-12 * baseRate,
+                    $"T = {period}, epoch {t}: PyTorch {expected[t]:R}, CosineAnnealing {s.LearningRate(baseRate, t):R}");
+        }
     }
 
     [Fact]

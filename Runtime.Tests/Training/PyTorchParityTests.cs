@@ -40,7 +40,7 @@ public partial class RefPreluTanh { }
 /// </summary>
 public class PyTorchParityTests(ITestOutputHelper output)
 {
-    private static string ReferencePath(string file)
+    internal static string ReferencePath(string file)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SourceGenNN.sln"))) dir = dir.Parent;

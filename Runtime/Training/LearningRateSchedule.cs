@@ -83,13 +83,14 @@ public sealed class ExponentialDecay : LearningRateSchedule
 }
 
 /// <summary>
-/// Cosine annealing, PyTorch's <c>CosineAnnealingLR</c> in closed form: η_min + (η − η_min)(1 + cos(πt/T))/2 for t ≤ T,
-/// and η_min after T (held rather than restarted).
+/// Cosine annealing, PyTorch's <c>CosineAnnealingLR</c> in closed form: η_min + (η − η_min)(1 + cos(πt/T))/2 for every t.
+/// Like PyTorch's, it does not stop at T: it rises back to η over the next T steps (a cosine of period 2T), neither
+/// held at η_min nor restarted (for restarts PyTorch has <c>CosineAnnealingWarmRestarts</c>).
 /// </summary>
 public sealed class CosineAnnealing : LearningRateSchedule
 {
     /// <summary>Creates a cosine annealing schedule.</summary>
-    /// <param name="period">T, the number of steps from the base rate down to the minimum.</param>
+    /// <param name="period">T (PyTorch's <c>T_max</c>), the number of steps from the base rate down to the minimum.</param>
     /// <param name="minimumLearningRate">η_min.</param>
     /// <param name="interval">Per epoch or per batch.</param>
     public CosineAnnealing(int period, double minimumLearningRate = 0, ScheduleInterval interval = ScheduleInterval.Epoch) : base(interval)
@@ -107,8 +108,10 @@ public sealed class CosineAnnealing : LearningRateSchedule
     /// <inheritdoc />
     protected override double Rate(double baseLearningRate, long t)
     {
-        if (t >= Period) return MinimumLearningRate;
-        return MinimumLearningRate + (baseLearningRate - MinimumLearningRate) * (1 + Math.Cos(Math.PI * t / Period)) / 2;
+        // The same value mathematically (the period is 2T); reducing t first keeps the argument below 2π, so rounding does
+        // not grow with t over long per-batch runs.
+        long phase = t % (2L * Period);
+        return MinimumLearningRate + (baseLearningRate - MinimumLearningRate) * (1 + Math.Cos(Math.PI * phase / Period)) / 2;
     }
 }
 

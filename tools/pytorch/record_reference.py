@@ -15,6 +15,9 @@ For every case it writes, under the output folder:
                             the loss after the last step, the initial forward output on x (flattened row-major),
                             and the names of the files above
 
+and, for every learning-rate schedule case, <schedule case>.json: the scheduler, its arguments and the learning rate
+of each epoch as torch.optim.lr_scheduler sets it (optimizer.step() then scheduler.step(), once per epoch).
+
 Everything is float32, one thread, deterministic algorithms, fixed seeds, no timestamps: running the script twice
 gives byte-identical files (--check runs it twice into temporary folders and compares).
 
@@ -28,6 +31,7 @@ import argparse
 import filecmp
 import hashlib
 import json
+import math
 import os
 import struct
 import sys
@@ -421,6 +425,67 @@ def run_case(case, out_dir, meta_common):
     return name, losses, final_loss
 
 
+# ----------------------------------------------------------------------------------------------------------------------
+# learning-rate schedules
+# ----------------------------------------------------------------------------------------------------------------------
+
+SCHEDULE_CASES = [
+    {
+        "name": "schedule_cosine_annealing",
+        "summary": "torch.optim.lr_scheduler.CosineAnnealingLR for epochs 0 to 3 * T_max: down to eta_min, back up to "
+                   "the base rate (the cosine has period 2 * T_max), down again.",
+        "scheduler": "CosineAnnealingLR",
+        "runs": [
+            {"base_lr": 0.1, "arguments": {"T_max": 8, "eta_min": 0.001}, "epochs": 25},
+            {"base_lr": 0.5, "arguments": {"T_max": 5, "eta_min": 0.05}, "epochs": 16},
+        ],
+    },
+]
+
+
+def cosine_closed_form(base_lr, t_max, eta_min, epoch):
+    return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * epoch / t_max)) / 2
+
+
+def run_schedule_case(case, out_dir):
+    name = case["name"]
+    runs = []
+    for run in case["runs"]:
+        param = torch.zeros(1, requires_grad=True)  # no gradient: optimizer.step() leaves it alone
+        opt = torch.optim.SGD([param], lr=run["base_lr"])
+        sched = getattr(torch.optim.lr_scheduler, case["scheduler"])(opt, **run["arguments"])
+        lrs = []
+        for _ in range(run["epochs"]):
+            lrs.append(float(opt.param_groups[0]["lr"]))  # the rate of this epoch
+            opt.step()
+            sched.step()  # the recursive form PyTorch uses from epoch to epoch, not the closed form
+        if case["scheduler"] == "CosineAnnealingLR":
+            # The recursive form agrees with the closed form past T_max too (a cosine of period 2 * T_max).
+            a = run["arguments"]
+            worst = max(abs(lr - cosine_closed_form(run["base_lr"], a["T_max"], a["eta_min"], t)) for t, lr in enumerate(lrs))
+            if worst > 1e-12 * run["base_lr"]:
+                raise AssertionError(f"{name}: the recursive and closed forms differ by {worst:g}")
+        runs.append({"base_lr": run["base_lr"], "arguments": dict(run["arguments"]), "epochs": run["epochs"], "lrs": lrs})
+
+    doc = {
+        "format_version": FORMAT_VERSION,
+        "case": name,
+        "summary": case["summary"],
+        "generator": SCRIPT,
+        "torch_version": torch.__version__,
+        "scheduler": f"torch.optim.lr_scheduler.{case['scheduler']}",
+        "optimizer": "torch.optim.SGD with lr = base_lr",
+        "step_definition": "per epoch: read param_groups[0]['lr'], optimizer.step(), scheduler.step()",
+        "runs": runs,
+        "lrs_note": "lrs[t] is the learning rate of epoch t (from 0), as Python floats (doubles, shortest round-trip "
+                    "decimal)",
+    }
+    with open(os.path.join(out_dir, f"{name}.json"), "w", encoding="utf-8", newline="\n") as f:
+        json.dump(doc, f, indent=1, sort_keys=False, ensure_ascii=True)
+        f.write("\n")
+    return name, runs
+
+
 def configure():
     torch.set_num_threads(1)
     torch.set_default_dtype(torch.float32)
@@ -435,6 +500,10 @@ def record(out_dir, verbose=True):
         name, losses, final_loss = run_case(case, out_dir, meta_common)
         if verbose:
             print(f"{name}: losses {['%.6f' % v for v in losses]} -> {final_loss:.6f}", file=sys.stderr)
+    for case in SCHEDULE_CASES:
+        name, runs = run_schedule_case(case, out_dir)
+        if verbose:
+            print(f"{name}: {len(runs)} runs, {sum(len(r['lrs']) for r in runs)} rates", file=sys.stderr)
 
 
 def digest(folder):
