@@ -103,12 +103,24 @@ public sealed class CudaDevice : IDisposable
     }
 
     /// <summary>
-    /// Uses TF32 tensor cores for SGEMM (faster, about 1e-3 relative error) or full FP32 (the default).
+    /// Uses TF32 tensor cores for SGEMM (faster, about 1e-3 relative error) or full FP32 (the default). Networks on this
+    /// device drop the CUDA graphs they captured under the other setting and capture again.
     /// </summary>
     public bool AllowTf32
     {
-        set => Check.Cublas(CublasNative.cublasSetMathMode(CublasHandle, value ? CublasNative.Tf32TensorOpMath : CublasNative.DefaultMath));
+        get => _allowTf32;
+        set
+        {
+            Check.Cublas(CublasNative.cublasSetMathMode(CublasHandle, value ? CublasNative.Tf32TensorOpMath : CublasNative.DefaultMath));
+            if (value != _allowTf32) MathModeVersion++;
+            _allowTf32 = value;
+        }
     }
+
+    private bool _allowTf32;
+
+    /// <summary>Changes whenever the cuBLAS math mode does: captured graphs keep the kernels chosen under the old one.</summary>
+    internal int MathModeVersion { get; private set; }
 
     /// <summary>Makes this device current on the calling thread (CUDA's current device is per thread).</summary>
     public void MakeCurrent() => Check.Runtime(CudaNative.cudaSetDevice(Ordinal));

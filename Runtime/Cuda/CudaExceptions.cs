@@ -118,6 +118,12 @@ public static class CudaErrorText
         [9] = "NVRTC_ERROR_NO_LOWERED_NAMES_BEFORE_COMPILATION",
         [10] = "NVRTC_ERROR_NAME_EXPRESSION_NOT_VALID",
         [11] = "NVRTC_ERROR_INTERNAL_ERROR",
+        [12] = "NVRTC_ERROR_TIME_FILE_WRITE_FAILED",
+        [13] = "NVRTC_ERROR_NO_PCH_CREATE_ATTEMPTED",
+        [14] = "NVRTC_ERROR_PCH_CREATE_HEAP_EXHAUSTED",
+        [15] = "NVRTC_ERROR_PCH_CREATE",
+        [16] = "NVRTC_ERROR_CANCELLED",
+        [17] = "NVRTC_ERROR_TIME_TRACE_FILE_WRITE_FAILED",
     };
 
     private static readonly Dictionary<int, string> RuntimeNames = new()

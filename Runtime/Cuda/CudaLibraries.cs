@@ -217,7 +217,7 @@ public static class CudaLibraries
             return Handles.TryGetValue(libraryName, out IntPtr h) ? h : IntPtr.Zero;
     }
 
-    private static string? LoadAll(Func<string, string?> env)
+    private static unsafe string? LoadAll(Func<string, string?> env)
     {
         // The driver first: without it nothing else matters.
         var driverSearch = SearchList(env, Majors[0]);
@@ -225,45 +225,74 @@ public static class CudaLibraries
             return Missing("the NVIDIA driver library " + FileName(Driver, 0), driverSearch);
         Handles[Driver] = driver;
         LoadLog.Add($"{Driver}: {driverPath}");
+        // The newest toolkit the driver supports (cuDriverGetVersion: 1000 * major + 10 * minor). A CUDA 13 runtime on a
+        // 12.x driver would load, then fail every call with cudaErrorInsufficientDriver.
+        int driverVersion = 0;
+        if (NativeLibrary.TryGetExport(driver, "cuDriverGetVersion", out IntPtr getVersion))
+        {
+            int v;
+            if (((delegate* unmanaged<int*, int>)getVersion)(&v) == 0) driverVersion = v;
+        }
+        LoadLog.Add(driverVersion > 0 ? $"driver supports CUDA up to {driverVersion / 1000}.{driverVersion % 1000 / 10}" : "driver version unknown");
 
-        var tried = new List<string>();
+        // Each major version in turn, all of its libraries or none: an incomplete CUDA 13 falls back to a complete 12.
+        var reasons = new List<string>();
         foreach (int major in Majors)
         {
-            var search = SearchList(env, major);
-            if (!TryLoadFrom(search, FileName(Runtime, major), out IntPtr cudart, out string? cudartPath))
+            if (driverVersion > 0 && major * 1000 > driverVersion)
             {
-                tried.Add(FileName(Runtime, major));
+                string why = $"CUDA {major} skipped: the driver supports up to CUDA {driverVersion / 1000}.{driverVersion % 1000 / 10}";
+                LoadLog.Add(why);
+                reasons.Add(why + " (update the NVIDIA driver to use it)");
                 continue;
             }
-            Handles[Runtime] = cudart;
-            LoadLog.Add($"{Runtime}: {cudartPath} (CUDA {major})");
-            // The other toolkit libraries: the same folder first, then the search list, same major version.
-            var preferred = new List<CudaSearchEntry>();
-            string? cudartDir = cudartPath is null || !cudartPath.Contains('/') ? null : Path.GetDirectoryName(cudartPath);
-            if (cudartDir is not null) preferred.Add(new CudaSearchEntry(cudartDir, "cudart's folder"));
-            preferred.AddRange(search);
-
-            if (!TryLoadFrom(preferred, FileName("cublasLt", major), out IntPtr lt, out string? ltPath))
-                return Missing(FileName("cublasLt", major) + " (cuBLAS needs it)", preferred);
-            LoadLog.Add($"cublasLt: {ltPath}");
-            var cublasSearch = Prefer(ltPath, preferred);
-            if (!TryLoadFrom(cublasSearch, FileName(Cublas, major), out IntPtr cublas, out string? cublasPath))
-                return Missing(FileName(Cublas, major), cublasSearch);
-            Handles[Cublas] = cublas;
-            Handles["cublasLt"] = lt;
-            LoadLog.Add($"{Cublas}: {cublasPath}");
-
-            if (!TryLoadFrom(preferred, FileName(Nvrtc, major), out IntPtr nvrtc, out string? nvrtcPath))
-                return Missing(FileName(Nvrtc, major), preferred);
-            // NVRTC loads libnvrtc-builtins at compile time; preload it from the same folder so that it is found.
-            string? builtins = PreloadBuiltins(nvrtcPath, major);
-            Handles[Nvrtc] = nvrtc;
-            LoadLog.Add($"{Nvrtc}: {nvrtcPath}");
-            LoadLog.Add($"nvrtc-builtins: {builtins ?? "not preloaded (NVRTC will look for it itself)"}");
+            string? failure = LoadToolkit(env, major, out var loaded);
+            if (failure is not null)
+            {
+                reasons.Add(failure);
+                continue;
+            }
+            foreach (var (name, handle) in loaded) Handles[name] = handle;
             _major = major;
             return null;
         }
-        return Missing("the CUDA runtime (" + string.Join(" or ", tried) + ")", SearchList(env, Majors[^1]));
+        return reasons.Count == 1 ? reasons[0] : "no complete CUDA toolkit was found.\n" + string.Join("\n", reasons);
+    }
+
+    // Loads cudart, cuBLASLt, cuBLAS and NVRTC of one major version; null and the handles, or the reason it failed.
+    // Libraries loaded before a later one is missing stay loaded (never unloaded) but are not registered.
+    private static string? LoadToolkit(Func<string, string?> env, int major, out List<(string Name, IntPtr Handle)> loaded)
+    {
+        loaded = new List<(string, IntPtr)>();
+        var search = SearchList(env, major);
+        if (!TryLoadFrom(search, FileName(Runtime, major), out IntPtr cudart, out string? cudartPath))
+            return Missing($"CUDA {major}: the CUDA runtime {FileName(Runtime, major)}", search);
+        LoadLog.Add($"{Runtime}: {cudartPath} (CUDA {major})");
+        // The other toolkit libraries: the same folder first, then the search list, same major version.
+        var preferred = new List<CudaSearchEntry>();
+        string? cudartDir = cudartPath is null || !cudartPath.Contains('/') ? null : Path.GetDirectoryName(cudartPath);
+        if (cudartDir is not null) preferred.Add(new CudaSearchEntry(cudartDir, "cudart's folder"));
+        preferred.AddRange(search);
+
+        if (!TryLoadFrom(preferred, FileName("cublasLt", major), out IntPtr lt, out string? ltPath))
+            return Missing($"CUDA {major}: {FileName("cublasLt", major)} (cuBLAS needs it)", preferred);
+        LoadLog.Add($"cublasLt: {ltPath}");
+        var cublasSearch = Prefer(ltPath, preferred);
+        if (!TryLoadFrom(cublasSearch, FileName(Cublas, major), out IntPtr cublas, out string? cublasPath))
+            return Missing($"CUDA {major}: {FileName(Cublas, major)}", cublasSearch);
+        LoadLog.Add($"{Cublas}: {cublasPath}");
+
+        if (!TryLoadFrom(preferred, FileName(Nvrtc, major), out IntPtr nvrtc, out string? nvrtcPath))
+            return Missing($"CUDA {major}: {FileName(Nvrtc, major)}", preferred);
+        // NVRTC loads libnvrtc-builtins at compile time; preload it from the same folder so that it is found.
+        string? builtins = PreloadBuiltins(nvrtcPath, major);
+        LoadLog.Add($"{Nvrtc}: {nvrtcPath}");
+        LoadLog.Add($"nvrtc-builtins: {builtins ?? "not preloaded (NVRTC will look for it itself)"}");
+        loaded.Add((Runtime, cudart));
+        loaded.Add(("cublasLt", lt));
+        loaded.Add((Cublas, cublas));
+        loaded.Add((Nvrtc, nvrtc));
+        return null;
     }
 
     private static List<CudaSearchEntry> Prefer(string? loadedPath, List<CudaSearchEntry> rest)
@@ -292,7 +321,9 @@ public static class CudaLibraries
             {
             }
         }
-        candidates.Add($"libnvrtc-builtins.so.{major}");
+        // Without a folder (NVRTC found by the bare soname): the system loader, by the names the toolkits use.
+        if (dir is null)
+            for (int minor = 9; minor >= 0; minor--) candidates.Add($"libnvrtc-builtins.so.{major}.{minor}");
         foreach (string c in candidates)
             if (NativeLibrary.TryLoad(c, out _)) return c;
         return null;

@@ -34,6 +34,7 @@ public sealed class CudaNetwork : IDisposable
     private readonly Dictionary<string, IntPtr> _fn = new(StringComparer.Ordinal);
     private readonly Dictionary<int, IntPtr> _graphs = new();
     private readonly HashSet<int> _warmBatches = new();
+    private int _graphMathMode;
     private readonly int _threads = CudaKernelSource.BlockSize;
     private readonly uint _maxBlocks;
     private bool _disposed;
@@ -400,6 +401,11 @@ public sealed class CudaNetwork : IDisposable
         Stage(input, target, batch);
         if (UseCudaGraphs && batch <= GraphBatchLimit)
         {
+            if (_graphMathMode != _device.MathModeVersion)
+            {
+                DropGraphs(); // captured under the other cuBLAS math mode (AllowTf32)
+                _graphMathMode = _device.MathModeVersion;
+            }
             if (_graphs.TryGetValue(batch, out IntPtr exec))
             {
                 Check.Runtime(CudaNative.cudaGraphLaunch(exec, _device.Stream));
@@ -409,15 +415,19 @@ public sealed class CudaNetwork : IDisposable
             {
                 // Warmed up (modules loaded, cuBLAS heuristics chosen): capture once, then replay.
                 Check.Runtime(CudaNative.cudaStreamBeginCapture(_device.Stream, CudaNative.StreamCaptureModeThreadLocal));
-                IntPtr graph;
                 try
                 {
                     EnqueueTrainStep(batch, update: true);
                 }
-                finally
+                catch
                 {
-                    Check.Runtime(CudaNative.cudaStreamEndCapture(_device.Stream, out graph));
+                    // End the broken capture (its status is a consequence, not the cause), free any partial graph,
+                    // and let the original exception through.
+                    if (CudaNative.cudaStreamEndCapture(_device.Stream, out IntPtr partial) == 0 && partial != IntPtr.Zero)
+                        CudaNative.cudaGraphDestroy(partial);
+                    throw;
                 }
+                Check.Runtime(CudaNative.cudaStreamEndCapture(_device.Stream, out IntPtr graph));
                 try
                 {
                     Check.Runtime(CudaNative.cudaGraphInstantiateWithFlags(out exec, graph, 0));
@@ -631,9 +641,14 @@ public sealed class CudaNetwork : IDisposable
         catch (Exception e) when (e is CudaException or ObjectDisposedException)
         {
         }
-        foreach (IntPtr exec in _graphs.Values) CudaNative.cudaGraphExecDestroy(exec);
-        _graphs.Clear();
+        DropGraphs();
         for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
         _owned.Clear();
+    }
+
+    private void DropGraphs()
+    {
+        foreach (IntPtr exec in _graphs.Values) CudaNative.cudaGraphExecDestroy(exec);
+        _graphs.Clear();
     }
 }

@@ -53,7 +53,7 @@ public sealed class DeviceBuffer : IDisposable
         // after earlier work and complete on return. Not for hot paths; the executors use pinned async copies.
         Check.Runtime(CudaNative.cudaDeviceSynchronize());
         fixed (float* p = source)
-            Check.Runtime(CudaNative.cudaMemcpy(At(offset), (IntPtr)p, (nuint)(source.Length * sizeof(float)), CudaNative.MemcpyHostToDevice));
+            Check.Runtime(CudaNative.cudaMemcpy(At(offset), (IntPtr)p, (nuint)source.Length * sizeof(float), CudaNative.MemcpyHostToDevice));
         Check.Runtime(CudaNative.cudaDeviceSynchronize());
     }
 
@@ -64,7 +64,7 @@ public sealed class DeviceBuffer : IDisposable
         if (destination.IsEmpty) return;
         Check.Runtime(CudaNative.cudaDeviceSynchronize()); // earlier work on any stream finishes first
         fixed (float* p = destination)
-            Check.Runtime(CudaNative.cudaMemcpy((IntPtr)p, At(offset), (nuint)(destination.Length * sizeof(float)), CudaNative.MemcpyDeviceToHost));
+            Check.Runtime(CudaNative.cudaMemcpy((IntPtr)p, At(offset), (nuint)destination.Length * sizeof(float), CudaNative.MemcpyDeviceToHost));
     }
 
     /// <summary>Copies the whole buffer to a new host array.</summary>
