@@ -9,8 +9,8 @@ namespace GpuCheck;
 /// <summary>
 /// A plain CPU network built from a <see cref="NetworkDescription"/>, the reference the GPU is checked against. It uses
 /// the runtime's CPU activation operators and dropout/RReLU kernels, with GEMMs accumulated in double.
-/// Dropout and RReLU keys: CounterRandom.Key(DropoutSeed, layer index, training-forward count), the count starting at 1,
-/// as the GPU executor does.
+/// Dropout and RReLU keys: CounterRandom.Key(DropoutSeed, layer index, n), n the number of training forwards before
+/// this one (0 for the first), as the GPU executor and generated networks (their RandomStep) do.
 /// </summary>
 internal sealed class CpuNetwork : INetwork
 {
@@ -73,6 +73,7 @@ internal sealed class CpuNetwork : INetwork
         _inputs.Clear();
         _outputs.Clear();
         _aux.Clear();
+        ulong randomStep = _forwards; // keys this pass's masks
         if (training) _forwards++;
         float[] x = input.ToArray();
         var layers = Description.Layers;
@@ -110,7 +111,7 @@ internal sealed class CpuNetwork : INetwork
                     if (training)
                     {
                         aux = new float[n];
-                        SourceGenNN.Kernels.Dropout.Forward(x, y, aux, Get(args, "p", 0.5f), CounterRandom.Key(DropoutSeed, li, _forwards));
+                        SourceGenNN.Kernels.Dropout.Forward(x, y, aux, Get(args, "p", 0.5f), CounterRandom.Key(DropoutSeed, li, randomStep));
                     }
                     else x.CopyTo(y, 0);
                     break;
@@ -120,7 +121,7 @@ internal sealed class CpuNetwork : INetwork
                     if (training)
                     {
                         aux = new float[n];
-                        RRelu.ForwardTraining(x, y, aux, lo, hi, CounterRandom.Key(DropoutSeed, li, _forwards));
+                        RRelu.ForwardTraining(x, y, aux, lo, hi, CounterRandom.Key(DropoutSeed, li, randomStep));
                     }
                     else
                     {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the solution and runs every test: the generator tests once, and the numeric tests on every vector path
-# (AVX-512 where the CPU has it, AVX2, 128-bit, and scalar). Ends with one line: "Tests: N passed, M failed, K skipped".
+# Builds the solution and runs every test: the generator tests once, the numeric tests on every vector path
+# (AVX-512 where the CPU has it, AVX2, 128-bit, and scalar), and the GPU path on a CPU emulator of CUDA.
+# Ends with one line: "Tests: N passed, M failed, K skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,20 @@ run "numeric tests, widest vectors" SOURCEGENNN_EXPECT_SIMD=512-if-available dot
 run "numeric tests, AVX2 (DOTNET_EnableAVX512=0)" DOTNET_EnableAVX512=0 SOURCEGENNN_EXPECT_SIMD=256 dotnet test Runtime.Tests -c Release --no-build --blame-hang-timeout 5m
 run "numeric tests, 128-bit (DOTNET_EnableAVX2=0)" DOTNET_EnableAVX2=0 SOURCEGENNN_EXPECT_SIMD=128 dotnet test Runtime.Tests -c Release --no-build --blame-hang-timeout 5m
 run "numeric tests, scalar (DOTNET_EnableHWIntrinsic=0)" DOTNET_EnableHWIntrinsic=0 SOURCEGENNN_EXPECT_SIMD=scalar dotnet test Runtime.Tests -c Release --no-build --blame-hang-timeout 5m
+
+# The GPU path on fake-cuda, a CPU emulator of the CUDA libraries (GpuCheck/fake-cuda/fake_cuda.c): the generated kernels
+# compiled as host C++ and run on the CPU, with allocations, copies, SGEMM operands and graph capture checked. It runs
+# GpuCheck end to end and the GPU unit tests with SOURCEGENNN_REQUIRE_GPU=1, so none of them skips. Needs gcc and c++.
+if command -v gcc >/dev/null && command -v c++ >/dev/null; then
+  emu=$(mktemp -d)
+  GpuCheck/fake-cuda/build.sh "$emu" 13
+  run "GPU path on the CUDA emulator: GpuCheck, the resolver and the error paths" bash GpuCheck/fake_cuda_smoke.sh
+  run "GPU tests on the CUDA emulator (SOURCEGENNN_REQUIRE_GPU=1)" SOURCEGENNN_REQUIRE_GPU=1 SOURCEGENNN_CUDA_LIBDIR="$emu" \
+    dotnet test Runtime.Tests -c Release --no-build --blame-hang-timeout 5m --filter "FullyQualifiedName~SourceGenNN.Tests.Cuda|FullyQualifiedName~TrainerDevice"
+  rm -rf "$emu"
+else
+  echo "== GPU path on the CUDA emulator: skipped (needs gcc and c++)"
+fi
 
 # Sum the per-run counts that dotnet test prints ("Failed: 0, Passed: 55, Skipped: 0").
 read -r passed failed skipped < <(grep -Eo "Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+" "$log" |

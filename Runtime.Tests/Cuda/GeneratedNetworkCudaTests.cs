@@ -58,7 +58,7 @@ public class GeneratedNetworkCudaTests
         const int batch = 16;
         var cpu = new CudaGeneratedZoo(seed: 8);
         using var net = CudaNetwork.Create(gpu, cpu, new CudaTrainingOptions(CudaLoss.BinaryCrossEntropy, null), batch);
-        net.DropoutSeed = 8; // the generated network keys its masks with its seed and a training-forward count from 1
+        net.DropoutSeed = 8; // the generated network keys its masks with its seed and the count of earlier training forwards
         var x = Random(batch * 12, 2);
         var y = Random(batch * 4, 3).Select(v => v > 0 ? 1f : 0f).ToArray();
         var output = new float[batch * 4];

@@ -322,7 +322,7 @@ extern "C" __global__ void $NAME(const float* a, const float* da, float* dz, int
 """;
 
     private const string DropoutCode = """
-// Inverted dropout in training mode; mask = 0 or 1/(1-p), kept for backward. counters[1] counts training forwards.
+// Inverted dropout in training mode; mask = 0 or 1/(1-p), kept for backward. counters[1] counts the training forwards before this one.
 extern "C" __global__ void $NAME(const float* x, float* y, float* mask, int n, float p, sgnn_u64 seed, int layer, const sgnn_u64* counters)
 {
     sgnn_u64 key = sgnn_key(seed, layer, counters[1]);

@@ -288,8 +288,8 @@ public sealed class CudaNetwork : IDisposable
         _device.Synchronize();
         input.CopyTo(_pinnedX.Span);
         _device.CopyToDeviceAsync(_pinnedX.Pointer, _x.Pointer, (long)batch * Description.InputSize);
-        if (training) Launch1(CudaKernelSource.Increment, _counters.At(1));
         EnqueueForward(batch, training);
+        if (training) Launch1(CudaKernelSource.Increment, _counters.At(1)); // after the pass: it keyed its masks with the count before it
         _device.CopyToHostAsync(Output.Pointer, _pinnedOut.Pointer, (long)batch * Description.OutputSize);
         _device.Synchronize();
         _pinnedOut.Span[..output.Length].CopyTo(output);
@@ -497,8 +497,8 @@ public sealed class CudaNetwork : IDisposable
         _device.CopyToDeviceAsync(_pinnedX.Pointer, _x.Pointer, inN);
         _device.CopyToDeviceAsync(_pinnedTarget!.Pointer, _target!.Pointer, outN);
         if (update) Launch1(CudaKernelSource.Increment, _counters.At(0));
-        Launch1(CudaKernelSource.Increment, _counters.At(1));
         EnqueueForward(batch, training: true);
+        Launch1(CudaKernelSource.Increment, _counters.At(1)); // after the pass, as Forward does
 
         // The loss, its gradient written where backward starts.
         var steps = _plan.Steps;

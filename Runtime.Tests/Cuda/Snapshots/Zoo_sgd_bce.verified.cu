@@ -215,7 +215,7 @@ extern "C" __global__ void sgnn_silu_backward(const float* zs, const float* outs
     }
 }
 
-// Inverted dropout in training mode; mask = 0 or 1/(1-p), kept for backward. counters[1] counts training forwards.
+// Inverted dropout in training mode; mask = 0 or 1/(1-p), kept for backward. counters[1] counts the training forwards before this one.
 extern "C" __global__ void sgnn_dropout_forward(const float* x, float* y, float* mask, int n, float p, sgnn_u64 seed, int layer, const sgnn_u64* counters)
 {
     sgnn_u64 key = sgnn_key(seed, layer, counters[1]);
