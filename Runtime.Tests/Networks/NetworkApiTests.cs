@@ -5,6 +5,7 @@ using Xunit;
 namespace SourceGenNN.Tests.Networks;
 
 /// <summary>Shapes, summaries, determinism and the run-time argument checks of generated networks.</summary>
+[Collection(SourceGenNN.Tests.Kernels.KernelThreadsCollection.Name)] // measures allocation: run alone
 public class NetworkApiTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using Xunit;
 
 namespace SourceGenNN.Tests.Training;
 
+[Collection(SourceGenNN.Tests.Kernels.KernelThreadsCollection.Name)] // measures allocation: run alone
 public class LossTests
 {
     private const int Batch = 3, Features = 4;

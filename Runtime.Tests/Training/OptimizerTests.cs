@@ -7,6 +7,7 @@ using Xunit;
 
 namespace SourceGenNN.Tests.Training;
 
+[Collection(SourceGenNN.Tests.Kernels.KernelThreadsCollection.Name)] // measures allocation: run alone
 public class OptimizerTests
 {
     private static readonly float[] P0 = { 0.5f, -1.25f, 2f, 0f, -0.3f };

@@ -10,6 +10,7 @@ using Xunit;
 
 namespace SourceGenNN.Tests.Training;
 
+[Collection(SourceGenNN.Tests.Kernels.KernelThreadsCollection.Name)] // measures allocation: run alone
 public class TrainerTests
 {
     private static readonly FitOptions Quiet = new() { Progress = ProgressMode.None };
