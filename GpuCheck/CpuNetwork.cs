@@ -12,7 +12,7 @@ namespace GpuCheck;
 /// Dropout and RReLU keys: CounterRandom.Key(DropoutSeed, layer index, n), n the number of training forwards before
 /// this one (0 for the first), as the GPU executor and generated networks (their RandomStep) do.
 /// </summary>
-internal sealed class CpuNetwork : INetwork
+internal sealed class CpuNetwork : INetwork, IRandomStream
 {
     private readonly float[] _params, _grads;
     private readonly List<float[]> _inputs = new(), _outputs = new(), _aux = new();
@@ -35,6 +35,12 @@ internal sealed class CpuNetwork : INetwork
     public int Batch { get; private set; }
     public ReadOnlySpan<float> Logits => _logits;
     public ulong DropoutSeed { get; set; }
+
+    /// <summary>The seed of the dropout and RReLU draws (<see cref="DropoutSeed"/>).</summary>
+    public ulong RandomSeed => DropoutSeed;
+
+    /// <summary>The training forwards so far: the next one keys its draws with it.</summary>
+    public ulong RandomStep { get => _forwards; set => _forwards = value; }
 
     public void Initialize(ulong seed)
     {

@@ -21,6 +21,9 @@ internal static class TrainerChecks
             () => Fit(gpu, CpuNetwork.Describe("TrainerBce", 20, ("Dense", 12, ""), ("Tanh", 0, ""), ("Dense", 1, ""), ("Sigmoid", 0, "")),
                 n => new BinaryCrossEntropy(), n => new Sgd(n, 0.1f, 0.9f, nesterov: true), classes: false,
                 new CosineAnnealing(12, interval: ScheduleInterval.Batch), new EarlyStopping { Monitor = "val_loss", Patience = 5 }));
+        yield return ("Trainer.Fit 3 epochs GPU vs CPU: 20-16-4 with dropout and RReLU, CE, Adam (the CPU's masks on the GPU)",
+            () => Fit(gpu, CpuNetwork.Describe("TrainerDropout", 20, ("Dense", 16, ""), ("RReLU", 0, "lower=0.1,upper=0.3"), ("Dropout", 0, "p=0.25"),
+                ("Dense", 4, ""), ("Softmax", 0, "")), n => new CrossEntropy(), n => new Adam(n, 0.01f), classes: true, new StepDecay(2, 0.5)));
     }
 
     private static Dataset Data(int count, bool classes, int seed)
@@ -46,9 +49,9 @@ internal static class TrainerChecks
             Schedule = schedule, EarlyStopping = stop,
         };
         var train = Data(100, classes, 1); // batches of 16 and a last one of 4
-        var cpuNet = new CpuNetwork(d, seed: 5);
+        var cpuNet = new CpuNetwork(d, seed: 5) { DropoutSeed = 11 };
         var cpuHistory = new Trainer(cpuNet, loss(cpuNet), optimizer(cpuNet)).Fit(train, options);
-        var gpuNet = new CpuNetwork(d, seed: 5);
+        var gpuNet = new CpuNetwork(d, seed: 5) { DropoutSeed = 11 };
         using var trainer = new Trainer(gpuNet, loss(gpuNet), optimizer(gpuNet));
         trainer.UseDevice(gpu); // the one-line switch under test
         var gpuHistory = trainer.Fit(train, options);
@@ -57,6 +60,7 @@ internal static class TrainerChecks
             double[] e = cpuHistory[key], a = gpuHistory[key];
             if (Program.Compare(ToFloat(a), ToFloat(e), key) is { } failure) return failure;
         }
+        if (gpuNet.RandomStep != cpuNet.RandomStep) return $"RandomStep after Fit: GPU {gpuNet.RandomStep}, CPU {cpuNet.RandomStep}";
         return Program.Compare(gpuNet.Parameters, cpuNet.Parameters, "weights after Fit");
 
         static float[] ToFloat(double[] v) => Array.ConvertAll(v, x => (float)x);

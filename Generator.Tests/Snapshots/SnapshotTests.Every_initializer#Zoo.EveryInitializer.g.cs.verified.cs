@@ -5,7 +5,7 @@
 
 namespace Zoo;
 
-partial class EveryInitializer : global::SourceGenNN.INetwork
+partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStream
 {
     // ── Shapes ──────────────────────────────────────────────────────────────
 
@@ -205,8 +205,10 @@ partial class EveryInitializer : global::SourceGenNN.INetwork
     }
     /// <summary>The batch size of the last forward pass.</summary>
     public int Batch => _batch;
-    /// <summary>Counts training forward passes; it keys the dropout and RReLU draws, so setting it replays a pass.</summary>
+    /// <summary>The number of training forward passes so far; the next one keys its dropout and RReLU draws with it, so setting it replays a pass.</summary>
     public ulong RandomStep { get; set; }
+    /// <summary>The seed of the last <see cref="Initialize"/>: it keys the dropout and RReLU draws, with the layer index and <see cref="RandomStep"/>.</summary>
+    public ulong RandomSeed => _seed;
     /// <summary>The output of the last forward pass: [Batch, OutputSize] (the network does not end in Softmax or Sigmoid).</summary>
     public global::System.ReadOnlySpan<float> Logits => View(_out9, _batch * OutputSize);
 

@@ -43,7 +43,7 @@ internal static class NetworkEmitter
         var body = new SourceWriter();
         WriteBody(body, net, layers, c);
 
-        using (w.Block($"partial class {net.ClassName} : {Rt}INetwork"))
+        using (w.Block($"partial class {net.ClassName} : {Rt}INetwork, {Rt}IRandomStream"))
         {
             w.Lines(body.ToString().TrimEnd('\n'));
             w.Line();
@@ -171,8 +171,10 @@ internal static class NetworkEmitter
         }
         Doc(w, "The batch size of the last forward pass.");
         w.Line("public int Batch => _batch;");
-        Doc(w, "Counts training forward passes; it keys the dropout and RReLU draws, so setting it replays a pass.");
+        Doc(w, "The number of training forward passes so far; the next one keys its dropout and RReLU draws with it, so setting it replays a pass.");
         w.Line("public ulong RandomStep { get; set; }");
+        Doc(w, "The seed of the last <see cref=\"Initialize\"/>: it keys the dropout and RReLU draws, with the layer index and <see cref=\"RandomStep\"/>.");
+        w.Line("public ulong RandomSeed => _seed;");
         var last = layers[layers.Length - 1];
         bool fusable = last is ActivationLayer { ActivationKind: "Softmax" or "Sigmoid" } && layers.Length > 1;
         var logitsLayer = fusable ? layers[layers.Length - 2] : last;

@@ -28,6 +28,12 @@ public partial class GpuTrainerLogistic { }
 [Dense(2)]
 public partial class GpuTrainerRegression { }
 
+/// <summary>12 → 16 RReLU → dropout → 4 Softmax: training draws masks and slopes.</summary>
+[Network(12)]
+[Dense(16)] [RReLU] [Dropout(0.25)]
+[Dense(4)] [Softmax]
+public partial class GpuTrainerDropout { }
+
 /// <summary>
 /// <see cref="Trainer.UseDevice"/>: the same training on the GPU and on the CPU gives the same history and weights
 /// (within 1e-3, relative to 1 + |expected|). Skipped without a GPU; failing under SOURCEGENNN_REQUIRE_GPU=1.
@@ -139,6 +145,27 @@ public class TrainerGpuTests
         {
             File.Delete(path);
         }
+    }
+
+    [GpuFact]
+    public void Fit_with_dropout_and_rrelu_draws_the_cpu_masks_on_the_gpu_and_ends_at_the_same_random_step()
+    {
+        var train = Data(100, 4, "classes", 11);
+        var options = new FitOptions { Epochs = 3, BatchSize = 16, Seed = 4, ValidationData = Data(40, 4, "classes", 12), Progress = ProgressMode.None };
+        var cpuNet = new GpuTrainerDropout(seed: 13);
+        using var cpu = new Trainer(cpuNet, new CrossEntropy(), new Adam(cpuNet, 0.01f));
+        var expected = cpu.Fit(train, options);
+
+        using var gpu = CudaDevice.Open();
+        var gpuNet = new GpuTrainerDropout(seed: 13);
+        using var trainer = new Trainer(gpuNet, new CrossEntropy(), new Adam(gpuNet, 0.01f)).UseDevice(gpu);
+        var actual = trainer.Fit(train, options);
+
+        AssertClose(expected["loss"], actual["loss"], "loss");
+        AssertClose(expected["val_loss"], actual["val_loss"], "val_loss");
+        AssertClose(cpuNet.Parameters, gpuNet.Parameters, "weights");
+        Assert.Equal(21ul, cpuNet.RandomStep); // 3 epochs of 7 batches
+        Assert.Equal(cpuNet.RandomStep, gpuNet.RandomStep); // copied back with the weights
     }
 
     [GpuFact]

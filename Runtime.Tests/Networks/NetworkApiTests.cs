@@ -145,4 +145,32 @@ public class NetworkApiTests
         }
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    [Fact]
+    public void A_generated_network_exposes_its_random_stream_seeded_by_initialize_and_counting_training_passes_only()
+    {
+        IRandomStream net = new RandomLayersNet(seed: 21);
+        Assert.Equal(21ul, net.RandomSeed);
+        Assert.Equal(0ul, net.RandomStep);
+        var x = Enumerable.Range(0, 4 * 6).Select(i => (float)Math.Sin(i)).ToArray();
+        var first = new float[4 * 3];
+        var again = new float[4 * 3];
+        var network = (RandomLayersNet)net;
+        network.Forward(x, first, 4, training: true);
+        Assert.Equal(1ul, net.RandomStep);
+        network.Forward(x, again, 4, training: false);
+        Assert.Equal(1ul, net.RandomStep); // evaluation draws nothing
+
+        // Another network with the same seed, at the same step, draws the same masks.
+        var twin = new RandomLayersNet(seed: 21);
+        var replay = new float[4 * 3];
+        twin.Forward(x, replay, 4, training: true);
+        Assert.Equal(first, replay);
+        twin.Forward(x, replay, 4, training: true); // step 1: other masks
+        Assert.NotEqual(first, replay);
+
+        network.Initialize(5);
+        Assert.Equal(5ul, net.RandomSeed);
+        Assert.Equal(0ul, net.RandomStep);
+    }
 }

@@ -227,6 +227,31 @@ public sealed class CudaNetwork : IDisposable
     }
 
     /// <summary>
+    /// The number of training-mode forward passes so far (waits for the device). The next one keys its dropout and
+    /// RReLU masks with it, as a generated network's <see cref="IRandomStream.RandomStep"/> does; set both it and
+    /// <see cref="DropoutSeed"/> from a generated network to draw that network's masks.
+    /// </summary>
+    public unsafe ulong RandomStep
+    {
+        get
+        {
+            _device.MakeCurrent();
+            _device.Synchronize();
+            Check.Runtime(CudaNative.cudaMemcpyAsync(_pinnedScalar.Pointer, _counters.At(1), sizeof(ulong), CudaNative.MemcpyDeviceToHost, _device.Stream));
+            _device.Synchronize();
+            return *(ulong*)_pinnedScalar.Pointer;
+        }
+        set
+        {
+            _device.MakeCurrent();
+            _device.Synchronize();
+            *(ulong*)_pinnedScalar.Pointer = value;
+            Check.Runtime(CudaNative.cudaMemcpyAsync(_counters.At(1), _pinnedScalar.Pointer, sizeof(ulong), CudaNative.MemcpyHostToDevice, _device.Stream));
+            _device.Synchronize();
+        }
+    }
+
+    /// <summary>
     /// The optimiser's state buffers on the device: 0 without an optimiser or for SGD without momentum, 1 for SGD
     /// with momentum (the momentum buffer), 2 for Adam and AdamW (the first and second moments).
     /// </summary>

@@ -65,6 +65,7 @@ public sealed partial class Trainer
         int k = _gpu.OptimizerStateBuffers;
         ulong steps = _gpu.CopyOptimizerStateTo(k >= 1 ? state.Buffers[0].Value : default, k >= 2 ? state.Buffers[1].Value : default);
         Optimizer.ImportState(state with { Steps = (long)steps });
+        if (Network is IRandomStream random) random.RandomStep = _gpu.RandomStep; // the training forwards run on the device
         _deviceAhead = false;
     }
 
@@ -81,6 +82,8 @@ public sealed partial class Trainer
     private void CreateExecutor(int maxBatch)
     {
         _gpu = CudaNetwork.Create(Device!, Network, _gpuOptions, maxBatch);
+        // The network's own random stream, so that dropout and RReLU draw the masks the CPU would.
+        if (Network is IRandomStream random) _gpu.DropoutSeed = random.RandomSeed;
         _deviceRate = _gpuOptions!.Optimizer!.LearningRate;
         _deviceAhead = false; // Create copied the host weights; the optimiser state follows at the first step
         int o = maxBatch * Network.OutputSize;
@@ -123,6 +126,7 @@ public sealed partial class Trainer
         var state = Optimizer.ExportState();
         int k = _gpu.OptimizerStateBuffers;
         _gpu.CopyOptimizerStateFrom(k >= 1 ? state.Buffers[0].Value : default, k >= 2 ? state.Buffers[1].Value : default, (ulong)state.Steps);
+        if (Network is IRandomStream random) _gpu.RandomStep = random.RandomStep;
         _deviceAhead = true;
     }
 
