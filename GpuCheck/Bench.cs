@@ -13,21 +13,31 @@ namespace GpuCheck;
 /// </summary>
 internal static class Bench
 {
-    public static int Run(CudaDevice gpu)
+    /// <summary>
+    /// Runs the timings. <paramref name="smoke"/> runs the same code on small networks for a few steps, to check the
+    /// benchmark itself on the CUDA emulator (its times mean nothing). Returns 1 when a loss is not finite.
+    /// </summary>
+    public static int Run(CudaDevice gpu, bool smoke = false)
     {
+        int wide = smoke ? 64 : 1024;
         var w1 = CpuNetwork.Describe("W1", 784, ("Dense", 128, ""), ("ReLU", 0, ""), ("Dense", 10, ""));
-        var w5 = CpuNetwork.Describe("W5", 1024, ("Dense", 1024, ""), ("ReLU", 0, ""), ("Dense", 1024, ""), ("ReLU", 0, ""), ("Dense", 10, ""));
-        Console.WriteLine("workload, batch, graphs, ms/step (median of 5 runs), samples/s");
+        var w5 = CpuNetwork.Describe("W5", wide, ("Dense", wide, ""), ("ReLU", 0, ""), ("Dense", wide, ""), ("ReLU", 0, ""), ("Dense", 10, ""));
+        (int Warm, int Runs, int Scale) plan = smoke ? (3, 1, 100) : (20, 5, 1);
+        Console.WriteLine(smoke
+            ? $"bench smoke test: W5 is {wide} wide and each timing runs a few steps; the times mean nothing"
+            : "workload, batch, graphs, ms/step (median of 5 runs), samples/s");
+        bool finite = true;
         foreach (bool graphs in new[] { true, false })
         {
-            Time(gpu, "W1", w1, new(CudaLoss.CrossEntropy, CudaOptimizer.Adam(1e-3f)), 64, graphs, steps: 500);
-            Time(gpu, "W5", w5, new(CudaLoss.CrossEntropy, CudaOptimizer.Sgd(0.01f, momentum: 0.9f)), 256, graphs, steps: 200);
-            Time(gpu, "W5", w5, new(CudaLoss.CrossEntropy, CudaOptimizer.Sgd(0.01f, momentum: 0.9f)), 4096, graphs, steps: 50);
+            finite &= Time(gpu, "W1", w1, new(CudaLoss.CrossEntropy, CudaOptimizer.Adam(1e-3f)), 64, graphs, 500 / plan.Scale, plan.Warm, plan.Runs);
+            finite &= Time(gpu, "W5", w5, new(CudaLoss.CrossEntropy, CudaOptimizer.Sgd(0.01f, momentum: 0.9f)), smoke ? 32 : 256, graphs, 200 / plan.Scale, plan.Warm, plan.Runs);
+            finite &= Time(gpu, "W5", w5, new(CudaLoss.CrossEntropy, CudaOptimizer.Sgd(0.01f, momentum: 0.9f)), smoke ? 256 : 4096, graphs, Math.Max(1, 50 / plan.Scale), plan.Warm, plan.Runs);
         }
-        return 0;
+        if (!finite) Console.WriteLine("FAIL a training loss is not finite");
+        return finite ? 0 : 1;
     }
 
-    private static void Time(CudaDevice gpu, string name, NetworkDescription d, CudaTrainingOptions o, int batch, bool graphs, int steps)
+    private static bool Time(CudaDevice gpu, string name, NetworkDescription d, CudaTrainingOptions o, int batch, bool graphs, int steps, int warm, int runCount)
     {
         var cpu = new CpuNetwork(d, seed: 1);
         using var net = CudaNetwork.Create(gpu, cpu, o, batch);
@@ -43,9 +53,9 @@ internal static class Bench
             ys[k] = new float[batch * d.OutputSize];
             for (int b = 0; b < batch; b++) ys[k][b * d.OutputSize + r.Next(d.OutputSize)] = 1f;
         }
-        for (int i = 0; i < 20; i++) net.TrainStep(xs[i % distinct], ys[i % distinct], batch); // warm-up (and capture)
+        for (int i = 0; i < warm; i++) net.TrainStep(xs[i % distinct], ys[i % distinct], batch); // warm-up (and capture)
         net.Synchronize();
-        var runs = new double[5];
+        var runs = new double[runCount];
         for (int run = 0; run < runs.Length; run++)
         {
             var sw = Stopwatch.StartNew();
@@ -58,5 +68,6 @@ internal static class Bench
         float loss = net.ReadLoss();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name}, {batch}, {(graphs ? "yes" : "no")}, {ms:F4}, {batch / ms * 1000:F0}  (loss {loss:F4})"));
+        return float.IsFinite(loss);
     }
 }

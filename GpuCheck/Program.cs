@@ -13,7 +13,8 @@ namespace GpuCheck;
 /// Checks the CUDA path against the CPU path on a GPU machine: SGEMM, each generated kernel, forward passes and
 /// training steps (eager and CUDA-graph), and Trainer.Fit on the GPU against the CPU. Prints "GPU checks: N passed, M failed"; exits 0 when all pass, 1 on a
 /// failure, 2 when there is no usable GPU and --require-gpu was given (otherwise 0, with the reason).
-/// --bench times W1 and W5 training steps instead. -v prints where the CUDA libraries came from.
+/// --bench times W1 and W5 training steps instead; --bench-smoke runs the same code small and short (for the CUDA
+/// emulator). -v prints where the CUDA libraries came from.
 /// </summary>
 internal static class Program
 {
@@ -26,11 +27,12 @@ internal static class Program
         bool requireGpu = args.Contains("--require-gpu");
         _verbose = args.Contains("-v") || args.Contains("--verbose");
         bool bench = args.Contains("--bench");
-        var unknown = args.Where(a => a is not ("--require-gpu" or "-v" or "--verbose" or "--bench" or "-h" or "--help")).ToArray();
+        bool benchSmoke = args.Contains("--bench-smoke");
+        var unknown = args.Where(a => a is not ("--require-gpu" or "-v" or "--verbose" or "--bench" or "--bench-smoke" or "-h" or "--help")).ToArray();
         if (args.Contains("-h") || args.Contains("--help") || unknown.Length > 0)
         {
             if (unknown.Length > 0) Console.Error.WriteLine("unknown option(s): " + string.Join(' ', unknown));
-            Console.WriteLine("usage: GpuCheck [--require-gpu] [-v] [--bench]");
+            Console.WriteLine("usage: GpuCheck [--require-gpu] [-v] [--bench | --bench-smoke]");
             return unknown.Length > 0 ? 64 : 0;
         }
 
@@ -50,7 +52,7 @@ internal static class Program
 
         using var gpu = CudaDevice.Open();
         Console.WriteLine("device: " + gpu.Describe());
-        if (bench) return Bench.Run(gpu);
+        if (bench || benchSmoke) return Bench.Run(gpu, smoke: benchSmoke);
 
         Run("sgemm row-major (4 transpose cases)", () => CheckSgemm(gpu));
         KernelChecks? kernels = null;

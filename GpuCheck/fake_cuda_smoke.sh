@@ -48,4 +48,6 @@ echo "== every check, on the emulator"
 "${run[@]}" --require-gpu -v
 echo "== every check, blocks and threads in reverse order"
 FAKE_CUDA_REVERSE=1 "${run[@]}" --require-gpu | tail -n 1
+echo "== the benchmark's code, small and short (--bench-smoke)"
+"${run[@]}" --bench-smoke
 echo "fake CUDA smoke test: passed"
