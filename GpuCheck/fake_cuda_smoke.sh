@@ -48,6 +48,8 @@ echo "== every check, on the emulator"
 "${run[@]}" --require-gpu -v
 echo "== every check, blocks and threads in reverse order"
 FAKE_CUDA_REVERSE=1 "${run[@]}" --require-gpu | tail -n 1
+echo "== every check, with stream operations deferred until waited for, on 1 SM (grid-stride loops go round)"
+FAKE_CUDA_DEFER=1 FAKE_CUDA_SMS=1 "${run[@]}" --require-gpu | tail -n 1
 echo "== the benchmark's code, small and short (--bench-smoke)"
 "${run[@]}" --bench-smoke
 echo "fake CUDA smoke test: passed"

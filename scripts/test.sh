@@ -38,9 +38,9 @@ run "numeric tests, scalar (DOTNET_EnableHWIntrinsic=0)" DOTNET_EnableHWIntrinsi
 # GpuCheck end to end and the GPU unit tests with SOURCEGENNN_REQUIRE_GPU=1, so none of them skips. Needs gcc and c++.
 if command -v gcc >/dev/null && command -v c++ >/dev/null; then
   emu=$(mktemp -d)
-  GpuCheck/fake-cuda/build.sh "$emu" 13
+  GpuCheck/fake-cuda/build.sh "$emu" 13 || status=1
   run "GPU path on the CUDA emulator: GpuCheck, the resolver and the error paths" bash GpuCheck/fake_cuda_smoke.sh
-  run "GPU tests on the CUDA emulator (SOURCEGENNN_REQUIRE_GPU=1)" SOURCEGENNN_REQUIRE_GPU=1 SOURCEGENNN_CUDA_LIBDIR="$emu" \
+  run "GPU tests on the CUDA emulator (SOURCEGENNN_REQUIRE_GPU=1, deferred streams)" SOURCEGENNN_REQUIRE_GPU=1 SOURCEGENNN_CUDA_LIBDIR="$emu" FAKE_CUDA_DEFER=1 \
     dotnet test Runtime.Tests -c Release --no-build --blame-hang-timeout 5m --filter "FullyQualifiedName~SourceGenNN.Tests.Cuda|FullyQualifiedName~TrainerDevice"
   rm -rf "$emu"
 else

@@ -7,11 +7,14 @@
 //   `extern "C" __global__` kernel; the "CUBIN" is the path of the shared object, which cuModuleLoadData dlopens;
 // - cuLaunchKernel runs the grid on the CPU (emu_prelude.h says how threads and barriers are scheduled);
 // - cublasSgemm_v2 is a column-major reference SGEMM in double precision;
-// - stream capture records every operation on the capturing stream into a graph, which cudaGraphLaunch replays:
+// - stream capture records every operation on the capturing stream into a graph, which cudaGraphLaunch replays
+//   (several streams may capture at once; thread-local captures refuse only their own thread's unsafe calls):
 //   kernel arguments and SGEMM scalars are captured by value, copies read their source at replay, as on a GPU.
 //   Synchronising, synchronous copies, allocating, and copies from pageable memory during capture are refused and
 //   invalidate the capture, as CUDA refuses them.
-// Everything runs synchronously on the calling thread, so stream order is program order.
+// Operations run on the calling thread. By default each runs when it is issued. With FAKE_CUDA_DEFER=1 the ones on a
+// stream are queued, and run in order only when something waits for that stream (a synchronize, a synchronous copy,
+// cudaFree), so a host that reads or overwrites pinned memory without waiting sees what a GPU would give it.
 // What it cannot show: real NVRTC (and its dialect), the real launch limits and memory model, real cuBLAS, timings.
 //
 // Built into every soname the resolver looks for by fake_cuda_smoke.sh. Environment:
@@ -20,6 +23,8 @@
 //   FAKE_CUDA_CXX       the C++ compiler (default c++)
 //   FAKE_CUDA_NO_NVRTC  1: NVRTC fails every compilation with a log
 //   FAKE_CUDA_DRIVER_VERSION  what cuDriverGetVersion reports (default 13000, CUDA 13.0)
+//   FAKE_CUDA_SMS       the multiprocessor count reported (default 132); 1 makes the grid-stride loops go round
+//   FAKE_CUDA_DEFER     1: queue stream operations until the stream is waited for (see above)
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <math.h>
@@ -94,14 +99,22 @@ typedef struct
 } Op;
 typedef struct { Op* ops; int count, capacity; } Graph;
 
-static void* capturing;     // the stream being captured, or NULL
-static int captureMode;     // cudaStreamCaptureMode: 0 global, 1 thread-local, 2 relaxed
-static int captureBroken;   // an operation was refused during capture
-static Graph* captureGraph;
-
-static void record(Op op)
+// A stream: its capture, if one is in progress, and (FAKE_CUDA_DEFER=1) the operations queued on it, which run
+// in order when something waits for the stream. Without deferral every operation runs when it is issued.
+typedef struct
 {
-    Graph* g = captureGraph;
+    int capturing, mode, broken; // mode: cudaStreamCaptureMode, 0 global, 1 thread-local, 2 relaxed
+    pthread_t thread;            // the thread that began the capture
+    Graph* graph;                // what the capture has recorded
+    Graph pending;               // deferred operations
+} Stream;
+enum { MAX_STREAMS = 256 };
+static Stream* streams[MAX_STREAMS];
+static int streamCount;
+static int defer(void) { return env_int("FAKE_CUDA_DEFER", 0); }
+
+static void push(Graph* g, Op op)
+{
     if (g->count == g->capacity)
     {
         g->capacity = g->capacity ? 2 * g->capacity : 32;
@@ -110,13 +123,47 @@ static void record(Op op)
     g->ops[g->count++] = op;
 }
 
-// An operation that CUDA refuses while a capture is in progress (in global or thread-local mode).
+// Where an operation issued on stream st goes: 1 into its capture, 2 into its queue, 0 run now.
+static int route(Stream* st) { return st && st->capturing ? 1 : st && defer() ? 2 : 0; }
+
+// An operation that CUDA refuses while a capture is in progress: every capture in global mode, and a thread-local
+// capture begun by this thread. The capture is invalidated.
 static int refused_in_capture(const char* what)
 {
-    if (!capturing || captureMode == 2) return 0;
-    captureBroken = 1;
-    fprintf(stderr, "fake_cuda: %s during stream capture (cudaErrorStreamCaptureUnsupported)\n", what);
-    return 1;
+    int refused = 0;
+    for (int i = 0; i < streamCount; i++)
+    {
+        Stream* st = streams[i];
+        if (!st->capturing || st->mode == 2 || (st->mode == 1 && !pthread_equal(st->thread, pthread_self()))) continue;
+        st->broken = 1;
+        refused = 1;
+    }
+    if (refused) fprintf(stderr, "fake_cuda: %s during stream capture (cudaErrorStreamCaptureUnsupported)\n", what);
+    return refused;
+}
+
+static int exec_op(Op* op);
+static void free_op(Op* op) { free(op->args); op->args = NULL; }
+
+// Runs the operations queued on st, in order. An error in one is reported here, as a GPU reports it at the sync.
+static int flush(Stream* st)
+{
+    if (!st) return 0;
+    int rc = 0;
+    for (int i = 0; i < st->pending.count; i++)
+    {
+        if (!rc) rc = exec_op(&st->pending.ops[i]);
+        free_op(&st->pending.ops[i]);
+    }
+    st->pending.count = 0;
+    return rc ? 719 : 0; // cudaErrorLaunchFailure
+}
+
+static int flush_all(void)
+{
+    int rc = 0;
+    for (int i = 0; i < streamCount; i++) rc = flush(streams[i]) || rc ? 719 : 0;
+    return rc;
 }
 
 // ---- cudart
@@ -127,10 +174,16 @@ int cudaDeviceGetAttribute(int* v, int attr, int d)
 {
     if (d < 0 || d >= devices()) return 101;
     // 75/76: compute capability major/minor (an H100: 9.0); 16: multiprocessor count
-    *v = attr == 75 ? 9 : attr == 76 ? 0 : attr == 16 ? 132 : 0;
+    *v = attr == 75 ? 9 : attr == 76 ? 0 : attr == 16 ? env_int("FAKE_CUDA_SMS", 132) : 0;
     return 0;
 }
-int cudaDeviceSynchronize(void) { return refused_in_capture("cudaDeviceSynchronize") ? 900 : 0; }
+int cudaDeviceSynchronize(void)
+{
+    pthread_mutex_lock(&gate);
+    int rc = refused_in_capture("cudaDeviceSynchronize") ? 900 : flush_all();
+    pthread_mutex_unlock(&gate);
+    return rc;
+}
 int cudaDriverGetVersion(int* v) { *v = env_int("FAKE_CUDA_DRIVER_VERSION", 13000); return 0; }
 int cudaRuntimeGetVersion(int* v) { *v = 13000; return 0; }
 
@@ -158,6 +211,7 @@ int cudaFree(void* p)
 {
     if (!p) return 0;
     pthread_mutex_lock(&gate);
+    flush_all(); // cudaFree waits for the device
     int rc = remove_block(p, MEM_DEVICE);
     pthread_mutex_unlock(&gate);
     if (rc) FAIL(1, "cudaFree(%p): not a pointer cudaMalloc returned", p);
@@ -178,6 +232,7 @@ int cudaFreeHost(void* p)
 {
     if (!p) return 0;
     pthread_mutex_lock(&gate);
+    flush_all(); // cudaFreeHost waits for the device
     int rc = remove_block(p, MEM_PINNED);
     pthread_mutex_unlock(&gate);
     if (rc) FAIL(1, "cudaFreeHost(%p): not a pointer cudaMallocHost returned", p);
@@ -202,57 +257,84 @@ int cudaMemcpy(void* d, const void* s, size_t n, int kind)
 {
     pthread_mutex_lock(&gate);
     int refused = refused_in_capture("cudaMemcpy (synchronous)"), rc = refused ? 900 : check_copy("cudaMemcpy", d, s, n, kind);
+    if (!rc) rc = flush_all(); // the legacy default stream waits for the others
+    if (!rc) memmove(d, s, n);
     pthread_mutex_unlock(&gate);
-    if (rc) return rc;
-    memmove(d, s, n);
-    return 0;
+    return rc;
 }
 
-int cudaMemcpyAsync(void* d, const void* s, size_t n, int kind, void* st)
+int cudaMemcpyAsync(void* d, const void* s, size_t n, int kind, void* stream)
 {
+    Stream* st = stream;
     pthread_mutex_lock(&gate);
     int rc = check_copy("cudaMemcpyAsync", d, s, n, kind);
-    if (!rc && capturing && st == capturing)
+    int pageable = (kind == 1 && range_kind(s, n) != MEM_PINNED) || (kind == 2 && range_kind(d, n) != MEM_PINNED);
+    int where = route(st);
+    if (!rc && where == 1 && pageable)
     {
-        if ((kind == 1 && range_kind(s, n) != MEM_PINNED) || (kind == 2 && range_kind(d, n) != MEM_PINNED))
-        {
-            captureBroken = 1;
-            fprintf(stderr, "fake_cuda: cudaMemcpyAsync from or to pageable host memory during stream capture\n");
-            rc = 900;
-        }
-        else record((Op){.type = OP_COPY, .dst = d, .src = s, .bytes = n});
-        pthread_mutex_unlock(&gate);
-        return rc;
+        st->broken = 1;
+        fprintf(stderr, "fake_cuda: cudaMemcpyAsync from or to pageable host memory during stream capture\n");
+        rc = 900;
+    }
+    else if (!rc && where == 1) push(st->graph, (Op){.type = OP_COPY, .dst = d, .src = s, .bytes = n});
+    else if (!rc && where == 2 && !pageable) push(&st->pending, (Op){.type = OP_COPY, .dst = d, .src = s, .bytes = n});
+    else if (!rc)
+    {
+        // Pageable host memory: CUDA stages the copy and returns once the host side is done with, so it runs now.
+        rc = flush(st);
+        if (!rc) memmove(d, s, n);
     }
     pthread_mutex_unlock(&gate);
-    if (rc) return rc;
-    memmove(d, s, n);
-    return 0;
+    return rc;
 }
 
-int cudaMemsetAsync(void* p, int v, size_t n, void* st)
+int cudaMemsetAsync(void* p, int v, size_t n, void* stream)
 {
+    Stream* st = stream;
     pthread_mutex_lock(&gate);
     if (range_kind(p, n) != MEM_DEVICE) { pthread_mutex_unlock(&gate); FAIL(1, "cudaMemsetAsync: %zu bytes at %p are not device memory", n, p); }
-    if (capturing && st == capturing)
-    {
-        record((Op){.type = OP_SET, .dst = p, .bytes = n, .value = v});
-        pthread_mutex_unlock(&gate);
-        return 0;
-    }
+    Op op = {.type = OP_SET, .dst = p, .bytes = n, .value = v};
+    int where = route(st);
+    if (where) push(where == 1 ? st->graph : &st->pending, op);
+    else exec_op(&op);
     pthread_mutex_unlock(&gate);
-    memset(p, v, n);
     return 0;
 }
 
-int cudaStreamCreateWithFlags(void** s, unsigned f) { *s = malloc(16); return 0; }
-int cudaStreamDestroy(void* s)
+int cudaStreamCreateWithFlags(void** s, unsigned f)
 {
-    if (s && s == capturing) FAIL(1, "cudaStreamDestroy during its capture");
-    free(s);
+    pthread_mutex_lock(&gate);
+    if (streamCount == MAX_STREAMS) { pthread_mutex_unlock(&gate); FAIL(2, "cudaStreamCreateWithFlags: more than %d streams", MAX_STREAMS); }
+    Stream* st = calloc(1, sizeof(Stream));
+    streams[streamCount++] = st;
+    pthread_mutex_unlock(&gate);
+    *s = st;
     return 0;
 }
-int cudaStreamSynchronize(void* s) { return refused_in_capture("cudaStreamSynchronize") ? 900 : 0; }
+int cudaStreamDestroy(void* s)
+{
+    Stream* st = s;
+    if (!st) return 0;
+    pthread_mutex_lock(&gate);
+    if (st->capturing) { pthread_mutex_unlock(&gate); FAIL(1, "cudaStreamDestroy during its capture"); }
+    flush(st);
+    for (int i = 0; i < streamCount; i++)
+        if (streams[i] == st) { streams[i] = streams[--streamCount]; break; }
+    pthread_mutex_unlock(&gate);
+    free(st->pending.ops);
+    free(st);
+    return 0;
+}
+int cudaStreamSynchronize(void* s)
+{
+    Stream* st = s;
+    pthread_mutex_lock(&gate);
+    int rc;
+    if (st && st->capturing) { st->broken = 1; fprintf(stderr, "fake_cuda: cudaStreamSynchronize on a capturing stream\n"); rc = 900; }
+    else rc = refused_in_capture("cudaStreamSynchronize") ? 900 : st ? flush(st) : flush_all();
+    pthread_mutex_unlock(&gate);
+    return rc;
+}
 int cudaGetLastError(void) { return 0; }
 const char* cudaGetErrorName(int e)
 {
@@ -272,13 +354,16 @@ const char* cudaGetErrorString(int e) { return "fake_cuda runtime error (the rea
 
 int cudaStreamBeginCapture(void* s, int mode)
 {
+    Stream* st = s;
+    if (!st) FAIL(1, "cudaStreamBeginCapture: the legacy default stream cannot be captured");
+    if (mode < 0 || mode > 2) FAIL(1, "cudaStreamBeginCapture: unknown mode %d", mode);
     pthread_mutex_lock(&gate);
-    if (capturing) { pthread_mutex_unlock(&gate); FAIL(1, "cudaStreamBeginCapture: a capture is already in progress"); }
-    if (mode < 0 || mode > 2) { pthread_mutex_unlock(&gate); FAIL(1, "cudaStreamBeginCapture: unknown mode %d", mode); }
-    capturing = s;
-    captureMode = mode;
-    captureBroken = 0;
-    captureGraph = calloc(1, sizeof(Graph));
+    if (st->capturing) { pthread_mutex_unlock(&gate); FAIL(1, "cudaStreamBeginCapture: the stream is already capturing"); }
+    st->capturing = 1;
+    st->mode = mode;
+    st->broken = 0;
+    st->thread = pthread_self();
+    st->graph = calloc(1, sizeof(Graph));
     pthread_mutex_unlock(&gate);
     return 0;
 }
@@ -286,19 +371,20 @@ int cudaStreamBeginCapture(void* s, int mode)
 static void free_graph(Graph* g)
 {
     if (!g) return;
-    for (int i = 0; i < g->count; i++) free(g->ops[i].args);
+    for (int i = 0; i < g->count; i++) free_op(&g->ops[i]);
     free(g->ops);
     free(g);
 }
 
 int cudaStreamEndCapture(void* s, void** graph)
 {
+    Stream* st = s;
     pthread_mutex_lock(&gate);
-    if (!capturing || s != capturing) { pthread_mutex_unlock(&gate); FAIL(1, "cudaStreamEndCapture: the stream is not capturing"); }
-    Graph* g = captureGraph;
-    int broken = captureBroken;
-    capturing = NULL;
-    captureGraph = NULL;
+    if (!st || !st->capturing) { pthread_mutex_unlock(&gate); FAIL(1, "cudaStreamEndCapture: the stream is not capturing"); }
+    Graph* g = st->graph;
+    int broken = st->broken;
+    st->capturing = 0;
+    st->graph = NULL;
     pthread_mutex_unlock(&gate);
     if (broken) { free_graph(g); *graph = NULL; return 901; }
     *graph = g;
@@ -312,12 +398,22 @@ int cudaGraphInstantiateWithFlags(void** e, void* g, unsigned long long f)
     *e = copy_graph(g);
     return 0;
 }
-static int replay(Graph* g);
+static Op copy_op(const Op* op);
 int cudaGraphLaunch(void* e, void* s)
 {
-    if (!e) FAIL(1, "cudaGraphLaunch: null executable graph");
-    if (capturing) FAIL(1, "cudaGraphLaunch during capture is not emulated");
-    return replay(e);
+    Stream* st = s;
+    Graph* g = e;
+    if (!g) FAIL(1, "cudaGraphLaunch: null executable graph");
+    pthread_mutex_lock(&gate);
+    int where = route(st), rc = 0;
+    if (where == 1) { pthread_mutex_unlock(&gate); FAIL(1, "cudaGraphLaunch into a capture is not emulated"); }
+    for (int i = 0; i < g->count && !rc; i++)
+    {
+        if (where == 2) push(&st->pending, copy_op(&g->ops[i])); // the graph's nodes join the stream's queue
+        else rc = exec_op(&g->ops[i]) ? 719 : 0;
+    }
+    pthread_mutex_unlock(&gate);
+    return rc;
 }
 int cudaGraphExecDestroy(void* e) { free_graph(e); return 0; }
 int cudaGraphDestroy(void* g) { free_graph(g); return 0; }
@@ -383,18 +479,18 @@ int cublasSgemm_v2(void* h, int ta, int tb, int m, int n, int k, const float* al
         fprintf(stderr, "fake_cuda: cublasSgemm_v2: C overlaps A or B\n");
         rc = 7;
     }
-    CublasHandle* handle = h;
-    if (!rc && capturing && handle->stream == capturing)
+    Stream* st = ((CublasHandle*)h)->stream;
+    if (!rc)
     {
-        record((Op){.type = OP_GEMM, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
-                    .alpha = *alpha, .beta = *beta, .A = A, .B = B, .C = C});
-        pthread_mutex_unlock(&gate);
-        return 0;
+        // alpha and beta are host pointers (CUBLAS_POINTER_MODE_HOST): read now, captured by value.
+        Op op = {.type = OP_GEMM, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
+                 .alpha = *alpha, .beta = *beta, .A = A, .B = B, .C = C};
+        int where = route(st);
+        if (where) push(where == 1 ? st->graph : &st->pending, op);
+        else exec_op(&op);
     }
     pthread_mutex_unlock(&gate);
-    if (rc) return rc ? 7 : 0;
-    gemm(ta, tb, m, n, k, *alpha, A, lda, B, ldb, *beta, C, ldc);
-    return 0;
+    return rc ? 7 : 0;
 }
 int cublasLtCreate(void** h) { *h = 0; return 0; }
 
@@ -424,7 +520,9 @@ static void append(char** buf, size_t* len, size_t* cap, const char* text, size_
     *len += n;
     (*buf)[*len] = 0;
 }
-#define APPENDF(...) do { char t_[1024]; int n_ = snprintf(t_, sizeof t_, __VA_ARGS__); append(&out, &len, &cap, t_, (size_t)n_); } while (0)
+#define APPENDF(...) do { char t_[4096]; int n_ = snprintf(t_, sizeof t_, __VA_ARGS__); \
+    if (n_ < 0 || n_ >= (int)sizeof t_) { fprintf(stderr, "fake_cuda: a trampoline line is too long\n"); abort(); } \
+    append(&out, &len, &cap, t_, (size_t)n_); } while (0)
 
 static char* trim(char* s)
 {
@@ -592,8 +690,17 @@ int cuDeviceGetName(char* name, int len, int d) { snprintf(name, (size_t)len, "f
 int cuModuleLoadData(void** m, const void* image)
 {
     if (!image || strncmp(image, "FAKECUBIN:", 10)) FAIL(200, "cuModuleLoadData: not an image fake_cuda's NVRTC made");
-    void* h = dlopen((const char*)image + 10, RTLD_NOW | RTLD_LOCAL);
+    const char* so = (const char*)image + 10;
+    void* h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
     if (!h) FAIL(200, "cuModuleLoadData: %s", dlerror());
+    // The module stays mapped: its folder can go.
+    char path[4200];
+    const char* names[] = {"kernels.so", "kernels.cpp", "log.txt"};
+    const char* slash = strrchr(so, '/');
+    int dirLen = slash ? (int)(slash - so) : 0;
+    for (int i = 0; i < 3; i++) { snprintf(path, sizeof path, "%.*s/%s", dirLen, so, names[i]); unlink(path); }
+    snprintf(path, sizeof path, "%.*s", dirLen, so);
+    rmdir(path);
     *m = h;
     return 0;
 }
@@ -638,10 +745,12 @@ int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
     if (!p && fn->signature[0]) FAIL(1, "cuLaunchKernel(%s): null kernelParams for %d arguments", fn->name, fn->signature[0]);
     if (!gx || !gy || !gz || gy > 65535 || gz > 65535) FAIL(1, "cuLaunchKernel(%s): grid %u x %u x %u", fn->name, gx, gy, gz);
     unsigned grid[3] = {gx, gy, gz}, block[3] = {bx, by, bz};
+    Stream* st = s;
     pthread_mutex_lock(&gate);
-    if (capturing && s == capturing)
+    int where = route(st);
+    if (where)
     {
-        // Capture the arguments by value, as the graph node does.
+        // Capture (or queue) the arguments by value, as a graph node does.
         int count = fn->signature[0];
         size_t total = 0;
         for (int i = 0; i < count; i++) total += (size_t)fn->signature[1 + 2 * i];
@@ -651,7 +760,7 @@ int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
         Op op = {.type = OP_KERNEL, .fn = fn, .args = args};
         memcpy(op.grid, grid, sizeof grid);
         memcpy(op.block, block, sizeof block);
-        record(op);
+        push(where == 1 ? st->graph : &st->pending, op);
         pthread_mutex_unlock(&gate);
         return 0;
     }
@@ -660,49 +769,49 @@ int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
     return rc;
 }
 
-static Graph* copy_graph(const Graph* g)
+static size_t args_size(const Function* fn)
 {
-    Graph* c = calloc(1, sizeof(Graph));
-    c->count = c->capacity = g->count;
-    c->ops = malloc((size_t)(g->count ? g->count : 1) * sizeof(Op));
-    for (int i = 0; i < g->count; i++)
+    size_t total = 0;
+    for (int a = 0; a < fn->signature[0]; a++) total += (size_t)fn->signature[1 + 2 * a];
+    return total;
+}
+
+static Op copy_op(const Op* op)
+{
+    Op c = *op;
+    if (op->type == OP_KERNEL)
     {
-        c->ops[i] = g->ops[i];
-        if (g->ops[i].type == OP_KERNEL)
-        {
-            size_t total = 0;
-            for (int a = 0; a < g->ops[i].fn->signature[0]; a++) total += (size_t)g->ops[i].fn->signature[1 + 2 * a];
-            c->ops[i].args = malloc(total ? total : 1);
-            memcpy(c->ops[i].args, g->ops[i].args, total);
-        }
+        size_t total = args_size(op->fn);
+        c.args = malloc(total ? total : 1);
+        memcpy(c.args, op->args, total);
     }
     return c;
 }
 
-static int replay(Graph* g)
+static Graph* copy_graph(const Graph* g)
 {
-    pthread_mutex_lock(&gate);
-    int rc = 0;
-    for (int i = 0; i < g->count && !rc; i++)
+    Graph* c = calloc(1, sizeof(Graph));
+    for (int i = 0; i < g->count; i++) push(c, copy_op(&g->ops[i]));
+    return c;
+}
+
+// Runs one recorded operation; 0 or an error code. Copies read their source now, as a GPU reads it when it runs.
+static int exec_op(Op* op)
+{
+    switch (op->type)
     {
-        Op* op = &g->ops[i];
-        switch (op->type)
+        case OP_KERNEL:
         {
-            case OP_KERNEL:
-            {
-                void* params[64];
-                size_t at = 0;
-                for (int a = 0; a < op->fn->signature[0] && a < 64; a++) { params[a] = op->args + at; at += (size_t)op->fn->signature[1 + 2 * a]; }
-                rc = run_kernel(op->fn, op->grid, op->block, params);
-                break;
-            }
-            case OP_COPY: memmove(op->dst, op->src, op->bytes); break;
-            case OP_SET: memset(op->dst, op->value, op->bytes); break;
-            case OP_GEMM: gemm(op->ta, op->tb, op->m, op->n, op->k, op->alpha, op->A, op->lda, op->B, op->ldb, op->beta, op->C, op->ldc); break;
+            void* params[64];
+            size_t at = 0;
+            for (int a = 0; a < op->fn->signature[0] && a < 64; a++) { params[a] = op->args + at; at += (size_t)op->fn->signature[1 + 2 * a]; }
+            return run_kernel(op->fn, op->grid, op->block, params);
         }
+        case OP_COPY: memmove(op->dst, op->src, op->bytes); return 0;
+        case OP_SET: memset(op->dst, op->value, op->bytes); return 0;
+        case OP_GEMM: gemm(op->ta, op->tb, op->m, op->n, op->k, op->alpha, op->A, op->lda, op->B, op->ldb, op->beta, op->C, op->ldc); return 0;
     }
-    pthread_mutex_unlock(&gate);
-    return rc ? 719 : 0; // cudaErrorLaunchFailure
+    return 1;
 }
 
 int cuGetErrorName(int e, const char** s)

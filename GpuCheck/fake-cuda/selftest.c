@@ -124,6 +124,17 @@ int main(void)
     expect("a grid-stride kernel runs", cuLaunchKernel(f, 1, 1, 1, 32, 1, 1, 0, 0, good, 0) == 0 && (cudaMemcpy(host, d, 256, 2), host[63] == 128.0f));
     expect("a block over 1024 threads is refused", cuLaunchKernel(f, 1, 1, 1, 2048, 1, 1, 0, 0, good, 0) != 0);
 
+    // Deferred streams: a copy from pinned memory reads its source when the stream runs, not when it is issued.
+    setenv("FAKE_CUDA_DEFER", "1", 1);
+    pinned[0] = 1;
+    cudaMemcpyAsync(d, pinned, sizeof(float), 1, stream);
+    pinned[0] = 7; // overwritten before anything waited for the copy: a GPU may well copy the 7
+    cudaStreamSynchronize(stream);
+    float got;
+    cudaMemcpy(&got, d, sizeof got, 2);
+    expect("with FAKE_CUDA_DEFER=1 a host that does not wait sees the race", got == 7.0f);
+    unsetenv("FAKE_CUDA_DEFER");
+
     printf("fake_cuda self-test: %d failed\n", failures);
     return failures != 0;
 }

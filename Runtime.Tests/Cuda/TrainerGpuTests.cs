@@ -154,18 +154,30 @@ public class TrainerGpuTests
         var options = new FitOptions { Epochs = 3, BatchSize = 16, Seed = 4, ValidationData = Data(40, 4, "classes", 12), Progress = ProgressMode.None };
         var cpuNet = new GpuTrainerDropout(seed: 13);
         using var cpu = new Trainer(cpuNet, new CrossEntropy(), new Adam(cpuNet, 0.01f));
-        var expected = cpu.Fit(train, options);
-
         using var gpu = CudaDevice.Open();
         var gpuNet = new GpuTrainerDropout(seed: 13);
         using var trainer = new Trainer(gpuNet, new CrossEntropy(), new Adam(gpuNet, 0.01f)).UseDevice(gpu);
+        // After the executor exists: a new seed, and a stream that does not start at 0, on both sides.
+        foreach (var net in new[] { cpuNet, gpuNet })
+        {
+            net.Initialize(99);
+            net.RandomStep = 5;
+        }
+        var expected = cpu.Fit(train, options);
         var actual = trainer.Fit(train, options);
 
         AssertClose(expected["loss"], actual["loss"], "loss");
         AssertClose(expected["val_loss"], actual["val_loss"], "val_loss");
         AssertClose(cpuNet.Parameters, gpuNet.Parameters, "weights");
-        Assert.Equal(21ul, cpuNet.RandomStep); // 3 epochs of 7 batches
+        Assert.Equal(5ul + 21, cpuNet.RandomStep); // 3 epochs of 7 batches
         Assert.Equal(cpuNet.RandomStep, gpuNet.RandomStep); // copied back with the weights
+
+        // A second Fit resumes the stream from where the first left it (uploaded again), and captured graphs are reused.
+        expected = cpu.Fit(train, options);
+        actual = trainer.Fit(train, options);
+        AssertClose(expected["loss"], actual["loss"], "second fit loss");
+        AssertClose(cpuNet.Parameters, gpuNet.Parameters, "weights after the second fit");
+        Assert.Equal(cpuNet.RandomStep, gpuNet.RandomStep);
     }
 
     [GpuFact]

@@ -145,8 +145,22 @@ public sealed class CudaNetwork : IDisposable
     /// <summary>The largest batch whose training step is captured into a graph (default 1024).</summary>
     public int GraphBatchLimit { get; set; } = 1024;
 
-    /// <summary>The seed of the dropout and RReLU masks (with the layer index and the training-forward count).</summary>
-    public ulong DropoutSeed { get; set; }
+    /// <summary>
+    /// The seed of the dropout and RReLU masks (with the layer index and the training-forward count). Captured graphs
+    /// hold it as a kernel argument, so changing it drops them; the next steps capture again.
+    /// </summary>
+    public ulong DropoutSeed
+    {
+        get => _dropoutSeed;
+        set
+        {
+            if (value == _dropoutSeed) return;
+            _dropoutSeed = value;
+            DropGraphs();
+        }
+    }
+
+    private ulong _dropoutSeed;
 
     /// <summary>The number of CUDA graphs captured so far (one per batch size).</summary>
     public int CapturedGraphs => _graphs.Count;

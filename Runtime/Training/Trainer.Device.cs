@@ -126,7 +126,11 @@ public sealed partial class Trainer
         var state = Optimizer.ExportState();
         int k = _gpu.OptimizerStateBuffers;
         _gpu.CopyOptimizerStateFrom(k >= 1 ? state.Buffers[0].Value : default, k >= 2 ? state.Buffers[1].Value : default, (ulong)state.Steps);
-        if (Network is IRandomStream random) _gpu.RandomStep = random.RandomStep;
+        if (Network is IRandomStream random)
+        {
+            _gpu.DropoutSeed = random.RandomSeed; // Initialize may have changed it since the executor was made
+            _gpu.RandomStep = random.RandomStep;
+        }
         _deviceAhead = true;
     }
 
