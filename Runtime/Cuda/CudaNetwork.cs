@@ -228,41 +228,39 @@ public sealed class CudaNetwork : IDisposable
     }
 
     /// <summary>The optimiser steps taken so far (waits for the device).</summary>
-    public unsafe ulong Step
-    {
-        get
-        {
-            _device.MakeCurrent();
-            _device.Synchronize();
-            Check.Runtime(CudaNative.cudaMemcpyAsync(_pinnedScalar.Pointer, _counters.Pointer, sizeof(ulong), CudaNative.MemcpyDeviceToHost, _device.Stream));
-            _device.Synchronize();
-            return *(ulong*)_pinnedScalar.Pointer;
-        }
-    }
+    public ulong Step => ReadCounter(StepCounter);
 
     /// <summary>
     /// The number of training-mode forward passes so far (waits for the device). The next one keys its dropout and
     /// RReLU masks with it, as a generated network's <see cref="IRandomStream.RandomStep"/> does; set both it and
     /// <see cref="DropoutSeed"/> from a generated network to draw that network's masks.
     /// </summary>
-    public unsafe ulong RandomStep
+    public ulong RandomStep
     {
-        get
-        {
-            _device.MakeCurrent();
-            _device.Synchronize();
-            Check.Runtime(CudaNative.cudaMemcpyAsync(_pinnedScalar.Pointer, _counters.At(1), sizeof(ulong), CudaNative.MemcpyDeviceToHost, _device.Stream));
-            _device.Synchronize();
-            return *(ulong*)_pinnedScalar.Pointer;
-        }
-        set
-        {
-            _device.MakeCurrent();
-            _device.Synchronize();
-            *(ulong*)_pinnedScalar.Pointer = value;
-            Check.Runtime(CudaNative.cudaMemcpyAsync(_counters.At(1), _pinnedScalar.Pointer, sizeof(ulong), CudaNative.MemcpyHostToDevice, _device.Stream));
-            _device.Synchronize();
-        }
+        get => ReadCounter(ForwardCounter);
+        set => WriteCounter(ForwardCounter, value);
+    }
+
+    // The device-side counters (_counters): the optimiser steps, which Adam's bias correction reads, and the
+    // training forwards, which key the masks. Graphs read them from device memory, so they stay valid when these change.
+    private const int StepCounter = 0, ForwardCounter = 1;
+
+    private unsafe ulong ReadCounter(int index)
+    {
+        _device.MakeCurrent();
+        _device.Synchronize();
+        Check.Runtime(CudaNative.cudaMemcpyAsync(_pinnedScalar.Pointer, _counters.At(index), sizeof(ulong), CudaNative.MemcpyDeviceToHost, _device.Stream));
+        _device.Synchronize();
+        return *(ulong*)_pinnedScalar.Pointer;
+    }
+
+    private unsafe void WriteCounter(int index, ulong value)
+    {
+        _device.MakeCurrent();
+        _device.Synchronize();
+        *(ulong*)_pinnedScalar.Pointer = value;
+        Check.Runtime(CudaNative.cudaMemcpyAsync(_counters.At(index), _pinnedScalar.Pointer, sizeof(ulong), CudaNative.MemcpyHostToDevice, _device.Stream));
+        _device.Synchronize();
     }
 
     /// <summary>
@@ -291,16 +289,14 @@ public sealed class CudaNetwork : IDisposable
     /// Replaces the optimiser state and the step count (to resume training); the layout is that of
     /// <see cref="CopyOptimizerStateTo"/>. Captured graphs stay valid: they read the same buffers.
     /// </summary>
-    public unsafe void CopyOptimizerStateFrom(ReadOnlySpan<float> first, ReadOnlySpan<float> second, ulong steps)
+    public void CopyOptimizerStateFrom(ReadOnlySpan<float> first, ReadOnlySpan<float> second, ulong steps)
     {
         CheckStateSpans(first.Length, second.Length, nameof(first), nameof(second));
         _device.MakeCurrent();
         _device.Synchronize();
         if (_state1 is not null) _state1.Upload(first);
         if (_state2 is not null) _state2.Upload(second);
-        *(ulong*)_pinnedScalar.Pointer = steps;
-        Check.Runtime(CudaNative.cudaMemcpyAsync(_counters.Pointer, _pinnedScalar.Pointer, sizeof(ulong), CudaNative.MemcpyHostToDevice, _device.Stream));
-        _device.Synchronize();
+        WriteCounter(StepCounter, steps);
     }
 
     private void CheckStateSpans(int first, int second, string firstName, string secondName)
@@ -328,7 +324,7 @@ public sealed class CudaNetwork : IDisposable
         input.CopyTo(_pinnedX.Span);
         _device.CopyToDeviceAsync(_pinnedX.Pointer, _x.Pointer, (long)batch * Description.InputSize);
         EnqueueForward(batch, training);
-        if (training) Launch1(CudaKernelSource.Increment, _counters.At(1)); // after the pass: it keyed its masks with the count before it
+        if (training) Launch1(CudaKernelSource.Increment, _counters.At(ForwardCounter)); // after the pass: it keyed its masks with the count before it
         _device.CopyToHostAsync(Output.Pointer, _pinnedOut.Pointer, (long)batch * Description.OutputSize);
         _device.Synchronize();
         _pinnedOut.Span[..output.Length].CopyTo(output);
@@ -535,9 +531,9 @@ public sealed class CudaNetwork : IDisposable
         int inN = batch * Description.InputSize, outN = batch * Description.OutputSize;
         _device.CopyToDeviceAsync(_pinnedX.Pointer, _x.Pointer, inN);
         _device.CopyToDeviceAsync(_pinnedTarget!.Pointer, _target!.Pointer, outN);
-        if (update) Launch1(CudaKernelSource.Increment, _counters.At(0));
+        if (update) Launch1(CudaKernelSource.Increment, _counters.At(StepCounter));
         EnqueueForward(batch, training: true);
-        Launch1(CudaKernelSource.Increment, _counters.At(1)); // after the pass, as Forward does
+        Launch1(CudaKernelSource.Increment, _counters.At(ForwardCounter)); // after the pass, as Forward does
 
         // The loss, its gradient written where backward starts.
         var steps = _plan.Steps;
