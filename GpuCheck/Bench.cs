@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using SourceGenNN;
 using SourceGenNN.Cuda;
+using SourceGenNN.Testing;
 
 namespace GpuCheck;
 
@@ -20,8 +21,8 @@ internal static class Bench
     public static int Run(CudaDevice gpu, bool smoke = false)
     {
         int wide = smoke ? 64 : 1024;
-        var w1 = CpuNetwork.Describe("W1", 784, ("Dense", 128, ""), ("ReLU", 0, ""), ("Dense", 10, ""));
-        var w5 = CpuNetwork.Describe("W5", wide, ("Dense", wide, ""), ("ReLU", 0, ""), ("Dense", wide, ""), ("ReLU", 0, ""), ("Dense", 10, ""));
+        var w1 = Descriptions.Build("W1", 784, ("Dense", 128, ""), ("ReLU", 0, ""), ("Dense", 10, ""));
+        var w5 = Descriptions.Build("W5", wide, ("Dense", wide, ""), ("ReLU", 0, ""), ("Dense", wide, ""), ("ReLU", 0, ""), ("Dense", 10, ""));
         (int Warm, int Runs, int Scale) plan = smoke ? (3, 1, 100) : (20, 5, 1);
         Console.WriteLine(smoke
             ? $"bench smoke test: W5 is {wide} wide and each timing runs a few steps; the times mean nothing"

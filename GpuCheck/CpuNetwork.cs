@@ -17,7 +17,6 @@ internal sealed class CpuNetwork : INetwork, IRandomStream
     private readonly float[] _params, _grads;
     private readonly List<float[]> _inputs = new(), _outputs = new(), _aux = new();
     private float[] _logits = [];
-    private ulong _forwards;
 
     public CpuNetwork(NetworkDescription description, ulong seed)
     {
@@ -40,7 +39,7 @@ internal sealed class CpuNetwork : INetwork, IRandomStream
     public ulong RandomSeed => DropoutSeed;
 
     /// <summary>The training forwards so far: the next one keys its draws with it.</summary>
-    public ulong RandomStep { get => _forwards; set => _forwards = value; }
+    public ulong RandomStep { get; set; }
 
     public void Initialize(ulong seed)
     {
@@ -79,8 +78,8 @@ internal sealed class CpuNetwork : INetwork, IRandomStream
         _inputs.Clear();
         _outputs.Clear();
         _aux.Clear();
-        ulong randomStep = _forwards; // keys this pass's masks
-        if (training) _forwards++;
+        ulong randomStep = RandomStep; // keys this pass's masks
+        if (training) RandomStep++;
         float[] x = input.ToArray();
         var layers = Description.Layers;
         for (int li = 0; li < layers.Count; li++)
@@ -375,42 +374,4 @@ internal sealed class CpuNetwork : INetwork, IRandomStream
     }
 
     private static float Get(Dictionary<string, float> d, string k, float fallback) => d.TryGetValue(k, out float v) ? v : fallback;
-
-    /// <summary>Builds a description the way the generator does (Dense: i.weight [out,in], i.bias; PReLU: i.weight).</summary>
-    public static NetworkDescription Describe(string name, int inputs, params (string Kind, int Units, string Args)[] spec)
-    {
-        var layers = new List<LayerDescription>();
-        var tensors = new List<TensorDescription>();
-        int width = inputs, offset = 0;
-        for (int i = 0; i < spec.Length; i++)
-        {
-            var (kind, units, args) = spec[i];
-            string ln = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            int count = 0, outWidth = width;
-            if (kind is "Dense" or "DenseNoBias")
-            {
-                outWidth = units;
-                tensors.Add(new TensorDescription(ln + ".weight", offset, new[] { units, width }));
-                offset += units * width;
-                count += units * width;
-                if (kind == "Dense")
-                {
-                    tensors.Add(new TensorDescription(ln + ".bias", offset, new[] { units }));
-                    offset += units;
-                    count += units;
-                }
-                kind = "Dense";
-            }
-            else if (kind == "PReLU")
-            {
-                int n = args.Contains("perFeature=true", StringComparison.Ordinal) ? width : 1;
-                tensors.Add(new TensorDescription(ln + ".weight", offset, new[] { n }));
-                offset += n;
-                count = n;
-            }
-            layers.Add(new LayerDescription(ln, kind, width, outWidth, count, args));
-            width = outWidth;
-        }
-        return new NetworkDescription(name, inputs, layers.ToArray(), tensors.ToArray());
-    }
 }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using SourceGenNN;
 using SourceGenNN.Cuda;
 using SourceGenNN.Kernels;
+using SourceGenNN.Testing;
 
 namespace GpuCheck;
 
@@ -16,12 +17,12 @@ internal sealed class KernelChecks
     public KernelChecks(CudaDevice gpu)
     {
         _gpu = gpu;
-        var zoo = CpuNetwork.Describe("Zoo", 8,
+        var zoo = Descriptions.Build("Zoo", 8,
             ("Dense", 16, ""), ("LeakyReLU", 0, "slope=0.2"), ("Dropout", 0, "p=0.25"), ("Dense", 16, ""), ("ELU", 0, "alpha=0.5"),
             ("Dense", 12, ""), ("GELU", 0, ""), ("PReLU", 0, "perFeature=true"), ("DenseNoBias", 12, ""), ("SiLU", 0, ""),
             ("RReLU", 0, "lower=0.1,upper=0.3"), ("Tanh", 0, ""), ("Dense", 3, ""), ("Sigmoid", 0, ""));
-        var mlp = CpuNetwork.Describe("Mlp", 20, ("Dense", 16, ""), ("ReLU", 0, ""), ("Dense", 10, ""), ("Softmax", 0, ""));
-        var extra = CpuNetwork.Describe("Extra", 6, ("Dense", 6, ""), ("Sigmoid", 0, ""), ("Softmax", 0, ""), ("Dense", 4, ""));
+        var mlp = Descriptions.Build("Mlp", 20, ("Dense", 16, ""), ("ReLU", 0, ""), ("Dense", 10, ""), ("Softmax", 0, ""));
+        var extra = Descriptions.Build("Extra", 6, ("Dense", 6, ""), ("Sigmoid", 0, ""), ("Softmax", 0, ""), ("Dense", 4, ""));
         foreach (var (d, o) in new[]
                  {
                      (zoo, new CudaTrainingOptions(CudaLoss.BinaryCrossEntropy, CudaOptimizer.Sgd(0.1f, 0.9f, nesterov: true))),

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using SourceGenNN;
 using SourceGenNN.Cuda;
+using SourceGenNN.Testing;
 
 namespace GpuCheck;
 
@@ -12,17 +13,17 @@ internal static class NetworkChecks
 
     private static IEnumerable<Case> Cases()
     {
-        yield return new("Mlp 784-128-10 softmax, CE, Adam", CpuNetwork.Describe("Mlp", 784, ("Dense", 128, ""), ("ReLU", 0, ""), ("Dense", 10, ""), ("Softmax", 0, "")),
+        yield return new("Mlp 784-128-10 softmax, CE, Adam", Descriptions.Build("Mlp", 784, ("Dense", 128, ""), ("ReLU", 0, ""), ("Dense", 10, ""), ("Softmax", 0, "")),
             new(CudaLoss.CrossEntropy, CudaOptimizer.Adam(1e-3f)), 64);
-        yield return new("Zoo (every layer kind), BCE, SGD Nesterov", CpuNetwork.Describe("Zoo", 8,
+        yield return new("Zoo (every layer kind), BCE, SGD Nesterov", Descriptions.Build("Zoo", 8,
                 ("Dense", 16, ""), ("LeakyReLU", 0, "slope=0.2"), ("Dropout", 0, "p=0.25"), ("Dense", 16, ""), ("ELU", 0, "alpha=0.5"),
                 ("Dense", 12, ""), ("GELU", 0, ""), ("PReLU", 0, "perFeature=true"), ("DenseNoBias", 12, ""), ("SiLU", 0, ""),
                 ("RReLU", 0, "lower=0.1,upper=0.3"), ("Tanh", 0, ""), ("Identity", 0, ""), ("Dense", 3, ""), ("Sigmoid", 0, "")),
             new(CudaLoss.BinaryCrossEntropy, CudaOptimizer.Sgd(0.1f, momentum: 0.9f, weightDecay: 1e-3f, nesterov: true)), 37);
-        yield return new("Regressor with mid-network softmax and shared PReLU, MSE, AdamW", CpuNetwork.Describe("Reg", 5,
+        yield return new("Regressor with mid-network softmax and shared PReLU, MSE, AdamW", Descriptions.Build("Reg", 5,
                 ("Dense", 9, ""), ("Softmax", 0, ""), ("Dense", 7, ""), ("PReLU", 0, ""), ("Dense", 2, "")),
             new(CudaLoss.MeanSquaredError, CudaOptimizer.AdamW(1e-2f)), 16);
-        yield return new("Logit classifier without softmax layer, CE, SGD", CpuNetwork.Describe("Logits", 30, ("Dense", 20, ""), ("Tanh", 0, ""), ("Dense", 4, "")),
+        yield return new("Logit classifier without softmax layer, CE, SGD", Descriptions.Build("Logits", 30, ("Dense", 20, ""), ("Tanh", 0, ""), ("Dense", 4, "")),
             new(CudaLoss.CrossEntropy, CudaOptimizer.Sgd(0.5f)), 300);
     }
 

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using SourceGenNN.Cuda;
 using SourceGenNN.Data;
 using SourceGenNN.Training;
+using SourceGenNN.Testing;
 
 namespace GpuCheck;
 
@@ -15,14 +16,14 @@ internal static class TrainerChecks
     public static IEnumerable<(string, Func<string?>)> All(CudaDevice gpu)
     {
         yield return ("Trainer.Fit 3 epochs GPU vs CPU: 20-16-4 softmax, CE (class indices), Adam, step decay, validation",
-            () => Fit(gpu, CpuNetwork.Describe("TrainerCe", 20, ("Dense", 16, ""), ("ReLU", 0, ""), ("Dense", 4, ""), ("Softmax", 0, "")),
+            () => Fit(gpu, Descriptions.Build("TrainerCe", 20, ("Dense", 16, ""), ("ReLU", 0, ""), ("Dense", 4, ""), ("Softmax", 0, "")),
                 n => new CrossEntropy(), n => new Adam(n, 0.01f), classes: true, new StepDecay(1, 0.5)));
         yield return ("Trainer.Fit 3 epochs GPU vs CPU: 20-12-1 sigmoid, BCE, SGD Nesterov, per-batch cosine, early stopping",
-            () => Fit(gpu, CpuNetwork.Describe("TrainerBce", 20, ("Dense", 12, ""), ("Tanh", 0, ""), ("Dense", 1, ""), ("Sigmoid", 0, "")),
+            () => Fit(gpu, Descriptions.Build("TrainerBce", 20, ("Dense", 12, ""), ("Tanh", 0, ""), ("Dense", 1, ""), ("Sigmoid", 0, "")),
                 n => new BinaryCrossEntropy(), n => new Sgd(n, 0.1f, 0.9f, nesterov: true), classes: false,
                 new CosineAnnealing(12, interval: ScheduleInterval.Batch), new EarlyStopping { Monitor = "val_loss", Patience = 5 }));
         yield return ("Trainer.Fit 3 epochs GPU vs CPU: 20-16-4 with dropout and RReLU, CE, Adam (the CPU's masks on the GPU)",
-            () => Fit(gpu, CpuNetwork.Describe("TrainerDropout", 20, ("Dense", 16, ""), ("RReLU", 0, "lower=0.1,upper=0.3"), ("Dropout", 0, "p=0.25"),
+            () => Fit(gpu, Descriptions.Build("TrainerDropout", 20, ("Dense", 16, ""), ("RReLU", 0, "lower=0.1,upper=0.3"), ("Dropout", 0, "p=0.25"),
                 ("Dense", 4, ""), ("Softmax", 0, "")), n => new CrossEntropy(), n => new Adam(n, 0.01f), classes: true, new StepDecay(2, 0.5)));
     }
 

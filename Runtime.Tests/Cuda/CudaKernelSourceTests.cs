@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using SourceGenNN.Cuda;
 using Xunit;
+using SourceGenNN.Testing;
 
 namespace SourceGenNN.Tests.Cuda;
 
@@ -56,7 +57,7 @@ public class CudaKernelSourceTests
     [Fact]
     public void Final_sigmoid_with_bce_needs_no_sigmoid_backward_but_mse_does()
     {
-        var net = TestNetworks.Build("S", 4, ("Dense", 2, ""), ("Sigmoid", 0, ""));
+        var net = Descriptions.Build("S", 4, ("Dense", 2, ""), ("Sigmoid", 0, ""));
         Assert.DoesNotContain("sgnn_sigmoid_backward", CudaKernelSource.Generate(net, new(CudaLoss.BinaryCrossEntropy, CudaOptimizer.Sgd(0.1f))).Kernels);
         Assert.Contains("sgnn_sigmoid_backward", CudaKernelSource.Generate(net, new(CudaLoss.MeanSquaredError, CudaOptimizer.Sgd(0.1f))).Kernels);
     }
@@ -64,7 +65,7 @@ public class CudaKernelSourceTests
     [Fact]
     public void Unsupported_layer_kind_is_named()
     {
-        var net = TestNetworks.Build("C", 4, ("Conv2d", 0, ""));
+        var net = Descriptions.Build("C", 4, ("Conv2d", 0, ""));
         var e = Assert.Throws<NotSupportedException>(() => CudaKernelSource.Generate(net));
         Assert.Contains("'Conv2d'", e.Message);
     }

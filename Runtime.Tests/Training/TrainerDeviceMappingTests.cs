@@ -3,6 +3,7 @@ using SourceGenNN.Cuda;
 using SourceGenNN.Tests.Cuda;
 using SourceGenNN.Training;
 using Xunit;
+using SourceGenNN.Testing;
 
 namespace SourceGenNN.Tests.Training;
 
@@ -123,7 +124,7 @@ public class TrainerDeviceMappingTests
     [Fact]
     public void A_layer_without_a_cuda_kernel_is_named_with_the_supported_layers()
     {
-        var d = TestNetworks.Build("Odd", 4, ("Dense", 3, ""), ("Softplus", 0, ""));
+        var d = Descriptions.Build("Odd", 4, ("Dense", 3, ""), ("Softplus", 0, ""));
         var e = Assert.Throws<NotSupportedException>(() => CudaTrainingMapping.Map(new MeanSquaredError(), new Sgd(d.ParameterCount), d));
         Assert.Contains("'Softplus'", e.Message);
         Assert.Contains("GELU", e.Message);
