@@ -123,8 +123,8 @@ static void push(Graph* g, Op op)
     g->ops[g->count++] = op;
 }
 
-// Where an operation issued on stream st goes: 1 into its capture, 2 into its queue, 0 run now.
-static int route(Stream* st) { return st && st->capturing ? 1 : st && defer() ? 2 : 0; }
+// Where an operation issued on stream st goes: into its capture, into its queue (FAKE_CUDA_DEFER), or NULL: run now.
+static Graph* queue_of(Stream* st) { return st && st->capturing ? st->graph : st && defer() ? &st->pending : NULL; }
 
 // An operation that CUDA refuses while a capture is in progress: every capture in global mode, and a thread-local
 // capture begun by this thread. The capture is invalidated.
@@ -269,15 +269,14 @@ int cudaMemcpyAsync(void* d, const void* s, size_t n, int kind, void* stream)
     pthread_mutex_lock(&gate);
     int rc = check_copy("cudaMemcpyAsync", d, s, n, kind);
     int pageable = (kind == 1 && range_kind(s, n) != MEM_PINNED) || (kind == 2 && range_kind(d, n) != MEM_PINNED);
-    int where = route(st);
-    if (!rc && where == 1 && pageable)
+    Graph* queue = queue_of(st);
+    if (!rc && pageable && st && st->capturing)
     {
         st->broken = 1;
         fprintf(stderr, "fake_cuda: cudaMemcpyAsync from or to pageable host memory during stream capture\n");
         rc = 900;
     }
-    else if (!rc && where == 1) push(st->graph, (Op){.type = OP_COPY, .dst = d, .src = s, .bytes = n});
-    else if (!rc && where == 2 && !pageable) push(&st->pending, (Op){.type = OP_COPY, .dst = d, .src = s, .bytes = n});
+    else if (!rc && queue && !pageable) push(queue, (Op){.type = OP_COPY, .dst = d, .src = s, .bytes = n});
     else if (!rc)
     {
         // Pageable host memory: CUDA stages the copy and returns once the host side is done with, so it runs now.
@@ -294,8 +293,8 @@ int cudaMemsetAsync(void* p, int v, size_t n, void* stream)
     pthread_mutex_lock(&gate);
     if (range_kind(p, n) != MEM_DEVICE) { pthread_mutex_unlock(&gate); FAIL(1, "cudaMemsetAsync: %zu bytes at %p are not device memory", n, p); }
     Op op = {.type = OP_SET, .dst = p, .bytes = n, .value = v};
-    int where = route(st);
-    if (where) push(where == 1 ? st->graph : &st->pending, op);
+    Graph* queue = queue_of(st);
+    if (queue) push(queue, op);
     else exec_op(&op);
     pthread_mutex_unlock(&gate);
     return 0;
@@ -405,11 +404,12 @@ int cudaGraphLaunch(void* e, void* s)
     Graph* g = e;
     if (!g) FAIL(1, "cudaGraphLaunch: null executable graph");
     pthread_mutex_lock(&gate);
-    int where = route(st), rc = 0;
-    if (where == 1) { pthread_mutex_unlock(&gate); FAIL(1, "cudaGraphLaunch into a capture is not emulated"); }
+    if (st && st->capturing) { pthread_mutex_unlock(&gate); FAIL(1, "cudaGraphLaunch into a capture is not emulated"); }
+    Graph* queue = queue_of(st);
+    int rc = 0;
     for (int i = 0; i < g->count && !rc; i++)
     {
-        if (where == 2) push(&st->pending, copy_op(&g->ops[i])); // the graph's nodes join the stream's queue
+        if (queue) push(queue, copy_op(&g->ops[i])); // the graph's nodes join the stream's queue
         else rc = exec_op(&g->ops[i]) ? 719 : 0;
     }
     pthread_mutex_unlock(&gate);
@@ -485,8 +485,8 @@ int cublasSgemm_v2(void* h, int ta, int tb, int m, int n, int k, const float* al
         // alpha and beta are host pointers (CUBLAS_POINTER_MODE_HOST): read now, captured by value.
         Op op = {.type = OP_GEMM, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
                  .alpha = *alpha, .beta = *beta, .A = A, .B = B, .C = C};
-        int where = route(st);
-        if (where) push(where == 1 ? st->graph : &st->pending, op);
+        Graph* queue = queue_of(st);
+        if (queue) push(queue, op);
         else exec_op(&op);
     }
     pthread_mutex_unlock(&gate);
@@ -721,6 +721,14 @@ int cuModuleGetFunction(void** f, void* m, const char* name)
 }
 int cuModuleUnload(void* m) { return 0; } // kept loaded: Function handles may outlive the module object
 
+// The bytes of a launch's arguments, packed one after another.
+static size_t args_size(const Function* fn)
+{
+    size_t total = 0;
+    for (int a = 0; a < fn->signature[0]; a++) total += (size_t)fn->signature[1 + 2 * a];
+    return total;
+}
+
 static int run_kernel(Function* fn, const unsigned* grid, const unsigned* block, void** params)
 {
     int count = fn->signature[0];
@@ -747,20 +755,17 @@ int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
     unsigned grid[3] = {gx, gy, gz}, block[3] = {bx, by, bz};
     Stream* st = s;
     pthread_mutex_lock(&gate);
-    int where = route(st);
-    if (where)
+    Graph* queue = queue_of(st);
+    if (queue)
     {
         // Capture (or queue) the arguments by value, as a graph node does.
-        int count = fn->signature[0];
-        size_t total = 0;
-        for (int i = 0; i < count; i++) total += (size_t)fn->signature[1 + 2 * i];
-        unsigned char* args = malloc(total ? total : 1);
+        unsigned char* args = malloc(args_size(fn) + 1);
         size_t at = 0;
-        for (int i = 0; i < count; i++) { memcpy(args + at, p[i], (size_t)fn->signature[1 + 2 * i]); at += (size_t)fn->signature[1 + 2 * i]; }
+        for (int i = 0; i < fn->signature[0]; i++) { memcpy(args + at, p[i], (size_t)fn->signature[1 + 2 * i]); at += (size_t)fn->signature[1 + 2 * i]; }
         Op op = {.type = OP_KERNEL, .fn = fn, .args = args};
         memcpy(op.grid, grid, sizeof grid);
         memcpy(op.block, block, sizeof block);
-        push(where == 1 ? st->graph : &st->pending, op);
+        push(queue, op);
         pthread_mutex_unlock(&gate);
         return 0;
     }
@@ -769,20 +774,13 @@ int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
     return rc;
 }
 
-static size_t args_size(const Function* fn)
-{
-    size_t total = 0;
-    for (int a = 0; a < fn->signature[0]; a++) total += (size_t)fn->signature[1 + 2 * a];
-    return total;
-}
-
 static Op copy_op(const Op* op)
 {
     Op c = *op;
     if (op->type == OP_KERNEL)
     {
         size_t total = args_size(op->fn);
-        c.args = malloc(total ? total : 1);
+        c.args = malloc(total + 1);
         memcpy(c.args, op->args, total);
     }
     return c;
