@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace SourceGenNN.Generator.Tests;
 
 /// <summary>Network declarations the snapshot and incrementality tests compile.</summary>
@@ -17,6 +19,25 @@ internal static class Declarations
         [Dense(2)]
         [Softmax]
         public partial class SeedNetwork { }
+        """;
+
+    public const string Graph = """
+        using SourceGenNN;
+
+        namespace Course;
+
+        // A small graph: a residual block with LayerNorm over a sequence, a second input, and a head reading both.
+        [Network(4, 6)]                               // "input": 4 steps of 6 features
+        [Input("context", 3)]                         // a second input of 3 features
+        [Dense(6, Name = "fc1")] [ReLU(Name = "r")]   // per step: [4, 6] -> [4, 6]
+        [Dense(6)] [Add("r")]                         // residual: "r" is read twice, so its gradients add up
+        [LayerNorm(Name = "norm")]
+        [Flatten]                                     // [4, 6] -> [24]
+        [Dense(8, Name = "side", Input = "context")]
+        [Concat("5")]                                 // cat([side, flattened]) -> [32]
+        [BatchNorm1d(Name = "bn")]
+        [Dense(2, Name = "head")] [Softmax]
+        public partial class GraphNetwork { }
         """;
 
     public const string Mlp = """
@@ -71,4 +92,10 @@ internal static class Declarations
         [Dense(4, WeightInit = Init.XavierNormal)]
         public partial class EveryInitializer { }
         """;
+
+    /// <summary>Every declaration above, for tests that run over the whole corpus.</summary>
+    public static System.Collections.Generic.IEnumerable<(string Name, string Source)> Corpus =>
+        typeof(Declarations).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(f => f.IsLiteral && f.FieldType == typeof(string))
+            .Select(f => (f.Name, (string)f.GetRawConstantValue()!));
 }

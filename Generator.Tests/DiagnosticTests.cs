@@ -58,7 +58,7 @@ public class DiagnosticTests
     {
         const string src = "using SourceGenNN; [Network] [Dense(2)] public partial class N { }";
         var d = Single(src, "SGNN0003");
-        Assert.Contains("no input size", d.GetMessage());
+        Assert.Contains("no input shape", d.GetMessage());
     }
 
     [Theory]
@@ -206,6 +206,91 @@ public class DiagnosticTests
     {
         const string src = "using SourceGenNN; [Network(4)] [Dense(2)] public partial class N<T> { }";
         Single(src, "SGNN0013");
+    }
+
+    [Theory]
+    [InlineData("[Network(8)] [Dense(4)] [Add(\"input\")]", "Add(\"input\")", "[-1, 4]", "[-1, 8]")]
+    [InlineData("[Network(2, 3)] [Dense(4)] [Concat(\"input\", Dim = 1)]", "Concat(\"input\", Dim = 1)", "[-1, 2, 4]", "all other dimensions")]
+    [InlineData("[Network(12)] [Reshape(5, -1)]", "Reshape(5, -1)", "not a multiple of 5", "12")]
+    [InlineData("[Network(12)] [Reshape(5, 2)]", "Reshape(5, 2)", "holds 10 elements", "has 12")]
+    [InlineData("[Network(3, 4)] [LayerNorm(3)]", "LayerNorm(3)", "normalized_shape [3]", "[LayerNorm(4)]")]
+    [InlineData("[Network(8)] [BatchNorm2d]", "BatchNorm2d", "[C, H, W]", "BatchNorm1d")]
+    [InlineData("[Network(2, 3, 4, 5)] [BatchNorm1d]", "BatchNorm1d", "[C] or [C, L]", "[-1, 2, 3, 4, 5]")]
+    [InlineData("[Network(8)] [Add]", "Add", "names nothing to add", "[Add(")]
+    public void Shapes_that_do_not_fit_are_SGNN0016_showing_the_shapes(string declaration, string attribute, string shown, string fix)
+    {
+        string src = $"using SourceGenNN; {declaration} public partial class N {{ }}";
+        var d = Single(src, "SGNN0016");
+        Assert.Equal(attribute, Span(src, d));
+        Assert.Contains(shown, d.GetMessage());
+        Assert.Contains(fix, d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("[Network(8)] [Dense(4, Input = \"nope\")]", "Dense(4, Input = \"nope\")")]
+    [InlineData("[Network(8)] [Dense(4, Input = \"later\")] [Dense(4, Name = \"later\")]", "Dense(4, Input = \"later\")")]
+    [InlineData("[Network(8)] [Dense(8, Name = \"a\")] [Add(\"b\")] [Dense(8, Name = \"b\")]", "Add(\"b\")")]
+    public void A_reference_to_an_unknown_or_later_tensor_is_SGNN0017_listing_what_can_be_read(string declaration, string attribute)
+    {
+        string src = $"using SourceGenNN; {declaration} public partial class N {{ }}";
+        var d = Single(src, "SGNN0017");
+        Assert.Equal(attribute, Span(src, d));
+        Assert.Contains("'input'", d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("[Network(8)] [Dense(4, Name = \"dead\")] [Dense(2, Input = \"input\")]", "Dense(4, Name = \"dead\")", "'dead'")]
+    [InlineData("[Network(8)] [Input(\"side\", 3)] [Dense(2)]", "Input(\"side\", 3)", "'side'")]
+    [InlineData("[Network(8)] [Input(\"side\", 3)] [Dense(2, Input = \"side\")]", "Network(8)", "'input'")]
+    public void A_tensor_nothing_reads_is_SGNN0018(string declaration, string attribute, string named)
+    {
+        string src = $"using SourceGenNN; {declaration} public partial class N {{ }}";
+        var d = Single(src, "SGNN0018");
+        Assert.Equal(attribute, Span(src, d));
+        Assert.Contains(named, d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("class")]
+    [InlineData("input")]
+    [InlineData("Batch")]
+    [InlineData("2d")]
+    [InlineData("a.b")]
+    public void An_input_name_that_cannot_be_a_parameter_is_SGNN0019(string name)
+    {
+        string src = $"using SourceGenNN; [Network(8)] [Input(\"{name}\", 3)] [Dense(2)] public partial class N {{ }}";
+        var (result, _, diagnostics) = GeneratorHarness.Run(src);
+        Assert.Empty(result.Results.Single().GeneratedSources);
+        Assert.Contains(diagnostics, d => d.Id is "SGNN0019" or "SGNN0006");
+    }
+
+    [Theory]
+    [InlineData("[Softmax(Dim = 0)]", "Dim")]
+    [InlineData("[Softmax(Dim = 3)]", "Dim")]
+    [InlineData("[Flatten(StartDim = 2, EndDim = 1)]", "EndDim")]
+    [InlineData("[LayerNorm(Eps = 0)]", "Eps")]
+    [InlineData("[BatchNorm1d(Momentum = 1.5)]", "Momentum")]
+    public void Dims_and_options_out_of_range_are_SGNN0005(string layer, string option)
+    {
+        string src = $"using SourceGenNN; [Network(4, 6)] {layer} [Flatten] [Dense(2)] public partial class N {{ }}";
+        var (_, _, diagnostics) = GeneratorHarness.Run(src);
+        var d = Assert.Single(diagnostics, x => x.Id == "SGNN0005");
+        Assert.Contains(option, d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("[Network(1, 28, 28)] [Flatten] [Dense(10)]")]
+    [InlineData("[Network(10, 16)] [Dense(8)] [Softmax(Dim = 1)] [Flatten] [Dense(2)]")]
+    [InlineData("[Network(16)] [Reshape(4, -1)] [LayerNorm(4, 4)] [Reshape(16)] [Dense(2)]")]
+    [InlineData("[Network(6)] [Input(\"m\", 2, 3)] [Flatten(Input = \"m\")] [Concat(\"input\")] [Dense(2)]")]
+    [InlineData("[Network(3, 4, 4)] [BatchNorm2d(TrackRunningStats = false)] [Flatten] [Dense(2)] [BatchNorm1d(Affine = false)]")]
+    [InlineData("[Network(5)] [Dense(5, Name = \"h\")] [Add(\"h\", \"h\", \"input\")] [Dense(1)] [Sigmoid]")]
+    public void Shaped_and_graph_networks_generate_code_that_compiles(string declaration)
+    {
+        var (result, output, diagnostics) = GeneratorHarness.Run($"using SourceGenNN; namespace App; {declaration} public partial class N {{ }}");
+        Assert.Empty(diagnostics);
+        Assert.Empty(GeneratorHarness.Errors(output));
+        Assert.Single(result.Results.Single().GeneratedSources);
     }
 
     [Fact]

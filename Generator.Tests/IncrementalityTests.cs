@@ -71,6 +71,53 @@ public class IncrementalityTests
         Assert.Contains(IncrementalStepRunReason.Modified, reasons);
     }
 
+    /// <summary>The model instances of one run of the generator over a fresh compilation of <paramref name="source"/>.</summary>
+    private static object[] Models(string source, string step)
+    {
+        var compilation = GeneratorHarness.Compile(source);
+        var run = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(compilation).GetRunResult().Results.Single();
+        return run.TrackedSteps.TryGetValue(step, out var steps) ? steps.SelectMany(s => s.Outputs).Select(o => o.Value).ToArray() : [];
+    }
+
+    public static TheoryData<string> CorpusNames => new(Declarations.Corpus.Select(c => c.Name));
+
+    [Theory]
+    [MemberData(nameof(CorpusNames))]
+    public void The_same_source_parsed_twice_gives_equal_models_and_hash_codes(string name)
+    {
+        // Caching compares model instances: two parses of the same text must give equal values with equal hash codes
+        // (a field compared by reference, or a collection without value equality, fails here).
+        string source = Declarations.Corpus.Single(c => c.Name == name).Source;
+        foreach (string step in new[] { TrackingNames.Parse, TrackingNames.Model })
+        {
+            var first = Models(source, step);
+            var second = Models(source, step);
+            Assert.NotEmpty(first);
+            Assert.Equal(first.Length, second.Length);
+            for (int i = 0; i < first.Length; i++)
+            {
+                Assert.Equal(first[i], second[i]);
+                Assert.Equal(first[i].GetHashCode(), second[i].GetHashCode());
+                Assert.NotSame(first[i], second[i]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Equal_models_are_told_apart_when_a_shape_or_an_option_changes()
+    {
+        // The equality above could pass by comparing nothing: a changed shape, option or input name must make the models differ.
+        object Model(string s) => Models(s, TrackingNames.Model).Single();
+        var graph = Model(Declarations.Graph);
+        foreach (var (from, to) in new[] { ("[Network(4, 6)]", "[Network(4, 7)]"), ("[LayerNorm(Name = \"norm\")]", "[LayerNorm(Name = \"norm\", Eps = 1e-3)]"),
+                     ("[Concat(\"5\")]", "[Concat(\"5\", Dim = 1)]"), ("\"context\", 3", "\"context\", 5") })
+        {
+            Assert.Contains(from, Declarations.Graph);
+            var changed = Model(Declarations.Graph.Replace(from, to));
+            Assert.NotEqual(graph, changed);
+        }
+    }
+
     [Fact]
     public void Pipeline_models_hold_no_roslyn_objects()
     {

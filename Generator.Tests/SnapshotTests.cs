@@ -22,6 +22,9 @@ public class SnapshotTests
     public void Mlp_784_128_10() => VerifyGenerated(Declarations.Mlp, "Digits.Mlp.g.cs");
 
     [Fact]
+    public void Graph_network() => VerifyGenerated(Declarations.Graph, "Course.GraphNetwork.g.cs");
+
+    [Fact]
     public void Every_activation() => VerifyGenerated(Declarations.EveryActivation, "Zoo.EveryActivation.g.cs");
 
     [Fact]

@@ -18,6 +18,7 @@ public sealed partial class NetworkGenerator
     internal static class Parser
     {
         private const string LayerAttributeName = "SourceGenNN.LayerAttribute";
+        private const string InputAttributeName = "SourceGenNN.InputAttribute";
 
         public static ParseResult Parse(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)
         {
@@ -72,47 +73,65 @@ public sealed partial class NetworkGenerator
                 containers.Insert(0, outer.Name);
             }
 
-            // The input size.
-            int inputSize = 0;
-            if (networkAttr.AttributeConstructor is null || networkAttr.ConstructorArguments.Length != 1
-                || networkAttr.ConstructorArguments[0].Kind == TypedConstantKind.Error
-                || networkAttr.ConstructorArguments[0].Value is not int size || size <= 0)
-            {
-                string got = networkAttr.ConstructorArguments.Length == 1 && networkAttr.ConstructorArguments[0].Value is int v
-                    ? "[Network(" + v + ")] has a non-positive input size"
-                    : "[Network] has no input size";
-                Report(DiagnosticDescriptors.MissingInputSize, attrLocation, got);
-            }
+            // The input shape: [Network(784)] or [Network(1, 28, 28)].
+            var inputs = new List<InputInfo>();
+            var tensors = new Dictionary<string, TensorRef>(StringComparer.Ordinal);
+            var shape = ReadShape(networkAttr, out string? shapeProblem);
+            if (shape is null)
+                Report(DiagnosticDescriptors.MissingInputSize, attrLocation, shapeProblem!);
             else
             {
-                inputSize = size;
+                inputs.Add(new InputInfo(PrimaryInput, shape));
+                tensors[PrimaryInput] = new TensorRef(PrimaryInput, -1, shape);
             }
 
-            // The layers, in source order (GetAttributes keeps it).
+            // The layers and any further inputs, in source order (GetAttributes keeps it).
             var layers = new List<LayerInfo>();
-            var names = new Dictionary<string, int>(StringComparer.Ordinal);
-            int index = 0, features = inputSize;
-            bool layersOk = true;
+            var names = new Dictionary<string, string>(StringComparer.Ordinal) { [PrimaryInput] = "the network input" };
+            var consumers = new Dictionary<string, int>(StringComparer.Ordinal);
+            var producedAt = new Dictionary<string, LocationInfo?>(StringComparer.Ordinal);
+            int index = 0;
+            TensorRef? previous = shape is null ? null : tensors[PrimaryInput];
+            bool layersOk = shape is not null;
             long totalParameters = 0;
             foreach (var attr in symbol.GetAttributes())
             {
                 ct.ThrowIfCancellationRequested();
                 var cls = attr.AttributeClass;
-                if (cls is null || !DerivesFrom(cls, LayerAttributeName)) continue;
+                if (cls is null) continue;
+                bool isInput = cls.ToDisplayString() == InputAttributeName;
+                if (!isInput && !DerivesFrom(cls, LayerAttributeName)) continue;
                 var syntax = attr.ApplicationSyntaxReference?.GetSyntax(ct);
                 var location = LocationOf(syntax);
                 string metadataName = cls.ToDisplayString();
                 string shortName = cls.Name.EndsWith("Attribute", StringComparison.Ordinal) ? cls.Name.Substring(0, cls.Name.Length - "Attribute".Length) : cls.Name;
-                int layerIndex = index++;
                 if (syntax?.Parent?.Parent is TypeDeclarationSyntax owner && owner != ctx.TargetNode)
                 {
                     Report(DiagnosticDescriptors.LayersOnAnotherDeclaration, location, shortName, symbol.Name);
                     layersOk = false;
+                    if (!isInput) index++;
                     continue;
                 }
+                if (isInput)
+                {
+                    // A further network input: [Input("memory", 10, 16)].
+                    var extra = ReadInput(attr, location, names, diagnostics, out string? inputName);
+                    if (extra is null)
+                    {
+                        layersOk = false;
+                        continue;
+                    }
+                    names[inputName!] = "the network input '" + inputName + "'";
+                    var reference = new TensorRef(inputName!, -1 - inputs.Count, extra);
+                    inputs.Add(new InputInfo(inputName!, extra));
+                    tensors[inputName!] = reference;
+                    producedAt[inputName!] = location;
+                    continue;
+                }
+                int layerIndex = index++;
                 if (!LayerKinds.IsKnown(metadataName))
                 {
-                    Report(DiagnosticDescriptors.UnknownLayer, location, shortName);
+                    Report(DiagnosticDescriptors.UnknownLayer, location, shortName, LayerKinds.KnownNames);
                     layersOk = false;
                     continue;
                 }
@@ -123,14 +142,18 @@ public sealed partial class NetworkGenerator
                     layersOk = false;
                     continue;
                 }
-                // Every number becomes a float literal in the generated code: NaN, ±∞ and values beyond float range are errors.
+                // Every number becomes a literal in the generated code: NaN, ±∞ and values beyond float range are errors.
                 bool finite = true;
                 foreach (var a in args.Arguments)
                 {
-                    if (a.IsText || !(float.IsNaN((float)a.Number) || float.IsInfinity((float)a.Number))) continue;
-                    Report(DiagnosticDescriptors.OptionOutOfRange, location, shortName, a.Name,
-                        a.Number.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "a finite number within float range");
-                    finite = false;
+                    var numbers = a.Kind == ArgumentKind.Number ? new[] { a.Number } : a.Kind == ArgumentKind.Numbers ? a.Numbers.ToArray() : Array.Empty<double>();
+                    foreach (double n in numbers)
+                    {
+                        if (!(float.IsNaN((float)n) || float.IsInfinity((float)n))) continue;
+                        Report(DiagnosticDescriptors.OptionOutOfRange, location, shortName, a.Name,
+                            n.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "a finite number within float range");
+                        finite = false;
+                    }
                 }
                 if (!finite)
                 {
@@ -143,45 +166,186 @@ public sealed partial class NetworkGenerator
                     Report(DiagnosticDescriptors.InvalidName, location, given);
                     layersOk = false;
                 }
-                else if (names.TryGetValue(name, out int other))
+                else if (names.TryGetValue(name, out string? other))
                 {
-                    Report(DiagnosticDescriptors.DuplicateName, location, name, other.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    Report(DiagnosticDescriptors.DuplicateName, location, name, other);
                     layersOk = false;
                 }
                 else
                 {
-                    names[name] = layerIndex;
+                    names[name] = "layer " + layerIndex.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 }
-                var layer = LayerKinds.Parse(metadataName, new LayerParseContext(args, layerIndex, name, Math.Max(features, 1), diagnostics));
+
+                // The tensor the layer reads: Input = "name", else the previous layer's output.
+                TensorRef? input = previous;
+                if (args.Text("Input") is { } inputRef)
+                {
+                    input = tensors.TryGetValue(inputRef, out var found) ? found : null;
+                    if (input is null)
+                    {
+                        Report(DiagnosticDescriptors.UnknownInput, location, shortName, "Input", inputRef, Known(tensors));
+                        layersOk = false;
+                        continue;
+                    }
+                }
+                if (input is null)
+                {
+                    layersOk = false; // the network input or an earlier layer is broken; that is reported already
+                    continue;
+                }
+                var context = new LayerParseContext(args, layerIndex, name, input,
+                    n => tensors.TryGetValue(n, out var t) ? t : null, () => Known(tensors), diagnostics);
+                var layer = LayerKinds.Parse(metadataName, context);
                 if (layer is null)
                 {
                     layersOk = false;
                     continue;
                 }
                 // Sizes are ints at run time: refuse a network whose buffers could not be indexed.
+                long largest = layer.Output.LongSize;
                 foreach (var p in layer.Parameters)
                 {
-                    long length = 1;
-                    foreach (int d in p.Shape) length *= d;
-                    totalParameters += length;
+                    totalParameters += p.Shape.LongSize;
+                    largest = Math.Max(largest, p.Shape.LongSize);
                 }
-                if (totalParameters > int.MaxValue || (long)layer.InputSize * layer.OutputSize > int.MaxValue)
+                if (totalParameters > int.MaxValue || largest > int.MaxValue)
                 {
-                    Report(DiagnosticDescriptors.TooLarge, location, shortName, totalParameters.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    Report(DiagnosticDescriptors.TooLarge, location, shortName,
+                        Math.Max(totalParameters, largest).ToString(System.Globalization.CultureInfo.InvariantCulture));
                     layersOk = false;
                     continue;
                 }
+                foreach (var t in layer.Inputs)
+                    consumers[t.Name] = consumers.TryGetValue(t.Name, out int k) ? k + 1 : 1;
                 layers.Add(layer);
-                features = layer.OutputSize;
+                producedAt[name] = location;
+                previous = new TensorRef(name, layerIndex, layer.Output);
+                tensors[name] = previous;
             }
             if (index == 0)
                 Report(DiagnosticDescriptors.NoLayers, attrLocation, symbol.Name);
 
+            // Every tensor but the output must be read by a later layer: one that is not is a mistake (its backward pass
+            // would receive no gradient).
+            if (layersOk && layers.Count > 0 && diagnostics.Count == 0)
+            {
+                foreach (var t in inputs)
+                    if (!consumers.ContainsKey(t.Name))
+                        Report(DiagnosticDescriptors.UnusedTensor, t.Name == PrimaryInput ? attrLocation : producedAt[t.Name], "the network input '" + t.Name + "'",
+                            t.Name == PrimaryInput ? "the first layer reads it unless it names another Input; let one layer read it" : "name it in a layer's Input, or remove the [Input]");
+                for (int i = 0; i < layers.Count - 1; i++)
+                    if (!consumers.ContainsKey(layers[i].Name))
+                        Report(DiagnosticDescriptors.UnusedTensor, producedAt[layers[i].Name],
+                            "the output of layer " + layers[i].Index.ToString(System.Globalization.CultureInfo.InvariantCulture) + " ('" + layers[i].Name + "', " + layers[i].Kind + ")",
+                            "name it in a later layer's Input, Add or Concat, or remove the layer; only the last layer's output is the network's output");
+            }
+
             if (!layersOk || diagnostics.Count > 0) return null;
             string ns = symbol.ContainingNamespace.IsGlobalNamespace ? "" : symbol.ContainingNamespace.ToDisplayString();
             string metadataFullName = (ns.Length > 0 ? ns + "." : "") + string.Join("+", containers.Concat(new[] { symbol.MetadataName }));
-            return new NetworkInfo(ns, symbol.Name, metadataFullName + ".g.cs", containers.ToEquatableArray(), inputSize, layers.ToEquatableArray());
+            return new NetworkInfo(ns, symbol.Name, metadataFullName + ".g.cs", containers.ToEquatableArray(), inputs.ToEquatableArray(), layers.ToEquatableArray());
         }
+
+        /// <summary>The name of the first network input, as layers refer to it.</summary>
+        public const string PrimaryInput = "input";
+
+        private static string Known(Dictionary<string, TensorRef> tensors) =>
+            string.Join(", ", tensors.Keys.Select(k => "'" + k + "'"));
+
+        /// <summary>The shape of [Network(...)], or null with what is wrong.</summary>
+        private static Shape? ReadShape(AttributeData attr, out string? problem)
+        {
+            problem = null;
+            if (attr.AttributeConstructor is null || attr.ConstructorArguments.Length != 1 || attr.ConstructorArguments[0].Kind == TypedConstantKind.Error)
+            {
+                problem = "[Network] has no input shape";
+                return null;
+            }
+            var dims = Ints(attr.ConstructorArguments[0]);
+            if (dims is null || dims.Length == 0)
+            {
+                problem = "[Network] has no input shape";
+                return null;
+            }
+            long size = 1;
+            foreach (int d in dims)
+            {
+                if (d <= 0)
+                {
+                    problem = "[Network(" + string.Join(", ", dims) + ")] has a non-positive dimension";
+                    return null;
+                }
+                size *= d;
+                if (size > int.MaxValue)
+                {
+                    problem = "[Network(" + string.Join(", ", dims) + ")] has more than 2,147,483,647 elements per sample";
+                    return null;
+                }
+            }
+            return Shape.Of(dims);
+        }
+
+        /// <summary>An int or an int array (params) as ints; null when it is neither.</summary>
+        private static int[]? Ints(TypedConstant value)
+        {
+            if (value.Kind == TypedConstantKind.Array)
+            {
+                if (value.IsNull) return null;
+                var r = new int[value.Values.Length];
+                for (int i = 0; i < r.Length; i++)
+                {
+                    if (value.Values[i].Value is not int v) return null;
+                    r[i] = v;
+                }
+                return r;
+            }
+            return value.Value is int one ? new[] { one } : null;
+        }
+
+        /// <summary>[Input("memory", 10, 16)]: a further network input's shape, with its name checked; null after a diagnostic.</summary>
+        private static Shape? ReadInput(AttributeData attr, LocationInfo? location, Dictionary<string, string> names, List<DiagnosticInfo> diagnostics, out string? name)
+        {
+            name = null;
+            void Report(DiagnosticDescriptor d, params string[] args) => diagnostics.Add(new DiagnosticInfo(d.Id, location, args.ToEquatableArray()));
+            if (attr.AttributeConstructor is null || attr.ConstructorArguments.Length != 2 || attr.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error))
+            {
+                Report(DiagnosticDescriptors.InvalidArguments, "Input");
+                return null;
+            }
+            name = attr.ConstructorArguments[0].Value as string;
+            var dims = Ints(attr.ConstructorArguments[1]);
+            if (name is null || !IsIdentifier(name))
+            {
+                Report(DiagnosticDescriptors.InvalidInputName, name ?? "null");
+                return null;
+            }
+            if (names.TryGetValue(name, out string? other))
+            {
+                Report(DiagnosticDescriptors.DuplicateName, name, other);
+                return null;
+            }
+            if (dims is null || dims.Length == 0 || dims.Any(d => d <= 0) || dims.Aggregate(1L, (p, d) => p * d) > int.MaxValue)
+            {
+                Report(DiagnosticDescriptors.MissingInputSize, "[Input(\"" + name + "\"" + (dims is null ? "" : string.Concat(dims.Select(d => ", " + d))) + ")] needs a shape of positive dimensions");
+                return null;
+            }
+            return Shape.Of(dims);
+        }
+
+        /// <summary>
+        /// A further input's name becomes a parameter (<c>memory</c>) and constants (<c>MemorySize</c>): a C# identifier
+        /// that is not a keyword, not "input" and not the stem of another generated member.
+        /// </summary>
+        private static bool IsIdentifier(string name) =>
+            name.Length > 0 && (char.IsLetter(name[0]) || name[0] == '_') && name.All(ch => char.IsLetterOrDigit(ch) || ch == '_')
+            && SyntaxFacts.GetKeywordKind(name) == SyntaxKind.None && SyntaxFacts.GetContextualKeywordKind(name) == SyntaxKind.None
+            && !ReservedInputNames.Contains(Naming.Pascal(name));
+
+        // Stems of generated members and Forward's parameters: an input named so would collide with them.
+        private static readonly HashSet<string> ReservedInputNames = new(StringComparer.Ordinal)
+        {
+            "Input", "Output", "Parameter", "Batch", "Training", "Buffer", "PackedInput", "FromLogits", "OutputGradient", "InputGradient",
+        };
 
         private static bool IsValidName(string name) =>
             name.Length > 0 && name.All(ch => char.IsLetterOrDigit(ch) || ch == '_');
@@ -216,16 +380,38 @@ public sealed partial class NetworkGenerator
 
         private static AttributeArgument? ToArgument(string name, TypedConstant value)
         {
-            if (value.Kind == TypedConstantKind.Error || value.Kind == TypedConstantKind.Array) return null;
+            if (value.Kind == TypedConstantKind.Error) return null;
+            if (value.Kind == TypedConstantKind.Array)
+            {
+                // params arrays and array arguments: all numbers or all strings; a null array is not readable.
+                if (value.IsNull) return null;
+                var numbers = new List<double>();
+                var texts = new List<string>();
+                foreach (var element in value.Values)
+                {
+                    switch (element.Value)
+                    {
+                        case string s: texts.Add(s); break;
+                        case int i: numbers.Add(i); break;
+                        case double d: numbers.Add(d); break;
+                        case float f: numbers.Add(f); break;
+                        case long l: numbers.Add(l); break;
+                        default: return null;
+                    }
+                }
+                if (numbers.Count > 0 && texts.Count > 0) return null;
+                bool ofStrings = texts.Count > 0 || (value.Type is IArrayTypeSymbol { ElementType.SpecialType: SpecialType.System_String });
+                return ofStrings ? AttributeArgument.OfTexts(name, texts) : AttributeArgument.OfNumbers(name, numbers);
+            }
             return value.Value switch
             {
-                null => value.Type?.SpecialType == SpecialType.System_String ? new AttributeArgument(name, 0, null, IsText: true) : null,
-                string s => new AttributeArgument(name, 0, s, IsText: true),
-                bool b => new AttributeArgument(name, b ? 1 : 0, null, IsText: false),
-                int i => new AttributeArgument(name, i, null, IsText: false),
-                double d => new AttributeArgument(name, d, null, IsText: false),
-                float f => new AttributeArgument(name, f, null, IsText: false),
-                long l => new AttributeArgument(name, l, null, IsText: false),
+                null => value.Type?.SpecialType == SpecialType.System_String ? AttributeArgument.OfText(name, null) : null,
+                string s => AttributeArgument.OfText(name, s),
+                bool b => AttributeArgument.OfNumber(name, b ? 1 : 0),
+                int i => AttributeArgument.OfNumber(name, i),
+                double d => AttributeArgument.OfNumber(name, d),
+                float f => AttributeArgument.OfNumber(name, f),
+                long l => AttributeArgument.OfNumber(name, l),
                 _ => null,
             };
         }

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using SourceGenNN;
 using SourceGenNN.Cuda;
-using SourceGenNN.Testing;
 
 namespace GpuCheck;
 
@@ -21,8 +20,8 @@ internal static class Bench
     public static int Run(CudaDevice gpu, bool smoke = false)
     {
         int wide = smoke ? 64 : 1024;
-        var w1 = Descriptions.Build("W1", 784, ("Dense", 128, ""), ("ReLU", 0, ""), ("Dense", 10, ""));
-        var w5 = Descriptions.Build("W5", wide, ("Dense", wide, ""), ("ReLU", 0, ""), ("Dense", wide, ""), ("ReLU", 0, ""), ("Dense", 10, ""));
+        Func<INetwork> w1 = () => new W1(1);
+        Func<INetwork> w5 = smoke ? () => new W5Small(1) : () => new W5(1);
         (int Warm, int Runs, int Scale) plan = smoke ? (3, 1, 100) : (20, 5, 1);
         Console.WriteLine(smoke
             ? $"bench smoke test: W5 is {wide} wide and each timing runs a few steps; the times mean nothing"
@@ -38,9 +37,10 @@ internal static class Bench
         return finite ? 0 : 1;
     }
 
-    private static bool Time(CudaDevice gpu, string name, NetworkDescription d, CudaTrainingOptions o, int batch, bool graphs, int steps, int warm, int runCount)
+    private static bool Time(CudaDevice gpu, string name, Func<INetwork> create, CudaTrainingOptions o, int batch, bool graphs, int steps, int warm, int runCount)
     {
-        var cpu = new CpuNetwork(d, seed: 1);
+        var cpu = create();
+        var d = cpu.Description;
         using var net = CudaNetwork.Create(gpu, cpu, o, batch);
         net.UseCudaGraphs = graphs;
         net.GraphBatchLimit = int.MaxValue;

@@ -17,17 +17,15 @@ internal sealed class KernelChecks
     public KernelChecks(CudaDevice gpu)
     {
         _gpu = gpu;
-        var zoo = Descriptions.Build("Zoo", 8,
-            ("Dense", 16, ""), ("LeakyReLU", 0, "slope=0.2"), ("Dropout", 0, "p=0.25"), ("Dense", 16, ""), ("ELU", 0, "alpha=0.5"),
-            ("Dense", 12, ""), ("GELU", 0, ""), ("PReLU", 0, "perFeature=true"), ("DenseNoBias", 12, ""), ("SiLU", 0, ""),
-            ("RReLU", 0, "lower=0.1,upper=0.3"), ("Tanh", 0, ""), ("Dense", 3, ""), ("Sigmoid", 0, ""));
-        var mlp = Descriptions.Build("Mlp", 20, ("Dense", 16, ""), ("ReLU", 0, ""), ("Dense", 10, ""), ("Softmax", 0, ""));
-        var extra = Descriptions.Build("Extra", 6, ("Dense", 6, ""), ("Sigmoid", 0, ""), ("Softmax", 0, ""), ("Dense", 4, ""));
+        // Between them these networks use every kernel the checks below launch.
         foreach (var (d, o) in new[]
                  {
-                     (zoo, new CudaTrainingOptions(CudaLoss.BinaryCrossEntropy, CudaOptimizer.Sgd(0.1f, 0.9f, nesterov: true))),
-                     (mlp, new CudaTrainingOptions(CudaLoss.CrossEntropy, CudaOptimizer.Adam(1e-3f))),
-                     (extra, new CudaTrainingOptions(CudaLoss.MeanSquaredError, CudaOptimizer.Sgd(0.1f))),
+                     (new CheckZoo().Description, new CudaTrainingOptions(CudaLoss.BinaryCrossEntropy, CudaOptimizer.Sgd(0.1f, 0.9f, nesterov: true))),
+                     (new CheckMlp().Description, new CudaTrainingOptions(CudaLoss.CrossEntropy, CudaOptimizer.Adam(1e-3f))),
+                     (new CheckRegressor().Description, new CudaTrainingOptions(CudaLoss.MeanSquaredError, CudaOptimizer.Sgd(0.1f))),
+                     (new CheckChannels().Description, new CudaTrainingOptions(CudaLoss.MeanSquaredError, CudaOptimizer.Sgd(0.1f))),
+                     (new CheckTwoInputs().Description, new CudaTrainingOptions(CudaLoss.MeanSquaredError, CudaOptimizer.Sgd(0.1f))),
+                     (new CheckResidual().Description, new CudaTrainingOptions(CudaLoss.MeanSquaredError, CudaOptimizer.Sgd(0.1f))),
                  })
         {
             var src = CudaKernelSource.Generate(d, o);
@@ -91,9 +89,9 @@ internal sealed class KernelChecks
                      (CudaActivation.LeakyReLU, 0.2f), (CudaActivation.ELU, 0.5f), (CudaActivation.GELU, 0f), (CudaActivation.SiLU, 0f),
                  })
         {
-            yield return ($"kernel {CudaKernelSource.ForwardKernel(act)} (bias fused)", () => ActivationForward(act, p));
+            yield return ($"kernel {CudaActivations.ForwardKernel(act)} (bias fused)", () => ActivationForward(act, p));
             if (act != CudaActivation.Identity)
-                yield return ($"kernel {CudaKernelSource.BackwardKernel(act)}", () => ActivationBackward(act, p));
+                yield return ($"kernel {CudaActivations.BackwardKernel(act)}", () => ActivationBackward(act, p));
         }
         yield return ("kernel sgnn_softmax_forward", SoftmaxForward);
         yield return ("kernel sgnn_softmax_backward", SoftmaxBackward);
@@ -102,7 +100,11 @@ internal sealed class KernelChecks
         yield return ("kernel sgnn_mse", Mse);
         yield return ("kernel sgnn_dropout_forward (masks identical to the CPU's)", DropoutMask);
         yield return ("kernel sgnn_rrelu_forward_train (slopes identical to the CPU's)", RReluSlopes);
-        yield return ("kernel sgnn_prelu_forward/backward (per feature and shared)", PRelu);
+        yield return ("kernel sgnn_prelu_forward/backward (per channel and shared)", PRelu);
+        yield return ("kernel sgnn_channel_sum", ChannelSum);
+        yield return ("kernels sgnn_layer_norm_forward/backward_input/backward_params", LayerNorm);
+        yield return ("kernels sgnn_write_blocks/sgnn_read_blocks (concatenation and its inverse)", Blocks);
+        yield return ("kernel sgnn_add_inplace", AddInPlace);
         yield return ("kernel sgnn_column_sum", ColumnSum);
         yield return ("kernel sgnn_sum", Sum);
         yield return ("kernel sgnn_multiply", Multiply);
@@ -151,7 +153,7 @@ internal sealed class KernelChecks
             a[i] = Cpu(act, p, zb[i], 0, false);
         }
         using DeviceBuffer dz = Up(z), db = Up(bias), da = new(n);
-        Elementwise(CudaKernelSource.ForwardKernel(act), n, KernelArg.Ptr(dz.Pointer), KernelArg.Ptr(db.Pointer), KernelArg.Ptr(da.Pointer),
+        Elementwise(CudaActivations.ForwardKernel(act), n, KernelArg.Ptr(dz.Pointer), KernelArg.Ptr(db.Pointer), KernelArg.Ptr(da.Pointer),
             KernelArg.Int(rows), KernelArg.Int(cols), KernelArg.Float(p));
         return Program.Compare(dz.ToArray(), zb, "z + bias") ?? Program.Compare(da.ToArray(), a, "activation");
     }
@@ -168,7 +170,7 @@ internal sealed class KernelChecks
             expected[i] = g[i] * Cpu(act, p, z[i], a[i], true);
         }
         using DeviceBuffer dz = Up(z), daa = Up(a), dg = Up(g), dout = new(n);
-        Elementwise(CudaKernelSource.BackwardKernel(act), n, KernelArg.Ptr(dz.Pointer), KernelArg.Ptr(daa.Pointer), KernelArg.Ptr(dg.Pointer),
+        Elementwise(CudaActivations.BackwardKernel(act), n, KernelArg.Ptr(dz.Pointer), KernelArg.Ptr(daa.Pointer), KernelArg.Ptr(dg.Pointer),
             KernelArg.Ptr(dout.Pointer), KernelArg.Int(n), KernelArg.Float(p));
         return Program.Compare(dout.ToArray(), expected, "dz");
     }
@@ -311,30 +313,111 @@ internal sealed class KernelChecks
 
     private string? PRelu()
     {
-        foreach (bool shared in new[] { false, true })
+        foreach (var (shared, inner) in new[] { (false, 1), (true, 1), (false, 5) })
         {
-            int rows = 33, cols = 12, n = rows * cols;
-            float[] z = Program.RandomArray(_r, n), alpha = Program.RandomArray(_r, shared ? 1 : cols), g = Program.RandomArray(_r, n);
+            int batch = 33, channels = 12, f = channels * inner, n = batch * f;
+            float[] z = Program.RandomArray(_r, n), alpha = Program.RandomArray(_r, shared ? 1 : channels), g = Program.RandomArray(_r, n);
             var a = new float[n];
             var dz = new float[n];
             var contrib = new float[n];
             for (int i = 0; i < n; i++)
             {
-                float s = alpha[shared ? 0 : i % cols];
+                float s = alpha[shared ? 0 : i % f / inner];
                 a[i] = z[i] > 0 ? z[i] : s * z[i];
                 dz[i] = z[i] > 0 ? g[i] : s * g[i];
                 contrib[i] = z[i] > 0 ? 0 : g[i] * z[i];
             }
             using DeviceBuffer dzb = Up(z), dal = Up(alpha), dab = new(n), dg = Up(g), ddz = new(n), dc = new(n);
             Elementwise("sgnn_prelu_forward", n, KernelArg.Ptr(dzb.Pointer), KernelArg.Ptr(dal.Pointer), KernelArg.Ptr(dab.Pointer),
-                KernelArg.Int(rows), KernelArg.Int(cols), KernelArg.Int(shared ? 1 : 0));
+                KernelArg.Int(batch), KernelArg.Int(channels), KernelArg.Int(inner), KernelArg.Int(shared ? 1 : 0));
             Elementwise("sgnn_prelu_backward", n, KernelArg.Ptr(dzb.Pointer), KernelArg.Ptr(dal.Pointer), KernelArg.Ptr(dg.Pointer), KernelArg.Ptr(ddz.Pointer),
-                KernelArg.Ptr(dc.Pointer), KernelArg.Int(rows), KernelArg.Int(cols), KernelArg.Int(shared ? 1 : 0));
-            string? f = Program.Compare(dab.ToArray(), a, $"a (shared={shared})") ?? Program.Compare(ddz.ToArray(), dz, $"dz (shared={shared})")
-                ?? Program.Compare(dc.ToArray(), contrib, $"contrib (shared={shared})");
+                KernelArg.Ptr(dc.Pointer), KernelArg.Int(batch), KernelArg.Int(channels), KernelArg.Int(inner), KernelArg.Int(shared ? 1 : 0));
+            string? f1 = Program.Compare(dab.ToArray(), a, $"a (shared={shared}, inner={inner})") ?? Program.Compare(ddz.ToArray(), dz, $"dz (shared={shared}, inner={inner})")
+                ?? Program.Compare(dc.ToArray(), contrib, $"contrib (shared={shared}, inner={inner})");
+            if (f1 is not null) return f1;
+        }
+        return null;
+    }
+
+    private string? ChannelSum()
+    {
+        int batch = 9, channels = 5, inner = 37;
+        float[] x = Program.RandomArray(_r, batch * channels * inner);
+        var expected = new float[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            double s = 0;
+            for (int n = 0; n < batch; n++)
+                for (int j = 0; j < inner; j++) s += x[(n * channels + c) * inner + j];
+            expected[c] = (float)s;
+        }
+        using DeviceBuffer dx = Up(x), dout = new(channels);
+        KernelLauncher.Launch(Fn("sgnn_channel_sum"), ((uint)channels, 1), (256, 1), 0, _gpu.Stream,
+            [KernelArg.Ptr(dx.Pointer), KernelArg.Ptr(dout.Pointer), KernelArg.Int(batch), KernelArg.Int(channels), KernelArg.Int(inner)]);
+        _gpu.Synchronize();
+        return Program.Compare(dout.ToArray(), expected, "channel sums");
+    }
+
+    private string? LayerNorm()
+    {
+        foreach (bool affine in new[] { true, false })
+        {
+            int rows = 45, size = 21, n = rows * size; // 45 rows: more than one 32-row stripe of the parameter reduction
+            float[] x = Program.RandomArray(_r, n, 3), w = affine ? Program.RandomArray(_r, size) : [], b = affine ? Program.RandomArray(_r, size) : [];
+            float[] dy = Program.RandomArray(_r, n);
+            var y = new float[n];
+            var mean = new float[rows];
+            var rstd = new float[rows];
+            var dx = new float[n];
+            var dw = new float[size];
+            var db = new float[size];
+            SourceGenNN.Kernels.LayerNorm.Forward(x, w, b, y, mean, rstd, rows, size, 1e-5f);
+            SourceGenNN.Kernels.LayerNorm.Backward(x, w, mean, rstd, dy, dx, affine ? dw : default, affine ? db : default, rows, size, accumulate: false);
+            using DeviceBuffer dxb = Up(x), dwb = Up(affine ? w : [0f]), dbb = Up(affine ? b : [0f]), dyb = new(n), dm = new(rows), dr = new(rows),
+                dgy = Up(dy), ddx = new(n), ddw = new(size), ddb = new(size);
+            IntPtr wp = affine ? dwb.Pointer : IntPtr.Zero, bp = affine ? dbb.Pointer : IntPtr.Zero;
+            Rows("sgnn_layer_norm_forward", rows, size, KernelArg.Ptr(dxb.Pointer), KernelArg.Ptr(wp), KernelArg.Ptr(bp), KernelArg.Ptr(dyb.Pointer),
+                KernelArg.Ptr(dm.Pointer), KernelArg.Ptr(dr.Pointer), KernelArg.Int(rows), KernelArg.Int(size), KernelArg.Float(1e-5f));
+            Rows("sgnn_layer_norm_backward_input", rows, size, KernelArg.Ptr(dxb.Pointer), KernelArg.Ptr(wp), KernelArg.Ptr(dm.Pointer), KernelArg.Ptr(dr.Pointer),
+                KernelArg.Ptr(dgy.Pointer), KernelArg.Ptr(ddx.Pointer), KernelArg.Int(rows), KernelArg.Int(size));
+            string? f = Program.Compare(dyb.ToArray(), y, $"y (affine={affine})") ?? Program.Compare(dm.ToArray(), mean, "mean")
+                ?? Program.Compare(dr.ToArray(), rstd, "1/σ") ?? Program.Compare(ddx.ToArray(), dx, $"dx (affine={affine})");
+            if (f is not null) return f;
+            if (!affine) continue;
+            KernelLauncher.Launch(Fn("sgnn_layer_norm_backward_params"), ((uint)((size + 31) / 32), 1), (32, 32), 0, _gpu.Stream,
+                [KernelArg.Ptr(dxb.Pointer), KernelArg.Ptr(dm.Pointer), KernelArg.Ptr(dr.Pointer), KernelArg.Ptr(dgy.Pointer), KernelArg.Ptr(ddw.Pointer),
+                 KernelArg.Ptr(ddb.Pointer), KernelArg.Int(rows), KernelArg.Int(size)]);
+            _gpu.Synchronize();
+            f = Program.Compare(ddw.ToArray(), dw, "dw") ?? Program.Compare(ddb.ToArray(), db, "db");
             if (f is not null) return f;
         }
         return null;
+    }
+
+    private string? Blocks()
+    {
+        int rows = 17, block = 5, total = 13, offset = 6;
+        float[] src = Program.RandomArray(_r, rows * block), dst = Program.RandomArray(_r, rows * total);
+        var written = (float[])dst.Clone();
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < block; j++) written[r * total + offset + j] = src[r * block + j];
+        using DeviceBuffer ds = Up(src), dd = Up(dst), back = new(rows * block);
+        Elementwise("sgnn_write_blocks", rows * block, KernelArg.Ptr(ds.Pointer), KernelArg.Ptr(dd.Pointer), KernelArg.Int(rows), KernelArg.Int(block),
+            KernelArg.Int(total), KernelArg.Int(offset));
+        Elementwise("sgnn_read_blocks", rows * block, KernelArg.Ptr(dd.Pointer), KernelArg.Ptr(back.Pointer), KernelArg.Int(rows), KernelArg.Int(block),
+            KernelArg.Int(total), KernelArg.Int(offset));
+        return Program.Compare(dd.ToArray(), written, "written blocks", 0) ?? Program.Compare(back.ToArray(), src, "read back", 0);
+    }
+
+    private string? AddInPlace()
+    {
+        int n = 1001;
+        float[] y = Program.RandomArray(_r, n), x = Program.RandomArray(_r, n);
+        var e = new float[n];
+        for (int i = 0; i < n; i++) e[i] = y[i] + x[i];
+        using DeviceBuffer dy = Up(y), dx = Up(x);
+        Elementwise("sgnn_add_inplace", n, KernelArg.Ptr(dy.Pointer), KernelArg.Ptr(dx.Pointer), KernelArg.U64((ulong)n));
+        return Program.Compare(dy.ToArray(), e, "y + x");
     }
 
     private string? ColumnSum()

@@ -6,25 +6,27 @@ using SourceGenNN.Testing;
 
 namespace GpuCheck;
 
-/// <summary>Whole networks on the GPU against <see cref="CpuNetwork"/>: forward passes, gradients, training steps.</summary>
+/// <summary>Whole networks on the GPU against the double-precision reference: forward passes, gradients, training steps.</summary>
 internal static class NetworkChecks
 {
-    private sealed record Case(string Name, NetworkDescription Description, CudaTrainingOptions Options, int Batch);
+    private sealed record Case(string Name, Func<ulong, INetwork> Create, CudaTrainingOptions Options, int Batch);
 
     private static IEnumerable<Case> Cases()
     {
-        yield return new("Mlp 784-128-10 softmax, CE, Adam", Descriptions.Build("Mlp", 784, ("Dense", 128, ""), ("ReLU", 0, ""), ("Dense", 10, ""), ("Softmax", 0, "")),
-            new(CudaLoss.CrossEntropy, CudaOptimizer.Adam(1e-3f)), 64);
-        yield return new("Zoo (every layer kind), BCE, SGD Nesterov", Descriptions.Build("Zoo", 8,
-                ("Dense", 16, ""), ("LeakyReLU", 0, "slope=0.2"), ("Dropout", 0, "p=0.25"), ("Dense", 16, ""), ("ELU", 0, "alpha=0.5"),
-                ("Dense", 12, ""), ("GELU", 0, ""), ("PReLU", 0, "perFeature=true"), ("DenseNoBias", 12, ""), ("SiLU", 0, ""),
-                ("RReLU", 0, "lower=0.1,upper=0.3"), ("Tanh", 0, ""), ("Identity", 0, ""), ("Dense", 3, ""), ("Sigmoid", 0, "")),
+        yield return new("Mlp 784-128-10 softmax, CE, Adam", s => new CheckMlp(s), new(CudaLoss.CrossEntropy, CudaOptimizer.Adam(1e-3f)), 64);
+        yield return new("Zoo (every element-wise kind), BCE, SGD Nesterov", s => new CheckZoo(s),
             new(CudaLoss.BinaryCrossEntropy, CudaOptimizer.Sgd(0.1f, momentum: 0.9f, weightDecay: 1e-3f, nesterov: true)), 37);
-        yield return new("Regressor with mid-network softmax and shared PReLU, MSE, AdamW", Descriptions.Build("Reg", 5,
-                ("Dense", 9, ""), ("Softmax", 0, ""), ("Dense", 7, ""), ("PReLU", 0, ""), ("Dense", 2, "")),
+        yield return new("Regressor with mid-network softmax and shared PReLU, MSE, AdamW", s => new CheckRegressor(s),
             new(CudaLoss.MeanSquaredError, CudaOptimizer.AdamW(1e-2f)), 16);
-        yield return new("Logit classifier without softmax layer, CE, SGD", Descriptions.Build("Logits", 30, ("Dense", 20, ""), ("Tanh", 0, ""), ("Dense", 4, "")),
-            new(CudaLoss.CrossEntropy, CudaOptimizer.Sgd(0.5f)), 300);
+        yield return new("Logit classifier without softmax layer, CE, SGD", s => new CheckLogits(s), new(CudaLoss.CrossEntropy, CudaOptimizer.Sgd(0.5f)), 300);
+        yield return new("Residual MLP (Add, LayerNorm), MSE, Adam", s => new CheckResidual(s), new(CudaLoss.MeanSquaredError, CudaOptimizer.Adam(1e-2f)), 19);
+        yield return new("Two inputs (Concat), CE, Adam", s => new CheckTwoInputs(s), new(CudaLoss.CrossEntropy, CudaOptimizer.Adam(1e-2f)), 23);
+        yield return new("Sequence [5, 6] (Dense per step, LayerNorm, softmax over time, Flatten), MSE, SGD momentum", s => new CheckSequence(s),
+            new(CudaLoss.MeanSquaredError, CudaOptimizer.Sgd(0.1f, momentum: 0.5f)), 11);
+        yield return new("Channels [3, 7] (per-channel PReLU, Reshape, LayerNorm over 2 dims and without affine), BCE, Adam", s => new CheckChannels(s),
+            new(CudaLoss.BinaryCrossEntropy, CudaOptimizer.Adam(1e-2f)), 13);
+        yield return new("BatchNorm2d and BatchNorm1d (running statistics), MSE, Adam", s => new CheckNorm(s),
+            new(CudaLoss.MeanSquaredError, CudaOptimizer.Adam(1e-2f)), 17);
     }
 
     public static IEnumerable<(string, Func<string?>)> All(CudaDevice gpu)
@@ -38,11 +40,11 @@ internal static class NetworkChecks
         }
     }
 
-    private static (float[] X, float[] Y) Data(Case c, int seed)
+    private static (float[] X, float[] Y) Data(Case c, INetwork net, int seed)
     {
         var r = new Random(seed);
-        int outs = c.Description.OutputSize;
-        float[] x = Program.RandomArray(r, c.Batch * c.Description.InputSize);
+        int outs = net.OutputSize;
+        float[] x = Program.RandomArray(r, c.Batch * net.InputSize);
         var y = new float[c.Batch * outs];
         for (int b = 0; b < c.Batch; b++)
         {
@@ -56,47 +58,54 @@ internal static class NetworkChecks
 
     private static string? Forward(CudaDevice gpu, Case c)
     {
-        var cpu = new CpuNetwork(c.Description, seed: 3);
-        using var net = CudaNetwork.Create(gpu, cpu, c.Options, c.Batch);
-        var (x, _) = Data(c, 1);
-        var expected = new float[c.Batch * c.Description.OutputSize];
+        var net = c.Create(3);
+        // Running statistics away from their initial 0 and 1, so that evaluation reads real ones.
+        for (int i = 0; i < net.Buffers.Length; i++) net.Buffers[i] = 0.5f + 0.25f * (i % 3);
+        var reference = new ReferenceNetwork(net);
+        using var gpuNet = CudaNetwork.Create(gpu, net, c.Options, c.Batch);
+        var (x, _) = Data(c, net, 1);
+        var expected = new float[c.Batch * net.OutputSize];
         var actual = new float[expected.Length];
-        cpu.Forward(x, expected, c.Batch);
-        net.Forward(x, actual, c.Batch);
+        reference.Forward(x, expected, c.Batch);
+        gpuNet.Forward(x, actual, c.Batch);
         return Program.Compare(actual, expected, "output");
     }
 
     private static string? Gradients(CudaDevice gpu, Case c)
     {
-        var cpu = new CpuNetwork(c.Description, seed: 4) { DropoutSeed = 17 };
-        using var net = CudaNetwork.Create(gpu, cpu, c.Options, c.Batch);
-        net.DropoutSeed = 17;
-        var (x, y) = Data(c, 2);
-        double cpuLoss = cpu.TrainStep(x, y, c.Batch, c.Options.Loss, optimizer: null);
-        float gpuLoss = net.ComputeGradients(x, y, c.Batch);
-        var g = new float[c.Description.ParameterCount];
-        net.CopyGradientsTo(g);
-        return Program.Compare([gpuLoss], [(float)cpuLoss], "loss") ?? Program.Compare(g, cpu.Gradients.ToArray(), "gradients");
+        var net = c.Create(4);
+        var reference = new ReferenceNetwork(net) { RandomSeed = 17 };
+        using var gpuNet = CudaNetwork.Create(gpu, net, c.Options, c.Batch);
+        gpuNet.DropoutSeed = 17;
+        var (x, y) = Data(c, net, 2);
+        double expectedLoss = reference.TrainStep(null, x, y, c.Batch, c.Options.Loss);
+        float loss = gpuNet.ComputeGradients(x, y, c.Batch);
+        var g = new float[net.Description.ParameterCount];
+        gpuNet.CopyGradientsTo(g);
+        return Program.Compare([loss], [(float)expectedLoss], "loss") ?? Program.Compare(g, reference.Gradients, "gradients");
     }
 
     private static string? Train(CudaDevice gpu, Case c, bool graphs)
     {
-        var cpu = new CpuNetwork(c.Description, seed: 5) { DropoutSeed = 23 };
-        using var net = CudaNetwork.Create(gpu, cpu, c.Options, c.Batch);
-        net.DropoutSeed = 23;
-        net.UseCudaGraphs = graphs;
-        double cpuLoss = 0;
+        var net = c.Create(5);
+        var reference = new ReferenceNetwork(net) { RandomSeed = 23 };
+        var optimizer = new ReferenceOptimizer(c.Options.Optimizer!, net.Description.ParameterCount);
+        using var gpuNet = CudaNetwork.Create(gpu, net, c.Options, c.Batch);
+        gpuNet.DropoutSeed = 23;
+        gpuNet.UseCudaGraphs = graphs;
+        double expectedLoss = 0;
         for (int step = 0; step < 5; step++)
         {
-            var (x, y) = Data(c, 100 + step);
-            cpuLoss = cpu.TrainStep(x, y, c.Batch, c.Options.Loss, c.Options.Optimizer);
-            net.TrainStep(x, y, c.Batch);
+            var (x, y) = Data(c, net, 100 + step);
+            expectedLoss = reference.TrainStep(optimizer, x, y, c.Batch, c.Options.Loss);
+            gpuNet.TrainStep(x, y, c.Batch);
         }
-        float gpuLoss = net.ReadLoss();
-        if (graphs && net.CapturedGraphs != 1) return $"expected 1 captured graph, found {net.CapturedGraphs}";
-        if (net.Step != 5) return $"the device step counter is {net.Step}, expected 5";
-        var copy = new CpuNetwork(c.Description, seed: 999);
-        net.CopyParametersTo(copy);
-        return Program.Compare([gpuLoss], [(float)cpuLoss], "last loss") ?? Program.Compare(copy.Parameters, cpu.Parameters, "parameters after 5 steps");
+        float loss = gpuNet.ReadLoss();
+        if (graphs && gpuNet.CapturedGraphs != 1) return $"expected 1 captured graph, found {gpuNet.CapturedGraphs}";
+        if (gpuNet.Step != 5) return $"the device step counter is {gpuNet.Step}, expected 5";
+        var copy = c.Create(999);
+        gpuNet.CopyParametersTo(copy);
+        return Program.Compare([loss], [(float)expectedLoss], "last loss") ?? Program.Compare(copy.Parameters, reference.Parameters, "parameters after 5 steps")
+            ?? Program.Compare(copy.Buffers, reference.Buffers, "state buffers after 5 steps");
     }
 }

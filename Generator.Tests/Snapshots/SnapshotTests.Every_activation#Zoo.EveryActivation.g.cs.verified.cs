@@ -7,63 +7,69 @@ namespace Zoo;
 
 partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStream
 {
-    // ── Shapes ──────────────────────────────────────────────────────────────
+    // ── Shapes (of one sample: the batch is not part of them) ──────────────
 
-    /// <summary>Input features of one sample.</summary>
+    /// <summary>Elements of one sample of the input: [20].</summary>
     public const int InputSize = 20;
-    /// <summary>Outputs of one sample.</summary>
+    /// <summary>The shape of one sample of the input: [20].</summary>
+    public static global::System.ReadOnlySpan<int> InputShape => new int[] { 20 };
+    /// <summary>Elements of one sample of the output: [5].</summary>
     public const int OutputSize = 5;
+    /// <summary>The shape of one sample of the output: [5].</summary>
+    public static global::System.ReadOnlySpan<int> OutputShape => new int[] { 5 };
     /// <summary>The number of trainable parameters.</summary>
     public const int ParameterCount = 6654;
-    /// <summary>Output features of layer 0 ("0", Dense).</summary>
+    /// <summary>The number of state-buffer elements (saved with the parameters, not trained).</summary>
+    public const int BufferCount = 0;
+    /// <summary>Elements of one sample of layer 0's output ("0", Dense): [24].</summary>
     public const int Layer0Size = 24;
-    /// <summary>Output features of layer 1 ("1", Identity).</summary>
+    /// <summary>Elements of one sample of layer 1's output ("1", Identity): [24].</summary>
     public const int Layer1Size = 24;
-    /// <summary>Output features of layer 2 ("2", Dense).</summary>
+    /// <summary>Elements of one sample of layer 2's output ("2", Dense): [24].</summary>
     public const int Layer2Size = 24;
-    /// <summary>Output features of layer 3 ("3", Sigmoid).</summary>
+    /// <summary>Elements of one sample of layer 3's output ("3", Sigmoid): [24].</summary>
     public const int Layer3Size = 24;
-    /// <summary>Output features of layer 4 ("4", Dense).</summary>
+    /// <summary>Elements of one sample of layer 4's output ("4", Dense): [24].</summary>
     public const int Layer4Size = 24;
-    /// <summary>Output features of layer 5 ("5", Tanh).</summary>
+    /// <summary>Elements of one sample of layer 5's output ("5", Tanh): [24].</summary>
     public const int Layer5Size = 24;
-    /// <summary>Output features of layer 6 ("6", Dense).</summary>
+    /// <summary>Elements of one sample of layer 6's output ("6", Dense): [24].</summary>
     public const int Layer6Size = 24;
-    /// <summary>Output features of layer 7 ("7", ReLU).</summary>
+    /// <summary>Elements of one sample of layer 7's output ("7", ReLU): [24].</summary>
     public const int Layer7Size = 24;
-    /// <summary>Output features of layer 8 ("8", Dense).</summary>
+    /// <summary>Elements of one sample of layer 8's output ("8", Dense): [24].</summary>
     public const int Layer8Size = 24;
-    /// <summary>Output features of layer 9 ("9", LeakyReLU).</summary>
+    /// <summary>Elements of one sample of layer 9's output ("9", LeakyReLU): [24].</summary>
     public const int Layer9Size = 24;
-    /// <summary>Output features of layer 10 ("10", Dense).</summary>
+    /// <summary>Elements of one sample of layer 10's output ("10", Dense): [24].</summary>
     public const int Layer10Size = 24;
-    /// <summary>Output features of layer 11 ("11", PReLU).</summary>
+    /// <summary>Elements of one sample of layer 11's output ("11", PReLU): [24].</summary>
     public const int Layer11Size = 24;
-    /// <summary>Output features of layer 12 ("12", Dense).</summary>
+    /// <summary>Elements of one sample of layer 12's output ("12", Dense): [24].</summary>
     public const int Layer12Size = 24;
-    /// <summary>Output features of layer 13 ("13", PReLU).</summary>
+    /// <summary>Elements of one sample of layer 13's output ("13", PReLU): [24].</summary>
     public const int Layer13Size = 24;
-    /// <summary>Output features of layer 14 ("14", Dense).</summary>
+    /// <summary>Elements of one sample of layer 14's output ("14", Dense): [24].</summary>
     public const int Layer14Size = 24;
-    /// <summary>Output features of layer 15 ("15", ELU).</summary>
+    /// <summary>Elements of one sample of layer 15's output ("15", ELU): [24].</summary>
     public const int Layer15Size = 24;
-    /// <summary>Output features of layer 16 ("16", Dense).</summary>
+    /// <summary>Elements of one sample of layer 16's output ("16", Dense): [24].</summary>
     public const int Layer16Size = 24;
-    /// <summary>Output features of layer 17 ("17", RReLU).</summary>
+    /// <summary>Elements of one sample of layer 17's output ("17", RReLU): [24].</summary>
     public const int Layer17Size = 24;
-    /// <summary>Output features of layer 18 ("18", Dense).</summary>
+    /// <summary>Elements of one sample of layer 18's output ("18", Dense): [24].</summary>
     public const int Layer18Size = 24;
-    /// <summary>Output features of layer 19 ("19", GELU).</summary>
+    /// <summary>Elements of one sample of layer 19's output ("19", GELU): [24].</summary>
     public const int Layer19Size = 24;
-    /// <summary>Output features of layer 20 ("20", Dense).</summary>
+    /// <summary>Elements of one sample of layer 20's output ("20", Dense): [24].</summary>
     public const int Layer20Size = 24;
-    /// <summary>Output features of layer 21 ("21", SiLU).</summary>
+    /// <summary>Elements of one sample of layer 21's output ("21", SiLU): [24].</summary>
     public const int Layer21Size = 24;
-    /// <summary>Output features of layer 22 ("22", Dropout).</summary>
+    /// <summary>Elements of one sample of layer 22's output ("22", Dropout): [24].</summary>
     public const int Layer22Size = 24;
-    /// <summary>Output features of layer 23 ("23", Dense).</summary>
+    /// <summary>Elements of one sample of layer 23's output ("23", Dense): [5].</summary>
     public const int Layer23Size = 5;
-    /// <summary>Output features of layer 24 ("24", Softmax).</summary>
+    /// <summary>Elements of one sample of layer 24's output ("24", Softmax): [5].</summary>
     public const int Layer24Size = 5;
 
     // ── Parameters: one contiguous buffer, and a view of each tensor ────────
@@ -179,67 +185,67 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
 
     private static readonly global::SourceGenNN.NetworkDescription s_description = new(
         "EveryActivation",
-        20,
+        new global::SourceGenNN.InputDescription[] { new("input", new int[] { 20 }) },
         new global::SourceGenNN.LayerDescription[]
         {
-            new("0", "Dense", 20, 24, 504, ""),
-            new("1", "Identity", 24, 24, 0, ""),
-            new("2", "Dense", 24, 24, 600, ""),
-            new("3", "Sigmoid", 24, 24, 0, ""),
-            new("4", "Dense", 24, 24, 600, ""),
-            new("5", "Tanh", 24, 24, 0, ""),
-            new("6", "Dense", 24, 24, 600, ""),
-            new("7", "ReLU", 24, 24, 0, ""),
-            new("8", "Dense", 24, 24, 600, ""),
-            new("9", "LeakyReLU", 24, 24, 0, "slope=0.2"),
-            new("10", "Dense", 24, 24, 600, ""),
-            new("11", "PReLU", 24, 24, 1, ""),
-            new("12", "Dense", 24, 24, 600, ""),
-            new("13", "PReLU", 24, 24, 24, "per_feature"),
-            new("14", "Dense", 24, 24, 600, ""),
-            new("15", "ELU", 24, 24, 0, "alpha=0.5"),
-            new("16", "Dense", 24, 24, 600, ""),
-            new("17", "RReLU", 24, 24, 0, "lower=0.125,upper=0.3333333333333333"),
-            new("18", "Dense", 24, 24, 600, ""),
-            new("19", "GELU", 24, 24, 0, ""),
-            new("20", "Dense", 24, 24, 600, ""),
-            new("21", "SiLU", 24, 24, 0, ""),
-            new("22", "Dropout", 24, 24, 0, "p=0.25"),
-            new("23", "Dense", 24, 5, 125, ""),
-            new("24", "Softmax", 5, 5, 0, ""),
+            new("0", "Dense", new[] { "input" }, new int[] { 24 }, 504, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("1", "Identity", new[] { "0" }, new int[] { 24 }, 0),
+            new("2", "Dense", new[] { "1" }, new int[] { 24 }, 600, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("3", "Sigmoid", new[] { "2" }, new int[] { 24 }, 0),
+            new("4", "Dense", new[] { "3" }, new int[] { 24 }, 600, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("5", "Tanh", new[] { "4" }, new int[] { 24 }, 0),
+            new("6", "Dense", new[] { "5" }, new int[] { 24 }, 600, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("7", "ReLU", new[] { "6" }, new int[] { 24 }, 0),
+            new("8", "Dense", new[] { "7" }, new int[] { 24 }, 600, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("9", "LeakyReLU", new[] { "8" }, new int[] { 24 }, 0, new global::SourceGenNN.LayerOption[] { new("slope", 0.2) }),
+            new("10", "Dense", new[] { "9" }, new int[] { 24 }, 600, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("11", "PReLU", new[] { "10" }, new int[] { 24 }, 1, new global::SourceGenNN.LayerOption[] { new("per_feature", false, shown: false) }),
+            new("12", "Dense", new[] { "11" }, new int[] { 24 }, 600, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("13", "PReLU", new[] { "12" }, new int[] { 24 }, 24, new global::SourceGenNN.LayerOption[] { new("per_feature", true) }),
+            new("14", "Dense", new[] { "13" }, new int[] { 24 }, 600, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("15", "ELU", new[] { "14" }, new int[] { 24 }, 0, new global::SourceGenNN.LayerOption[] { new("alpha", 0.5) }),
+            new("16", "Dense", new[] { "15" }, new int[] { 24 }, 600, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("17", "RReLU", new[] { "16" }, new int[] { 24 }, 0, new global::SourceGenNN.LayerOption[] { new("lower", 0.125), new("upper", 0.3333333333333333) }),
+            new("18", "Dense", new[] { "17" }, new int[] { 24 }, 600, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("19", "GELU", new[] { "18" }, new int[] { 24 }, 0),
+            new("20", "Dense", new[] { "19" }, new int[] { 24 }, 600, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("21", "SiLU", new[] { "20" }, new int[] { 24 }, 0),
+            new("22", "Dropout", new[] { "21" }, new int[] { 24 }, 0, new global::SourceGenNN.LayerOption[] { new("p", 0.25) }),
+            new("23", "Dense", new[] { "22" }, new int[] { 5 }, 125, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("24", "Softmax", new[] { "23" }, new int[] { 5 }, 0, new global::SourceGenNN.LayerOption[] { new("dim", -1, shown: false) }),
         },
         new global::SourceGenNN.TensorDescription[]
         {
-            new("0.weight", 0, new[] { 24, 20 }),
-            new("0.bias", 480, new[] { 24 }),
-            new("2.weight", 504, new[] { 24, 24 }),
-            new("2.bias", 1080, new[] { 24 }),
-            new("4.weight", 1104, new[] { 24, 24 }),
-            new("4.bias", 1680, new[] { 24 }),
-            new("6.weight", 1704, new[] { 24, 24 }),
-            new("6.bias", 2280, new[] { 24 }),
-            new("8.weight", 2304, new[] { 24, 24 }),
-            new("8.bias", 2880, new[] { 24 }),
-            new("10.weight", 2904, new[] { 24, 24 }),
-            new("10.bias", 3480, new[] { 24 }),
-            new("11.weight", 3504, new[] { 1 }),
-            new("12.weight", 3505, new[] { 24, 24 }),
-            new("12.bias", 4081, new[] { 24 }),
-            new("13.weight", 4105, new[] { 24 }),
-            new("14.weight", 4129, new[] { 24, 24 }),
-            new("14.bias", 4705, new[] { 24 }),
-            new("16.weight", 4729, new[] { 24, 24 }),
-            new("16.bias", 5305, new[] { 24 }),
-            new("18.weight", 5329, new[] { 24, 24 }),
-            new("18.bias", 5905, new[] { 24 }),
-            new("20.weight", 5929, new[] { 24, 24 }),
-            new("20.bias", 6505, new[] { 24 }),
-            new("23.weight", 6529, new[] { 5, 24 }),
-            new("23.bias", 6649, new[] { 5 }),
+            new("0.weight", 0, new int[] { 24, 20 }),
+            new("0.bias", 480, new int[] { 24 }),
+            new("2.weight", 504, new int[] { 24, 24 }),
+            new("2.bias", 1080, new int[] { 24 }),
+            new("4.weight", 1104, new int[] { 24, 24 }),
+            new("4.bias", 1680, new int[] { 24 }),
+            new("6.weight", 1704, new int[] { 24, 24 }),
+            new("6.bias", 2280, new int[] { 24 }),
+            new("8.weight", 2304, new int[] { 24, 24 }),
+            new("8.bias", 2880, new int[] { 24 }),
+            new("10.weight", 2904, new int[] { 24, 24 }),
+            new("10.bias", 3480, new int[] { 24 }),
+            new("11.weight", 3504, new int[] { 1 }),
+            new("12.weight", 3505, new int[] { 24, 24 }),
+            new("12.bias", 4081, new int[] { 24 }),
+            new("13.weight", 4105, new int[] { 24 }),
+            new("14.weight", 4129, new int[] { 24, 24 }),
+            new("14.bias", 4705, new int[] { 24 }),
+            new("16.weight", 4729, new int[] { 24, 24 }),
+            new("16.bias", 5305, new int[] { 24 }),
+            new("18.weight", 5329, new int[] { 24, 24 }),
+            new("18.bias", 5905, new int[] { 24 }),
+            new("20.weight", 5929, new int[] { 24, 24 }),
+            new("20.bias", 6505, new int[] { 24 }),
+            new("23.weight", 6529, new int[] { 5, 24 }),
+            new("23.bias", 6649, new int[] { 5 }),
         });
 
     // ── What the forward pass keeps for the backward pass ──────────────────
-    // Buffers hold [batch, features] row-major and grow to the largest batch seen (see Reserve).
+    // Buffers hold [batch, ...shape] row-major and grow to the largest batch seen (see Reserve).
 
     private ulong _seed;
     private int _capacity;
@@ -247,35 +253,35 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
     private bool _training;
     private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding
     private float[] _input = global::System.Array.Empty<float>();
-    private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output
-    private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (Identity) output
-    private float[] _out2 = global::System.Array.Empty<float>(); // layer 2 (Dense) output
-    private float[] _out3 = global::System.Array.Empty<float>(); // layer 3 (Sigmoid) output
-    private float[] _out4 = global::System.Array.Empty<float>(); // layer 4 (Dense) output
-    private float[] _out5 = global::System.Array.Empty<float>(); // layer 5 (Tanh) output
-    private float[] _out6 = global::System.Array.Empty<float>(); // layer 6 (Dense) output
-    private float[] _out7 = global::System.Array.Empty<float>(); // layer 7 (ReLU) output
-    private float[] _out8 = global::System.Array.Empty<float>(); // layer 8 (Dense) output
-    private float[] _out9 = global::System.Array.Empty<float>(); // layer 9 (LeakyReLU) output
-    private float[] _out10 = global::System.Array.Empty<float>(); // layer 10 (Dense) output
-    private float[] _out11 = global::System.Array.Empty<float>(); // layer 11 (PReLU) output
-    private float[] _out12 = global::System.Array.Empty<float>(); // layer 12 (Dense) output
-    private float[] _out13 = global::System.Array.Empty<float>(); // layer 13 (PReLU) output
-    private float[] _out14 = global::System.Array.Empty<float>(); // layer 14 (Dense) output
-    private float[] _out15 = global::System.Array.Empty<float>(); // layer 15 (ELU) output
-    private float[] _out16 = global::System.Array.Empty<float>(); // layer 16 (Dense) output
-    private float[] _out17 = global::System.Array.Empty<float>(); // layer 17 (RReLU) output
+    private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output [24]
+    private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (Identity) output [24]
+    private float[] _out2 = global::System.Array.Empty<float>(); // layer 2 (Dense) output [24]
+    private float[] _out3 = global::System.Array.Empty<float>(); // layer 3 (Sigmoid) output [24]
+    private float[] _out4 = global::System.Array.Empty<float>(); // layer 4 (Dense) output [24]
+    private float[] _out5 = global::System.Array.Empty<float>(); // layer 5 (Tanh) output [24]
+    private float[] _out6 = global::System.Array.Empty<float>(); // layer 6 (Dense) output [24]
+    private float[] _out7 = global::System.Array.Empty<float>(); // layer 7 (ReLU) output [24]
+    private float[] _out8 = global::System.Array.Empty<float>(); // layer 8 (Dense) output [24]
+    private float[] _out9 = global::System.Array.Empty<float>(); // layer 9 (LeakyReLU) output [24]
+    private float[] _out10 = global::System.Array.Empty<float>(); // layer 10 (Dense) output [24]
+    private float[] _out11 = global::System.Array.Empty<float>(); // layer 11 (PReLU) output [24]
+    private float[] _out12 = global::System.Array.Empty<float>(); // layer 12 (Dense) output [24]
+    private float[] _out13 = global::System.Array.Empty<float>(); // layer 13 (PReLU) output [24]
+    private float[] _out14 = global::System.Array.Empty<float>(); // layer 14 (Dense) output [24]
+    private float[] _out15 = global::System.Array.Empty<float>(); // layer 15 (ELU) output [24]
+    private float[] _out16 = global::System.Array.Empty<float>(); // layer 16 (Dense) output [24]
+    private float[] _out17 = global::System.Array.Empty<float>(); // layer 17 (RReLU) output [24]
     private float[] _l17Slopes = global::System.Array.Empty<float>(); // the slope drawn for each element in the last training pass
-    private float[] _out18 = global::System.Array.Empty<float>(); // layer 18 (Dense) output
-    private float[] _out19 = global::System.Array.Empty<float>(); // layer 19 (GELU) output
-    private float[] _out20 = global::System.Array.Empty<float>(); // layer 20 (Dense) output
-    private float[] _out21 = global::System.Array.Empty<float>(); // layer 21 (SiLU) output
-    private float[] _out22 = global::System.Array.Empty<float>(); // layer 22 (Dropout) output
+    private float[] _out18 = global::System.Array.Empty<float>(); // layer 18 (Dense) output [24]
+    private float[] _out19 = global::System.Array.Empty<float>(); // layer 19 (GELU) output [24]
+    private float[] _out20 = global::System.Array.Empty<float>(); // layer 20 (Dense) output [24]
+    private float[] _out21 = global::System.Array.Empty<float>(); // layer 21 (SiLU) output [24]
+    private float[] _out22 = global::System.Array.Empty<float>(); // layer 22 (Dropout) output [24]
     private float[] _l22Mask = global::System.Array.Empty<float>(); // 0 or 1/(1 − p) for each element in the last training pass
-    private float[] _out23 = global::System.Array.Empty<float>(); // layer 23 (Dense) output
-    private float[] _out24 = global::System.Array.Empty<float>(); // layer 24 (Softmax) output
-    private float[] _gradA = global::System.Array.Empty<float>(); // backward scratch: dLoss/d(activations), two in turn
-    private float[] _gradB = global::System.Array.Empty<float>();
+    private float[] _out23 = global::System.Array.Empty<float>(); // layer 23 (Dense) output [5]
+    private float[] _out24 = global::System.Array.Empty<float>(); // layer 24 (Softmax) output [5]
+    private float[] _grad0 = global::System.Array.Empty<float>(); // backward scratch: dLoss/d(tensors), reused as the gradient flows back
+    private float[] _grad1 = global::System.Array.Empty<float>();
 
     /// <summary>Creates the network with every parameter initialised from <paramref name="seed"/>.</summary>
     /// <param name="seed">The seed of the initialisers and of the dropout and RReLU draws. The same seed gives the same weights.</param>
@@ -285,12 +291,14 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
         Initialize(seed);
     }
 
-    /// <summary>The layers, their shapes and the parameter tensors.</summary>
+    /// <summary>The inputs, the layers, their shapes, the parameter tensors and the state buffers.</summary>
     public global::SourceGenNN.NetworkDescription Description => s_description;
     int global::SourceGenNN.INetwork.InputSize => InputSize;
     int global::SourceGenNN.INetwork.OutputSize => OutputSize;
     /// <summary>Every parameter, in one buffer; <see cref="Description"/> says where each tensor is.</summary>
     public global::System.Span<float> Parameters => _parameters;
+    /// <summary>Every state buffer (saved and loaded with the parameters, not trained): this network has none.</summary>
+    public global::System.Span<float> Buffers => default;
     /// <summary>The gradient of every parameter, in the layout of <see cref="Parameters"/>.</summary>
     public global::System.Span<float> Gradients
     {
@@ -313,9 +321,9 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Reserve(int maxBatch)
     {
-        if (maxBatch <= 0) global::SourceGenNN.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a positive batch size");
+        if (maxBatch <= 0) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a positive batch size");
         if (maxBatch <= _capacity) return;
-        if ((long)maxBatch * 24 > global::System.Array.MaxLength) global::SourceGenNN.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (24 floats a sample) fits in an array");
+        if ((long)maxBatch * 24 > global::System.Array.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (24 floats a sample) fits in an array");
         _input = new float[maxBatch * InputSize];
         _out0 = new float[maxBatch * Layer0Size];
         _out1 = new float[maxBatch * Layer1Size];
@@ -344,8 +352,8 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
         _l22Mask = new float[maxBatch * 24];
         _out23 = new float[maxBatch * Layer23Size];
         _out24 = new float[maxBatch * Layer24Size];
-        _gradA = new float[maxBatch * 24];
-        _gradB = new float[maxBatch * 24];
+        _grad0 = new float[maxBatch * 24];
+        _grad1 = new float[maxBatch * 24];
         _capacity = maxBatch;
     }
 
@@ -435,20 +443,20 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
     }
 
     /// <summary>Runs the network on <paramref name="batch"/> samples and keeps what the backward pass needs.</summary>
-    /// <param name="input">[batch, InputSize], row-major.</param>
+    /// <param name="input">[batch, InputSize] ([-1, 20]), row-major.</param>
     /// <param name="output">[batch, OutputSize], row-major; written.</param>
     /// <param name="batch">The number of samples.</param>
     /// <param name="training">Training mode draws dropout masks and RReLU slopes and keeps what Backward needs; evaluation mode is inference only.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch = 1, bool training = false)
     {
-        if (batch <= 0) global::SourceGenNN.ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
-        global::SourceGenNN.ThrowHelper.CheckShape(input.Length, batch, InputSize, nameof(input), nameof(batch));
-        global::SourceGenNN.ThrowHelper.CheckShape(output.Length, batch, OutputSize, nameof(output), nameof(batch));
+        if (batch <= 0) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
+        global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(input.Length, batch, InputSize, nameof(input), nameof(batch));
+        global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(output.Length, batch, OutputSize, nameof(output), nameof(batch));
         Reserve(batch);
         _batch = batch;
         _training = training;
-        // Training passes keep the input for the first layer's backward pass; evaluation passes read it in place.
+        // Training passes keep the input for the backward pass; evaluation passes read it in place.
         global::System.ReadOnlySpan<float> x = input;
         if (training) input.CopyTo(_input);
         var a0 = View(_out0, batch * Layer0Size);
@@ -477,58 +485,58 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
         var a23 = View(_out23, batch * Layer23Size);
         var a24 = View(_out24, batch * Layer24Size);
 
-        // Layer 0 "0" · Dense 20 → 24:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 0 "0" · Dense [20] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D20, D24>.Forward(x, L0Weight, L0Bias, a0, batch);
 
-        // Layer 1 "1" · Identity 24 → 24:  y = x
+        // Layer 1 "1" · Identity [24] → [24]:  y = x
         global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.IdentityOperator(), a0, a1);
 
-        // Layer 2 "2" · Dense 24 → 24:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 2 "2" · Dense [24] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a1, L2Weight, L2Bias, a2, batch);
 
-        // Layer 3 "3" · Sigmoid 24 → 24:  y = 1 / (1 + e^(−x))
+        // Layer 3 "3" · Sigmoid [24] → [24]:  y = 1 / (1 + e^(−x))
         global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.SigmoidOperator(), a2, a3);
 
-        // Layer 4 "4" · Dense 24 → 24:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 4 "4" · Dense [24] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a3, L4Weight, L4Bias, a4, batch);
 
-        // Layer 5 "5" · Tanh 24 → 24:  y = tanh(x)
+        // Layer 5 "5" · Tanh [24] → [24]:  y = tanh(x)
         global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.TanhOperator(), a4, a5);
 
-        // Layer 6 "6" · Dense 24 → 24:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 6 "6" · Dense [24] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a5, L6Weight, L6Bias, a6, batch);
 
-        // Layer 7 "7" · ReLU 24 → 24:  y = max(0, x)
+        // Layer 7 "7" · ReLU [24] → [24]:  y = max(0, x)
         global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.ReluOperator(), a6, a7);
 
-        // Layer 8 "8" · Dense 24 → 24:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 8 "8" · Dense [24] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a7, L8Weight, L8Bias, a8, batch);
 
-        // Layer 9 "9" · LeakyReLU 24 → 24:  y = x if x ≥ 0, else slope·x
+        // Layer 9 "9" · LeakyReLU [24] → [24]:  y = x if x ≥ 0, else slope·x
         global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.LeakyReluOperator(0.2f), a8, a9);
 
-        // Layer 10 "10" · Dense 24 → 24:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 10 "10" · Dense [24] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a9, L10Weight, L10Bias, a10, batch);
 
-        // Layer 11 "11" · PReLU 24 → 24:  y = x if x > 0, else a·x  (a learnable, shared)
-        global::SourceGenNN.Kernels.PRelu<D24>.Forward(a10, L11Weight, a11, batch);
+        // Layer 11 "11" · PReLU [24] → [24]:  y = x if x > 0, else a·x  (a learnable, shared)
+        global::SourceGenNN.Kernels.PRelu.Forward(a10, L11Weight, a11, batch, channels: 24, inner: 1);
 
-        // Layer 12 "12" · Dense 24 → 24:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 12 "12" · Dense [24] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a11, L12Weight, L12Bias, a12, batch);
 
-        // Layer 13 "13" · PReLU 24 → 24:  y[n, i] = x if x > 0, else a[i]·x  (a learnable, one per feature)
-        global::SourceGenNN.Kernels.PRelu<D24>.Forward(a12, L13Weight, a13, batch);
+        // Layer 13 "13" · PReLU [24] → [24]:  y[n, i] = x if x > 0, else a[i]·x  (a learnable, one per feature)
+        global::SourceGenNN.Kernels.PRelu.Forward(a12, L13Weight, a13, batch, channels: 24, inner: 1);
 
-        // Layer 14 "14" · Dense 24 → 24:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 14 "14" · Dense [24] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a13, L14Weight, L14Bias, a14, batch);
 
-        // Layer 15 "15" · ELU 24 → 24:  y = x if x > 0, else α·(eˣ − 1)
+        // Layer 15 "15" · ELU [24] → [24]:  y = x if x > 0, else α·(eˣ − 1)
         global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.EluOperator(0.5f), a14, a15);
 
-        // Layer 16 "16" · Dense 24 → 24:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 16 "16" · Dense [24] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a15, L16Weight, L16Bias, a16, batch);
 
-        // Layer 17 "17" · RReLU 24 → 24:  y = x if x ≥ 0, else a·x; a ~ U(lower, upper) per element in training, (lower + upper)/2 in evaluation
+        // Layer 17 "17" · RReLU [24] → [24]:  y = x if x ≥ 0, else a·x; a ~ U(lower, upper) per element in training, (lower + upper)/2 in evaluation
         if (_training)
         {
             global::SourceGenNN.Kernels.RRelu.ForwardTraining(a16, a17, View(_l17Slopes, batch * 24), 0.125f, 0.33333334f, global::SourceGenNN.Kernels.CounterRandom.Key(_seed, 17, RandomStep));
@@ -538,19 +546,19 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
             global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.LeakyReluOperator(0.22916667f), a16, a17);
         }
 
-        // Layer 18 "18" · Dense 24 → 24:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 18 "18" · Dense [24] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a17, L18Weight, L18Bias, a18, batch);
 
-        // Layer 19 "19" · GELU 24 → 24:  y = x·Φ(x), Φ the standard normal CDF
+        // Layer 19 "19" · GELU [24] → [24]:  y = x·Φ(x), Φ the standard normal CDF
         global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.GeluOperator(), a18, a19);
 
-        // Layer 20 "20" · Dense 24 → 24:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 20 "20" · Dense [24] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a19, L20Weight, L20Bias, a20, batch);
 
-        // Layer 21 "21" · SiLU 24 → 24:  y = x·σ(x)
+        // Layer 21 "21" · SiLU [24] → [24]:  y = x·σ(x)
         global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.SiluOperator(), a20, a21);
 
-        // Layer 22 "22" · Dropout 24 → 24:  training: y = x·m, m = 0 with probability p, else 1/(1 − p); evaluation: y = x
+        // Layer 22 "22" · Dropout [24] → [24]:  training: y = x·m, m = 0 with probability p, else 1/(1 − p); evaluation: y = x
         if (_training)
         {
             global::SourceGenNN.Kernels.Dropout.Forward(a21, a22, View(_l22Mask, batch * 24), 0.25f, global::SourceGenNN.Kernels.CounterRandom.Key(_seed, 22, RandomStep));
@@ -560,10 +568,10 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
             a21.CopyTo(a22);
         }
 
-        // Layer 23 "23" · Dense 24 → 5:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 23 "23" · Dense [24] → [5]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D5>.Forward(a22, L23Weight, L23Bias, a23, batch);
 
-        // Layer 24 "24" · Softmax 5 → 5:  y[n, i] = e^(x[n, i] − m) / Σⱼ e^(x[n, j] − m), m = maxⱼ x[n, j]
+        // Layer 24 "24" · Softmax [5] → [5]:  y[r, i] = e^(x[r, i] − m) / Σⱼ e^(x[r, j] − m), m = maxⱼ x[r, j], over the last dimension
         global::SourceGenNN.Kernels.Softmax.Forward<D5>(a23, a24, batch);
 
         a24.CopyTo(output);
@@ -572,15 +580,15 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
 
     /// <summary>Back-propagates dLoss/dOutput of the last forward pass, adding every parameter's gradient to <see cref="Gradients"/>.</summary>
     /// <param name="outputGradient">dLoss/dOutput, [Batch, OutputSize]; dLoss/dLogits when <paramref name="fromLogits"/> is set.</param>
-    /// <param name="inputGradient">Empty, or [Batch, InputSize] to receive dLoss/dInput.</param>
+    /// <param name="inputGradient">Empty, or [Batch, InputSize] to receive dLoss/d(input).</param>
     /// <param name="fromLogits">The gradient is with respect to <see cref="Logits"/>: the final Softmax's backward is skipped (the fused p − y of cross entropy).</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Backward(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> inputGradient = default, bool fromLogits = false)
     {
-        if (_batch == 0 || !_training) global::SourceGenNN.ThrowHelper.ThrowInvalidOperation("Backward needs a training-mode forward pass first: call Forward(input, output, batch, training: true).");
+        if (_batch == 0 || !_training) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowInvalidOperation("Backward needs a training-mode forward pass first: call Forward(..., training: true).");
         int batch = _batch;
-        global::SourceGenNN.ThrowHelper.CheckShape(outputGradient.Length, batch, OutputSize, nameof(outputGradient), nameof(Batch));
-        if (!inputGradient.IsEmpty) global::SourceGenNN.ThrowHelper.CheckShape(inputGradient.Length, batch, InputSize, nameof(inputGradient), nameof(Batch));
+        global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(outputGradient.Length, batch, OutputSize, nameof(outputGradient), nameof(Batch));
+        if (!inputGradient.IsEmpty) global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(inputGradient.Length, batch, InputSize, nameof(inputGradient), nameof(Batch));
         // The first backward pass after ZeroGrad writes the parameter gradients; later ones add to them.
         bool overwrite = _zeroGradPending;
         _zeroGradPending = false;
@@ -608,11 +616,10 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
         var a20 = View(_out20, batch * Layer20Size);
         var a21 = View(_out21, batch * Layer21Size);
         var a22 = View(_out22, batch * Layer22Size);
-        var a23 = View(_out23, batch * Layer23Size);
         var a24 = View(_out24, batch * Layer24Size);
 
         // d{i} is dLoss/d(output of layer i); the gradient flows from the last layer to the first.
-        var d23 = View(_gradA, batch * Layer23Size);
+        var d23 = View(_grad0, batch * Layer23Size);
         // Layer 24 "24" · Softmax
         if (fromLogits)
         {
@@ -620,18 +627,18 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
         }
         else
         {
-            // dx[n, i] = y[n, i]·(dy[n, i] − Σⱼ dy[n, j]·y[n, j])
+            // dx[i] = y[i]·(dy[i] − Σⱼ dy[j]·y[j]) along the softmax axis
             global::SourceGenNN.Kernels.Softmax.Backward<D5>(a24, outputGradient, d23, batch);
         }
 
-        var d22 = View(_gradB, batch * Layer22Size);
+        var d22 = View(_grad1, batch * Layer22Size);
         // Layer 23 "23" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D24, D5>.BackwardWeights(d23, a22, L23WeightGrad, L23BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D5>.BackwardInput(d23, L23Weight, d22, batch);
 
-        var d21 = View(_gradA, batch * Layer21Size);
+        var d21 = View(_grad0, batch * Layer21Size);
         // Layer 22 "22" · Dropout
         // dx = dy·m
         if (_training)
@@ -643,31 +650,31 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
             d22.CopyTo(d21);
         }
 
-        var d20 = View(_gradB, batch * Layer20Size);
+        var d20 = View(_grad1, batch * Layer20Size);
         // Layer 21 "21" · SiLU
         // dx = dy ⊙ f'(x)
         global::SourceGenNN.Kernels.Activation.Backward(new global::SourceGenNN.Kernels.SiluOperator(), a20, a21, d21, d20);
 
-        var d19 = View(_gradA, batch * Layer19Size);
+        var d19 = View(_grad0, batch * Layer19Size);
         // Layer 20 "20" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d20, a19, L20WeightGrad, L20BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d20, L20Weight, d19, batch);
 
-        var d18 = View(_gradB, batch * Layer18Size);
+        var d18 = View(_grad1, batch * Layer18Size);
         // Layer 19 "19" · GELU
         // dx = dy ⊙ f'(x)
         global::SourceGenNN.Kernels.Activation.Backward(new global::SourceGenNN.Kernels.GeluOperator(), a18, a19, d19, d18);
 
-        var d17 = View(_gradA, batch * Layer17Size);
+        var d17 = View(_grad0, batch * Layer17Size);
         // Layer 18 "18" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d18, a17, L18WeightGrad, L18BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d18, L18Weight, d17, batch);
 
-        var d16 = View(_gradB, batch * Layer16Size);
+        var d16 = View(_grad1, batch * Layer16Size);
         // Layer 17 "17" · RReLU
         // dx = dy ⊙ f'(x)
         if (_training)
@@ -679,111 +686,111 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
             global::SourceGenNN.Kernels.Activation.Backward(new global::SourceGenNN.Kernels.LeakyReluOperator(0.22916667f), a16, a17, d17, d16);
         }
 
-        var d15 = View(_gradA, batch * Layer15Size);
+        var d15 = View(_grad0, batch * Layer15Size);
         // Layer 16 "16" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d16, a15, L16WeightGrad, L16BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d16, L16Weight, d15, batch);
 
-        var d14 = View(_gradB, batch * Layer14Size);
+        var d14 = View(_grad1, batch * Layer14Size);
         // Layer 15 "15" · ELU
         // dx = dy ⊙ f'(x)
         global::SourceGenNN.Kernels.Activation.Backward(new global::SourceGenNN.Kernels.EluOperator(0.5f), a14, a15, d15, d14);
 
-        var d13 = View(_gradA, batch * Layer13Size);
+        var d13 = View(_grad0, batch * Layer13Size);
         // Layer 14 "14" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d14, a13, L14WeightGrad, L14BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d14, L14Weight, d13, batch);
 
-        var d12 = View(_gradB, batch * Layer12Size);
+        var d12 = View(_grad1, batch * Layer12Size);
         // Layer 13 "13" · PReLU
         // dx = dy if x > 0, else a·dy;  da += Σ dy·x over x ≤ 0
         if (overwrite) L13WeightGrad.Clear();
-        global::SourceGenNN.Kernels.PRelu<D24>.Backward(a12, L13Weight, d13, d12, L13WeightGrad, batch);
+        global::SourceGenNN.Kernels.PRelu.Backward(a12, L13Weight, d13, d12, L13WeightGrad, batch, channels: 24, inner: 1);
 
-        var d11 = View(_gradA, batch * Layer11Size);
+        var d11 = View(_grad0, batch * Layer11Size);
         // Layer 12 "12" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d12, a11, L12WeightGrad, L12BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d12, L12Weight, d11, batch);
 
-        var d10 = View(_gradB, batch * Layer10Size);
+        var d10 = View(_grad1, batch * Layer10Size);
         // Layer 11 "11" · PReLU
         // dx = dy if x > 0, else a·dy;  da += Σ dy·x over x ≤ 0
         if (overwrite) L11WeightGrad.Clear();
-        global::SourceGenNN.Kernels.PRelu<D24>.Backward(a10, L11Weight, d11, d10, L11WeightGrad, batch);
+        global::SourceGenNN.Kernels.PRelu.Backward(a10, L11Weight, d11, d10, L11WeightGrad, batch, channels: 24, inner: 1);
 
-        var d9 = View(_gradA, batch * Layer9Size);
+        var d9 = View(_grad0, batch * Layer9Size);
         // Layer 10 "10" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d10, a9, L10WeightGrad, L10BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d10, L10Weight, d9, batch);
 
-        var d8 = View(_gradB, batch * Layer8Size);
+        var d8 = View(_grad1, batch * Layer8Size);
         // Layer 9 "9" · LeakyReLU
         // dx = dy ⊙ f'(x)
         global::SourceGenNN.Kernels.Activation.Backward(new global::SourceGenNN.Kernels.LeakyReluOperator(0.2f), a8, a9, d9, d8);
 
-        var d7 = View(_gradA, batch * Layer7Size);
+        var d7 = View(_grad0, batch * Layer7Size);
         // Layer 8 "8" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d8, a7, L8WeightGrad, L8BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d8, L8Weight, d7, batch);
 
-        var d6 = View(_gradB, batch * Layer6Size);
+        var d6 = View(_grad1, batch * Layer6Size);
         // Layer 7 "7" · ReLU
         // dx = dy ⊙ f'(x)
         global::SourceGenNN.Kernels.Activation.Backward(new global::SourceGenNN.Kernels.ReluOperator(), a6, a7, d7, d6);
 
-        var d5 = View(_gradA, batch * Layer5Size);
+        var d5 = View(_grad0, batch * Layer5Size);
         // Layer 6 "6" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d6, a5, L6WeightGrad, L6BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d6, L6Weight, d5, batch);
 
-        var d4 = View(_gradB, batch * Layer4Size);
+        var d4 = View(_grad1, batch * Layer4Size);
         // Layer 5 "5" · Tanh
         // dx = dy ⊙ f'(x)
         global::SourceGenNN.Kernels.Activation.Backward(new global::SourceGenNN.Kernels.TanhOperator(), a4, a5, d5, d4);
 
-        var d3 = View(_gradA, batch * Layer3Size);
+        var d3 = View(_grad0, batch * Layer3Size);
         // Layer 4 "4" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d4, a3, L4WeightGrad, L4BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d4, L4Weight, d3, batch);
 
-        var d2 = View(_gradB, batch * Layer2Size);
+        var d2 = View(_grad1, batch * Layer2Size);
         // Layer 3 "3" · Sigmoid
         // dx = dy ⊙ f'(x)
         global::SourceGenNN.Kernels.Activation.Backward(new global::SourceGenNN.Kernels.SigmoidOperator(), a2, a3, d3, d2);
 
-        var d1 = View(_gradA, batch * Layer1Size);
+        var d1 = View(_grad0, batch * Layer1Size);
         // Layer 2 "2" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardWeights(d2, a1, L2WeightGrad, L2BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.BackwardInput(d2, L2Weight, d1, batch);
 
-        var d0 = View(_gradB, batch * Layer0Size);
+        var d0 = View(_grad1, batch * Layer0Size);
         // Layer 1 "1" · Identity
         // dx = dy ⊙ f'(x)
         global::SourceGenNN.Kernels.Activation.Backward(new global::SourceGenNN.Kernels.IdentityOperator(), a0, a1, d1, d0);
 
-        var dx = inputGradient.IsEmpty ? View(_gradA, batch * InputSize) : inputGradient;
+        var dx = inputGradient.IsEmpty ? View(_grad0, batch * InputSize) : inputGradient;
         // Layer 0 "0" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D20, D24>.BackwardWeights(d0, x, L0WeightGrad, L0BiasGrad, batch, accumulate: !overwrite);
-        // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         if (!inputGradient.IsEmpty)
         {
+            // dx[n, i] = Σₒ dy[n, o]·W[o, i]
             global::SourceGenNN.Kernels.Dense<D20, D24>.BackwardInput(d0, L0Weight, dx, batch);
         }
     }

@@ -7,33 +7,39 @@ namespace Zoo;
 
 partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStream
 {
-    // ── Shapes ──────────────────────────────────────────────────────────────
+    // ── Shapes (of one sample: the batch is not part of them) ──────────────
 
-    /// <summary>Input features of one sample.</summary>
+    /// <summary>Elements of one sample of the input: [16].</summary>
     public const int InputSize = 16;
-    /// <summary>Outputs of one sample.</summary>
+    /// <summary>The shape of one sample of the input: [16].</summary>
+    public static global::System.ReadOnlySpan<int> InputShape => new int[] { 16 };
+    /// <summary>Elements of one sample of the output: [4].</summary>
     public const int OutputSize = 4;
+    /// <summary>The shape of one sample of the output: [4].</summary>
+    public static global::System.ReadOnlySpan<int> OutputShape => new int[] { 4 };
     /// <summary>The number of trainable parameters.</summary>
     public const int ParameterCount = 2500;
-    /// <summary>Output features of layer 0 ("0", Dense).</summary>
+    /// <summary>The number of state-buffer elements (saved with the parameters, not trained).</summary>
+    public const int BufferCount = 0;
+    /// <summary>Elements of one sample of layer 0's output ("0", Dense): [16].</summary>
     public const int Layer0Size = 16;
-    /// <summary>Output features of layer 1 ("1", Dense).</summary>
+    /// <summary>Elements of one sample of layer 1's output ("1", Dense): [16].</summary>
     public const int Layer1Size = 16;
-    /// <summary>Output features of layer 2 ("2", Dense).</summary>
+    /// <summary>Elements of one sample of layer 2's output ("2", Dense): [16].</summary>
     public const int Layer2Size = 16;
-    /// <summary>Output features of layer 3 ("3", Dense).</summary>
+    /// <summary>Elements of one sample of layer 3's output ("3", Dense): [16].</summary>
     public const int Layer3Size = 16;
-    /// <summary>Output features of layer 4 ("4", Dense).</summary>
+    /// <summary>Elements of one sample of layer 4's output ("4", Dense): [16].</summary>
     public const int Layer4Size = 16;
-    /// <summary>Output features of layer 5 ("5", Dense).</summary>
+    /// <summary>Elements of one sample of layer 5's output ("5", Dense): [16].</summary>
     public const int Layer5Size = 16;
-    /// <summary>Output features of layer 6 ("6", Dense).</summary>
+    /// <summary>Elements of one sample of layer 6's output ("6", Dense): [16].</summary>
     public const int Layer6Size = 16;
-    /// <summary>Output features of layer 7 ("7", Dense).</summary>
+    /// <summary>Elements of one sample of layer 7's output ("7", Dense): [16].</summary>
     public const int Layer7Size = 16;
-    /// <summary>Output features of layer 8 ("8", Dense).</summary>
+    /// <summary>Elements of one sample of layer 8's output ("8", Dense): [16].</summary>
     public const int Layer8Size = 16;
-    /// <summary>Output features of layer 9 ("9", Dense).</summary>
+    /// <summary>Elements of one sample of layer 9's output ("9", Dense): [4].</summary>
     public const int Layer9Size = 4;
 
     // ── Parameters: one contiguous buffer, and a view of each tensor ────────
@@ -121,45 +127,45 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
 
     private static readonly global::SourceGenNN.NetworkDescription s_description = new(
         "EveryInitializer",
-        16,
+        new global::SourceGenNN.InputDescription[] { new("input", new int[] { 16 }) },
         new global::SourceGenNN.LayerDescription[]
         {
-            new("0", "Dense", 16, 16, 272, ""),
-            new("1", "Dense", 16, 16, 272, ""),
-            new("2", "Dense", 16, 16, 272, ""),
-            new("3", "Dense", 16, 16, 272, ""),
-            new("4", "Dense", 16, 16, 256, "bias=false"),
-            new("5", "Dense", 16, 16, 272, ""),
-            new("6", "Dense", 16, 16, 272, ""),
-            new("7", "Dense", 16, 16, 272, ""),
-            new("8", "Dense", 16, 16, 272, ""),
-            new("9", "Dense", 16, 4, 68, ""),
+            new("0", "Dense", new[] { "input" }, new int[] { 16 }, 272, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("1", "Dense", new[] { "0" }, new int[] { 16 }, 272, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("2", "Dense", new[] { "1" }, new int[] { 16 }, 272, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("3", "Dense", new[] { "2" }, new int[] { 16 }, 272, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("4", "Dense", new[] { "3" }, new int[] { 16 }, 256, new global::SourceGenNN.LayerOption[] { new("bias", false) }),
+            new("5", "Dense", new[] { "4" }, new int[] { 16 }, 272, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("6", "Dense", new[] { "5" }, new int[] { 16 }, 272, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("7", "Dense", new[] { "6" }, new int[] { 16 }, 272, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("8", "Dense", new[] { "7" }, new int[] { 16 }, 272, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("9", "Dense", new[] { "8" }, new int[] { 4 }, 68, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
         },
         new global::SourceGenNN.TensorDescription[]
         {
-            new("0.weight", 0, new[] { 16, 16 }),
-            new("0.bias", 256, new[] { 16 }),
-            new("1.weight", 272, new[] { 16, 16 }),
-            new("1.bias", 528, new[] { 16 }),
-            new("2.weight", 544, new[] { 16, 16 }),
-            new("2.bias", 800, new[] { 16 }),
-            new("3.weight", 816, new[] { 16, 16 }),
-            new("3.bias", 1072, new[] { 16 }),
-            new("4.weight", 1088, new[] { 16, 16 }),
-            new("5.weight", 1344, new[] { 16, 16 }),
-            new("5.bias", 1600, new[] { 16 }),
-            new("6.weight", 1616, new[] { 16, 16 }),
-            new("6.bias", 1872, new[] { 16 }),
-            new("7.weight", 1888, new[] { 16, 16 }),
-            new("7.bias", 2144, new[] { 16 }),
-            new("8.weight", 2160, new[] { 16, 16 }),
-            new("8.bias", 2416, new[] { 16 }),
-            new("9.weight", 2432, new[] { 4, 16 }),
-            new("9.bias", 2496, new[] { 4 }),
+            new("0.weight", 0, new int[] { 16, 16 }),
+            new("0.bias", 256, new int[] { 16 }),
+            new("1.weight", 272, new int[] { 16, 16 }),
+            new("1.bias", 528, new int[] { 16 }),
+            new("2.weight", 544, new int[] { 16, 16 }),
+            new("2.bias", 800, new int[] { 16 }),
+            new("3.weight", 816, new int[] { 16, 16 }),
+            new("3.bias", 1072, new int[] { 16 }),
+            new("4.weight", 1088, new int[] { 16, 16 }),
+            new("5.weight", 1344, new int[] { 16, 16 }),
+            new("5.bias", 1600, new int[] { 16 }),
+            new("6.weight", 1616, new int[] { 16, 16 }),
+            new("6.bias", 1872, new int[] { 16 }),
+            new("7.weight", 1888, new int[] { 16, 16 }),
+            new("7.bias", 2144, new int[] { 16 }),
+            new("8.weight", 2160, new int[] { 16, 16 }),
+            new("8.bias", 2416, new int[] { 16 }),
+            new("9.weight", 2432, new int[] { 4, 16 }),
+            new("9.bias", 2496, new int[] { 4 }),
         });
 
     // ── What the forward pass keeps for the backward pass ──────────────────
-    // Buffers hold [batch, features] row-major and grow to the largest batch seen (see Reserve).
+    // Buffers hold [batch, ...shape] row-major and grow to the largest batch seen (see Reserve).
 
     private ulong _seed;
     private int _capacity;
@@ -167,18 +173,18 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
     private bool _training;
     private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding
     private float[] _input = global::System.Array.Empty<float>();
-    private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output
-    private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (Dense) output
-    private float[] _out2 = global::System.Array.Empty<float>(); // layer 2 (Dense) output
-    private float[] _out3 = global::System.Array.Empty<float>(); // layer 3 (Dense) output
-    private float[] _out4 = global::System.Array.Empty<float>(); // layer 4 (Dense) output
-    private float[] _out5 = global::System.Array.Empty<float>(); // layer 5 (Dense) output
-    private float[] _out6 = global::System.Array.Empty<float>(); // layer 6 (Dense) output
-    private float[] _out7 = global::System.Array.Empty<float>(); // layer 7 (Dense) output
-    private float[] _out8 = global::System.Array.Empty<float>(); // layer 8 (Dense) output
-    private float[] _out9 = global::System.Array.Empty<float>(); // layer 9 (Dense) output
-    private float[] _gradA = global::System.Array.Empty<float>(); // backward scratch: dLoss/d(activations), two in turn
-    private float[] _gradB = global::System.Array.Empty<float>();
+    private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output [16]
+    private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (Dense) output [16]
+    private float[] _out2 = global::System.Array.Empty<float>(); // layer 2 (Dense) output [16]
+    private float[] _out3 = global::System.Array.Empty<float>(); // layer 3 (Dense) output [16]
+    private float[] _out4 = global::System.Array.Empty<float>(); // layer 4 (Dense) output [16]
+    private float[] _out5 = global::System.Array.Empty<float>(); // layer 5 (Dense) output [16]
+    private float[] _out6 = global::System.Array.Empty<float>(); // layer 6 (Dense) output [16]
+    private float[] _out7 = global::System.Array.Empty<float>(); // layer 7 (Dense) output [16]
+    private float[] _out8 = global::System.Array.Empty<float>(); // layer 8 (Dense) output [16]
+    private float[] _out9 = global::System.Array.Empty<float>(); // layer 9 (Dense) output [4]
+    private float[] _grad0 = global::System.Array.Empty<float>(); // backward scratch: dLoss/d(tensors), reused as the gradient flows back
+    private float[] _grad1 = global::System.Array.Empty<float>();
 
     /// <summary>Creates the network with every parameter initialised from <paramref name="seed"/>.</summary>
     /// <param name="seed">The seed of the initialisers and of the dropout and RReLU draws. The same seed gives the same weights.</param>
@@ -188,12 +194,14 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
         Initialize(seed);
     }
 
-    /// <summary>The layers, their shapes and the parameter tensors.</summary>
+    /// <summary>The inputs, the layers, their shapes, the parameter tensors and the state buffers.</summary>
     public global::SourceGenNN.NetworkDescription Description => s_description;
     int global::SourceGenNN.INetwork.InputSize => InputSize;
     int global::SourceGenNN.INetwork.OutputSize => OutputSize;
     /// <summary>Every parameter, in one buffer; <see cref="Description"/> says where each tensor is.</summary>
     public global::System.Span<float> Parameters => _parameters;
+    /// <summary>Every state buffer (saved and loaded with the parameters, not trained): this network has none.</summary>
+    public global::System.Span<float> Buffers => default;
     /// <summary>The gradient of every parameter, in the layout of <see cref="Parameters"/>.</summary>
     public global::System.Span<float> Gradients
     {
@@ -209,16 +217,16 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
     public ulong RandomStep { get; set; }
     /// <summary>The seed of the last <see cref="Initialize"/>: it keys the dropout and RReLU draws, with the layer index and <see cref="RandomStep"/>.</summary>
     public ulong RandomSeed => _seed;
-    /// <summary>The output of the last forward pass: [Batch, OutputSize] (the network does not end in Softmax or Sigmoid).</summary>
+    /// <summary>The output of the last forward pass: [Batch, OutputSize] (the network does not end in a Softmax over its only dimension or a Sigmoid).</summary>
     public global::System.ReadOnlySpan<float> Logits => View(_out9, _batch * OutputSize);
 
     /// <summary>Allocates every buffer for batches of up to <paramref name="maxBatch"/> samples, so that no later pass allocates.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Reserve(int maxBatch)
     {
-        if (maxBatch <= 0) global::SourceGenNN.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a positive batch size");
+        if (maxBatch <= 0) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a positive batch size");
         if (maxBatch <= _capacity) return;
-        if ((long)maxBatch * 16 > global::System.Array.MaxLength) global::SourceGenNN.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (16 floats a sample) fits in an array");
+        if ((long)maxBatch * 16 > global::System.Array.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (16 floats a sample) fits in an array");
         _input = new float[maxBatch * InputSize];
         _out0 = new float[maxBatch * Layer0Size];
         _out1 = new float[maxBatch * Layer1Size];
@@ -230,8 +238,8 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
         _out7 = new float[maxBatch * Layer7Size];
         _out8 = new float[maxBatch * Layer8Size];
         _out9 = new float[maxBatch * Layer9Size];
-        _gradA = new float[maxBatch * 16];
-        _gradB = new float[maxBatch * 16];
+        _grad0 = new float[maxBatch * 16];
+        _grad1 = new float[maxBatch * 16];
         _capacity = maxBatch;
     }
 
@@ -296,20 +304,20 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
     }
 
     /// <summary>Runs the network on <paramref name="batch"/> samples and keeps what the backward pass needs.</summary>
-    /// <param name="input">[batch, InputSize], row-major.</param>
+    /// <param name="input">[batch, InputSize] ([-1, 16]), row-major.</param>
     /// <param name="output">[batch, OutputSize], row-major; written.</param>
     /// <param name="batch">The number of samples.</param>
     /// <param name="training">Training mode draws dropout masks and RReLU slopes and keeps what Backward needs; evaluation mode is inference only.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch = 1, bool training = false)
     {
-        if (batch <= 0) global::SourceGenNN.ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
-        global::SourceGenNN.ThrowHelper.CheckShape(input.Length, batch, InputSize, nameof(input), nameof(batch));
-        global::SourceGenNN.ThrowHelper.CheckShape(output.Length, batch, OutputSize, nameof(output), nameof(batch));
+        if (batch <= 0) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
+        global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(input.Length, batch, InputSize, nameof(input), nameof(batch));
+        global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(output.Length, batch, OutputSize, nameof(output), nameof(batch));
         Reserve(batch);
         _batch = batch;
         _training = training;
-        // Training passes keep the input for the first layer's backward pass; evaluation passes read it in place.
+        // Training passes keep the input for the backward pass; evaluation passes read it in place.
         global::System.ReadOnlySpan<float> x = input;
         if (training) input.CopyTo(_input);
         var a0 = View(_out0, batch * Layer0Size);
@@ -323,34 +331,34 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
         var a8 = View(_out8, batch * Layer8Size);
         var a9 = View(_out9, batch * Layer9Size);
 
-        // Layer 0 "0" · Dense 16 → 16:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 0 "0" · Dense [16] → [16]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.Forward(x, L0Weight, L0Bias, a0, batch);
 
-        // Layer 1 "1" · Dense 16 → 16:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 1 "1" · Dense [16] → [16]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.Forward(a0, L1Weight, L1Bias, a1, batch);
 
-        // Layer 2 "2" · Dense 16 → 16:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 2 "2" · Dense [16] → [16]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.Forward(a1, L2Weight, L2Bias, a2, batch);
 
-        // Layer 3 "3" · Dense 16 → 16:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 3 "3" · Dense [16] → [16]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.Forward(a2, L3Weight, L3Bias, a3, batch);
 
-        // Layer 4 "4" · Dense 16 → 16:  y[n, o] = Σᵢ x[n, i]·W[o, i]
+        // Layer 4 "4" · Dense [16] → [16]:  y[n, o] = Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.Forward(a3, L4Weight, default, a4, batch);
 
-        // Layer 5 "5" · Dense 16 → 16:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 5 "5" · Dense [16] → [16]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.Forward(a4, L5Weight, L5Bias, a5, batch);
 
-        // Layer 6 "6" · Dense 16 → 16:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 6 "6" · Dense [16] → [16]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.Forward(a5, L6Weight, L6Bias, a6, batch);
 
-        // Layer 7 "7" · Dense 16 → 16:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 7 "7" · Dense [16] → [16]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.Forward(a6, L7Weight, L7Bias, a7, batch);
 
-        // Layer 8 "8" · Dense 16 → 16:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 8 "8" · Dense [16] → [16]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.Forward(a7, L8Weight, L8Bias, a8, batch);
 
-        // Layer 9 "9" · Dense 16 → 4:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 9 "9" · Dense [16] → [4]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         // W9 is [out, in] = [4, 16] row-major: W9[o * 16 + i] is W[o, i].
         var W9 = L9Weight;
         var b9 = L9Bias;
@@ -370,15 +378,15 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
 
     /// <summary>Back-propagates dLoss/dOutput of the last forward pass, adding every parameter's gradient to <see cref="Gradients"/>.</summary>
     /// <param name="outputGradient">dLoss/dOutput, [Batch, OutputSize]; dLoss/dLogits when <paramref name="fromLogits"/> is set.</param>
-    /// <param name="inputGradient">Empty, or [Batch, InputSize] to receive dLoss/dInput.</param>
-    /// <param name="fromLogits">Has no effect: the network does not end in Softmax or Sigmoid, so its logits are its output.</param>
+    /// <param name="inputGradient">Empty, or [Batch, InputSize] to receive dLoss/d(input).</param>
+    /// <param name="fromLogits">Has no effect: the network does not end in a Softmax over its only dimension or a Sigmoid, so its logits are its output.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Backward(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> inputGradient = default, bool fromLogits = false)
     {
-        if (_batch == 0 || !_training) global::SourceGenNN.ThrowHelper.ThrowInvalidOperation("Backward needs a training-mode forward pass first: call Forward(input, output, batch, training: true).");
+        if (_batch == 0 || !_training) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowInvalidOperation("Backward needs a training-mode forward pass first: call Forward(..., training: true).");
         int batch = _batch;
-        global::SourceGenNN.ThrowHelper.CheckShape(outputGradient.Length, batch, OutputSize, nameof(outputGradient), nameof(Batch));
-        if (!inputGradient.IsEmpty) global::SourceGenNN.ThrowHelper.CheckShape(inputGradient.Length, batch, InputSize, nameof(inputGradient), nameof(Batch));
+        global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(outputGradient.Length, batch, OutputSize, nameof(outputGradient), nameof(Batch));
+        if (!inputGradient.IsEmpty) global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(inputGradient.Length, batch, InputSize, nameof(inputGradient), nameof(Batch));
         // The first backward pass after ZeroGrad writes the parameter gradients; later ones add to them.
         bool overwrite = _zeroGradPending;
         _zeroGradPending = false;
@@ -394,7 +402,7 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
         var a8 = View(_out8, batch * Layer8Size);
 
         // d{i} is dLoss/d(output of layer i); the gradient flows from the last layer to the first.
-        var d8 = View(_gradB, batch * Layer8Size);
+        var d8 = View(_grad0, batch * Layer8Size);
         // Layer 9 "9" · Dense
         // dW[o, i] += dy[n, o]·x[n, i];  db[o] += dy[n, o];  dx[n, i] = Σₒ dy[n, o]·W[o, i]
         // W9 and dW9 are [out, in] = [4, 16] row-major: index o * 16 + i is [o, i].
@@ -493,69 +501,69 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
             dxn[15] = dyn[0] * W9[15] + dyn[1] * W9[31] + dyn[2] * W9[47] + dyn[3] * W9[63];
         }
 
-        var d7 = View(_gradA, batch * Layer7Size);
+        var d7 = View(_grad1, batch * Layer7Size);
         // Layer 8 "8" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d8, a7, L8WeightGrad, L8BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardInput(d8, L8Weight, d7, batch);
 
-        var d6 = View(_gradB, batch * Layer6Size);
+        var d6 = View(_grad0, batch * Layer6Size);
         // Layer 7 "7" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d7, a6, L7WeightGrad, L7BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardInput(d7, L7Weight, d6, batch);
 
-        var d5 = View(_gradA, batch * Layer5Size);
+        var d5 = View(_grad1, batch * Layer5Size);
         // Layer 6 "6" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d6, a5, L6WeightGrad, L6BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardInput(d6, L6Weight, d5, batch);
 
-        var d4 = View(_gradB, batch * Layer4Size);
+        var d4 = View(_grad0, batch * Layer4Size);
         // Layer 5 "5" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d5, a4, L5WeightGrad, L5BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardInput(d5, L5Weight, d4, batch);
 
-        var d3 = View(_gradA, batch * Layer3Size);
+        var d3 = View(_grad1, batch * Layer3Size);
         // Layer 4 "4" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d4, a3, L4WeightGrad, default, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardInput(d4, L4Weight, d3, batch);
 
-        var d2 = View(_gradB, batch * Layer2Size);
+        var d2 = View(_grad0, batch * Layer2Size);
         // Layer 3 "3" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d3, a2, L3WeightGrad, L3BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardInput(d3, L3Weight, d2, batch);
 
-        var d1 = View(_gradA, batch * Layer1Size);
+        var d1 = View(_grad1, batch * Layer1Size);
         // Layer 2 "2" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d2, a1, L2WeightGrad, L2BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardInput(d2, L2Weight, d1, batch);
 
-        var d0 = View(_gradB, batch * Layer0Size);
+        var d0 = View(_grad0, batch * Layer0Size);
         // Layer 1 "1" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d1, a0, L1WeightGrad, L1BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardInput(d1, L1Weight, d0, batch);
 
-        var dx = inputGradient.IsEmpty ? View(_gradA, batch * InputSize) : inputGradient;
+        var dx = inputGradient.IsEmpty ? View(_grad1, batch * InputSize) : inputGradient;
         // Layer 0 "0" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardWeights(d0, x, L0WeightGrad, L0BiasGrad, batch, accumulate: !overwrite);
-        // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         if (!inputGradient.IsEmpty)
         {
+            // dx[n, i] = Σₒ dy[n, o]·W[o, i]
             global::SourceGenNN.Kernels.Dense<D16, D16>.BackwardInput(d0, L0Weight, dx, batch);
         }
     }

@@ -7,19 +7,25 @@ namespace Digits;
 
 partial class Mlp : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStream
 {
-    // ── Shapes ──────────────────────────────────────────────────────────────
+    // ── Shapes (of one sample: the batch is not part of them) ──────────────
 
-    /// <summary>Input features of one sample.</summary>
+    /// <summary>Elements of one sample of the input: [784].</summary>
     public const int InputSize = 784;
-    /// <summary>Outputs of one sample.</summary>
+    /// <summary>The shape of one sample of the input: [784].</summary>
+    public static global::System.ReadOnlySpan<int> InputShape => new int[] { 784 };
+    /// <summary>Elements of one sample of the output: [10].</summary>
     public const int OutputSize = 10;
+    /// <summary>The shape of one sample of the output: [10].</summary>
+    public static global::System.ReadOnlySpan<int> OutputShape => new int[] { 10 };
     /// <summary>The number of trainable parameters.</summary>
     public const int ParameterCount = 101770;
-    /// <summary>Output features of layer 0 ("fc1", Dense).</summary>
+    /// <summary>The number of state-buffer elements (saved with the parameters, not trained).</summary>
+    public const int BufferCount = 0;
+    /// <summary>Elements of one sample of layer 0's output ("fc1", Dense): [128].</summary>
     public const int Layer0Size = 128;
-    /// <summary>Output features of layer 1 ("1", ReLU).</summary>
+    /// <summary>Elements of one sample of layer 1's output ("1", ReLU): [128].</summary>
     public const int Layer1Size = 128;
-    /// <summary>Output features of layer 2 ("fc2", Dense).</summary>
+    /// <summary>Elements of one sample of layer 2's output ("fc2", Dense): [10].</summary>
     public const int Layer2Size = 10;
 
     // ── Parameters: one contiguous buffer, and a view of each tensor ────────
@@ -47,23 +53,23 @@ partial class Mlp : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStr
 
     private static readonly global::SourceGenNN.NetworkDescription s_description = new(
         "Mlp",
-        784,
+        new global::SourceGenNN.InputDescription[] { new("input", new int[] { 784 }) },
         new global::SourceGenNN.LayerDescription[]
         {
-            new("fc1", "Dense", 784, 128, 100480, ""),
-            new("1", "ReLU", 128, 128, 0, ""),
-            new("fc2", "Dense", 128, 10, 1290, ""),
+            new("fc1", "Dense", new[] { "input" }, new int[] { 128 }, 100480, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("1", "ReLU", new[] { "fc1" }, new int[] { 128 }, 0),
+            new("fc2", "Dense", new[] { "1" }, new int[] { 10 }, 1290, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
         },
         new global::SourceGenNN.TensorDescription[]
         {
-            new("fc1.weight", 0, new[] { 128, 784 }),
-            new("fc1.bias", 100352, new[] { 128 }),
-            new("fc2.weight", 100480, new[] { 10, 128 }),
-            new("fc2.bias", 101760, new[] { 10 }),
+            new("fc1.weight", 0, new int[] { 128, 784 }),
+            new("fc1.bias", 100352, new int[] { 128 }),
+            new("fc2.weight", 100480, new int[] { 10, 128 }),
+            new("fc2.bias", 101760, new int[] { 10 }),
         });
 
     // ── What the forward pass keeps for the backward pass ──────────────────
-    // Buffers hold [batch, features] row-major and grow to the largest batch seen (see Reserve).
+    // Buffers hold [batch, ...shape] row-major and grow to the largest batch seen (see Reserve).
 
     private ulong _seed;
     private int _capacity;
@@ -71,11 +77,11 @@ partial class Mlp : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStr
     private bool _training;
     private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding
     private float[] _input = global::System.Array.Empty<float>();
-    private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output
-    private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (ReLU) output
-    private float[] _out2 = global::System.Array.Empty<float>(); // layer 2 (Dense) output
-    private float[] _gradA = global::System.Array.Empty<float>(); // backward scratch: dLoss/d(activations), two in turn
-    private float[] _gradB = global::System.Array.Empty<float>();
+    private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output [128]
+    private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (ReLU) output [128]
+    private float[] _out2 = global::System.Array.Empty<float>(); // layer 2 (Dense) output [10]
+    private float[] _grad0 = global::System.Array.Empty<float>(); // backward scratch: dLoss/d(tensors), reused as the gradient flows back
+    private float[] _grad1 = global::System.Array.Empty<float>();
 
     /// <summary>Creates the network with every parameter initialised from <paramref name="seed"/>.</summary>
     /// <param name="seed">The seed of the initialisers and of the dropout and RReLU draws. The same seed gives the same weights.</param>
@@ -85,12 +91,14 @@ partial class Mlp : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStr
         Initialize(seed);
     }
 
-    /// <summary>The layers, their shapes and the parameter tensors.</summary>
+    /// <summary>The inputs, the layers, their shapes, the parameter tensors and the state buffers.</summary>
     public global::SourceGenNN.NetworkDescription Description => s_description;
     int global::SourceGenNN.INetwork.InputSize => InputSize;
     int global::SourceGenNN.INetwork.OutputSize => OutputSize;
     /// <summary>Every parameter, in one buffer; <see cref="Description"/> says where each tensor is.</summary>
     public global::System.Span<float> Parameters => _parameters;
+    /// <summary>Every state buffer (saved and loaded with the parameters, not trained): this network has none.</summary>
+    public global::System.Span<float> Buffers => default;
     /// <summary>The gradient of every parameter, in the layout of <see cref="Parameters"/>.</summary>
     public global::System.Span<float> Gradients
     {
@@ -106,22 +114,22 @@ partial class Mlp : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStr
     public ulong RandomStep { get; set; }
     /// <summary>The seed of the last <see cref="Initialize"/>: it keys the dropout and RReLU draws, with the layer index and <see cref="RandomStep"/>.</summary>
     public ulong RandomSeed => _seed;
-    /// <summary>The output of the last forward pass: [Batch, OutputSize] (the network does not end in Softmax or Sigmoid).</summary>
+    /// <summary>The output of the last forward pass: [Batch, OutputSize] (the network does not end in a Softmax over its only dimension or a Sigmoid).</summary>
     public global::System.ReadOnlySpan<float> Logits => View(_out2, _batch * OutputSize);
 
     /// <summary>Allocates every buffer for batches of up to <paramref name="maxBatch"/> samples, so that no later pass allocates.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Reserve(int maxBatch)
     {
-        if (maxBatch <= 0) global::SourceGenNN.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a positive batch size");
+        if (maxBatch <= 0) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a positive batch size");
         if (maxBatch <= _capacity) return;
-        if ((long)maxBatch * 784 > global::System.Array.MaxLength) global::SourceGenNN.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (784 floats a sample) fits in an array");
+        if ((long)maxBatch * 784 > global::System.Array.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (784 floats a sample) fits in an array");
         _input = new float[maxBatch * InputSize];
         _out0 = new float[maxBatch * Layer0Size];
         _out1 = new float[maxBatch * Layer1Size];
         _out2 = new float[maxBatch * Layer2Size];
-        _gradA = new float[maxBatch * 784];
-        _gradB = new float[maxBatch * 784];
+        _grad0 = new float[maxBatch * 784];
+        _grad1 = new float[maxBatch * 784];
         _capacity = maxBatch;
     }
 
@@ -147,33 +155,33 @@ partial class Mlp : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStr
     }
 
     /// <summary>Runs the network on <paramref name="batch"/> samples and keeps what the backward pass needs.</summary>
-    /// <param name="input">[batch, InputSize], row-major.</param>
+    /// <param name="input">[batch, InputSize] ([-1, 784]), row-major.</param>
     /// <param name="output">[batch, OutputSize], row-major; written.</param>
     /// <param name="batch">The number of samples.</param>
     /// <param name="training">Training mode draws dropout masks and RReLU slopes and keeps what Backward needs; evaluation mode is inference only.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch = 1, bool training = false)
     {
-        if (batch <= 0) global::SourceGenNN.ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
-        global::SourceGenNN.ThrowHelper.CheckShape(input.Length, batch, InputSize, nameof(input), nameof(batch));
-        global::SourceGenNN.ThrowHelper.CheckShape(output.Length, batch, OutputSize, nameof(output), nameof(batch));
+        if (batch <= 0) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
+        global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(input.Length, batch, InputSize, nameof(input), nameof(batch));
+        global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(output.Length, batch, OutputSize, nameof(output), nameof(batch));
         Reserve(batch);
         _batch = batch;
         _training = training;
-        // Training passes keep the input for the first layer's backward pass; evaluation passes read it in place.
+        // Training passes keep the input for the backward pass; evaluation passes read it in place.
         global::System.ReadOnlySpan<float> x = input;
         if (training) input.CopyTo(_input);
         var a0 = View(_out0, batch * Layer0Size);
         var a1 = View(_out1, batch * Layer1Size);
         var a2 = View(_out2, batch * Layer2Size);
 
-        // Layer 0 "fc1" · Dense 784 → 128:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 0 "fc1" · Dense [784] → [128]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D784, D128>.Forward(x, L0Weight, L0Bias, a0, batch);
 
-        // Layer 1 "1" · ReLU 128 → 128:  y = max(0, x)
+        // Layer 1 "1" · ReLU [128] → [128]:  y = max(0, x)
         global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.ReluOperator(), a0, a1);
 
-        // Layer 2 "fc2" · Dense 128 → 10:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 2 "fc2" · Dense [128] → [10]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D128, D10>.Forward(a1, L2Weight, L2Bias, a2, batch);
 
         a2.CopyTo(output);
@@ -182,15 +190,15 @@ partial class Mlp : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStr
 
     /// <summary>Back-propagates dLoss/dOutput of the last forward pass, adding every parameter's gradient to <see cref="Gradients"/>.</summary>
     /// <param name="outputGradient">dLoss/dOutput, [Batch, OutputSize]; dLoss/dLogits when <paramref name="fromLogits"/> is set.</param>
-    /// <param name="inputGradient">Empty, or [Batch, InputSize] to receive dLoss/dInput.</param>
-    /// <param name="fromLogits">Has no effect: the network does not end in Softmax or Sigmoid, so its logits are its output.</param>
+    /// <param name="inputGradient">Empty, or [Batch, InputSize] to receive dLoss/d(input).</param>
+    /// <param name="fromLogits">Has no effect: the network does not end in a Softmax over its only dimension or a Sigmoid, so its logits are its output.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Backward(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> inputGradient = default, bool fromLogits = false)
     {
-        if (_batch == 0 || !_training) global::SourceGenNN.ThrowHelper.ThrowInvalidOperation("Backward needs a training-mode forward pass first: call Forward(input, output, batch, training: true).");
+        if (_batch == 0 || !_training) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowInvalidOperation("Backward needs a training-mode forward pass first: call Forward(..., training: true).");
         int batch = _batch;
-        global::SourceGenNN.ThrowHelper.CheckShape(outputGradient.Length, batch, OutputSize, nameof(outputGradient), nameof(Batch));
-        if (!inputGradient.IsEmpty) global::SourceGenNN.ThrowHelper.CheckShape(inputGradient.Length, batch, InputSize, nameof(inputGradient), nameof(Batch));
+        global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(outputGradient.Length, batch, OutputSize, nameof(outputGradient), nameof(Batch));
+        if (!inputGradient.IsEmpty) global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(inputGradient.Length, batch, InputSize, nameof(inputGradient), nameof(Batch));
         // The first backward pass after ZeroGrad writes the parameter gradients; later ones add to them.
         bool overwrite = _zeroGradPending;
         _zeroGradPending = false;
@@ -199,25 +207,25 @@ partial class Mlp : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStr
         var a1 = View(_out1, batch * Layer1Size);
 
         // d{i} is dLoss/d(output of layer i); the gradient flows from the last layer to the first.
-        var d1 = View(_gradA, batch * Layer1Size);
+        var d1 = View(_grad0, batch * Layer1Size);
         // Layer 2 "fc2" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D128, D10>.BackwardWeights(outputGradient, a1, L2WeightGrad, L2BiasGrad, batch, accumulate: !overwrite);
         // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D128, D10>.BackwardInput(outputGradient, L2Weight, d1, batch);
 
-        var d0 = View(_gradB, batch * Layer0Size);
+        var d0 = View(_grad1, batch * Layer0Size);
         // Layer 1 "1" · ReLU
         // dx = dy ⊙ f'(x)
         global::SourceGenNN.Kernels.Activation.Backward(new global::SourceGenNN.Kernels.ReluOperator(), a0, a1, d1, d0);
 
-        var dx = inputGradient.IsEmpty ? View(_gradA, batch * InputSize) : inputGradient;
+        var dx = inputGradient.IsEmpty ? View(_grad0, batch * InputSize) : inputGradient;
         // Layer 0 "fc1" · Dense
-        // dW[o, i] += Σₙ dy[n, o]·x[n, i];  db[o] += Σₙ dy[n, o]
+        // dW[o, i] += Σ_n dy[n, o]·x[n, i];  db[o] += Σ_n dy[n, o]
         global::SourceGenNN.Kernels.Dense<D784, D128>.BackwardWeights(d0, x, L0WeightGrad, L0BiasGrad, batch, accumulate: !overwrite);
-        // dx[n, i] = Σₒ dy[n, o]·W[o, i]
         if (!inputGradient.IsEmpty)
         {
+            // dx[n, i] = Σₒ dy[n, o]·W[o, i]
             global::SourceGenNN.Kernels.Dense<D784, D128>.BackwardInput(d0, L0Weight, dx, batch);
         }
     }

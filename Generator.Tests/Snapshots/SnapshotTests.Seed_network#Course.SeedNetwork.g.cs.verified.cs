@@ -7,25 +7,31 @@ namespace Course;
 
 partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStream
 {
-    // ── Shapes ──────────────────────────────────────────────────────────────
+    // ── Shapes (of one sample: the batch is not part of them) ──────────────
 
-    /// <summary>Input features of one sample.</summary>
+    /// <summary>Elements of one sample of the input: [3].</summary>
     public const int InputSize = 3;
-    /// <summary>Outputs of one sample.</summary>
+    /// <summary>The shape of one sample of the input: [3].</summary>
+    public static global::System.ReadOnlySpan<int> InputShape => new int[] { 3 };
+    /// <summary>Elements of one sample of the output: [2].</summary>
     public const int OutputSize = 2;
+    /// <summary>The shape of one sample of the output: [2].</summary>
+    public static global::System.ReadOnlySpan<int> OutputShape => new int[] { 2 };
     /// <summary>The number of trainable parameters.</summary>
     public const int ParameterCount = 26;
-    /// <summary>Output features of layer 0 ("0", Dense).</summary>
+    /// <summary>The number of state-buffer elements (saved with the parameters, not trained).</summary>
+    public const int BufferCount = 0;
+    /// <summary>Elements of one sample of layer 0's output ("0", Dense): [3].</summary>
     public const int Layer0Size = 3;
-    /// <summary>Output features of layer 1 ("1", Sigmoid).</summary>
+    /// <summary>Elements of one sample of layer 1's output ("1", Sigmoid): [3].</summary>
     public const int Layer1Size = 3;
-    /// <summary>Output features of layer 2 ("2", Dense).</summary>
+    /// <summary>Elements of one sample of layer 2's output ("2", Dense): [2].</summary>
     public const int Layer2Size = 2;
-    /// <summary>Output features of layer 3 ("3", ReLU).</summary>
+    /// <summary>Elements of one sample of layer 3's output ("3", ReLU): [2].</summary>
     public const int Layer3Size = 2;
-    /// <summary>Output features of layer 4 ("4", Dense).</summary>
+    /// <summary>Elements of one sample of layer 4's output ("4", Dense): [2].</summary>
     public const int Layer4Size = 2;
-    /// <summary>Output features of layer 5 ("5", Softmax).</summary>
+    /// <summary>Elements of one sample of layer 5's output ("5", Softmax): [2].</summary>
     public const int Layer5Size = 2;
 
     // ── Parameters: one contiguous buffer, and a view of each tensor ────────
@@ -61,28 +67,28 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
 
     private static readonly global::SourceGenNN.NetworkDescription s_description = new(
         "SeedNetwork",
-        3,
+        new global::SourceGenNN.InputDescription[] { new("input", new int[] { 3 }) },
         new global::SourceGenNN.LayerDescription[]
         {
-            new("0", "Dense", 3, 3, 12, ""),
-            new("1", "Sigmoid", 3, 3, 0, ""),
-            new("2", "Dense", 3, 2, 8, ""),
-            new("3", "ReLU", 2, 2, 0, ""),
-            new("4", "Dense", 2, 2, 6, ""),
-            new("5", "Softmax", 2, 2, 0, ""),
+            new("0", "Dense", new[] { "input" }, new int[] { 3 }, 12, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("1", "Sigmoid", new[] { "0" }, new int[] { 3 }, 0),
+            new("2", "Dense", new[] { "1" }, new int[] { 2 }, 8, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("3", "ReLU", new[] { "2" }, new int[] { 2 }, 0),
+            new("4", "Dense", new[] { "3" }, new int[] { 2 }, 6, new global::SourceGenNN.LayerOption[] { new("bias", true, shown: false) }),
+            new("5", "Softmax", new[] { "4" }, new int[] { 2 }, 0, new global::SourceGenNN.LayerOption[] { new("dim", -1, shown: false) }),
         },
         new global::SourceGenNN.TensorDescription[]
         {
-            new("0.weight", 0, new[] { 3, 3 }),
-            new("0.bias", 9, new[] { 3 }),
-            new("2.weight", 12, new[] { 2, 3 }),
-            new("2.bias", 18, new[] { 2 }),
-            new("4.weight", 20, new[] { 2, 2 }),
-            new("4.bias", 24, new[] { 2 }),
+            new("0.weight", 0, new int[] { 3, 3 }),
+            new("0.bias", 9, new int[] { 3 }),
+            new("2.weight", 12, new int[] { 2, 3 }),
+            new("2.bias", 18, new int[] { 2 }),
+            new("4.weight", 20, new int[] { 2, 2 }),
+            new("4.bias", 24, new int[] { 2 }),
         });
 
     // ── What the forward pass keeps for the backward pass ──────────────────
-    // Buffers hold [batch, features] row-major and grow to the largest batch seen (see Reserve).
+    // Buffers hold [batch, ...shape] row-major and grow to the largest batch seen (see Reserve).
 
     private ulong _seed;
     private int _capacity;
@@ -90,14 +96,14 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
     private bool _training;
     private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding
     private float[] _input = global::System.Array.Empty<float>();
-    private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output
-    private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (Sigmoid) output
-    private float[] _out2 = global::System.Array.Empty<float>(); // layer 2 (Dense) output
-    private float[] _out3 = global::System.Array.Empty<float>(); // layer 3 (ReLU) output
-    private float[] _out4 = global::System.Array.Empty<float>(); // layer 4 (Dense) output
-    private float[] _out5 = global::System.Array.Empty<float>(); // layer 5 (Softmax) output
-    private float[] _gradA = global::System.Array.Empty<float>(); // backward scratch: dLoss/d(activations), two in turn
-    private float[] _gradB = global::System.Array.Empty<float>();
+    private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output [3]
+    private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (Sigmoid) output [3]
+    private float[] _out2 = global::System.Array.Empty<float>(); // layer 2 (Dense) output [2]
+    private float[] _out3 = global::System.Array.Empty<float>(); // layer 3 (ReLU) output [2]
+    private float[] _out4 = global::System.Array.Empty<float>(); // layer 4 (Dense) output [2]
+    private float[] _out5 = global::System.Array.Empty<float>(); // layer 5 (Softmax) output [2]
+    private float[] _grad0 = global::System.Array.Empty<float>(); // backward scratch: dLoss/d(tensors), reused as the gradient flows back
+    private float[] _grad1 = global::System.Array.Empty<float>();
 
     /// <summary>Creates the network with every parameter initialised from <paramref name="seed"/>.</summary>
     /// <param name="seed">The seed of the initialisers and of the dropout and RReLU draws. The same seed gives the same weights.</param>
@@ -107,12 +113,14 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
         Initialize(seed);
     }
 
-    /// <summary>The layers, their shapes and the parameter tensors.</summary>
+    /// <summary>The inputs, the layers, their shapes, the parameter tensors and the state buffers.</summary>
     public global::SourceGenNN.NetworkDescription Description => s_description;
     int global::SourceGenNN.INetwork.InputSize => InputSize;
     int global::SourceGenNN.INetwork.OutputSize => OutputSize;
     /// <summary>Every parameter, in one buffer; <see cref="Description"/> says where each tensor is.</summary>
     public global::System.Span<float> Parameters => _parameters;
+    /// <summary>Every state buffer (saved and loaded with the parameters, not trained): this network has none.</summary>
+    public global::System.Span<float> Buffers => default;
     /// <summary>The gradient of every parameter, in the layout of <see cref="Parameters"/>.</summary>
     public global::System.Span<float> Gradients
     {
@@ -135,9 +143,9 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Reserve(int maxBatch)
     {
-        if (maxBatch <= 0) global::SourceGenNN.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a positive batch size");
+        if (maxBatch <= 0) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a positive batch size");
         if (maxBatch <= _capacity) return;
-        if ((long)maxBatch * 3 > global::System.Array.MaxLength) global::SourceGenNN.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (3 floats a sample) fits in an array");
+        if ((long)maxBatch * 3 > global::System.Array.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (3 floats a sample) fits in an array");
         _input = new float[maxBatch * InputSize];
         _out0 = new float[maxBatch * Layer0Size];
         _out1 = new float[maxBatch * Layer1Size];
@@ -145,8 +153,8 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
         _out3 = new float[maxBatch * Layer3Size];
         _out4 = new float[maxBatch * Layer4Size];
         _out5 = new float[maxBatch * Layer5Size];
-        _gradA = new float[maxBatch * 3];
-        _gradB = new float[maxBatch * 3];
+        _grad0 = new float[maxBatch * 3];
+        _grad1 = new float[maxBatch * 3];
         _capacity = maxBatch;
     }
 
@@ -178,20 +186,20 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
     }
 
     /// <summary>Runs the network on <paramref name="batch"/> samples and keeps what the backward pass needs.</summary>
-    /// <param name="input">[batch, InputSize], row-major.</param>
+    /// <param name="input">[batch, InputSize] ([-1, 3]), row-major.</param>
     /// <param name="output">[batch, OutputSize], row-major; written.</param>
     /// <param name="batch">The number of samples.</param>
     /// <param name="training">Training mode draws dropout masks and RReLU slopes and keeps what Backward needs; evaluation mode is inference only.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch = 1, bool training = false)
     {
-        if (batch <= 0) global::SourceGenNN.ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
-        global::SourceGenNN.ThrowHelper.CheckShape(input.Length, batch, InputSize, nameof(input), nameof(batch));
-        global::SourceGenNN.ThrowHelper.CheckShape(output.Length, batch, OutputSize, nameof(output), nameof(batch));
+        if (batch <= 0) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
+        global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(input.Length, batch, InputSize, nameof(input), nameof(batch));
+        global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(output.Length, batch, OutputSize, nameof(output), nameof(batch));
         Reserve(batch);
         _batch = batch;
         _training = training;
-        // Training passes keep the input for the first layer's backward pass; evaluation passes read it in place.
+        // Training passes keep the input for the backward pass; evaluation passes read it in place.
         global::System.ReadOnlySpan<float> x = input;
         if (training) input.CopyTo(_input);
         var a0 = View(_out0, batch * Layer0Size);
@@ -201,7 +209,7 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
         var a4 = View(_out4, batch * Layer4Size);
         var a5 = View(_out5, batch * Layer5Size);
 
-        // Layer 0 "0" · Dense 3 → 3:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 0 "0" · Dense [3] → [3]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         // W0 is [out, in] = [3, 3] row-major: W0[o * 3 + i] is W[o, i].
         var W0 = L0Weight;
         var b0 = L0Bias;
@@ -214,10 +222,10 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
             yn[2] = b0[2] + W0[6] * xn[0] + W0[7] * xn[1] + W0[8] * xn[2];
         }
 
-        // Layer 1 "1" · Sigmoid 3 → 3:  y = 1 / (1 + e^(−x))
+        // Layer 1 "1" · Sigmoid [3] → [3]:  y = 1 / (1 + e^(−x))
         global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.SigmoidOperator(), a0, a1);
 
-        // Layer 2 "2" · Dense 3 → 2:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 2 "2" · Dense [3] → [2]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         // W2 is [out, in] = [2, 3] row-major: W2[o * 3 + i] is W[o, i].
         var W2 = L2Weight;
         var b2 = L2Bias;
@@ -229,10 +237,10 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
             yn[1] = b2[1] + W2[3] * xn[0] + W2[4] * xn[1] + W2[5] * xn[2];
         }
 
-        // Layer 3 "3" · ReLU 2 → 2:  y = max(0, x)
+        // Layer 3 "3" · ReLU [2] → [2]:  y = max(0, x)
         global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.ReluOperator(), a2, a3);
 
-        // Layer 4 "4" · Dense 2 → 2:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
+        // Layer 4 "4" · Dense [2] → [2]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         // W4 is [out, in] = [2, 2] row-major: W4[o * 2 + i] is W[o, i].
         var W4 = L4Weight;
         var b4 = L4Bias;
@@ -244,7 +252,7 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
             yn[1] = b4[1] + W4[2] * xn[0] + W4[3] * xn[1];
         }
 
-        // Layer 5 "5" · Softmax 2 → 2:  y[n, i] = e^(x[n, i] − m) / Σⱼ e^(x[n, j] − m), m = maxⱼ x[n, j]
+        // Layer 5 "5" · Softmax [2] → [2]:  y[r, i] = e^(x[r, i] − m) / Σⱼ e^(x[r, j] − m), m = maxⱼ x[r, j], over the last dimension
         global::SourceGenNN.Kernels.Softmax.Forward<D2>(a4, a5, batch);
 
         a5.CopyTo(output);
@@ -253,15 +261,15 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
 
     /// <summary>Back-propagates dLoss/dOutput of the last forward pass, adding every parameter's gradient to <see cref="Gradients"/>.</summary>
     /// <param name="outputGradient">dLoss/dOutput, [Batch, OutputSize]; dLoss/dLogits when <paramref name="fromLogits"/> is set.</param>
-    /// <param name="inputGradient">Empty, or [Batch, InputSize] to receive dLoss/dInput.</param>
+    /// <param name="inputGradient">Empty, or [Batch, InputSize] to receive dLoss/d(input).</param>
     /// <param name="fromLogits">The gradient is with respect to <see cref="Logits"/>: the final Softmax's backward is skipped (the fused p − y of cross entropy).</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Backward(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> inputGradient = default, bool fromLogits = false)
     {
-        if (_batch == 0 || !_training) global::SourceGenNN.ThrowHelper.ThrowInvalidOperation("Backward needs a training-mode forward pass first: call Forward(input, output, batch, training: true).");
+        if (_batch == 0 || !_training) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowInvalidOperation("Backward needs a training-mode forward pass first: call Forward(..., training: true).");
         int batch = _batch;
-        global::SourceGenNN.ThrowHelper.CheckShape(outputGradient.Length, batch, OutputSize, nameof(outputGradient), nameof(Batch));
-        if (!inputGradient.IsEmpty) global::SourceGenNN.ThrowHelper.CheckShape(inputGradient.Length, batch, InputSize, nameof(inputGradient), nameof(Batch));
+        global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(outputGradient.Length, batch, OutputSize, nameof(outputGradient), nameof(Batch));
+        if (!inputGradient.IsEmpty) global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(inputGradient.Length, batch, InputSize, nameof(inputGradient), nameof(Batch));
         // The first backward pass after ZeroGrad writes the parameter gradients; later ones add to them.
         bool overwrite = _zeroGradPending;
         _zeroGradPending = false;
@@ -270,11 +278,10 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
         var a1 = View(_out1, batch * Layer1Size);
         var a2 = View(_out2, batch * Layer2Size);
         var a3 = View(_out3, batch * Layer3Size);
-        var a4 = View(_out4, batch * Layer4Size);
         var a5 = View(_out5, batch * Layer5Size);
 
         // d{i} is dLoss/d(output of layer i); the gradient flows from the last layer to the first.
-        var d4 = View(_gradB, batch * Layer4Size);
+        var d4 = View(_grad0, batch * Layer4Size);
         // Layer 5 "5" · Softmax
         if (fromLogits)
         {
@@ -282,11 +289,11 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
         }
         else
         {
-            // dx[n, i] = y[n, i]·(dy[n, i] − Σⱼ dy[n, j]·y[n, j])
+            // dx[i] = y[i]·(dy[i] − Σⱼ dy[j]·y[j]) along the softmax axis
             global::SourceGenNN.Kernels.Softmax.Backward<D2>(a5, outputGradient, d4, batch);
         }
 
-        var d3 = View(_gradA, batch * Layer3Size);
+        var d3 = View(_grad1, batch * Layer3Size);
         // Layer 4 "4" · Dense
         // dW[o, i] += dy[n, o]·x[n, i];  db[o] += dy[n, o];  dx[n, i] = Σₒ dy[n, o]·W[o, i]
         // W4 and dW4 are [out, in] = [2, 2] row-major: index o * 2 + i is [o, i].
@@ -309,12 +316,12 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
             dxn[1] = dyn[0] * W4[1] + dyn[1] * W4[3];
         }
 
-        var d2 = View(_gradB, batch * Layer2Size);
+        var d2 = View(_grad0, batch * Layer2Size);
         // Layer 3 "3" · ReLU
         // dx = dy ⊙ f'(x)
         global::SourceGenNN.Kernels.Activation.Backward(new global::SourceGenNN.Kernels.ReluOperator(), a2, a3, d3, d2);
 
-        var d1 = View(_gradA, batch * Layer1Size);
+        var d1 = View(_grad1, batch * Layer1Size);
         // Layer 2 "2" · Dense
         // dW[o, i] += dy[n, o]·x[n, i];  db[o] += dy[n, o];  dx[n, i] = Σₒ dy[n, o]·W[o, i]
         // W2 and dW2 are [out, in] = [2, 3] row-major: index o * 3 + i is [o, i].
@@ -340,12 +347,12 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
             dxn[2] = dyn[0] * W2[2] + dyn[1] * W2[5];
         }
 
-        var d0 = View(_gradB, batch * Layer0Size);
+        var d0 = View(_grad0, batch * Layer0Size);
         // Layer 1 "1" · Sigmoid
         // dx = dy ⊙ f'(x)
         global::SourceGenNN.Kernels.Activation.Backward(new global::SourceGenNN.Kernels.SigmoidOperator(), a0, a1, d1, d0);
 
-        var dx = inputGradient.IsEmpty ? View(_gradA, batch * InputSize) : inputGradient;
+        var dx = inputGradient.IsEmpty ? View(_grad1, batch * InputSize) : inputGradient;
         // Layer 0 "0" · Dense
         // dW[o, i] += dy[n, o]·x[n, i];  db[o] += dy[n, o];  dx[n, i] = Σₒ dy[n, o]·W[o, i]
         // W0 and dW0 are [out, in] = [3, 3] row-major: index o * 3 + i is [o, i].

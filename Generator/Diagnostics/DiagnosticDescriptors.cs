@@ -25,8 +25,8 @@ internal static class DiagnosticDescriptors
         "[Network] is on {0} '{1}', but networks are generated as classes: declare it as 'public partial class {1}'");
 
     public static readonly DiagnosticDescriptor MissingInputSize = Error("SGNN0003",
-        "Network needs a positive input size",
-        "{0}: write the number of input features as a positive integer, for example [Network(784)]");
+        "Network needs a positive input shape",
+        "{0}: write the shape of one input sample as positive integers, for example [Network(784)] for vectors or [Network(1, 28, 28)] for images");
 
     public static readonly DiagnosticDescriptor NonPositiveSize = Error("SGNN0004",
         "Layer size must be positive",
@@ -62,7 +62,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor UnknownLayer = Error("SGNN0012",
         "Unknown layer attribute",
-        "[{0}] derives from LayerAttribute but is not a layer kind the generator knows: use one of Dense, Dropout, Identity, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, RReLU, Softmax, GELU, SiLU");
+        "[{0}] derives from LayerAttribute but is not a layer kind the generator knows: use one of {1}");
 
     public static readonly DiagnosticDescriptor GenericNetwork = Error("SGNN0013",
         "Generic network class",
@@ -75,6 +75,22 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor LayersOnAnotherDeclaration = Error("SGNN0015",
         "Layer on another partial declaration",
         "[{0}] is on a different partial declaration of '{1}' than [Network], so its place in the forward order is not defined: put every layer attribute on the declaration that has [Network]");
+
+    public static readonly DiagnosticDescriptor InvalidShape = Error("SGNN0016",
+        "Layer does not fit its input's shape",
+        "[{0}] cannot apply to the tensors it reads: {1}");
+
+    public static readonly DiagnosticDescriptor UnknownInput = Error("SGNN0017",
+        "Unknown tensor name",
+        "[{0}] has {1} = \"{2}\", but no network input or earlier layer has that name: a layer reads only tensors declared before it; the names it can read here are {3}");
+
+    public static readonly DiagnosticDescriptor UnusedTensor = Error("SGNN0018",
+        "Tensor never read",
+        "Nothing reads {0}: {1}");
+
+    public static readonly DiagnosticDescriptor InvalidInputName = Error("SGNN0019",
+        "Invalid input name",
+        "The input name '{0}' cannot be used: it becomes a Forward parameter and constants such as NameSize, so write a C# identifier that is not a keyword and not Input, Output, Parameter, Batch, Training or Buffer, for example [Input(\"memory\", 16)]");
 
     public static readonly DiagnosticDescriptor InternalError = Error("SGNN0999",
         "Generator internal error",
@@ -97,6 +113,10 @@ internal static class DiagnosticDescriptors
         [GenericNetwork.Id] = GenericNetwork,
         [TooLarge.Id] = TooLarge,
         [LayersOnAnotherDeclaration.Id] = LayersOnAnotherDeclaration,
+        [InvalidShape.Id] = InvalidShape,
+        [UnknownInput.Id] = UnknownInput,
+        [UnusedTensor.Id] = UnusedTensor,
+        [InvalidInputName.Id] = InvalidInputName,
         [InternalError.Id] = InternalError,
     };
 

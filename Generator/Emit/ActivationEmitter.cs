@@ -6,12 +6,13 @@ using SourceGenNN.Generator.Models;
 namespace SourceGenNN.Generator.Emit;
 
 /// <summary>
-/// Activations. Element-wise ones call the runtime's activation kernel with their operator struct (value and derivative
-/// side by side in Runtime/Kernels/ActivationOperators.cs); Softmax works per row; RReLU draws slopes in training.
+/// Element-wise activations call the runtime's activation kernel with their operator struct (value and derivative side
+/// by side in Runtime/Kernels/ActivationOperators.cs); RReLU draws slopes in training. Softmax, PReLU and Dropout have
+/// their own emitters below.
 /// </summary>
 internal sealed class ActivationEmitter : LayerEmitter
 {
-    private const string K = "global::SourceGenNN.Kernels.";
+    private const string K = EmitContext.Kernels;
 
     // f'(x) is computed from x and f(x) (sigmoid and tanh from the output, the others from the input).
     public override bool BackwardReadsOutput => true;
@@ -20,7 +21,7 @@ internal sealed class ActivationEmitter : LayerEmitter
     {
         var a = (ActivationLayer)layer;
         if (a.ActivationKind == "RReLU")
-            yield return new LayerBuffer("Slopes", a.InputSize, "the slope drawn for each element in the last training pass");
+            yield return new LayerBuffer("Slopes", a.Input.Size, "the slope drawn for each element in the last training pass");
     }
 
     public override string ForwardComment(LayerInfo layer) => ((ActivationLayer)layer).ActivationKind switch
@@ -33,13 +34,12 @@ internal sealed class ActivationEmitter : LayerEmitter
         "ELU" => "y = x if x > 0, else α·(eˣ − 1)",
         "GELU" => "y = x·Φ(x), Φ the standard normal CDF",
         "SiLU" => "y = x·σ(x)",
-        "Softmax" => "y[n, i] = e^(x[n, i] − m) / Σⱼ e^(x[n, j] − m), m = maxⱼ x[n, j]",
         "RReLU" => "y = x if x ≥ 0, else a·x; a ~ U(lower, upper) per element in training, (lower + upper)/2 in evaluation",
         _ => "",
     };
 
-    /// <summary>The operator struct for an element-wise activation, or null for Softmax.</summary>
-    private static string? Operator(ActivationLayer a) => a.ActivationKind switch
+    /// <summary>The operator struct of the activation.</summary>
+    private static string Operator(ActivationLayer a) => a.ActivationKind switch
     {
         "Identity" => $"new {K}IdentityOperator()",
         "Sigmoid" => $"new {K}SigmoidOperator()",
@@ -49,22 +49,17 @@ internal sealed class ActivationEmitter : LayerEmitter
         "ELU" => $"new {K}EluOperator({Lit.F(a.P1)})",
         "GELU" => $"new {K}GeluOperator()",
         "SiLU" => $"new {K}SiluOperator()",
-        "RReLU" => $"new {K}LeakyReluOperator({Lit.F((a.P1 + a.P2) / 2)})",
-        _ => null,
+        _ => $"new {K}LeakyReluOperator({Lit.F((a.P1 + a.P2) / 2)})", // RReLU in evaluation: the mean slope
     };
 
-    public override void Forward(SourceWriter w, LayerInfo layer, EmitContext c, string input, string output)
+    public override void Forward(SourceWriter w, LayerInfo layer, EmitContext c, IReadOnlyList<string> inputs, string output)
     {
         var a = (ActivationLayer)layer;
-        if (a.ActivationKind == "Softmax")
-        {
-            w.Line($"{K}Softmax.Forward<{c.Dim(a.InputSize)}>({input}, {output}, batch);");
-            return;
-        }
+        string input = inputs[0];
         if (a.ActivationKind == "RReLU")
         {
             using (w.Block($"if ({EmitContext.TrainingField})"))
-                w.Line($"{K}RRelu.ForwardTraining({input}, {output}, {EmitContext.Buffer(a, "Slopes", a.InputSize)}, {Lit.F(a.P1)}, {Lit.F(a.P2)}, {K}CounterRandom.Key({EmitContext.SeedField}, {a.Index}, {EmitContext.StepField}));");
+                w.Line($"{K}RRelu.ForwardTraining({input}, {output}, {EmitContext.Buffer(a, "Slopes", a.Input.Size)}, {Lit.F(a.P1)}, {Lit.F(a.P2)}, {K}CounterRandom.Key({EmitContext.SeedField}, {a.Index}, {EmitContext.StepField}));");
             using (w.Block("else"))
                 w.Line($"{K}Activation.Forward({Operator(a)}, {input}, {output});");
             return;
@@ -72,46 +67,94 @@ internal sealed class ActivationEmitter : LayerEmitter
         w.Line($"{K}Activation.Forward({Operator(a)}, {input}, {output});");
     }
 
-    public override void Backward(SourceWriter w, LayerInfo layer, EmitContext c, string input, string output, string dOut, string dIn, string? dInGuard)
+    public override void Backward(SourceWriter w, LayerInfo layer, EmitContext c, BackwardSpans s)
     {
         var a = (ActivationLayer)layer;
-        Guarded(w, dInGuard, () =>
+        Guarded(w, s.InputGradient, () =>
         {
-            if (a.ActivationKind == "Softmax")
-            {
-                w.Line("// dx[n, i] = y[n, i]·(dy[n, i] − Σⱼ dy[n, j]·y[n, j])");
-                w.Line($"{K}Softmax.Backward<{c.Dim(a.InputSize)}>({output}, {dOut}, {dIn}, batch);");
-                return;
-            }
             w.Line("// dx = dy ⊙ f'(x)");
             if (a.ActivationKind == "RReLU")
             {
                 using (w.Block($"if ({EmitContext.TrainingField})"))
-                    w.Line($"{K}RRelu.Backward({dOut}, {EmitContext.Buffer(a, "Slopes", a.InputSize)}, {dIn});");
+                    w.Line($"{K}RRelu.Backward({s.OutputGradient}, {EmitContext.Buffer(a, "Slopes", a.Input.Size)}, {s.InputGradient.Span});");
                 using (w.Block("else"))
-                    w.Line($"{K}Activation.Backward({Operator(a)}, {input}, {output}, {dOut}, {dIn});");
+                    w.Line($"{K}Activation.Backward({Operator(a)}, {s.Input}, {s.Output}, {s.OutputGradient}, {s.InputGradient.Span});");
                 return;
             }
-            w.Line($"{K}Activation.Backward({Operator(a)}, {input}, {output}, {dOut}, {dIn});");
+            w.Line($"{K}Activation.Backward({Operator(a)}, {s.Input}, {s.Output}, {s.OutputGradient}, {s.InputGradient.Span});");
         });
     }
 }
 
-/// <summary>PReLU: a learnable slope for negative inputs.</summary>
+/// <summary>Softmax along one dimension, computed stably (the maximum subtracted first).</summary>
+internal sealed class SoftmaxEmitter : LayerEmitter
+{
+    private const string K = EmitContext.Kernels;
+
+    // dx needs only y.
+    public override bool BackwardReadsInput => false;
+
+    public override bool BackwardReadsOutput => true;
+
+    public override string ForwardComment(LayerInfo layer)
+    {
+        var s = (SoftmaxLayer)layer;
+        return s.Inner == 1
+            ? "y[r, i] = e^(x[r, i] − m) / Σⱼ e^(x[r, j] − m), m = maxⱼ x[r, j], over the last dimension"
+            : $"softmax over dim {s.Dim}: the sample is [{s.Outer}, {s.Length}, {s.Inner}], normalised along the middle axis";
+    }
+
+    public override void Forward(SourceWriter w, LayerInfo layer, EmitContext c, IReadOnlyList<string> inputs, string output)
+    {
+        var s = (SoftmaxLayer)layer;
+        if (s.Inner == 1)
+            w.Line($"{K}Softmax.Forward<{c.Dim(s.Length)}>({inputs[0]}, {output}, {Rows(s.Outer)});");
+        else
+            w.Line($"{K}Softmax.Forward({inputs[0]}, {output}, outer: {Rows(s.Outer)}, length: {s.Length}, inner: {s.Inner});");
+    }
+
+    public override void Backward(SourceWriter w, LayerInfo layer, EmitContext c, BackwardSpans b)
+    {
+        var s = (SoftmaxLayer)layer;
+        Guarded(w, b.InputGradient, () =>
+        {
+            w.Line("// dx[i] = y[i]·(dy[i] − Σⱼ dy[j]·y[j]) along the softmax axis");
+            if (s.Inner == 1)
+                w.Line($"{K}Softmax.Backward<{c.Dim(s.Length)}>({b.Output}, {b.OutputGradient}, {b.InputGradient.Span}, {Rows(s.Outer)});");
+            else
+                w.Line($"{K}Softmax.Backward({b.Output}, {b.OutputGradient}, {b.InputGradient.Span}, outer: {Rows(s.Outer)}, length: {s.Length}, inner: {s.Inner});");
+        });
+    }
+}
+
+/// <summary>PReLU: a learnable slope for negative inputs, shared or one per channel (the first axis of a sample).</summary>
 internal sealed class PReluEmitter : LayerEmitter
 {
-    public override string ForwardComment(LayerInfo layer) =>
-        ((PReluLayer)layer).PerFeature ? "y[n, i] = x if x > 0, else a[i]·x  (a learnable, one per feature)" : "y = x if x > 0, else a·x  (a learnable, shared)";
-
-    public override void Forward(SourceWriter w, LayerInfo layer, EmitContext c, string input, string output) =>
-        w.Line($"global::SourceGenNN.Kernels.PRelu<{c.Dim(layer.InputSize)}>.Forward({input}, {EmitContext.Param(layer, "weight")}, {output}, batch);");
-
-    public override void Backward(SourceWriter w, LayerInfo layer, EmitContext c, string input, string output, string dOut, string dIn, string? dInGuard)
+    public override string ForwardComment(LayerInfo layer)
     {
-        // The slope's gradient needs the pass even when dx is not wanted; dIn is then a scratch buffer.
+        var p = (PReluLayer)layer;
+        if (!p.PerFeature) return "y = x if x > 0, else a·x  (a learnable, shared)";
+        return p.Inner == 1
+            ? "y[n, i] = x if x > 0, else a[i]·x  (a learnable, one per feature)"
+            : "y[n, c, ...] = x if x > 0, else a[c]·x  (a learnable, one per channel)";
+    }
+
+    private static string Call(PReluLayer p, string method, string args) =>
+        $"{EmitContext.Kernels}PRelu.{method}({args}, {Rows(1)}, channels: {p.Input.Dims[0]}, inner: {p.Inner});";
+
+    public override void Forward(SourceWriter w, LayerInfo layer, EmitContext c, IReadOnlyList<string> inputs, string output)
+    {
+        var p = (PReluLayer)layer;
+        w.Line(Call(p, "Forward", $"{inputs[0]}, {EmitContext.Param(layer, "weight")}, {output}"));
+    }
+
+    public override void Backward(SourceWriter w, LayerInfo layer, EmitContext c, BackwardSpans s)
+    {
+        // The slope's gradient needs the pass even when dx is not wanted; dx is then a scratch buffer.
+        var p = (PReluLayer)layer;
         w.Line("// dx = dy if x > 0, else a·dy;  da += Σ dy·x over x ≤ 0");
         w.Line($"if ({EmitContext.Overwrite}) {EmitContext.Grad(layer, "weight")}.Clear();");
-        w.Line($"global::SourceGenNN.Kernels.PRelu<{c.Dim(layer.InputSize)}>.Backward({input}, {EmitContext.Param(layer, "weight")}, {dOut}, {dIn}, {EmitContext.Grad(layer, "weight")}, batch);");
+        w.Line(Call(p, "Backward", $"{s.Input}, {EmitContext.Param(layer, "weight")}, {s.OutputGradient}, {s.InputGradient.Span}, {EmitContext.Grad(layer, "weight")}"));
     }
 }
 
@@ -123,30 +166,30 @@ internal sealed class DropoutEmitter : LayerEmitter
 
     public override IEnumerable<LayerBuffer> Buffers(LayerInfo layer)
     {
-        yield return new LayerBuffer("Mask", layer.InputSize, "0 or 1/(1 − p) for each element in the last training pass");
+        yield return new LayerBuffer("Mask", layer.Input.Size, "0 or 1/(1 − p) for each element in the last training pass");
     }
 
     public override string ForwardComment(LayerInfo layer) => "training: y = x·m, m = 0 with probability p, else 1/(1 − p); evaluation: y = x";
 
-    public override void Forward(SourceWriter w, LayerInfo layer, EmitContext c, string input, string output)
+    public override void Forward(SourceWriter w, LayerInfo layer, EmitContext c, IReadOnlyList<string> inputs, string output)
     {
         var d = (DropoutLayer)layer;
         using (w.Block($"if ({EmitContext.TrainingField})"))
-            w.Line($"global::SourceGenNN.Kernels.Dropout.Forward({input}, {output}, {EmitContext.Buffer(d, "Mask", d.InputSize)}, {Lit.F(d.P)}, global::SourceGenNN.Kernels.CounterRandom.Key({EmitContext.SeedField}, {d.Index}, {EmitContext.StepField}));");
+            w.Line($"{EmitContext.Kernels}Dropout.Forward({inputs[0]}, {output}, {EmitContext.Buffer(d, "Mask", d.Input.Size)}, {Lit.F(d.P)}, {EmitContext.Kernels}CounterRandom.Key({EmitContext.SeedField}, {d.Index}, {EmitContext.StepField}));");
         using (w.Block("else"))
-            w.Line($"{input}.CopyTo({output});");
+            w.Line($"{inputs[0]}.CopyTo({output});");
     }
 
-    public override void Backward(SourceWriter w, LayerInfo layer, EmitContext c, string input, string output, string dOut, string dIn, string? dInGuard)
+    public override void Backward(SourceWriter w, LayerInfo layer, EmitContext c, BackwardSpans s)
     {
         var d = (DropoutLayer)layer;
-        Guarded(w, dInGuard, () =>
+        Guarded(w, s.InputGradient, () =>
         {
             w.Line("// dx = dy·m");
             using (w.Block($"if ({EmitContext.TrainingField})"))
-                w.Line($"global::SourceGenNN.Kernels.Dropout.Backward({dOut}, {EmitContext.Buffer(d, "Mask", d.InputSize)}, {dIn});");
+                w.Line($"{EmitContext.Kernels}Dropout.Backward({s.OutputGradient}, {EmitContext.Buffer(d, "Mask", d.Input.Size)}, {s.InputGradient.Span});");
             using (w.Block("else"))
-                w.Line($"{dOut}.CopyTo({dIn});");
+                w.Line($"{s.OutputGradient}.CopyTo({s.InputGradient.Span});");
         });
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using SourceGenNN.Generator.Helpers;
 using SourceGenNN.Generator.Layers;
 using SourceGenNN.Generator.Models;
@@ -7,7 +8,7 @@ namespace SourceGenNN.Generator.Emit;
 /// <summary>
 /// Dense layers. Small ones (at most <see cref="UnrollLimit"/> weights) are written out in full, one statement per
 /// output, so a reader sees every multiply; larger ones call the runtime's vectorised kernel, specialised for their
-/// constant sizes.
+/// constant sizes. On an input of more than one axis the leading axes are rows like the batch (<c>nn.Linear</c>).
 /// </summary>
 internal sealed class DenseEmitter : LayerEmitter
 {
@@ -16,29 +17,36 @@ internal sealed class DenseEmitter : LayerEmitter
     public override string ForwardComment(LayerInfo layer)
     {
         var d = (DenseLayer)layer;
-        return d.HasBias ? "y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]" : "y[n, o] = Σᵢ x[n, i]·W[o, i]";
+        string row = d.Rows == 1 ? "n" : "r";
+        return d.HasBias ? $"y[{row}, o] = b[o] + Σᵢ x[{row}, i]·W[o, i]" : $"y[{row}, o] = Σᵢ x[{row}, i]·W[o, i]";
     }
 
-    private static bool Unrolled(DenseLayer d) => d.InputSize * d.OutputSize <= UnrollLimit;
+    private static bool Unrolled(DenseLayer d) => d.InFeatures * d.Units <= UnrollLimit;
 
-    public override void Forward(SourceWriter w, LayerInfo layer, EmitContext c, string input, string output)
+    /// <summary>The loop variable over rows: <c>n</c> (one row a sample) or <c>r</c> (rows of [batch·leading]).</summary>
+    private static string RowVar(DenseLayer d) => d.Rows == 1 ? "n" : "r";
+
+    public override void Forward(SourceWriter w, LayerInfo layer, EmitContext c, IReadOnlyList<string> inputs, string output)
     {
         var d = (DenseLayer)layer;
+        string input = inputs[0];
         string W = EmitContext.Param(d, "weight");
         string b = d.HasBias ? EmitContext.Param(d, "bias") : "default";
+        if (d.Rows > 1) w.Line($"// The input is [batch, {string.Join(", ", d.Input.Dims)}]: {Rows(d.Rows)} rows of {d.InFeatures}.");
         if (!Unrolled(d))
         {
-            w.Line($"global::SourceGenNN.Kernels.Dense<{c.Dim(d.InputSize)}, {c.Dim(d.OutputSize)}>.Forward({input}, {W}, {b}, {output}, batch);");
+            w.Line($"{EmitContext.Kernels}Dense<{c.Dim(d.InFeatures)}, {c.Dim(d.Units)}>.Forward({input}, {W}, {b}, {output}, {Rows(d.Rows)});");
             return;
         }
-        int nIn = d.InputSize, nOut = d.OutputSize;
+        int nIn = d.InFeatures, nOut = d.Units;
+        string r = RowVar(d);
         w.Line($"// W{d.Index} is [out, in] = [{nOut}, {nIn}] row-major: W{d.Index}[o * {nIn} + i] is W[o, i].");
         w.Line($"var W{d.Index} = {W};");
         if (d.HasBias) w.Line($"var b{d.Index} = {b};");
-        using (w.Block("for (int n = 0; n < batch; n++)"))
+        using (w.Block($"for (int {r} = 0; {r} < {Rows(d.Rows)}; {r}++)"))
         {
-            w.Line($"var xn = {input}.Slice(n * {nIn}, {nIn});");
-            w.Line($"var yn = {output}.Slice(n * {nOut}, {nOut});");
+            w.Line($"var xn = {input}.Slice({r} * {nIn}, {nIn});");
+            w.Line($"var yn = {output}.Slice({r} * {nOut}, {nOut});");
             for (int o = 0; o < nOut; o++)
             {
                 var sb = new System.Text.StringBuilder();
@@ -55,40 +63,44 @@ internal sealed class DenseEmitter : LayerEmitter
         }
     }
 
-    public override void Backward(SourceWriter w, LayerInfo layer, EmitContext c, string input, string output, string dOut, string dIn, string? dInGuard)
+    public override void Backward(SourceWriter w, LayerInfo layer, EmitContext c, BackwardSpans s)
     {
         var d = (DenseLayer)layer;
         string W = EmitContext.Param(d, "weight"), dW = EmitContext.Grad(d, "weight");
         string db = d.HasBias ? EmitContext.Grad(d, "bias") : "default";
-        int nIn = d.InputSize, nOut = d.OutputSize;
+        int nIn = d.InFeatures, nOut = d.Units;
+        string rows = Rows(d.Rows), r = RowVar(d);
         if (!Unrolled(d))
         {
-            string k = $"global::SourceGenNN.Kernels.Dense<{c.Dim(nIn)}, {c.Dim(nOut)}>";
-            w.Line($"// dW[o, i] += Σₙ dy[n, o]·x[n, i]{(d.HasBias ? ";  db[o] += Σₙ dy[n, o]" : "")}");
-            w.Line($"{k}.BackwardWeights({dOut}, {input}, {dW}, {db}, batch, accumulate: !{EmitContext.Overwrite});");
-            w.Line("// dx[n, i] = Σₒ dy[n, o]·W[o, i]");
-            Guarded(w, dInGuard, () => w.Line($"{k}.BackwardInput({dOut}, {W}, {dIn}, batch);"));
+            string k = $"{EmitContext.Kernels}Dense<{c.Dim(nIn)}, {c.Dim(nOut)}>";
+            w.Line($"// dW[o, i] += Σ_{r} dy[{r}, o]·x[{r}, i]{(d.HasBias ? $";  db[o] += Σ_{r} dy[{r}, o]" : "")}");
+            w.Line($"{k}.BackwardWeights({s.OutputGradient}, {s.Input}, {dW}, {db}, {rows}, accumulate: !{EmitContext.Overwrite});");
+            Guarded(w, s.InputGradient, () =>
+            {
+                w.Line($"// dx[{r}, i] = Σₒ dy[{r}, o]·W[o, i]");
+                w.Line($"{k}.BackwardInput({s.OutputGradient}, {W}, {s.InputGradient.Span}, {rows});");
+            });
             return;
         }
-        w.Line($"// dW[o, i] += dy[n, o]·x[n, i]{(d.HasBias ? ";  db[o] += dy[n, o]" : "")};  dx[n, i] = Σₒ dy[n, o]·W[o, i]");
+        w.Line($"// dW[o, i] += dy[{r}, o]·x[{r}, i]{(d.HasBias ? $";  db[o] += dy[{r}, o]" : "")};  dx[{r}, i] = Σₒ dy[{r}, o]·W[o, i]");
         w.Line($"// W{d.Index} and dW{d.Index} are [out, in] = [{nOut}, {nIn}] row-major: index o * {nIn} + i is [o, i].");
         w.Line($"var W{d.Index} = {W};");
         w.Line($"var dW{d.Index} = {dW};");
         if (d.HasBias) w.Line($"var db{d.Index} = {db};");
         w.Line($"if ({EmitContext.Overwrite}) {{ dW{d.Index}.Clear();{(d.HasBias ? $" db{d.Index}.Clear();" : "")} }}");
-        using (w.Block("for (int n = 0; n < batch; n++)"))
+        using (w.Block($"for (int {r} = 0; {r} < {rows}; {r}++)"))
         {
-            w.Line($"var xn = {input}.Slice(n * {nIn}, {nIn});");
-            w.Line($"var dyn = {dOut}.Slice(n * {nOut}, {nOut});");
+            w.Line($"var xn = {s.Input}.Slice({r} * {nIn}, {nIn});");
+            w.Line($"var dyn = {s.OutputGradient}.Slice({r} * {nOut}, {nOut});");
             for (int o = 0; o < nOut; o++)
             {
                 if (d.HasBias) w.Line($"db{d.Index}[{o}] += dyn[{o}];");
                 for (int i = 0; i < nIn; i++)
                     w.Line($"dW{d.Index}[{o * nIn + i}] += dyn[{o}] * xn[{i}];");
             }
-            Guarded(w, dInGuard, () =>
+            Guarded(w, s.InputGradient, () =>
             {
-                w.Line($"var dxn = {dIn}.Slice(n * {nIn}, {nIn});");
+                w.Line($"var dxn = {s.InputGradient.Span}.Slice({r} * {nIn}, {nIn});");
                 for (int i = 0; i < nIn; i++)
                 {
                     var sb = new System.Text.StringBuilder($"dxn[{i}] = ");

@@ -5,40 +5,77 @@ using SourceGenNN.Generator.Models;
 
 namespace SourceGenNN.Generator.Emit;
 
-/// <summary>A per-sample buffer a layer keeps beside its output (a dropout mask, RReLU's slopes).</summary>
-internal sealed record LayerBuffer(string Field, int PerSample, string Comment);
+/// <summary>
+/// A buffer a layer keeps beside its output: [batch, PerSample] (a dropout mask, LayerNorm's means), or, when
+/// <see cref="PerBatch"/>, PerSample elements whatever the batch (BatchNorm's batch statistics).
+/// </summary>
+internal sealed record LayerBuffer(string Field, int PerSample, string Comment, bool PerBatch = false);
 
 /// <summary>
-/// Writes one layer kind's code. The network emitter owns the class, the buffers and the order; a layer emitter writes
-/// only its own forward and backward statements, given span expressions for its input and output.
+/// Where a layer's backward statements write the gradient of one of the tensors it reads: <see cref="Span"/>, an
+/// expression for a [batch, ...] span, always valid (a scratch buffer when the gradient is not wanted);
+/// <see cref="Guard"/>, when set, the condition under which it is wanted. "false" means never: the statements that only
+/// compute it are not written.
+/// </summary>
+internal sealed record InputGradient(string Span, string? Guard)
+{
+    public const string Never = "false";
+
+    public bool Wanted => Guard != Never;
+}
+
+/// <summary>The span expressions a layer's backward statements work with.</summary>
+/// <param name="Inputs">The tensors the layer read, as kept by the forward pass (main input first).</param>
+/// <param name="Output">The layer's output of the forward pass.</param>
+/// <param name="OutputGradient">dLoss/dOutput.</param>
+/// <param name="InputGradients">Where to write dLoss/dInput for each input; the statements overwrite it.</param>
+internal sealed record BackwardSpans(IReadOnlyList<string> Inputs, string Output, string OutputGradient, IReadOnlyList<InputGradient> InputGradients)
+{
+    public string Input => Inputs[0];
+
+    public InputGradient InputGradient => InputGradients[0];
+}
+
+/// <summary>
+/// Writes one layer kind's code. The network emitter owns the class, the buffers and the order of the graph; a layer
+/// emitter writes only its own forward and backward statements, given span expressions for what it reads and writes.
 /// </summary>
 internal abstract class LayerEmitter
 {
     /// <summary>Buffers this layer keeps besides its output, each [batch, PerSample].</summary>
     public virtual IEnumerable<LayerBuffer> Buffers(LayerInfo layer) => Array.Empty<LayerBuffer>();
 
-    /// <summary>Whether the backward statements read the layer's input (what the forward pass kept of it).</summary>
+    /// <summary>Whether the backward statements read the layer's inputs (what the forward pass kept of them).</summary>
     public virtual bool BackwardReadsInput => true;
 
     /// <summary>Whether the backward statements read the layer's output.</summary>
     public virtual bool BackwardReadsOutput => false;
 
+    /// <summary>
+    /// Whether the output is the main input's memory seen with another shape (Flatten, Reshape): no buffer is allocated
+    /// and the forward statements move no data. The network emitter copies instead when the input is a network input.
+    /// </summary>
+    public virtual bool IsView => false;
+
     /// <summary>A one-line comment with the layer's math, written above its forward code.</summary>
     public abstract string ForwardComment(LayerInfo layer);
 
-    /// <summary>Forward statements: read <paramref name="input"/> ([batch, In]), write <paramref name="output"/> ([batch, Out]).</summary>
-    public abstract void Forward(SourceWriter w, LayerInfo layer, EmitContext c, string input, string output);
+    /// <summary>Forward statements: read <paramref name="inputs"/> ([batch, ...]), write <paramref name="output"/>.</summary>
+    public abstract void Forward(SourceWriter w, LayerInfo layer, EmitContext c, IReadOnlyList<string> inputs, string output);
 
     /// <summary>
-    /// Backward statements: given dLoss/dOutput in <paramref name="dOut"/>, add parameter gradients and, when
-    /// <paramref name="dIn"/> is not null, write dLoss/dInput into it. <paramref name="dInGuard"/>, when set, is the
-    /// condition under which dIn is wanted (the first layer computes it only on request).
+    /// Backward statements: given dLoss/dOutput, set the layer's parameter gradients (added to them, or written when
+    /// <see cref="EmitContext.Overwrite"/> holds) and write each wanted input gradient.
     /// </summary>
-    public abstract void Backward(SourceWriter w, LayerInfo layer, EmitContext c, string input, string output, string dOut, string dIn, string? dInGuard);
+    public abstract void Backward(SourceWriter w, LayerInfo layer, EmitContext c, BackwardSpans s);
 
-    /// <summary>Writes <paramref name="body"/> under <c>if (guard)</c>, or plainly when there is no guard.</summary>
+    /// <summary>Writes <paramref name="body"/> under <c>if (guard)</c>, plainly when there is no guard, or not at all when it is never wanted.</summary>
+    protected static void Guarded(SourceWriter w, InputGradient gradient, Action body) => Guarded(w, gradient.Guard, body);
+
+    /// <summary>Writes <paramref name="body"/> under <c>if (guard)</c>, plainly when there is no guard, or not at all for "false".</summary>
     protected static void Guarded(SourceWriter w, string? guard, Action body)
     {
+        if (guard == InputGradient.Never) return;
         if (guard is null)
         {
             body();
@@ -46,6 +83,9 @@ internal abstract class LayerEmitter
         }
         using (w.Block("if (" + guard + ")")) body();
     }
+
+    /// <summary>The row count of <paramref name="perSample"/> rows a sample: <c>batch</c> or <c>batch * 7</c>.</summary>
+    protected static string Rows(int perSample) => perSample == 1 ? "batch" : "batch * " + Lit.I(perSample);
 }
 
 /// <summary>What emitters share: names of parameter views, dimension types and buffers.</summary>
@@ -56,7 +96,7 @@ internal sealed class EmitContext
     /// <summary>The dimension sizes used as type arguments; the network emitter declares a struct for each.</summary>
     public IEnumerable<int> Dims => _dims;
 
-    /// <summary>The name of the struct for size <paramref name="n"/>, registering it.</summary>
+    /// <summary>The type that carries size <paramref name="n"/> as a constant: <c>D784</c>.</summary>
     public string Dim(int n)
     {
         _dims.Add(n);
@@ -69,12 +109,18 @@ internal sealed class EmitContext
     /// <summary>The property that views the gradient of a parameter tensor (<c>L0WeightGrad</c>).</summary>
     public static string Grad(LayerInfo layer, string suffix) => Param(layer, suffix) + "Grad";
 
+    /// <summary>The property that views a state buffer of a layer (<c>L1RunningMean</c>).</summary>
+    public static string State(LayerInfo layer, string suffix) => Param(layer, suffix);
+
     /// <summary>The field of one of a layer's extra buffers.</summary>
     public static string BufferField(LayerInfo layer, string name) => "_l" + Lit.I(layer.Index) + name;
 
     /// <summary>A span over a layer's extra buffer, for the current batch.</summary>
     public static string Buffer(LayerInfo layer, string name, int perSample) =>
         "View(" + BufferField(layer, name) + ", batch * " + Lit.I(perSample) + ")";
+
+    /// <summary>A span over a layer's extra buffer of a fixed length (one per batch, not per sample).</summary>
+    public static string FixedBuffer(LayerInfo layer, string name) => BufferField(layer, name);
 
     /// <summary>The network's seed field, for random layers.</summary>
     public const string SeedField = "_seed";
@@ -91,5 +137,24 @@ internal sealed class EmitContext
     /// <summary>Whether the last forward pass was in training mode.</summary>
     public const string TrainingField = "_training";
 
-    private static string Pascal(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s.Substring(1);
+    /// <summary>The runtime's kernels namespace, fully qualified.</summary>
+    public const string Kernels = "global::SourceGenNN.Kernels.";
+
+    private static string Pascal(string s)
+    {
+        // running_mean → RunningMean
+        var sb = new System.Text.StringBuilder();
+        bool upper = true;
+        foreach (char ch in s)
+        {
+            if (ch == '_')
+            {
+                upper = true;
+                continue;
+            }
+            sb.Append(upper ? char.ToUpperInvariant(ch) : ch);
+            upper = false;
+        }
+        return sb.ToString();
+    }
 }

@@ -4,19 +4,27 @@ using SourceGenNN.Generator.Models;
 
 namespace SourceGenNN.Generator.Layers;
 
-/// <summary>A dense layer: <c>y = x·Wᵀ + b</c>, W of shape [units, inputs].</summary>
-internal sealed record DenseLayer(int Index, string Name, int InputSize, int OutputSize, bool HasBias, InitInfo WeightInit, InitInfo? BiasInit)
-    : LayerInfo(Index, Name, InputSize, OutputSize)
+/// <summary>
+/// A dense layer, PyTorch's <c>nn.Linear</c>: <c>y = x·Wᵀ + b</c> on the last axis, W of shape [units, in_features].
+/// An input [..., in_features] gives [..., units]: the leading axes are rows, like the batch.
+/// </summary>
+internal sealed record DenseLayer(LayerCore Core, int Units, bool HasBias, InitInfo WeightInit, InitInfo? BiasInit) : LayerInfo(Core)
 {
-    public override string Kind => "Dense";
+    public override string Kind => LayerKindNames.Dense;
 
-    public override string ArgumentsText => HasBias ? "" : "bias=false";
+    /// <summary>in_features: the last axis of the input.</summary>
+    public int InFeatures => Input.Last;
+
+    /// <summary>The rows of one sample: the product of the input's leading axes (1 for a vector).</summary>
+    public int Rows => Input.Leading;
+
+    public override EquatableArray<OptionInfo> Options => new[] { OptionInfo.Bool("bias", HasBias, shown: !HasBias) }.ToEquatableArray();
 
     public override EquatableArray<ParameterInfo> Parameters => HasBias
-        ? new[] { Weight, new ParameterInfo("bias", new[] { OutputSize }.ToEquatableArray(), BiasInit!) }.ToEquatableArray()
+        ? new[] { Weight, new ParameterInfo("bias", Shape.Of(Units), BiasInit!) }.ToEquatableArray()
         : new[] { Weight }.ToEquatableArray();
 
-    private ParameterInfo Weight => new("weight", new[] { OutputSize, InputSize }.ToEquatableArray(), WeightInit);
+    private ParameterInfo Weight => new("weight", Shape.Of(Units, InFeatures), WeightInit);
 
     // Init enum values, as the runtime declares them.
     private static readonly string[] InitNames =
@@ -30,11 +38,11 @@ internal sealed record DenseLayer(int Index, string Name, int InputSize, int Out
         int units = (int)a.Number("units", 0);
         if (units <= 0)
             c.Report(DiagnosticDescriptors.NonPositiveSize, "Dense", "units", units.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        bool hasBias = a.Number("Bias", 1) != 0;
+        bool hasBias = a.Number("Bias", OptionDefaults.DenseBias ? 1 : 0) != 0;
 
         var weight = ReadInit(c, "WeightInit", isBias: false, units);
         var bias = hasBias ? ReadInit(c, "BiasInit", isBias: true, units) : null;
-        return c.HasErrors ? null : new DenseLayer(c.Index, c.Name, c.InputSize, units, hasBias, weight, bias);
+        return c.HasErrors ? null : new DenseLayer(c.Core(c.InputShape.WithLast(units)), units, hasBias, weight, bias);
     }
 
     private static InitInfo ReadInit(LayerParseContext c, string property, bool isBias, int units)
@@ -44,19 +52,19 @@ internal sealed record DenseLayer(int Index, string Name, int InputSize, int Out
         string kind = kindValue >= 0 && kindValue < InitNames.Length ? InitNames[kindValue] : "Default";
         if (kindValue < 0 || kindValue >= InitNames.Length)
             c.Require(false, property, kindValue, "one of the Init values");
-        int fanIn = c.InputSize, fanOut = units;
+        int fanIn = c.InputShape.Last, fanOut = units;
         switch (kind)
         {
             case "Uniform":
             {
                 // Uniform and Normal read the same options for a weight and a bias.
-                double lo = a.Number("InitLow", 0), hi = a.Number("InitHigh", 1);
+                double lo = a.Number("InitLow", OptionDefaults.InitLow), hi = a.Number("InitHigh", OptionDefaults.InitHigh);
                 c.Require(hi > lo, "InitHigh", hi, "greater than InitLow");
                 return new InitInfo(kind, lo, hi, fanIn, fanOut);
             }
             case "Normal":
             {
-                double mean = a.Number("InitMean", 0), std = a.Number("InitStd", 1);
+                double mean = a.Number("InitMean", OptionDefaults.InitMean), std = a.Number("InitStd", OptionDefaults.InitStd);
                 c.Require(std > 0, "InitStd", std, "positive");
                 return new InitInfo(kind, mean, std, fanIn, fanOut);
             }
@@ -88,7 +96,7 @@ internal sealed record DenseLayer(int Index, string Name, int InputSize, int Out
             default: // Xavier
             {
                 if (isBias) { c.Report(DiagnosticDescriptors.InitNotApplicable, "Dense", property, kind); return new InitInfo("Default", 0, 0, fanIn, fanOut); }
-                double gain = a.Number("InitGain", 1);
+                double gain = a.Number("InitGain", OptionDefaults.InitGain);
                 c.Require(gain > 0, "InitGain", gain, "positive");
                 return new InitInfo(kind, gain, 0, fanIn, fanOut);
             }

@@ -6,9 +6,9 @@ using SourceGenNN.Generator.Models;
 namespace SourceGenNN.Generator.Layers;
 
 /// <summary>
-/// The layer kinds the generator knows: the attribute each is declared with, its parser and its emitter.
-/// Adding a kind means adding its attribute (Runtime/Attributes), its record and parser (Layers/), its emitter (Emit/),
-/// one line here, and its tests.
+/// The layer kinds the generator knows: the attribute each is declared with, its parser and its emitter, one line per
+/// kind. Adding a kind means adding its attribute (Runtime/Attributes), its record and parser (Layers/), its emitter
+/// (Emit/), one line here, and its tests (docs/architecture.md).
 /// </summary>
 internal static class LayerKinds
 {
@@ -17,21 +17,36 @@ internal static class LayerKinds
 
     static LayerKinds()
     {
+        Add<DenseLayer>(LayerKindNames.Dense, DenseLayer.Parse, new DenseEmitter());
+        Add<DropoutLayer>(LayerKindNames.Dropout, DropoutLayer.Parse, new DropoutEmitter());
+        Add<PReluLayer>(LayerKindNames.PReLU, PReluLayer.Parse, new PReluEmitter());
+        Add<SoftmaxLayer>(LayerKindNames.Softmax, SoftmaxLayer.Parse, new SoftmaxEmitter());
+        Add<LayerNormLayer>(LayerKindNames.LayerNorm, LayerNormLayer.Parse, new LayerNormEmitter());
+        Add<FlattenLayer>(LayerKindNames.Flatten, FlattenLayer.Parse, new ViewEmitter());
+        Add<ReshapeLayer>(LayerKindNames.Reshape, ReshapeLayer.Parse, new ViewEmitter());
+        Add<AddLayer>(LayerKindNames.Add, AddLayer.Parse, new AddEmitter());
+        Add<ConcatLayer>(LayerKindNames.Concat, ConcatLayer.Parse, new ConcatEmitter());
+        Add<BatchNormLayer>(LayerKindNames.BatchNorm1d, BatchNormLayer.Parse, new BatchNormEmitter());
+        Add<BatchNormLayer>(LayerKindNames.BatchNorm2d, BatchNormLayer.Parse, new BatchNormEmitter());
         var activation = new ActivationEmitter();
-        Add<DenseLayer>("SourceGenNN.DenseAttribute", DenseLayer.Parse, new DenseEmitter());
-        Add<DropoutLayer>("SourceGenNN.DropoutAttribute", DropoutLayer.Parse, new DropoutEmitter());
-        Add<PReluLayer>("SourceGenNN.PReLUAttribute", PReluLayer.Parse, new PReluEmitter());
-        foreach (var name in new[] { "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "RReLU", "Softmax", "GELU", "SiLU" })
-            Add<ActivationLayer>("SourceGenNN." + name + "Attribute", ActivationLayer.Parse, activation);
+        foreach (var name in new[]
+                 {
+                     LayerKindNames.Identity, LayerKindNames.Sigmoid, LayerKindNames.Tanh, LayerKindNames.ReLU, LayerKindNames.LeakyReLU,
+                     LayerKindNames.ELU, LayerKindNames.RReLU, LayerKindNames.GELU, LayerKindNames.SiLU,
+                 })
+            Add<ActivationLayer>(name, ActivationLayer.Parse, activation);
     }
 
-    private static void Add<TLayer>(string attribute, Func<LayerParseContext, LayerInfo?> parse, LayerEmitter emitter) where TLayer : LayerInfo
+    private static void Add<TLayer>(string kind, Func<LayerParseContext, LayerInfo?> parse, LayerEmitter emitter) where TLayer : LayerInfo
     {
-        ParserByAttribute[attribute] = parse;
+        ParserByAttribute["SourceGenNN." + kind + "Attribute"] = parse;
         EmitterByRecord[typeof(TLayer)] = emitter;
     }
 
     public static bool IsKnown(string attributeMetadataName) => ParserByAttribute.ContainsKey(attributeMetadataName);
+
+    /// <summary>The attribute names users can write, for SGNN0012's message.</summary>
+    public static string KnownNames => string.Join(", ", LayerKindNames.All);
 
     public static LayerInfo? Parse(string attributeMetadataName, LayerParseContext context) =>
         ParserByAttribute[attributeMetadataName](context);

@@ -20,13 +20,17 @@ public class CudaKernelSourceTests
         Snapshot.Verify(CudaKernelSource.Generate(TestNetworks.Zoo(), SgdBce).Text, "Zoo_sgd_bce");
 
     [Fact]
+    public void Graph_training_source_matches_snapshot() =>
+        Snapshot.Verify(CudaKernelSource.Generate(TestNetworks.Graph(), new(CudaLoss.MeanSquaredError, CudaOptimizer.Adam(1e-3f))).Text, "Graph_adam_mse");
+
+    [Fact]
     public void Mlp_emits_only_the_kernels_it_needs()
     {
         var k = CudaKernelSource.Generate(TestNetworks.Mlp(), AdamCrossEntropy).Kernels;
         Assert.Equal(new[]
         {
-            "sgnn_identity_forward", "sgnn_relu_forward", "sgnn_relu_backward", "sgnn_softmax_forward",
-            "sgnn_column_sum", "sgnn_sum", "sgnn_softmax_cross_entropy", "sgnn_increment", "sgnn_adam",
+            "sgnn_relu_forward", "sgnn_relu_backward", "sgnn_column_sum", "sgnn_identity_forward", "sgnn_softmax_forward",
+            "sgnn_sum", "sgnn_increment", "sgnn_softmax_cross_entropy", "sgnn_adam",
         }, k);
     }
 
@@ -44,20 +48,23 @@ public class CudaKernelSourceTests
     [Fact]
     public void Every_kernel_is_extern_C_global_and_named_once()
     {
-        var source = CudaKernelSource.Generate(TestNetworks.Zoo(), SgdBce);
-        foreach (string k in source.Kernels)
+        foreach (var d in new[] { TestNetworks.Zoo(), TestNetworks.Graph() })
         {
-            int count = CountOf(source.Text, $"extern \"C\" __global__ void {k}(");
-            Assert.True(count == 1, $"{k} is declared {count} times");
+            var source = CudaKernelSource.Generate(d, SgdBce);
+            foreach (string k in source.Kernels)
+            {
+                int count = CountOf(source.Text, $"extern \"C\" __global__ void {k}(");
+                Assert.True(count == 1, $"{k} is declared {count} times");
+            }
+            Assert.Equal(source.Kernels.Count, CountOf(source.Text, "extern \"C\" __global__"));
+            Assert.Equal(source.Kernels.Count, source.Kernels.Distinct().Count());
         }
-        Assert.Equal(source.Kernels.Count, CountOf(source.Text, "extern \"C\" __global__"));
-        Assert.Equal(source.Kernels.Count, source.Kernels.Distinct().Count());
     }
 
     [Fact]
     public void Final_sigmoid_with_bce_needs_no_sigmoid_backward_but_mse_does()
     {
-        var net = Descriptions.Build("S", 4, ("Dense", 2, ""), ("Sigmoid", 0, ""));
+        var net = Descriptions.Chain("S", 4, new(LayerKindNames.Dense, 2), new(LayerKindNames.Sigmoid));
         Assert.DoesNotContain("sgnn_sigmoid_backward", CudaKernelSource.Generate(net, new(CudaLoss.BinaryCrossEntropy, CudaOptimizer.Sgd(0.1f))).Kernels);
         Assert.Contains("sgnn_sigmoid_backward", CudaKernelSource.Generate(net, new(CudaLoss.MeanSquaredError, CudaOptimizer.Sgd(0.1f))).Kernels);
     }
@@ -65,48 +72,50 @@ public class CudaKernelSourceTests
     [Fact]
     public void Unsupported_layer_kind_is_named()
     {
-        var net = Descriptions.Build("C", 4, ("Conv2d", 0, ""));
+        var net = Descriptions.Chain("C", 4, new Descriptions.Spec("Conv9d"));
         var e = Assert.Throws<NotSupportedException>(() => CudaKernelSource.Generate(net));
-        Assert.Contains("'Conv2d'", e.Message);
+        Assert.Contains("'Conv9d'", e.Message);
+        Assert.Contains("'0'", e.Message);
     }
 
     [Fact]
-    public void Plan_fuses_activations_into_dense_steps_and_reads_arguments()
+    public void Every_generator_kind_has_a_gpu_class_or_is_declared_cpu_only()
     {
-        var plan = CudaPlan.Build(TestNetworks.Zoo());
-        var kinds = plan.Steps.Select(s => (s.Kind, s.Activation)).ToArray();
-        Assert.Equal(new[]
-        {
-            (PlanStepKind.Dense, CudaActivation.LeakyReLU), (PlanStepKind.Dropout, CudaActivation.Identity),
-            (PlanStepKind.Dense, CudaActivation.ELU), (PlanStepKind.Dense, CudaActivation.GELU),
-            (PlanStepKind.PRelu, CudaActivation.Identity), (PlanStepKind.Dense, CudaActivation.SiLU),
-            (PlanStepKind.RRelu, CudaActivation.Identity), (PlanStepKind.Activation, CudaActivation.Tanh),
-            (PlanStepKind.Dense, CudaActivation.Sigmoid),
-        }, kinds);
-        Assert.Equal(0.2f, plan.Steps[0].Parameter);
-        Assert.Equal(0.25f, plan.Steps[1].Parameter);
-        Assert.Equal(0.5f, plan.Steps[2].Parameter);
-        Assert.False(plan.Steps[4].AlphaShared);
-        Assert.Equal(-1, plan.Steps[5].BiasOffset);
-        Assert.Equal((0.1f, 0.3f), (plan.Steps[6].Lower, plan.Steps[6].Upper));
-        Assert.True(plan.EndsInSigmoid);
-        // Offsets come from the named tensors.
-        var d = TestNetworks.Zoo();
-        Assert.Equal(d.FindParameter("3.weight")!.Offset, plan.Steps[2].WeightOffset);
-        Assert.Equal(d.FindParameter("7.weight")!.Offset, plan.Steps[4].AlphaOffset);
+        // The table that keeps the GPU in step with the generator: a new kind fails here until it has a CudaLayer or
+        // is listed in CudaLayers.CpuOnly (and then using it on the GPU throws NotSupportedException naming the layer).
+        var gpu = CudaLayers.Kinds.ToHashSet();
+        foreach (string kind in LayerKindNames.All)
+            Assert.True(gpu.Contains(kind) ^ CudaLayers.CpuOnly.Contains(kind), $"kind {kind}: a GPU class = {gpu.Contains(kind)}, CPU-only = {CudaLayers.CpuOnly.Contains(kind)}; exactly one must hold");
+        Assert.Empty(gpu.Except(LayerKindNames.All));
     }
 
-    [Theory]
-    [InlineData("", 0)]
-    [InlineData("slope=0.01", 1)]
-    [InlineData("lower=0.125, upper=0.3333333", 2)]
-    [InlineData("p=5e-1,flag", 1)]
-    public void Arguments_parse_in_the_invariant_culture(string text, int count)
+    [Fact]
+    public void Plan_fuses_activations_into_dense_steps_except_the_last_layer()
     {
-        var d = CudaPlan.ParseArguments(text);
-        Assert.Equal(count, d.Count);
-        if (text.StartsWith("lower", StringComparison.Ordinal)) Assert.Equal(0.3333333f, d["upper"]);
-        if (text.StartsWith("p=", StringComparison.Ordinal)) Assert.Equal(0.5f, d["p"]);
+        var plan = CudaPlan.Build(TestNetworks.Zoo(), CudaLoss.BinaryCrossEntropy);
+        var steps = plan.Steps.Select(s => (s.Layer.Kind, s.Absorbed?.Layer.Kind)).ToArray();
+        Assert.Equal(new (string, string?)[]
+        {
+            ("Dense", "LeakyReLU"), ("Dropout", null), ("Dense", "ELU"), ("Dense", "GELU"), ("PReLU", null), ("Dense", "SiLU"),
+            ("RReLU", null), ("Tanh", null), ("Identity", null), ("Dense", null), ("Sigmoid", null),
+        }, steps);
+        Assert.True(plan.LossSkipsLastStep);                 // BCE reads the final sigmoid's input
+        Assert.Equal("13", plan.LossTensor);
+        Assert.False(plan.RunsBackward(plan.Steps.Count - 1));
+        Assert.True(CudaPlan.Build(TestNetworks.Zoo(), CudaLoss.MeanSquaredError).RunsBackward(plan.Steps.Count - 1));
+        Assert.False(plan.Needs("input"));                   // the GPU never computes the network input's gradient
+    }
+
+    [Fact]
+    public void Plan_of_a_graph_sums_the_gradients_of_a_tensor_read_twice()
+    {
+        var plan = CudaPlan.Build(TestNetworks.Graph(), CudaLoss.MeanSquaredError);
+        Assert.True(plan.Accumulates); // "r" feeds a Dense and the Add ("input" feeds fc1 and the Add too, but needs no gradient)
+        Assert.True(plan.Needs("r"));
+        Assert.False(plan.Needs("input"));
+        Assert.Equal("ReLU", plan.Steps[0].Absorbed!.Layer.Kind);
+        Assert.True(plan.Steps.Single(s => s.Layer.Kind == "Flatten").IsView);
+        Assert.Equal(-1, plan.Producer("context"));
     }
 
     [Fact]

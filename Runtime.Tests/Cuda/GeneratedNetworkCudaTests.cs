@@ -24,17 +24,13 @@ public class GeneratedNetworkCudaTests
     [Fact]
     public void Plan_accepts_the_generated_descriptions()
     {
-        var plan = CudaPlan.Build(new CudaGeneratedZoo(1).Description);
-        Assert.Equal(new[] { PlanStepKind.Dense, PlanStepKind.Dropout, PlanStepKind.Dense, PlanStepKind.RRelu, PlanStepKind.PRelu, PlanStepKind.Dense },
-            plan.Steps.Select(s => s.Kind).ToArray());
-        Assert.Equal(0.3f, plan.Steps[1].Parameter, 6);
-        Assert.Equal((0.125f, 1f / 3f), (plan.Steps[3].Lower, plan.Steps[3].Upper));
-        Assert.False(plan.Steps[4].AlphaShared);
-        Assert.Equal(-1, plan.Steps[5].BiasOffset);
-        Assert.True(plan.EndsInSigmoid);
-        var mlp = CudaPlan.Build(new CudaGeneratedMlp(1).Description);
-        Assert.True(mlp.EndsInSoftmax);
-        Assert.Equal(CudaActivation.ReLU, mlp.Steps[0].Activation);
+        var plan = CudaPlan.Build(new CudaGeneratedZoo(1).Description, CudaLoss.BinaryCrossEntropy);
+        Assert.Equal(new[] { "Dense", "Dropout", "Dense", "RReLU", "PReLU", "Dense", "Sigmoid" }, plan.Steps.Select(s => s.Layer.Kind).ToArray());
+        Assert.Equal("GELU", plan.Steps[0].Absorbed!.Layer.Kind);
+        Assert.True(plan.LossSkipsLastStep);
+        var mlp = CudaPlan.Build(new CudaGeneratedMlp(1).Description, CudaLoss.CrossEntropy);
+        Assert.True(mlp.LossSkipsLastStep);
+        Assert.Equal("ReLU", mlp.Steps[0].Absorbed!.Layer.Kind);
     }
 
     [GpuFact]
@@ -68,6 +64,34 @@ public class GeneratedNetworkCudaTests
         var dz = new float[z.Length];
         for (int i = 0; i < z.Length; i++) dz[i] = (float)((1 / (1 + Math.Exp(-z[i])) - y[i]) / z.Length);
         cpu.Backward(dz, default, fromLogits: true);
+        net.ComputeGradients(x, y, batch);
+        var g = new float[cpu.Description.ParameterCount];
+        net.CopyGradientsTo(g);
+        AssertClose(cpu.Gradients.ToArray(), g);
+    }
+
+    [GpuFact]
+    public void A_graph_with_two_inputs_a_residual_add_and_softmax_over_time_matches_its_cpu_code_forward_and_backward()
+    {
+        using var gpu = CudaDevice.Open();
+        const int batch = 9;
+        var cpu = new CudaGraph(seed: 4);
+        using var net = CudaNetwork.Create(gpu, cpu, new CudaTrainingOptions(CudaLoss.MeanSquaredError, null), batch);
+        var x = Random(batch * cpu.Description.InputSize, 5);
+        var y = Random(batch * 2, 6);
+        var expected = new float[batch * 2];
+        var actual = new float[batch * 2];
+        ((INetwork)cpu).Forward(x, expected, batch);
+        net.Forward(x, actual, batch);
+        AssertClose(expected, actual);
+
+        // MSE on the CPU by hand: dL/dy = 2(y − t)/n.
+        var output = new float[batch * 2];
+        cpu.ZeroGrad();
+        ((INetwork)cpu).Forward(x, output, batch, training: true);
+        var dy = new float[output.Length];
+        for (int i = 0; i < dy.Length; i++) dy[i] = 2 * (output[i] - y[i]) / dy.Length;
+        ((INetwork)cpu).Backward(dy);
         net.ComputeGradients(x, y, batch);
         var g = new float[cpu.Description.ParameterCount];
         net.CopyGradientsTo(g);

@@ -1,19 +1,41 @@
-using SourceGenNN.Testing;
-
 namespace SourceGenNN.Tests.Cuda;
 
-/// <summary>Network descriptions built by hand, the way the generator describes its networks.</summary>
+/// <summary>784 → Dense(128) ReLU → Dense(10) Softmax.</summary>
+[Network(784)]
+[Dense(128)] [ReLU]
+[Dense(10)] [Softmax]
+public partial class CudaMlp { }
+
+/// <summary>Every element-wise layer kind the CUDA path supports, ending in Sigmoid.</summary>
+[Network(8)]
+[Dense(16)] [LeakyReLU(0.2)] [Dropout(0.25)]
+[Dense(16)] [ELU(0.5)]
+[Dense(12)] [GELU] [PReLU(PerFeature = true)]
+[Dense(12, Bias = false)] [SiLU] [RReLU(0.1, 0.3)] [Tanh] [Identity]
+[Dense(3)] [Sigmoid]
+public partial class CudaZoo { }
+
+/// <summary>
+/// The graph kinds: a three-way residual Add (so "r" is read twice and its gradients add up), LayerNorm, a second input
+/// and Concat, softmax over a sequence's time axis.
+/// </summary>
+[Network(5, 6)]
+[Input("context", 4)]
+[Dense(6, Name = "fc1")] [ReLU(Name = "r")]
+[Dense(6)] [Add("r", "input")] [LayerNorm]
+[Softmax(Dim = 1)]
+[Flatten(Name = "flat")]
+[Dense(30, Input = "context")]
+[Concat("flat")]
+[Dense(2)]
+public partial class CudaGraph { }
+
+/// <summary>The descriptions of the test networks.</summary>
 internal static class TestNetworks
 {
-    /// <summary>784 → Dense(128) ReLU → Dense(10) Softmax, as <c>[Network(784)] [Dense(128)] [ReLU] [Dense(10)] [Softmax]</c>.</summary>
-    public static NetworkDescription Mlp() => Descriptions.Build("Mlp", 784,
-        ("Dense", 128, ""), ("ReLU", 0, ""), ("Dense", 10, ""), ("Softmax", 0, ""));
+    public static NetworkDescription Mlp() => new CudaMlp().Description;
 
-    /// <summary>Every layer kind the CUDA path supports, ending in Sigmoid.</summary>
-    public static NetworkDescription Zoo() => Descriptions.Build("Zoo", 8,
-        ("Dense", 16, ""), ("LeakyReLU", 0, "slope=0.2"), ("Dropout", 0, "p=0.25"),
-        ("Dense", 16, ""), ("ELU", 0, "alpha=0.5"),
-        ("Dense", 12, ""), ("GELU", 0, ""), ("PReLU", 0, "perFeature=true"),
-        ("DenseNoBias", 12, ""), ("SiLU", 0, ""), ("RReLU", 0, "lower=0.1,upper=0.3"), ("Tanh", 0, ""), ("Identity", 0, ""),
-        ("Dense", 3, ""), ("Sigmoid", 0, ""));
+    public static NetworkDescription Zoo() => new CudaZoo().Description;
+
+    public static NetworkDescription Graph() => new CudaGraph().Description;
 }

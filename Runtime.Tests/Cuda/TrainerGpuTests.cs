@@ -35,6 +35,18 @@ public partial class GpuTrainerRegression { }
 public partial class GpuTrainerDropout { }
 
 /// <summary>
+/// A graph with state: a residual block, BatchNorm over [C=3, L=4] and over vectors. (The first Tanh keeps the first
+/// BatchNorm's bias from having an exactly zero gradient, which the second BatchNorm would give it and Adam would turn
+/// into ±lr steps of rounding noise.)
+/// </summary>
+[Network(12)]
+[Reshape(3, 4)] [BatchNorm1d(Momentum = 0.3)] [Tanh] [Flatten]
+[Dense(12, Name = "fc1", Bias = false)] [BatchNorm1d] [Tanh(Name = "t")]
+[Dense(12)] [Add("t")] [LayerNorm]
+[Dense(4)] [Softmax]
+public partial class GpuTrainerGraph { }
+
+/// <summary>
 /// <see cref="Trainer.UseDevice"/>: the same training on the GPU and on the CPU gives the same history and weights
 /// (within 1e-3, relative to 1 + |expected|). Skipped without a GPU; failing under SOURCEGENNN_REQUIRE_GPU=1.
 /// </summary>
@@ -240,5 +252,29 @@ public class TrainerGpuTests
         var actual = trainer.Fit(train, options);
         AssertClose(expected["loss"], actual["loss"], "loss");
         AssertClose(cpuNet.Parameters, gpuNet.Parameters, "weights");
+    }
+
+    [GpuFact]
+    public void Fit_of_a_graph_with_batch_norm_matches_the_cpu_including_the_running_statistics_early_stopping_restores()
+    {
+        var train = Data(100, 4, "classes", 21);
+        var options = new FitOptions
+        {
+            Epochs = 4, BatchSize = 16, Seed = 8, ValidationData = Data(40, 4, "classes", 22), Progress = ProgressMode.None,
+            EarlyStopping = new EarlyStopping { Monitor = "val_accuracy", Patience = 10 },
+        };
+        var cpuNet = new GpuTrainerGraph(seed: 3);
+        using var cpu = new Trainer(cpuNet, new CrossEntropy(), new Adam(cpuNet, 0.01f), new Accuracy());
+        var expected = cpu.Fit(train, options);
+        using var gpu = CudaDevice.Open();
+        var gpuNet = new GpuTrainerGraph(seed: 3);
+        using var trainer = new Trainer(gpuNet, new CrossEntropy(), new Adam(gpuNet, 0.01f), new Accuracy()).UseDevice(gpu);
+        var actual = trainer.Fit(train, options);
+        AssertClose(expected["loss"], actual["loss"], "loss");
+        AssertClose(expected["val_loss"], actual["val_loss"], "val_loss");
+        Assert.Equal(expected.BestEpoch, actual.BestEpoch);
+        AssertClose(cpuNet.Parameters, gpuNet.Parameters, "weights");
+        AssertClose(cpuNet.Buffers, gpuNet.Buffers, "running statistics");
+        Assert.Contains(gpuNet.Buffers.ToArray(), v => v != 0f && v != 1f);
     }
 }

@@ -63,7 +63,7 @@ public class ActivationTests
             "ReLU" => x > 0 ? 1 : 0,
             "LeakyReLU" => x > 0 ? 1 : 0.07,
             "ELU" => x > 0 ? 1 : 1.3 * Math.Exp(x),
-            "GELU" => 0.5 * (1 + ReferenceModel.Erf(x / Math.Sqrt(2))) + x * Math.Exp(-x * x / 2) / Math.Sqrt(2 * Math.PI),
+            "GELU" => 0.5 * (1 + SourceGenNN.Testing.ReferenceLayers.Erf(x / Math.Sqrt(2))) + x * Math.Exp(-x * x / 2) / Math.Sqrt(2 * Math.PI),
             "SiLU" => s * (1 + x * (1 - s)),
             _ => throw new ArgumentException(kind),
         };
@@ -80,7 +80,7 @@ public class ActivationTests
         {
             double x = Inputs[i];
             Assert.True(float.IsFinite(a[i]) && float.IsFinite(dz[i]), $"{kind}({x}) gave {a[i]}, f' {dz[i]}");
-            double f = ReferenceModel.Activation(kind, Args, x);
+            double f = SourceGenNN.Testing.ActivationReference.Value(kind, x, Args["slope"], Args["alpha"]);
             double fp = Derivative(kind, x);
             Assert.True(Math.Abs(a[i] - f) <= 2e-6 + 2e-6 * Math.Abs(f), $"{kind}({x}) = {a[i]}, expected {f}");
             Assert.True(Math.Abs(dz[i] - fp) <= 2e-6 + 2e-6 * Math.Abs(fp), $"{kind}'({x}) = {dz[i]}, expected {fp}");
@@ -144,7 +144,7 @@ public class ActivationTests
         Run(kind, z, a, dz);
         for (int i = 0; i < z.Length; i++)
         {
-            double f = ReferenceModel.Activation(kind, Args, z[i]);
+            double f = SourceGenNN.Testing.ActivationReference.Value(kind, z[i], Args["slope"], Args["alpha"]);
             if (f == 0) continue;
             Assert.True(Math.Abs(a[i] - f) <= 1e-5 * Math.Abs(f) + 1e-30, $"{kind}({z[i]}) = {a[i]}, expected {f} (relative error {Math.Abs(a[i] - f) / Math.Abs(f):E2})");
         }

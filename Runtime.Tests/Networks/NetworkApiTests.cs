@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using SourceGenNN.CompilerServices;
 using Xunit;
 
 namespace SourceGenNN.Tests.Networks;

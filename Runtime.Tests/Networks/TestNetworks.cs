@@ -57,3 +57,44 @@ public partial class SigmoidNet { }
 [ELU]
 [Dense(3, Name = "head")]
 public partial class ActivationFirstNet { }
+
+/// <summary>A residual block: fc1's output is read by Tanh and by the Add, so its gradient is the sum of two.</summary>
+[Network(6)]
+[Dense(8, Name = "fc1")] [Tanh]
+[Dense(8)] [Add("fc1")]
+[LayerNorm]
+[Dense(3)]
+public partial class ResidualNet { }
+
+/// <summary>Two inputs, a Dense on each, concatenated; the network input is also read twice (by "a" and the Concat).</summary>
+[Network(5)]
+[Input("side", 3)]
+[Dense(4, Name = "a")] [ELU]
+[Dense(4, Name = "b", Input = "side")]
+[Concat("1", "input")]
+[Dense(2)]
+public partial class TwoInputNet { }
+
+/// <summary>
+/// A sequence [T=4, F=5]: Dense per step, LayerNorm per step, softmax over time, per-channel PReLU (one slope per step),
+/// a reshape, LayerNorm over two dimensions without affine parameters, then flattened.
+/// </summary>
+[Network(4, 5)]
+[Dense(6)] [LayerNorm]
+[Softmax(Dim = 1)]
+[PReLU(PerFeature = true, Init = 0.5)]
+[Reshape(6, 4)]
+[LayerNorm(6, 4, ElementwiseAffine = false)]
+[Flatten]
+[Dense(3)]
+public partial class SequenceNet { }
+
+/// <summary>BatchNorm1d on [C, L] and on vectors, and BatchNorm2d on [C, H, W] without affine parameters.</summary>
+[Network(2, 3, 4)]
+[BatchNorm2d(Affine = false, Momentum = 0.3)]
+[Reshape(6, 4)]
+[BatchNorm1d]
+[Flatten]
+[Dense(5)] [BatchNorm1d(Eps = 1e-3)] [Tanh]
+[Dense(2)]
+public partial class NormNet { }

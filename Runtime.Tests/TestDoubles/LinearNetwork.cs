@@ -1,4 +1,5 @@
 using System;
+using SourceGenNN.CompilerServices;
 using SourceGenNN.Kernels;
 
 namespace SourceGenNN.Tests.TestDoubles;
@@ -29,13 +30,14 @@ public sealed class LinearNetwork : INetwork
         _out = outputs;
         _activation = activation;
         var layers = activation == FinalActivation.None
-            ? new[] { new LayerDescription("0", "Dense", inputs, outputs, inputs * outputs + outputs, "") }
+            ? new[] { new LayerDescription("0", LayerKindNames.Dense, ["input"], [outputs], inputs * outputs + outputs, [new LayerOption("bias", true, shown: false)]) }
             : new[]
             {
-                new LayerDescription("0", "Dense", inputs, outputs, inputs * outputs + outputs, ""),
-                new LayerDescription("1", activation.ToString(), outputs, outputs, 0, ""),
+                new LayerDescription("0", LayerKindNames.Dense, ["input"], [outputs], inputs * outputs + outputs, [new LayerOption("bias", true, shown: false)]),
+                new LayerDescription("1", activation.ToString(), ["0"], [outputs], 0,
+                    activation == FinalActivation.Softmax ? [new LayerOption("dim", -1, shown: false)] : null),
             };
-        Description = new NetworkDescription(name, inputs, layers, new[]
+        Description = new NetworkDescription(name, [new InputDescription("input", [inputs])], layers, new[]
         {
             new TensorDescription("0.weight", 0, new[] { outputs, inputs }),
             new TensorDescription("0.bias", inputs * outputs, new[] { outputs }),
@@ -49,6 +51,9 @@ public sealed class LinearNetwork : INetwork
     public int InputSize => _in;
     public int OutputSize => _out;
     public Span<float> Parameters => _parameters;
+
+    /// <summary>No state buffers.</summary>
+    public Span<float> Buffers => default;
     public Span<float> Gradients => _gradients;
     public int Batch { get; private set; }
     public ReadOnlySpan<float> Logits => _logits.AsSpan(0, Batch * _out);

@@ -125,3 +125,115 @@ public class PyTorchParityTests(ITestOutputHelper output)
         Assert.True(Math.Abs(after - finalLoss) <= tol * Math.Max(1, finalLoss), $"final loss: PyTorch {finalLoss}, ours {after}");
     }
 }
+
+// The graph cases: each declaration is the docstring of the PyTorch module recorded, with the same layer names.
+
+[Network(10)] [Dense(16, Name = "fc1")] [ReLU(Name = "relu")] [Dense(16, Name = "fc2")] [Add("fc1")] [LayerNorm(Name = "norm")] [Dense(3, Name = "head")]
+public partial class RefResidual { }
+
+[Network(6)] [Input("context", 4)] [Dense(8, Name = "a")] [Tanh(Name = "t")] [Dense(5, Name = "b", Input = "context")] [Concat("t")] [Dense(3, Name = "head")]
+public partial class RefTwoInputs { }
+
+[Network(5, 8)] [Dense(8, Name = "proj")] [LayerNorm(Name = "norm")] [GELU(Name = "gelu")] [LayerNorm(5, 8, Name = "norm2")] [Flatten(Name = "flat")] [Dense(4, Name = "head")]
+public partial class RefSequenceNorm { }
+
+[Network(3, 6)] [BatchNorm1d(Name = "bn")] [Tanh(Name = "t")] [Flatten(Name = "flat")] [Dense(6, Name = "fc", Bias = false)]
+[BatchNorm1d(Name = "bn2", Momentum = 0.2)] [ReLU(Name = "relu")] [Dense(2, Name = "head")]
+public partial class RefBatchNorm { }
+
+/// <summary>
+/// Networks that are not a chain, recorded from PyTorch modules: a residual Add with LayerNorm, two inputs joined by
+/// Concat, LayerNorm over [T, F], BatchNorm with its running statistics. The initial state_dict (parameters and
+/// buffers, num_batches_tracked as int64) loads directly; training steps must give PyTorch's losses, first gradients,
+/// final parameters and buffers, and the evaluation-mode outputs before and after.
+/// </summary>
+public class PyTorchGraphParityTests(ITestOutputHelper output)
+{
+    public static TheoryData<string> Cases => new()
+    {
+        "graph_residual_layernorm_mse_adam", "graph_two_inputs_concat_ce_adam", "graph_layernorm_sequence_mse_sgd", "graph_batchnorm_mse_sgd",
+    };
+
+    private static (INetwork Net, Loss Loss, Optimizer Opt) Setup(string name)
+    {
+        switch (name)
+        {
+            case "graph_residual_layernorm_mse_adam": { var n = new RefResidual(); return (n, new MeanSquaredError(), new Adam(n, 1e-2f)); }
+            case "graph_two_inputs_concat_ce_adam": { var n = new RefTwoInputs(); return (n, new CrossEntropy(), new Adam(n, 1e-2f)); }
+            case "graph_layernorm_sequence_mse_sgd": { var n = new RefSequenceNorm(); return (n, new MeanSquaredError(), new Sgd(n, 0.05f, 0.9f)); }
+            case "graph_batchnorm_mse_sgd": { var n = new RefBatchNorm(); return (n, new MeanSquaredError(), new Sgd(n, 0.1f, 0.9f)); }
+            default: throw new ArgumentException(name);
+        }
+    }
+
+    private void AssertClose(IReadOnlyList<float> expected, ReadOnlySpan<float> actual, double rtol, string what)
+    {
+        Assert.Equal(expected.Count, actual.Length);
+        double scale = expected.Max(v => Math.Abs((double)v)), worst = 0;
+        for (int i = 0; i < expected.Count; i++)
+        {
+            double err = Math.Abs(expected[i] - actual[i]) / Math.Max(scale, 1e-30);
+            worst = Math.Max(worst, err);
+            Assert.True(err <= rtol, $"{what}[{i}]: PyTorch {expected[i]}, ours {actual[i]} (relative {err:E2} > {rtol:E0})");
+        }
+        output.WriteLine($"{what}: worst relative difference {worst:E2}");
+    }
+
+    private static float[] Tensors(IReadOnlyList<TensorDescription> tensors, IReadOnlyDictionary<string, SafeTensor> file)
+    {
+        var flat = new float[tensors.Sum(t => t.Length)];
+        foreach (var t in tensors)
+        {
+            Assert.True(file.ContainsKey(t.Name), $"reference lacks {t.Name}");
+            Assert.Equal(t.Shape, file[t.Name].Shape);
+            file[t.Name].Data.CopyTo(flat, t.Offset);
+        }
+        return flat;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Training_matches_pytorch(string name)
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(PyTorchParityTests.ReferencePath(name + ".json")));
+        var root = json.RootElement;
+        int steps = root.GetProperty("steps").GetInt32(), batch = root.GetProperty("batch").GetInt32();
+        var losses = root.GetProperty("losses").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        float[] Floats(string key) => root.GetProperty(key).EnumerateArray().Select(e => (float)e.GetDouble()).ToArray();
+        const double tol = 1e-5, stepped = 1e-4;
+
+        var (net, loss, opt) = Setup(name);
+        SafeTensors.Load(net, PyTorchParityTests.ReferencePath(name + ".init.safetensors"));
+        // The inputs of each sample side by side, in declaration order: the packed rows the trainer passes.
+        var data = SafeTensors.ReadTensors(PyTorchParityTests.ReferencePath(name + ".data.safetensors"));
+        var x = new float[batch * net.InputSize];
+        int at = 0;
+        foreach (var input in net.Description.Inputs)
+        {
+            var values = data[input.Name == "input" ? "x" : input.Name].Data;
+            for (int n = 0; n < batch; n++) values.AsSpan(n * input.Size, input.Size).CopyTo(x.AsSpan(n * net.InputSize + at));
+            at += input.Size;
+        }
+        var y = data["y"].Data;
+        var trainer = new Trainer(net, loss, opt);
+
+        var evaluation = new float[batch * net.OutputSize];
+        net.Forward(x, evaluation, batch);
+        AssertClose(Floats("initial_output"), evaluation, tol, "initial output (evaluation mode)");
+        for (int k = 0; k < steps; k++)
+        {
+            float l = trainer.TrainStep(x, y, batch);
+            Assert.True(Math.Abs(l - losses[k]) <= stepped * Math.Max(1, Math.Abs(losses[k])), $"loss before step {k + 1}: PyTorch {losses[k]}, ours {l}");
+            if (k == 0)
+                AssertClose(Tensors(net.Description.Parameters, SafeTensors.ReadTensors(PyTorchParityTests.ReferencePath(name + ".grad0.safetensors"))), net.Gradients, tol, "grad0");
+        }
+        var final = SafeTensors.ReadTensors(PyTorchParityTests.ReferencePath(name + ".final.safetensors"));
+        AssertClose(Tensors(net.Description.Parameters, final), net.Parameters, stepped, "final parameters");
+        if (net.Description.BufferCount > 0) AssertClose(Tensors(net.Description.Buffers, final), net.Buffers, stepped, "final buffers");
+        net.Forward(x, evaluation, batch);
+        AssertClose(Floats("final_output"), evaluation, stepped, "final output (evaluation mode)");
+        double finalLoss = root.GetProperty("final_loss").GetDouble();
+        double after = trainer.Evaluate(new SourceGenNN.Data.Dataset(x, y, net.InputSize, y.Length / batch), batch).Loss;
+        Assert.True(Math.Abs(after - finalLoss) <= stepped * Math.Max(1, finalLoss), $"final loss: PyTorch {finalLoss}, ours {after}");
+    }
+}

@@ -113,18 +113,23 @@ public class TrainerDeviceMappingTests
     }
 
     [Fact]
-    public void Softmax_then_identity_is_refused_because_cpu_and_gpu_would_compute_different_losses()
+    public void Softmax_then_identity_reads_the_output_on_cpu_and_gpu_alike()
     {
-        var e = Assert.Throws<NotSupportedException>(() => CudaTrainingMapping.MapLoss(new CrossEntropy(), new SoftmaxThenIdentity(1).Description));
-        Assert.Contains("Identity", e.Message);
-        // MSE reads the output on both sides, so it is fine.
-        Assert.Equal(CudaLoss.MeanSquaredError, CudaTrainingMapping.MapLoss(new MeanSquaredError(), new SoftmaxThenIdentity(1).Description));
+        // Only a network that ends in the Softmax itself fuses it with cross entropy: the trainer and the GPU plan decide
+        // from the same NetworkDescription.FusedActivation, so a trailing Identity makes both read the output.
+        var d = new SoftmaxThenIdentity(1).Description;
+        Assert.Null(d.FusedActivation);
+        Assert.False(new Trainer(new SoftmaxThenIdentity(1), new CrossEntropy(), new Sgd(d.ParameterCount)).Fused);
+        Assert.Equal(CudaLoss.CrossEntropy, CudaTrainingMapping.MapLoss(new CrossEntropy(), d));
+        var plan = CudaPlan.Build(d, CudaLoss.CrossEntropy);
+        Assert.False(plan.LossSkipsLastStep);
+        Assert.Equal(plan.OutputTensor, plan.LossTensor);
     }
 
     [Fact]
     public void A_layer_without_a_cuda_kernel_is_named_with_the_supported_layers()
     {
-        var d = Descriptions.Build("Odd", 4, ("Dense", 3, ""), ("Softplus", 0, ""));
+        var d = Descriptions.Chain("Odd", 4, new(LayerKindNames.Dense, 3), new Descriptions.Spec("Softplus"));
         var e = Assert.Throws<NotSupportedException>(() => CudaTrainingMapping.Map(new MeanSquaredError(), new Sgd(d.ParameterCount), d));
         Assert.Contains("'Softplus'", e.Message);
         Assert.Contains("GELU", e.Message);

@@ -395,5 +395,40 @@ public class TrainerTests
         Assert.Contains("expects 1", e.Message);
         Assert.Throws<ArgumentException>(() => new Trainer(net, new CrossEntropy(), new Adam(5)));
     }
-}
 
+    [Fact]
+    public void Early_stopping_restores_the_state_buffers_of_the_best_epoch_with_its_weights()
+    {
+        // BatchNorm's running statistics change in every training batch: restoring the best weights without them would
+        // leave the network normalising with the last epoch's statistics.
+        var rng = new SourceGenNN.Kernels.Rng(5, "bn-early-stop");
+        var x = new float[64 * 24];
+        var y = new float[64 * 2];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextNormal();
+        for (int i = 0; i < y.Length; i++) y[i] = (float)rng.NextNormal();
+        var data = new Dataset(x, y, 24, 2);
+        var net = new SourceGenNN.Tests.Networks.NormNet(seed: 1);
+        var trainer = new Trainer(net, new MeanSquaredError(), new Sgd(net, 0.05f));
+        // "Best" is the highest training loss, the first epoch's: the restored state is an epoch before the last.
+        var history = trainer.Fit(data, new FitOptions
+        {
+            Epochs = 4, BatchSize = 16, Seed = 1, Shuffle = false, Progress = ProgressMode.None,
+            EarlyStopping = new EarlyStopping { Monitor = "loss", HigherIsBetter = true, Patience = 10, RestoreBestWeights = true },
+        });
+        Assert.True(history.RestoredBestWeights);
+        int best = history.BestEpoch!.Value;
+        Assert.True(best < 4, $"the best epoch is {best}");
+        // Replay to the best epoch without early stopping: the restored network must equal it, buffers included.
+        var replay = new SourceGenNN.Tests.Networks.NormNet(seed: 1);
+        new Trainer(replay, new MeanSquaredError(), new Sgd(replay, 0.05f)).Fit(data, new FitOptions
+        {
+            Epochs = best, BatchSize = 16, Seed = 1, Shuffle = false, Progress = ProgressMode.None,
+        });
+        Assert.Equal(replay.Parameters.ToArray(), net.Parameters.ToArray());
+        Assert.Equal(replay.Buffers.ToArray(), net.Buffers.ToArray());
+        // And it differs from where training ended, so the test can fail.
+        var end = new SourceGenNN.Tests.Networks.NormNet(seed: 1);
+        new Trainer(end, new MeanSquaredError(), new Sgd(end, 0.05f)).Fit(data, new FitOptions { Epochs = 4, BatchSize = 16, Seed = 1, Shuffle = false, Progress = ProgressMode.None });
+        Assert.NotEqual(end.Buffers.ToArray(), net.Buffers.ToArray());
+    }
+}

@@ -23,7 +23,7 @@ public sealed class ReLUAttribute : LayerAttribute { }
 public sealed class LeakyReLUAttribute : LayerAttribute
 {
     /// <summary>Declares a leaky ReLU with the given negative slope (default 0.01, as PyTorch).</summary>
-    public LeakyReLUAttribute(double slope = 0.01) => Slope = slope;
+    public LeakyReLUAttribute(double slope = OptionDefaults.LeakyReluSlope) => Slope = slope;
 
     /// <summary>The slope for negative inputs.</summary>
     public double Slope { get; }
@@ -31,16 +31,17 @@ public sealed class LeakyReLUAttribute : LayerAttribute
 
 /// <summary>
 /// Parametric ReLU, PyTorch's <c>nn.PReLU</c>: <c>x</c> for x ≥ 0 and <c>a·x</c> otherwise, with a learnable slope
-/// <c>a</c>, one shared by all features or one per feature, initialised to <see cref="Init"/> (0.25).
+/// <c>a</c>, one shared by all elements or one per channel, initialised to <see cref="Init"/> (0.25). The channels are
+/// the first dimension of a sample (PyTorch's dim 1): the features of a vector, the channels of an image.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class PReLUAttribute : LayerAttribute
 {
-    /// <summary>One learnable slope per feature (true) or one shared slope (false, the default).</summary>
+    /// <summary>One learnable slope per channel, as <c>nn.PReLU(num_parameters=C)</c> (true), or one shared slope (false, the default).</summary>
     public bool PerFeature { get; set; }
 
     /// <summary>The initial slope (default 0.25).</summary>
-    public double Init { get; set; } = 0.25;
+    public double Init { get; set; } = OptionDefaults.PReluInit;
 }
 
 /// <summary>The exponential linear unit, <c>x</c> for x &gt; 0 and <c>alpha·(eˣ - 1)</c> otherwise.</summary>
@@ -48,7 +49,7 @@ public sealed class PReLUAttribute : LayerAttribute
 public sealed class ELUAttribute : LayerAttribute
 {
     /// <summary>Declares an ELU with the given alpha (default 1; must not be negative).</summary>
-    public ELUAttribute(double alpha = 1.0) => Alpha = alpha;
+    public ELUAttribute(double alpha = OptionDefaults.EluAlpha) => Alpha = alpha;
 
     /// <summary>The scale of the negative part.</summary>
     public double Alpha { get; }
@@ -62,7 +63,7 @@ public sealed class ELUAttribute : LayerAttribute
 public sealed class RReLUAttribute : LayerAttribute
 {
     /// <summary>Declares an RReLU with slopes drawn from U(<paramref name="lower"/>, <paramref name="upper"/>).</summary>
-    public RReLUAttribute(double lower = 0.125, double upper = 1.0 / 3.0)
+    public RReLUAttribute(double lower = OptionDefaults.RReluLower, double upper = OptionDefaults.RReluUpper)
     {
         Lower = lower;
         Upper = upper;
@@ -75,9 +76,19 @@ public sealed class RReLUAttribute : LayerAttribute
     public double Upper { get; }
 }
 
-/// <summary>Softmax over the feature axis of each sample: <c>softmax(x)ᵢ = eˣⁱ / Σⱼ eˣʲ</c>, computed stably (row max subtracted).</summary>
+/// <summary>
+/// Softmax along one dimension, PyTorch's <c>nn.Softmax(dim)</c>: <c>softmax(x)ᵢ = eˣⁱ / Σⱼ eˣʲ</c>, computed stably
+/// (the maximum subtracted first). The default is the last dimension.
+/// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
-public sealed class SoftmaxAttribute : LayerAttribute { }
+public sealed class SoftmaxAttribute : LayerAttribute
+{
+    /// <summary>
+    /// The dimension normalised, as PyTorch counts it: the batch is dim 0 (which cannot be chosen), so dim 1 is the first
+    /// dimension of a sample; negative counts from the end (default -1, the last).
+    /// </summary>
+    public int Dim { get; set; } = OptionDefaults.SoftmaxDim;
+}
 
 /// <summary>The Gaussian error linear unit, <c>x·Φ(x)</c> (exact, with erf, as PyTorch's default).</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]

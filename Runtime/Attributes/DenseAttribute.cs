@@ -3,8 +3,8 @@ using System;
 namespace SourceGenNN;
 
 /// <summary>
-/// A fully connected layer, PyTorch's <c>nn.Linear</c>: <c>y = x·Wᵀ + b</c> with <c>W</c> of shape [units, inputs].
-/// The number of inputs is the previous layer's output size.
+/// A fully connected layer, PyTorch's <c>nn.Linear</c>: <c>y = x·Wᵀ + b</c> with <c>W</c> of shape [units, in_features],
+/// applied to the last dimension of its input: in_features is that dimension, and an input [T, F] gives [T, units].
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class DenseAttribute : LayerAttribute
@@ -17,7 +17,7 @@ public sealed class DenseAttribute : LayerAttribute
     public int Units { get; }
 
     /// <summary>Whether the layer has a bias (default true).</summary>
-    public bool Bias { get; set; } = true;
+    public bool Bias { get; set; } = OptionDefaults.DenseBias;
 
     /// <summary>The weight initialiser (default: PyTorch's <c>nn.Linear</c> default).</summary>
     public Init WeightInit { get; set; }
@@ -26,22 +26,22 @@ public sealed class DenseAttribute : LayerAttribute
     public Init BiasInit { get; set; }
 
     /// <summary>Lower bound of <see cref="Init.Uniform"/> (default 0).</summary>
-    public double InitLow { get; set; }
+    public double InitLow { get; set; } = OptionDefaults.InitLow;
 
     /// <summary>Upper bound of <see cref="Init.Uniform"/> (default 1).</summary>
-    public double InitHigh { get; set; } = 1.0;
+    public double InitHigh { get; set; } = OptionDefaults.InitHigh;
 
     /// <summary>Mean of <see cref="Init.Normal"/> (default 0).</summary>
-    public double InitMean { get; set; }
+    public double InitMean { get; set; } = OptionDefaults.InitMean;
 
     /// <summary>Standard deviation of <see cref="Init.Normal"/> (default 1).</summary>
-    public double InitStd { get; set; } = 1.0;
+    public double InitStd { get; set; } = OptionDefaults.InitStd;
 
     /// <summary>The value of <see cref="Init.Constant"/> for the weight.</summary>
     public double InitValue { get; set; }
 
     /// <summary>The gain of the Xavier initialisers (default 1).</summary>
-    public double InitGain { get; set; } = 1.0;
+    public double InitGain { get; set; } = OptionDefaults.InitGain;
 
     /// <summary>The nonlinearity whose gain the Kaiming initialisers use (default LeakyReLU, as in PyTorch).</summary>
     public Nonlinearity InitNonlinearity { get; set; }
@@ -61,7 +61,7 @@ public sealed class DenseAttribute : LayerAttribute
 public sealed class DropoutAttribute : LayerAttribute
 {
     /// <summary>Declares dropout with drop probability <paramref name="p"/>, in [0, 1).</summary>
-    public DropoutAttribute(double p = 0.5) => P = p;
+    public DropoutAttribute(double p = OptionDefaults.DropoutP) => P = p;
 
     /// <summary>The probability of zeroing an element, in [0, 1).</summary>
     public double P { get; }

@@ -2,6 +2,7 @@ using System;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.Cuda;
 

@@ -5,13 +5,12 @@ using System.Text;
 namespace SourceGenNN.Cuda;
 
 /// <summary>
-/// The CUDA C source of the element-wise kernels one network needs, as <c>extern "C" __global__</c> functions (no name
-/// mangling) for NVRTC: bias + activation fused (forward), activation derivative × upstream gradient (backward), bias
-/// gradients (column sums), softmax, softmax + cross entropy and sigmoid + binary cross entropy fused with their
-/// gradients, dropout and RReLU with the same counter-based random numbers as the CPU (<see cref="Kernels.CounterRandom"/>),
-/// and the SGD and Adam updates. GEMMs are cuBLAS's. Only the kernels the network and its training options need are emitted.
+/// The CUDA C source of the kernels one network needs, as <c>extern "C" __global__</c> functions (no name mangling) for
+/// NVRTC. Each layer kind's GPU class (<see cref="CudaLayer"/>) adds its own kernels; this class holds the shared ones
+/// (sums, losses, optimisers, counters) and the helpers. GEMMs are cuBLAS's. Only what the network and its training
+/// options use is emitted.
 /// </summary>
-public sealed class CudaKernelSource
+internal sealed class CudaKernelSource
 {
     /// <summary>The threads per block of the element-wise kernels.</summary>
     public const int BlockSize = 256;
@@ -28,127 +27,51 @@ public sealed class CudaKernelSource
     /// <summary>The names of the kernels in <see cref="Text"/>, in order.</summary>
     public IReadOnlyList<string> Kernels { get; }
 
-    /// <summary>The forward kernel of an activation: <c>sgnn_relu_forward</c>.</summary>
-    public static string ForwardKernel(CudaActivation a) => "sgnn_" + Snake(a) + "_forward";
-
-    /// <summary>The backward kernel of an activation: <c>sgnn_relu_backward</c>.</summary>
-    public static string BackwardKernel(CudaActivation a) => "sgnn_" + Snake(a) + "_backward";
-
     internal const string ColumnSum = "sgnn_column_sum";
     internal const string Sum = "sgnn_sum";
+    internal const string ChannelSum = "sgnn_channel_sum";
     internal const string Multiply = "sgnn_multiply";
+    internal const string AddInPlace = "sgnn_add_inplace";
+    internal const string ReadBlocks = "sgnn_read_blocks";
+    internal const string WriteBlocks = "sgnn_write_blocks";
     internal const string Increment = "sgnn_increment";
-    internal const string SoftmaxForward = "sgnn_softmax_forward";
-    internal const string SoftmaxBackward = "sgnn_softmax_backward";
     internal const string SoftmaxCrossEntropy = "sgnn_softmax_cross_entropy";
     internal const string SigmoidBce = "sgnn_sigmoid_bce";
     internal const string MeanSquared = "sgnn_mse";
-    internal const string DropoutForward = "sgnn_dropout_forward";
-    internal const string RReluForward = "sgnn_rrelu_forward_train";
-    internal const string PReluForward = "sgnn_prelu_forward";
-    internal const string PReluBackward = "sgnn_prelu_backward";
     internal const string Sgd = "sgnn_sgd";
     internal const string Adam = "sgnn_adam";
-
-    private static string Snake(CudaActivation a) => a switch
-    {
-        CudaActivation.Identity => "identity",
-        CudaActivation.ReLU => "relu",
-        CudaActivation.Sigmoid => "sigmoid",
-        CudaActivation.Tanh => "tanh",
-        CudaActivation.LeakyReLU => "leaky_relu",
-        CudaActivation.ELU => "elu",
-        CudaActivation.GELU => "gelu",
-        CudaActivation.SiLU => "silu",
-        _ => throw new ArgumentOutOfRangeException(nameof(a), a, null),
-    };
 
     /// <summary>Generates the kernels for <paramref name="description"/>; with <paramref name="training"/> null, forward only.</summary>
     /// <exception cref="NotSupportedException">A layer kind has no CUDA implementation.</exception>
     public static CudaKernelSource Generate(NetworkDescription description, CudaTrainingOptions? training = null) =>
-        Generate(CudaPlan.Build(description), training);
+        Generate(CudaPlan.Build(description, training?.Loss ?? CudaLoss.None), training);
 
     internal static CudaKernelSource Generate(CudaPlan plan, CudaTrainingOptions? training)
     {
         bool train = training is not null;
         CudaLoss loss = training?.Loss ?? CudaLoss.None;
-        var forward = new SortedSet<CudaActivation>();
-        var backward = new SortedSet<CudaActivation>();
-        bool softmaxFwd = false, softmaxBwd = false, dropout = false, rrelu = false, prelu = false, preluPerFeature = false,
-            preluShared = false, bias = false;
+        var b = new CudaSourceBuilder();
+        if (plan.Description.Inputs.Count > 1) b.Kernel(ReadBlocks, ReadBlocksCode); // the packed inputs are split on the device
         for (int i = 0; i < plan.Steps.Count; i++)
+            plan.Steps[i].Source(b, train && plan.RunsBackward(i));
+        if (train)
         {
-            var s = plan.Steps[i];
-            bool last = i == plan.Steps.Count - 1;
-            bool lossConsumesActivation = last && (
-                (loss == CudaLoss.CrossEntropy && s.Kind == PlanStepKind.Softmax) ||
-                (loss == CudaLoss.BinaryCrossEntropy && s.Activation == CudaActivation.Sigmoid && s.Kind is PlanStepKind.Dense or PlanStepKind.Activation));
-            switch (s.Kind)
-            {
-                case PlanStepKind.Dense:
-                    forward.Add(s.Activation);
-                    if (s.BiasOffset >= 0) bias = true;
-                    if (train && s.Activation != CudaActivation.Identity && !lossConsumesActivation) backward.Add(s.Activation);
-                    break;
-                case PlanStepKind.Activation:
-                    forward.Add(s.Activation);
-                    if (train && !lossConsumesActivation) backward.Add(s.Activation);
-                    break;
-                case PlanStepKind.Softmax:
-                    softmaxFwd = true;
-                    if (train && !lossConsumesActivation) softmaxBwd = true;
-                    break;
-                case PlanStepKind.Dropout:
-                    dropout = true;
-                    break;
-                case PlanStepKind.RRelu:
-                    rrelu = true;
-                    forward.Add(CudaActivation.LeakyReLU); // evaluation mode: the mean slope
-                    break;
-                case PlanStepKind.PRelu:
-                    prelu = true;
-                    if (s.AlphaShared) preluShared = true;
-                    else preluPerFeature = true;
-                    break;
-            }
+            if (plan.Accumulates) b.Kernel(AddInPlace, AddInPlaceCode);
+            b.Kernel(Sum, SumCode);
+            b.Kernel(Increment, IncrementCode);
         }
-
-        var kernels = new List<string>();
-        var sb = new StringBuilder();
-        sb.Append("// SourceGenNN CUDA kernels for ").Append(plan.Description.Name).Append(" (generated; do not edit).\n");
-        sb.Append("// Training: ").Append(train ? $"loss {loss}, optimizer {training!.Optimizer?.Kind.ToString() ?? "none"}" : "no (forward only)").Append(".\n");
-        sb.Append(Prelude);
-        if (dropout || rrelu) sb.Append(RandomHelpers);
-        if (softmaxFwd || softmaxBwd || loss == CudaLoss.CrossEntropy || train) sb.Append(BlockReduce);
-
-        foreach (var a in forward) Emit(sb, kernels, ForwardKernel(a), ForwardTemplate(a));
-        foreach (var a in backward) Emit(sb, kernels, BackwardKernel(a), BackwardTemplate(a));
-        if (softmaxFwd) Emit(sb, kernels, SoftmaxForward, SoftmaxForwardCode);
-        if (softmaxBwd) Emit(sb, kernels, SoftmaxBackward, SoftmaxBackwardCode);
-        if (dropout && train) Emit(sb, kernels, DropoutForward, DropoutCode);
-        if (rrelu && train) Emit(sb, kernels, RReluForward, RReluCode);
-        if (prelu) Emit(sb, kernels, PReluForward, PReluForwardCode);
-        if (prelu && train) Emit(sb, kernels, PReluBackward, PReluBackwardCode);
-        if (train && (dropout || rrelu)) Emit(sb, kernels, Multiply, MultiplyCode);
-        if (train && (bias || preluPerFeature)) Emit(sb, kernels, ColumnSum, ColumnSumCode);
-        if (train) Emit(sb, kernels, Sum, SumCode);
-        if (loss == CudaLoss.CrossEntropy) Emit(sb, kernels, SoftmaxCrossEntropy, CrossEntropyCode);
-        if (loss == CudaLoss.BinaryCrossEntropy) Emit(sb, kernels, SigmoidBce, BceCode);
-        if (loss == CudaLoss.MeanSquaredError) Emit(sb, kernels, MeanSquared, MseCode);
-        if (train) Emit(sb, kernels, Increment, IncrementCode);
-        if (training?.Optimizer is { Kind: CudaOptimizerKind.Sgd }) Emit(sb, kernels, Sgd, SgdCode);
-        if (training?.Optimizer is { Kind: CudaOptimizerKind.Adam }) Emit(sb, kernels, Adam, AdamCode);
-        _ = preluShared; // the shared slope's gradient uses sgnn_sum, emitted for every training source
-        return new CudaKernelSource(sb.ToString(), kernels);
+        if (loss == CudaLoss.CrossEntropy) b.Kernel(SoftmaxCrossEntropy, CrossEntropyCode);
+        if (loss == CudaLoss.BinaryCrossEntropy) b.Kernel(SigmoidBce, BceCode);
+        if (loss == CudaLoss.MeanSquaredError) b.Kernel(MeanSquared, MseCode);
+        if (training?.Optimizer is { Kind: CudaOptimizerKind.Sgd }) b.Kernel(Sgd, SgdCode);
+        if (training?.Optimizer is { Kind: CudaOptimizerKind.Adam }) b.Kernel(Adam, AdamCode);
+        string header = "// SourceGenNN CUDA kernels for " + plan.Description.Name + " (generated; do not edit).\n" +
+                        "// Training: " + (train ? $"loss {loss}, optimizer {training!.Optimizer?.Kind.ToString() ?? "none"}" : "no (forward only)") + ".\n";
+        var (text, kernels) = b.Build(header, Prelude);
+        return new CudaKernelSource(text, kernels);
     }
 
-    private static void Emit(StringBuilder sb, List<string> kernels, string name, string code)
-    {
-        kernels.Add(name);
-        sb.Append('\n').Append(code.Replace("$NAME", name, StringComparison.Ordinal));
-    }
-
-    // ---- CUDA C text -------------------------------------------------------------------------------------------
+    // ---- shared CUDA C text ------------------------------------------------------------------------------------
 
     private const string Prelude = """
 typedef unsigned long long sgnn_u64;
@@ -156,7 +79,8 @@ typedef unsigned long long sgnn_u64;
 
 """;
 
-    private const string RandomHelpers = """
+    /// <summary>SplitMix64 and the counter-based uniform: the same arithmetic as <see cref="Kernels.CounterRandom"/> on the CPU.</summary>
+    internal const string RandomHelpers = """
 
 // SplitMix64, the counter-based uniform and the per-layer key: the same arithmetic as CounterRandom on the CPU.
 __device__ __forceinline__ sgnn_u64 sgnn_splitmix64(sgnn_u64 state)
@@ -179,7 +103,8 @@ __device__ __forceinline__ sgnn_u64 sgnn_key(sgnn_u64 seed, int layer, sgnn_u64 
 
 """;
 
-    private const string BlockReduce = """
+    /// <summary>Deterministic block-wide sum and maximum.</summary>
+    internal const string BlockReduce = """
 
 // Block-wide reductions in a fixed order (deterministic); blockDim.x is a power of two <= 256.
 __device__ float sgnn_block_sum(float v, float* sh)
@@ -212,193 +137,7 @@ __device__ float sgnn_block_max(float v, float* sh)
 
 """;
 
-    private static (string Value, string Derivative) Formula(CudaActivation a) => a switch
-    {
-        CudaActivation.Identity => ("z", "1.0f"),
-        CudaActivation.ReLU => ("z > 0.0f ? z : 0.0f", "z > 0.0f ? 1.0f : 0.0f"),
-        CudaActivation.Sigmoid => ("1.0f / (1.0f + expf(-z))", "a * (1.0f - a)"),
-        CudaActivation.Tanh => ("tanhf(z)", "1.0f - a * a"),
-        CudaActivation.LeakyReLU => ("z >= 0.0f ? z : p * z", "z > 0.0f ? 1.0f : p"),
-        CudaActivation.ELU => ("z > 0.0f ? z : p * (expf(z) - 1.0f)", "z > 0.0f ? 1.0f : a + p"),
-        CudaActivation.GELU => ("0.5f * z * (1.0f + erff(z * 0.70710678118654752f))",
-            "0.5f * (1.0f + erff(z * 0.70710678118654752f)) + z * 0.39894228040143268f * expf(-0.5f * z * z)"),
-        CudaActivation.SiLU => ("z / (1.0f + expf(-z))", "sgnn_silu_d(z)"),
-        _ => throw new ArgumentOutOfRangeException(nameof(a), a, null),
-    };
-
-    private static string ForwardTemplate(CudaActivation a)
-    {
-        string value = Formula(a).Value;
-        return $$"""
-// z[r, c] += bias[c] (when bias is not null; z then keeps the pre-activation for backward), a = {{Snake(a)}}(z). p: the parameter.
-extern "C" __global__ void $NAME(float* z, const float* bias, float* a, int rows, int cols, float p)
-{
-    SGNN_LOOP(i, (long long)rows * cols)
-    {
-        float v = z[i];
-        if (bias != 0)
-        {
-            v += bias[i % cols];
-            z[i] = v;
-        }
-        {
-            float z = v;
-            a[i] = {{value}};
-        }
-    }
-}
-
-""";
-    }
-
-    private static string BackwardTemplate(CudaActivation a)
-    {
-        string derivative = Formula(a).Derivative;
-        string readA = System.Text.RegularExpressions.Regex.IsMatch(derivative, @"\ba\b") ? "\n        float a = outs[i];" : "";
-        string readZ = System.Text.RegularExpressions.Regex.IsMatch(derivative, @"\bz\b") ? "\n        float z = zs[i];" : "";
-        string helper = a == CudaActivation.SiLU ? """
-__device__ __forceinline__ float sgnn_silu_d(float z)
-{
-    float s = 1.0f / (1.0f + expf(-z));
-    return s * (1.0f + z * (1.0f - s));
-}
-
-""" : "";
-        return helper + $$"""
-// dz = da * {{Snake(a)}}'(z) given the forward input z and output a (dz may alias da).
-extern "C" __global__ void $NAME(const float* zs, const float* outs, const float* da, float* dz, int n, float p)
-{
-    SGNN_LOOP(i, n)
-    {{{readZ}}{{readA}}
-        dz[i] = da[i] * ({{derivative}});
-    }
-}
-
-""";
-    }
-
-    private const string SoftmaxForwardCode = """
-// One block per row: a[r, :] = softmax(z[r, :]), the row max subtracted first.
-extern "C" __global__ void $NAME(const float* z, float* a, int rows, int cols)
-{
-    __shared__ float sh[256];
-    int r = blockIdx.x;
-    if (r >= rows) return;
-    const float* zr = z + (long long)r * cols;
-    float* ar = a + (long long)r * cols;
-    float m = -3.402823466e38f;
-    for (int i = threadIdx.x; i < cols; i += blockDim.x) m = fmaxf(m, zr[i]);
-    m = sgnn_block_max(m, sh);
-    float s = 0.0f;
-    for (int i = threadIdx.x; i < cols; i += blockDim.x)
-    {
-        float e = expf(zr[i] - m);
-        ar[i] = e;
-        s += e;
-    }
-    s = sgnn_block_sum(s, sh);
-    float inv = 1.0f / s;
-    for (int i = threadIdx.x; i < cols; i += blockDim.x) ar[i] *= inv;
-}
-
-""";
-
-    private const string SoftmaxBackwardCode = """
-// One block per row: dz = a * (da - sum(da * a)) (dz may alias da).
-extern "C" __global__ void $NAME(const float* a, const float* da, float* dz, int rows, int cols)
-{
-    __shared__ float sh[256];
-    int r = blockIdx.x;
-    if (r >= rows) return;
-    const float* ar = a + (long long)r * cols;
-    const float* gr = da + (long long)r * cols;
-    float* dr = dz + (long long)r * cols;
-    float dot = 0.0f;
-    for (int i = threadIdx.x; i < cols; i += blockDim.x) dot += gr[i] * ar[i];
-    dot = sgnn_block_sum(dot, sh);
-    for (int i = threadIdx.x; i < cols; i += blockDim.x) dr[i] = ar[i] * (gr[i] - dot);
-}
-
-""";
-
-    private const string DropoutCode = """
-// Inverted dropout in training mode; mask = 0 or 1/(1-p), kept for backward. counters[1] counts the training forwards before this one.
-extern "C" __global__ void $NAME(const float* x, float* y, float* mask, int n, float p, sgnn_u64 seed, int layer, const sgnn_u64* counters)
-{
-    sgnn_u64 key = sgnn_key(seed, layer, counters[1]);
-    float scale = 1.0f / (1.0f - p);
-    SGNN_LOOP(i, n)
-    {
-        float m = sgnn_uniform(key, (sgnn_u64)i) < p ? 0.0f : scale;
-        mask[i] = m;
-        y[i] = x[i] * m;
-    }
-}
-
-""";
-
-    private const string RReluCode = """
-// RReLU in training mode: each negative element gets a slope from U(lower, upper), kept for backward.
-extern "C" __global__ void $NAME(const float* z, float* a, float* slopes, int n, float lower, float upper, sgnn_u64 seed, int layer, const sgnn_u64* counters)
-{
-    sgnn_u64 key = sgnn_key(seed, layer, counters[1]);
-    SGNN_LOOP(i, n)
-    {
-        float v = z[i];
-        if (v >= 0.0f)
-        {
-            a[i] = v;
-            slopes[i] = 1.0f;
-        }
-        else
-        {
-            float s = lower + (upper - lower) * sgnn_uniform(key, (sgnn_u64)i);
-            a[i] = s * v;
-            slopes[i] = s;
-        }
-    }
-}
-
-""";
-
-    private const string PReluForwardCode = """
-// PReLU: a = z for z > 0, else alpha * z; alpha has one element (shared) or one per column.
-extern "C" __global__ void $NAME(const float* z, const float* alpha, float* a, int rows, int cols, int shared)
-{
-    SGNN_LOOP(i, (long long)rows * cols)
-    {
-        float v = z[i];
-        float s = alpha[shared ? 0 : (int)(i % cols)];
-        a[i] = v > 0.0f ? v : s * v;
-    }
-}
-
-""";
-
-    private const string PReluBackwardCode = """
-// PReLU backward: dz = da or alpha * da; contrib = da * z where z <= 0 (reduced into d(alpha) afterwards).
-extern "C" __global__ void $NAME(const float* z, const float* alpha, const float* da, float* dz, float* contrib, int rows, int cols, int shared)
-{
-    SGNN_LOOP(i, (long long)rows * cols)
-    {
-        float v = z[i];
-        float g = da[i];
-        if (v > 0.0f)
-        {
-            dz[i] = g;
-            contrib[i] = 0.0f;
-        }
-        else
-        {
-            dz[i] = alpha[shared ? 0 : (int)(i % cols)] * g;
-            contrib[i] = g * v;
-        }
-    }
-}
-
-""";
-
-    private const string MultiplyCode = """
+    internal const string MultiplyCode = """
 // out = x * y element-wise (dropout and RReLU backward; out may alias x).
 extern "C" __global__ void $NAME(const float* x, const float* y, float* out, int n)
 {
@@ -407,7 +146,46 @@ extern "C" __global__ void $NAME(const float* x, const float* y, float* out, int
 
 """;
 
-    private const string ColumnSumCode = """
+    private const string AddInPlaceCode = """
+// y += x element-wise: the gradient of a tensor that several layers read is the sum of theirs.
+extern "C" __global__ void $NAME(float* y, const float* x, long long n)
+{
+    SGNN_LOOP(i, n) y[i] += x[i];
+}
+
+""";
+
+    /// <summary>Rows of <c>block</c> elements read out of rows of <c>total</c>, from column <c>offset</c> (a slice of each row).</summary>
+    internal const string ReadBlocksCode = """
+// dst[r, j] = src[r, offset + j] for j < block: one block of every row of src ([rows, total]) into dst ([rows, block]).
+extern "C" __global__ void $NAME(const float* src, float* dst, int rows, int block, int total, int offset)
+{
+    SGNN_LOOP(i, (long long)rows * block)
+    {
+        long long r = i / block;
+        long long j = i - r * block;
+        dst[i] = src[r * total + offset + j];
+    }
+}
+
+""";
+
+    /// <summary>The inverse of <see cref="ReadBlocksCode"/>: rows of <c>block</c> written into rows of <c>total</c> at <c>offset</c>.</summary>
+    internal const string WriteBlocksCode = """
+// dst[r, offset + j] = src[r, j] for j < block: src ([rows, block]) into one block of every row of dst ([rows, total]).
+extern "C" __global__ void $NAME(const float* src, float* dst, int rows, int block, int total, int offset)
+{
+    SGNN_LOOP(i, (long long)rows * block)
+    {
+        long long r = i / block;
+        long long j = i - r * block;
+        dst[r * total + offset + j] = src[i];
+    }
+}
+
+""";
+
+    internal const string ColumnSumCode = """
 // out[c] = sum over rows of x[r, c] (bias gradients), overwritten. Block (32, 32): 32 columns, rows strided by 32,
 // then a fixed-order reduction: deterministic.
 extern "C" __global__ void $NAME(const float* x, float* out, int rows, int cols)
@@ -425,6 +203,25 @@ extern "C" __global__ void $NAME(const float* x, float* out, int rows, int cols)
         for (int k = 0; k < 32; k++) t += tile[k][threadIdx.x];
         out[c] = t;
     }
+}
+
+""";
+
+    internal const string ChannelSumCode = """
+// out[c] = sum of x[n, c, j] over n and j (x is [batch, channels, inner]), overwritten; one block per channel.
+extern "C" __global__ void $NAME(const float* x, float* out, int batch, int channels, int inner)
+{
+    __shared__ float sh[256];
+    int c = blockIdx.x;
+    float t = 0.0f;
+    for (long long i = threadIdx.x; i < (long long)batch * inner; i += blockDim.x)
+    {
+        long long n = i / inner;
+        long long j = i - n * inner;
+        t += x[(n * channels + c) * inner + j];
+    }
+    t = sgnn_block_sum(t, sh);
+    if (threadIdx.x == 0) out[c] = t;
 }
 
 """;
@@ -566,4 +363,51 @@ extern "C" __global__ void $NAME(float* p, const float* g, float* m, float* v, i
 }
 
 """;
+}
+
+/// <summary>
+/// Collects a network's kernels: each is added once by name (several layers may ask for the same one), helpers once by
+/// key, in the order first asked for; the text replaces <c>$NAME</c> with the kernel's name.
+/// </summary>
+internal sealed class CudaSourceBuilder
+{
+    private readonly List<(string Key, string Code)> _helpers = new();
+    private readonly List<(string Name, string Code)> _kernels = new();
+
+    /// <summary>Adds a helper (device functions) once; <paramref name="key"/> identifies it.</summary>
+    public void Helper(string key, string code)
+    {
+        foreach (var h in _helpers) if (h.Key == key) return;
+        _helpers.Add((key, code));
+    }
+
+    /// <summary>The random-number helpers (dropout, RReLU).</summary>
+    public void Random() => Helper("random", CudaKernelSource.RandomHelpers);
+
+    /// <summary>The block reductions (row kernels, sums).</summary>
+    public void Reductions() => Helper("reduce", CudaKernelSource.BlockReduce);
+
+    /// <summary>Adds a kernel once.</summary>
+    public void Kernel(string name, string code)
+    {
+        foreach (var k in _kernels) if (k.Name == name) return;
+        // Every source has sgnn_sum, which needs the reductions; adding them first keeps one order for every network.
+        _kernels.Add((name, code));
+    }
+
+    public (string Text, List<string> Kernels) Build(string header, string prelude)
+    {
+        var sb = new StringBuilder(header).Append(prelude);
+        bool reductions = _helpers.Exists(h => h.Key == "reduce")
+                          || _kernels.Exists(k => k.Code.Contains("sgnn_block_", StringComparison.Ordinal));
+        if (reductions) Reductions();
+        foreach (var h in _helpers) sb.Append(h.Code);
+        var names = new List<string>();
+        foreach (var (name, code) in _kernels)
+        {
+            names.Add(name);
+            sb.Append('\n').Append(code.Replace("$NAME", name, StringComparison.Ordinal));
+        }
+        return (sb.ToString(), names);
+    }
 }

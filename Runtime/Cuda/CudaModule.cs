@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.Cuda;
 
@@ -11,7 +12,7 @@ namespace SourceGenNN.Cuda;
 /// CUDA C source compiled with NVRTC for one device's architecture and loaded with <c>cuModuleLoadData</c>.
 /// Modules are cached by (source hash, architecture, device) for the life of the process and never unloaded.
 /// </summary>
-public sealed class CudaModule
+internal sealed class CudaModule
 {
     private static readonly object CacheGate = new();
     private static readonly Dictionary<(string Hash, string Arch, int Device), CudaModule> Cache = new();
@@ -189,7 +190,7 @@ public sealed class CudaModule
 
 /// <summary>One kernel argument: 8 bytes holding a device pointer, an int, a float or a 64-bit integer.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 8)]
-public readonly struct KernelArg
+internal readonly struct KernelArg
 {
     [FieldOffset(0)] private readonly long _bits;
     [FieldOffset(0)] private readonly int _int;
@@ -216,7 +217,7 @@ public readonly struct KernelArg
 }
 
 /// <summary>Launches kernels with <c>cuLaunchKernel</c>: no allocation per launch.</summary>
-public static class KernelLauncher
+internal static class KernelLauncher
 {
     /// <summary>The most arguments a kernel launch may pass.</summary>
     public const int MaxArguments = 24;

@@ -1,21 +1,26 @@
 using System;
 using System.Collections.Generic;
+using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.Cuda;
 
 /// <summary>
-/// Runs a dense network on a GPU: parameters, gradients and optimiser state live on the device; forward passes use
-/// cuBLAS SGEMM and the network's generated kernels (<see cref="CudaKernelSource"/>); a training step (copy the batch
-/// through pinned staging buffers, forward, fused loss, backward, optimiser update) is captured once into a CUDA graph
-/// per batch size and replayed, for batches up to <see cref="GraphBatchLimit"/>. Use from one thread at a time.
+/// Runs a network on a GPU: parameters, buffers, gradients and optimiser state live on the device; each layer kind's GPU
+/// class (<see cref="CudaLayer"/>) launches its kernels, generated for this network and compiled with NVRTC, and cuBLAS
+/// runs the GEMMs. The executor walks the graph without knowing any kind: it gives every tensor a buffer (views share
+/// their input's), every tensor whose gradient is needed a gradient buffer (summing the gradients of a tensor that
+/// several layers read), and calls the layers in order. A training step (copy the batch through pinned staging
+/// buffers, forward, fused loss, backward, optimiser update) is captured once into a CUDA graph per batch size and
+/// replayed, for batches up to <see cref="GraphBatchLimit"/>. Use from one thread at a time.
 /// </summary>
 /// <example>
 /// <code>
 /// using var gpu = CudaDevice.Open();
 /// var mlp = new Mlp(seed: 1);
-/// using var trainer = CudaNetwork.Create(gpu, mlp, new CudaTrainingOptions(CudaLoss.CrossEntropy, CudaOptimizer.Adam(1e-3f)), maxBatch: 64);
-/// trainer.TrainStep(x, oneHot, batch: 64);
-/// trainer.CopyParametersTo(mlp);
+/// var options = new CudaTrainingOptions(CudaLoss.CrossEntropy, CudaOptimizer.Adam(1e-3f));
+/// using var net = CudaNetwork.Create(gpu, mlp, options, maxBatch: 64);
+/// net.TrainStep(x, oneHot, batch: 64);
+/// net.CopyParametersTo(mlp);
 /// </code>
 /// </example>
 public sealed class CudaNetwork : IDisposable
@@ -23,20 +28,20 @@ public sealed class CudaNetwork : IDisposable
     private readonly CudaDevice _device;
     private readonly CudaPlan _plan;
     private readonly CudaModule _module;
+    private readonly CudaContext _context;
     private readonly CudaTrainingOptions? _training;
     private readonly List<IDisposable> _owned = new();
-    private readonly DeviceBuffer _params, _grads, _x, _lr, _counters, _loss;
-    private readonly DeviceBuffer? _state1, _state2, _target, _lossTerms, _dInput;
-    private readonly DeviceBuffer[] _z, _a, _g;
-    private readonly DeviceBuffer?[] _aux;
+    private readonly DeviceBuffer _params, _grads, _buffers, _x, _lr, _counters, _loss;
+    private readonly DeviceBuffer? _state1, _state2, _target, _lossTerms;
+    private readonly Dictionary<string, IntPtr> _tensor = new(StringComparer.Ordinal), _gradient = new(StringComparer.Ordinal);
+    private readonly StepTensors[] _io;
+    private readonly List<(int Step, IntPtr Into, IntPtr Part, long PerSample)>[] _additions;
     private readonly PinnedBuffer _pinnedX, _pinnedOut, _pinnedScalar;
     private readonly PinnedBuffer? _pinnedTarget;
     private readonly Dictionary<string, IntPtr> _fn = new(StringComparer.Ordinal);
     private readonly Dictionary<int, IntPtr> _graphs = new();
     private readonly HashSet<int> _warmBatches = new();
     private int _graphMathMode;
-    private readonly int _threads = CudaKernelSource.BlockSize;
-    private readonly uint _maxBlocks;
     private bool _disposed;
 
     private CudaNetwork(CudaDevice device, INetwork network, CudaTrainingOptions? training, int maxBatch)
@@ -44,61 +49,100 @@ public sealed class CudaNetwork : IDisposable
         _device = device;
         _training = training;
         Description = network.Description;
-        _plan = CudaPlan.Build(Description);
+        _plan = CudaPlan.Build(Description, training?.Loss ?? CudaLoss.None);
         MaxBatch = maxBatch;
         Source = CudaKernelSource.Generate(_plan, training);
         device.MakeCurrent();
         _module = CudaModule.Load(device, Source.Text);
         foreach (string k in Source.Kernels) _fn[k] = _module.Function(k); // resolved before any graph capture
-        _maxBlocks = (uint)Math.Max(1, device.MultiprocessorCount * 32);
+        _context = new CudaContext(device, _fn, _owned);
+        var steps = _plan.Steps;
+        _io = new StepTensors[steps.Count];
+        _additions = new List<(int, IntPtr, IntPtr, long)>[steps.Count];
 
         try
         {
         int p = Description.ParameterCount;
-        _params = Own(new DeviceBuffer(p));
-        _grads = Own(new DeviceBuffer(p));
+        bool train = training is not null;
+        _params = Own(new DeviceBuffer(Math.Max(1, p)));
+        _grads = Own(new DeviceBuffer(Math.Max(1, p)));
+        _buffers = Own(new DeviceBuffer(Math.Max(1, Description.BufferCount)));
         _x = Own(new DeviceBuffer((long)maxBatch * Description.InputSize));
         _lr = Own(new DeviceBuffer(1));
         _counters = Own(new DeviceBuffer(2, sizeof(ulong)));
         _loss = Own(new DeviceBuffer(1));
         _pinnedX = Own(new PinnedBuffer(maxBatch * Description.InputSize));
-        _pinnedOut = Own(new PinnedBuffer(maxBatch * Description.OutputSize));
+        _pinnedOut = Own(new PinnedBuffer(maxBatch * Math.Max(Description.OutputSize, Widest(LogitsSize()))));
         _pinnedScalar = Own(new PinnedBuffer(4));
+        _context.Parameters = _params.Pointer;
+        _context.Gradients = _grads.Pointer;
+        _context.Buffers = _buffers.Pointer;
+        _context.Counters = _counters.Pointer;
 
-        var steps = _plan.Steps;
-        _z = new DeviceBuffer[steps.Count];
-        _a = new DeviceBuffer[steps.Count];
-        _g = new DeviceBuffer[steps.Count];
-        _aux = new DeviceBuffer?[steps.Count];
-        for (int i = 0; i < steps.Count; i++)
+        // The network inputs: one input is the staged batch itself; several are split out of the packed rows.
+        var inputs = Description.Inputs;
+        if (inputs.Count == 1) _tensor[inputs[0].Name] = _x.Pointer;
+        else foreach (var i in inputs) _tensor[i.Name] = Own(new DeviceBuffer((long)maxBatch * i.Size)).Pointer;
+
+        // Every step's output: views share their input's memory.
+        foreach (var step in steps)
         {
-            var s = steps[i];
-            long n = (long)maxBatch * s.OutputSize;
-            _a[i] = Own(new DeviceBuffer(n));
-            _z[i] = s.Kind == PlanStepKind.Dense && s.Activation != CudaActivation.Identity ? Own(new DeviceBuffer(n)) : _a[i];
-            _g[i] = Own(new DeviceBuffer(n));
-            if (s.Kind is PlanStepKind.Dropout or PlanStepKind.RRelu or PlanStepKind.PRelu) _aux[i] = Own(new DeviceBuffer(n));
+            step.Allocate(_context, maxBatch, train);
+            _tensor[step.OutputTensor] = step.IsView ? _tensor[step.Layer.Inputs[0]] : Own(new DeviceBuffer((long)maxBatch * step.OutputSize)).Pointer;
         }
 
-        if (training is not null)
+        if (train)
         {
+            // A gradient buffer for every tensor whose gradient is needed; the first reader (in backward order) writes it,
+            // the others write a part that is added to it.
+            foreach (var (name, pointer) in _tensor)
+                if (_plan.Needs(name)) _gradient[name] = Own(new DeviceBuffer((long)maxBatch * SizeOf(name))).Pointer;
+            var written = new HashSet<string> { _plan.LossTensor };
+            var parts = new List<DeviceBuffer>();
+            for (int s = steps.Count - 1; s >= 0; s--)
+            {
+                var step = steps[s];
+                var layer = step.Layer;
+                var grads = new IntPtr[layer.Inputs.Count];
+                _additions[s] = new();
+                int part = 0;
+                if (_plan.RunsBackward(s))
+                    for (int k = 0; k < grads.Length; k++)
+                    {
+                        string t = layer.Inputs[k];
+                        if (!_plan.Needs(t)) continue;
+                        if (written.Add(t))
+                        {
+                            grads[k] = _gradient[t];
+                            continue;
+                        }
+                        if (parts.Count <= part) parts.Add(Own(new DeviceBuffer((long)maxBatch * Widest(0))));
+                        grads[k] = parts[part++].Pointer;
+                        _additions[s].Add((s, _gradient[t], grads[k], SizeOf(t)));
+                    }
+                _io[s] = new StepTensors(Inputs(layer), _tensor[step.OutputTensor], _gradient.GetValueOrDefault(step.OutputTensor), grads);
+            }
             _target = Own(new DeviceBuffer((long)maxBatch * Description.OutputSize));
             _lossTerms = Own(new DeviceBuffer((long)maxBatch * Description.OutputSize));
-            _dInput = Own(new DeviceBuffer((long)maxBatch * Description.InputSize));
             _pinnedTarget = Own(new PinnedBuffer(maxBatch * Description.OutputSize));
-            var opt = training.Optimizer;
+            var opt = training!.Optimizer;
             if (opt is { Kind: CudaOptimizerKind.Adam })
             {
-                _state1 = Own(new DeviceBuffer(p));
-                _state2 = Own(new DeviceBuffer(p));
+                _state1 = Own(new DeviceBuffer(Math.Max(1, p)));
+                _state2 = Own(new DeviceBuffer(Math.Max(1, p)));
             }
             else if (opt is { Kind: CudaOptimizerKind.Sgd, Momentum: not 0f })
             {
-                _state1 = Own(new DeviceBuffer(p));
+                _state1 = Own(new DeviceBuffer(Math.Max(1, p)));
             }
         }
+        else
+        {
+            for (int s = 0; s < steps.Count; s++)
+                _io[s] = new StepTensors(Inputs(steps[s].Layer), _tensor[steps[s].OutputTensor], IntPtr.Zero, new IntPtr[steps[s].Layer.Inputs.Count]);
+        }
 
-        // Zeroed state, the counters at 0, the learning rate, then the network's parameters.
+        // Zeroed state, the counters at 0, the learning rate, then the network's parameters and buffers.
         foreach (var b in new[] { _grads, _state1, _state2, _counters, _loss })
             if (b is not null && b.Length > 0) device.ZeroAsync(b.Pointer, b.Bytes);
         device.Synchronize();
@@ -110,6 +154,31 @@ public sealed class CudaNetwork : IDisposable
             for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose(); // nothing leaks from a failed construction
             throw;
         }
+
+        IntPtr[] Inputs(LayerDescription layer)
+        {
+            var r = new IntPtr[layer.Inputs.Count];
+            for (int k = 0; k < r.Length; k++) r[k] = _tensor[layer.Inputs[k]];
+            return r;
+        }
+    }
+
+    /// <summary>Elements of one sample of a tensor.</summary>
+    private int SizeOf(string tensor)
+    {
+        foreach (var i in Description.Inputs) if (i.Name == tensor) return i.Size;
+        return Description.FindLayer(tensor)!.OutputSize;
+    }
+
+    private int LogitsSize() => SizeOf(_plan.LogitsTensor);
+
+    /// <summary>The largest tensor of one sample (at least <paramref name="floor"/>).</summary>
+    private int Widest(int floor)
+    {
+        int w = floor;
+        foreach (var i in Description.Inputs) w = Math.Max(w, i.Size);
+        foreach (var l in Description.Layers) w = Math.Max(w, l.OutputSize);
+        return w;
     }
 
     /// <summary>
@@ -134,7 +203,10 @@ public sealed class CudaNetwork : IDisposable
     public NetworkDescription Description { get; }
 
     /// <summary>The kernels compiled for this network.</summary>
-    public CudaKernelSource Source { get; }
+    internal CudaKernelSource Source { get; }
+
+    /// <summary>The CUDA C source of the kernels compiled for this network.</summary>
+    public string KernelSource => Source.Text;
 
     /// <summary>The largest batch.</summary>
     public int MaxBatch { get; }
@@ -156,6 +228,7 @@ public sealed class CudaNetwork : IDisposable
         {
             if (value == _dropoutSeed) return;
             _dropoutSeed = value;
+            _context.Seed = value;
             DropGraphs();
         }
     }
@@ -173,21 +246,33 @@ public sealed class CudaNetwork : IDisposable
 
     // ---- host <-> device -------------------------------------------------------------------------------------
 
-    /// <summary>Copies <paramref name="network"/>'s parameters to the device (same structure required).</summary>
+    /// <summary>Copies <paramref name="network"/>'s parameters and state buffers to the device (same structure required).</summary>
     public void CopyParametersFrom(INetwork network)
     {
         CheckSameStructure(network);
         _device.MakeCurrent();
         _params.Upload(network.Parameters);
+        if (Description.BufferCount > 0) _buffers.Upload(network.Buffers);
     }
 
-    /// <summary>Copies the device's parameters into <paramref name="network"/> (same structure required).</summary>
+    /// <summary>Copies the device's parameters and state buffers into <paramref name="network"/> (same structure required).</summary>
     public void CopyParametersTo(INetwork network)
     {
         CheckSameStructure(network);
         _device.MakeCurrent();
         _device.Synchronize();
         _params.Download(network.Parameters);
+        if (Description.BufferCount > 0) _buffers.Download(network.Buffers);
+    }
+
+    /// <summary>Copies the device's state buffers (the layout of <see cref="INetwork.Buffers"/>) to the host.</summary>
+    public void CopyBuffersTo(Span<float> destination)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowHelper.CheckLength(destination.Length, Description.BufferCount, nameof(destination), "[BufferCount]");
+        _device.MakeCurrent();
+        _device.Synchronize();
+        if (destination.Length > 0) _buffers.Download(destination);
     }
 
     /// <summary>Copies the gradients of the last step (the layout of <see cref="INetwork.Gradients"/>) to the host.</summary>
@@ -313,6 +398,10 @@ public sealed class CudaNetwork : IDisposable
     /// Runs the network on <paramref name="batch"/> samples and waits for the result. Training mode draws dropout and
     /// RReLU masks (needs training options).
     /// </summary>
+    /// <param name="input">[batch, InputSize]: with several network inputs, each sample's inputs side by side.</param>
+    /// <param name="output">[batch, OutputSize]; written.</param>
+    /// <param name="batch">The number of samples, 1 to <see cref="MaxBatch"/>.</param>
+    /// <param name="training">Training mode.</param>
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch = 1, bool training = false)
     {
         CheckBatch(batch);
@@ -324,8 +413,8 @@ public sealed class CudaNetwork : IDisposable
         input.CopyTo(_pinnedX.Span);
         _device.CopyToDeviceAsync(_pinnedX.Pointer, _x.Pointer, (long)batch * Description.InputSize);
         EnqueueForward(batch, training);
-        if (training) Launch1(CudaKernelSource.Increment, _counters.At(ForwardCounter)); // after the pass: it keyed its masks with the count before it
-        _device.CopyToHostAsync(Output.Pointer, _pinnedOut.Pointer, (long)batch * Description.OutputSize);
+        if (training) _context.Single(CudaKernelSource.Increment, _counters.At(ForwardCounter)); // after the pass: it keyed its masks with the count before it
+        _device.CopyToHostAsync(Output, _pinnedOut.Pointer, (long)batch * Description.OutputSize);
         _device.Synchronize();
         _pinnedOut.Span[..output.Length].CopyTo(output);
     }
@@ -338,7 +427,7 @@ public sealed class CudaNetwork : IDisposable
     {
         CheckBatch(batch);
         ThrowHelper.CheckLength(output.Length, batch * Description.OutputSize, nameof(output), "[batch, OutputSize]");
-        Download(Output.Pointer, output);
+        Download(Output, output);
     }
 
     /// <summary>
@@ -348,13 +437,8 @@ public sealed class CudaNetwork : IDisposable
     public void CopyLogitsTo(Span<float> logits, int batch)
     {
         CheckBatch(batch);
-        ThrowHelper.CheckLength(logits.Length, batch * Description.OutputSize, nameof(logits), "[batch, OutputSize]");
-        var steps = _plan.Steps;
-        int last = steps.Count - 1;
-        IntPtr source = Output.Pointer;
-        if (last >= 0 && (_plan.EndsInSoftmax || steps[last].Kind == PlanStepKind.Activation && _plan.EndsInSigmoid)) source = InputOf(last).Pointer;
-        else if (last >= 0 && _plan.EndsInSigmoid) source = _z[last].Pointer; // a dense layer with the sigmoid fused
-        Download(source, logits);
+        ThrowHelper.CheckLength(logits.Length, batch * LogitsSize(), nameof(logits), "[batch, OutputSize]");
+        Download(_tensor[_plan.LogitsTensor], logits);
     }
 
     private void Download(IntPtr source, Span<float> destination)
@@ -366,57 +450,24 @@ public sealed class CudaNetwork : IDisposable
         _pinnedOut.Span[..destination.Length].CopyTo(destination);
     }
 
-    private DeviceBuffer Output => _a.Length == 0 ? _x : _a[^1];
-
-    private DeviceBuffer InputOf(int step) => step == 0 ? _x : _a[step - 1];
+    private IntPtr Output => _tensor[_plan.OutputTensor];
 
     private void EnqueueForward(int batch, bool training)
     {
-        var steps = _plan.Steps;
-        for (int i = 0; i < steps.Count; i++)
+        var inputs = Description.Inputs;
+        if (inputs.Count > 1)
         {
-            var s = steps[i];
-            IntPtr x = InputOf(i).Pointer;
-            int n = batch * s.OutputSize;
-            switch (s.Kind)
+            // Split the packed rows [batch, InputSize] into one buffer per input.
+            int offset = 0;
+            foreach (var i in inputs)
             {
-                case PlanStepKind.Dense:
-                    RowMajorGemm.Run(_device, false, true, batch, s.OutputSize, s.InputSize, 1f, x, _params.At(s.WeightOffset), 0f, _z[i].Pointer);
-                    Elementwise(CudaKernelSource.ForwardKernel(s.Activation), n,
-                        KernelArg.Ptr(_z[i].Pointer), KernelArg.Ptr(s.BiasOffset >= 0 ? _params.At(s.BiasOffset) : IntPtr.Zero),
-                        KernelArg.Ptr(_a[i].Pointer), KernelArg.Int(batch), KernelArg.Int(s.OutputSize), KernelArg.Float(s.Parameter));
-                    break;
-                case PlanStepKind.Activation:
-                    Elementwise(CudaKernelSource.ForwardKernel(s.Activation), n,
-                        KernelArg.Ptr(x), KernelArg.Ptr(IntPtr.Zero), KernelArg.Ptr(_a[i].Pointer),
-                        KernelArg.Int(batch), KernelArg.Int(s.OutputSize), KernelArg.Float(s.Parameter));
-                    break;
-                case PlanStepKind.Softmax:
-                    RowKernel(CudaKernelSource.SoftmaxForward, batch, s.OutputSize,
-                        KernelArg.Ptr(x), KernelArg.Ptr(_a[i].Pointer), KernelArg.Int(batch), KernelArg.Int(s.OutputSize));
-                    break;
-                case PlanStepKind.Dropout:
-                    if (training) // p = 0 gives a mask of ones: the uniform is never below 0
-                        Elementwise(CudaKernelSource.DropoutForward, n, KernelArg.Ptr(x), KernelArg.Ptr(_a[i].Pointer), KernelArg.Ptr(_aux[i]!.Pointer),
-                            KernelArg.Int(n), KernelArg.Float(s.Parameter), KernelArg.U64(DropoutSeed), KernelArg.Int(s.LayerIndex), KernelArg.Ptr(_counters.Pointer));
-                    else
-                        _device.CopyAsync(x, _a[i].Pointer, n);
-                    break;
-                case PlanStepKind.RRelu:
-                    if (training)
-                        Elementwise(CudaKernelSource.RReluForward, n, KernelArg.Ptr(x), KernelArg.Ptr(_a[i].Pointer), KernelArg.Ptr(_aux[i]!.Pointer),
-                            KernelArg.Int(n), KernelArg.Float(s.Lower), KernelArg.Float(s.Upper), KernelArg.U64(DropoutSeed), KernelArg.Int(s.LayerIndex),
-                            KernelArg.Ptr(_counters.Pointer));
-                    else
-                        Elementwise(CudaKernelSource.ForwardKernel(CudaActivation.LeakyReLU), n, KernelArg.Ptr(x), KernelArg.Ptr(IntPtr.Zero),
-                            KernelArg.Ptr(_a[i].Pointer), KernelArg.Int(batch), KernelArg.Int(s.OutputSize), KernelArg.Float((s.Lower + s.Upper) / 2f));
-                    break;
-                case PlanStepKind.PRelu:
-                    Elementwise(CudaKernelSource.PReluForward, n, KernelArg.Ptr(x), KernelArg.Ptr(_params.At(s.AlphaOffset)), KernelArg.Ptr(_a[i].Pointer),
-                        KernelArg.Int(batch), KernelArg.Int(s.OutputSize), KernelArg.Int(s.AlphaShared ? 1 : 0));
-                    break;
+                _context.Elementwise(CudaKernelSource.ReadBlocks, (long)batch * i.Size, KernelArg.Ptr(_x.Pointer), KernelArg.Ptr(_tensor[i.Name]),
+                    KernelArg.Int(batch), KernelArg.Int(i.Size), KernelArg.Int(Description.InputSize), KernelArg.Int(offset));
+                offset += i.Size;
             }
         }
+        var steps = _plan.Steps;
+        for (int s = 0; s < steps.Count; s++) steps[s].Forward(_context, _io[s], batch, training);
     }
 
     // ---- training ---------------------------------------------------------------------------------------------
@@ -531,98 +582,43 @@ public sealed class CudaNetwork : IDisposable
         int inN = batch * Description.InputSize, outN = batch * Description.OutputSize;
         _device.CopyToDeviceAsync(_pinnedX.Pointer, _x.Pointer, inN);
         _device.CopyToDeviceAsync(_pinnedTarget!.Pointer, _target!.Pointer, outN);
-        if (update) Launch1(CudaKernelSource.Increment, _counters.At(StepCounter));
+        if (update) _context.Single(CudaKernelSource.Increment, _counters.At(StepCounter));
         EnqueueForward(batch, training: true);
-        Launch1(CudaKernelSource.Increment, _counters.At(ForwardCounter)); // after the pass, as Forward does
+        _context.Single(CudaKernelSource.Increment, _counters.At(ForwardCounter)); // after the pass, as Forward does
 
-        // The loss, its gradient written where backward starts.
-        var steps = _plan.Steps;
-        int last = steps.Count - 1;
-        CudaLoss loss = _training!.Loss;
-        int start = last;             // the step whose output gradient the loss writes
-        bool skipActivation = false;  // the loss's gradient is already dZ of a fused dense + sigmoid
-        IntPtr logits = Output.Pointer;
-        if (loss == CudaLoss.CrossEntropy && _plan.EndsInSoftmax || loss == CudaLoss.BinaryCrossEntropy && steps[last].Kind == PlanStepKind.Activation && _plan.EndsInSigmoid)
-        {
-            start = last - 1;
-            logits = InputOf(last).Pointer;
-        }
-        else if (loss == CudaLoss.BinaryCrossEntropy && _plan.EndsInSigmoid)
-        {
-            skipActivation = true;
-            logits = _z[last].Pointer;
-        }
-        IntPtr grad = start >= 0 ? _g[start].Pointer : _dInput!.Pointer;
+        // The loss, its gradient written where backward starts: dLoss/dLogits when it fuses the final Softmax or
+        // Sigmoid (whose backward then does not run), else dLoss/dOutput.
+        IntPtr logits = _tensor[_plan.LossTensor];
+        IntPtr grad = _gradient[_plan.LossTensor];
         int cols = Description.OutputSize;
-        switch (loss)
+        switch (_training!.Loss)
         {
             case CudaLoss.CrossEntropy:
-                RowKernel(CudaKernelSource.SoftmaxCrossEntropy, batch, cols, KernelArg.Ptr(logits), KernelArg.Ptr(_target.Pointer), KernelArg.Ptr(grad),
+                _context.Rows(CudaKernelSource.SoftmaxCrossEntropy, batch, cols, KernelArg.Ptr(logits), KernelArg.Ptr(_target.Pointer), KernelArg.Ptr(grad),
                     KernelArg.Ptr(_lossTerms!.Pointer), KernelArg.Int(batch), KernelArg.Int(cols), KernelArg.Float(1f / batch));
-                Reduce(_lossTerms.Pointer, _loss.Pointer, batch, 1f / batch);
+                _context.Sum(_lossTerms.Pointer, _loss.Pointer, batch, 1f / batch);
                 break;
             case CudaLoss.BinaryCrossEntropy:
-                Elementwise(CudaKernelSource.SigmoidBce, outN, KernelArg.Ptr(logits), KernelArg.Ptr(_target.Pointer), KernelArg.Ptr(grad),
+                _context.Elementwise(CudaKernelSource.SigmoidBce, outN, KernelArg.Ptr(logits), KernelArg.Ptr(_target.Pointer), KernelArg.Ptr(grad),
                     KernelArg.Ptr(_lossTerms!.Pointer), KernelArg.Int(outN), KernelArg.Float(1f / outN));
-                Reduce(_lossTerms.Pointer, _loss.Pointer, outN, 1f / outN);
+                _context.Sum(_lossTerms.Pointer, _loss.Pointer, outN, 1f / outN);
                 break;
             case CudaLoss.MeanSquaredError:
-                Elementwise(CudaKernelSource.MeanSquared, outN, KernelArg.Ptr(logits), KernelArg.Ptr(_target.Pointer), KernelArg.Ptr(grad),
+                _context.Elementwise(CudaKernelSource.MeanSquared, outN, KernelArg.Ptr(logits), KernelArg.Ptr(_target.Pointer), KernelArg.Ptr(grad),
                     KernelArg.Ptr(_lossTerms!.Pointer), KernelArg.Int(outN), KernelArg.Float(1f / outN));
-                Reduce(_lossTerms.Pointer, _loss.Pointer, outN, 1f / outN);
+                _context.Sum(_lossTerms.Pointer, _loss.Pointer, outN, 1f / outN);
                 break;
         }
 
-        EnqueueBackward(batch, start, skipActivation);
-        if (update) EnqueueUpdate();
-    }
-
-    private void EnqueueBackward(int batch, int start, bool skipActivation)
-    {
         var steps = _plan.Steps;
-        for (int i = start; i >= 0; i--)
+        for (int s = steps.Count - 1; s >= 0; s--)
         {
-            var s = steps[i];
-            IntPtr x = InputOf(i).Pointer;
-            IntPtr g = _g[i].Pointer;
-            IntPtr dIn = i > 0 ? _g[i - 1].Pointer : _dInput!.Pointer;
-            int n = batch * s.OutputSize;
-            bool needInputGradient = i > 0;
-            switch (s.Kind)
-            {
-                case PlanStepKind.Dense:
-                    if (s.Activation != CudaActivation.Identity && !(skipActivation && i == start))
-                        Elementwise(CudaKernelSource.BackwardKernel(s.Activation), n, KernelArg.Ptr(_z[i].Pointer), KernelArg.Ptr(_a[i].Pointer),
-                            KernelArg.Ptr(g), KernelArg.Ptr(g), KernelArg.Int(n), KernelArg.Float(s.Parameter));
-                    // dW[out, in] = dZᵀ·X ; db = column sums of dZ ; dX = dZ·W.
-                    RowMajorGemm.Run(_device, true, false, s.OutputSize, s.InputSize, batch, 1f, g, x, 0f, _grads.At(s.WeightOffset));
-                    if (s.BiasOffset >= 0) ColumnSums(g, _grads.At(s.BiasOffset), batch, s.OutputSize);
-                    if (needInputGradient)
-                        RowMajorGemm.Run(_device, false, false, batch, s.InputSize, s.OutputSize, 1f, g, _params.At(s.WeightOffset), 0f, dIn);
-                    break;
-                case PlanStepKind.Activation:
-                    if (needInputGradient)
-                        Elementwise(CudaKernelSource.BackwardKernel(s.Activation), n, KernelArg.Ptr(x), KernelArg.Ptr(_a[i].Pointer),
-                            KernelArg.Ptr(g), KernelArg.Ptr(dIn), KernelArg.Int(n), KernelArg.Float(s.Parameter));
-                    break;
-                case PlanStepKind.Softmax:
-                    if (needInputGradient)
-                        RowKernel(CudaKernelSource.SoftmaxBackward, batch, s.OutputSize, KernelArg.Ptr(_a[i].Pointer), KernelArg.Ptr(g), KernelArg.Ptr(dIn),
-                            KernelArg.Int(batch), KernelArg.Int(s.OutputSize));
-                    break;
-                case PlanStepKind.Dropout:
-                case PlanStepKind.RRelu:
-                    if (needInputGradient)
-                        Elementwise(CudaKernelSource.Multiply, n, KernelArg.Ptr(g), KernelArg.Ptr(_aux[i]!.Pointer), KernelArg.Ptr(dIn), KernelArg.Int(n));
-                    break;
-                case PlanStepKind.PRelu:
-                    Elementwise(CudaKernelSource.PReluBackward, n, KernelArg.Ptr(x), KernelArg.Ptr(_params.At(s.AlphaOffset)), KernelArg.Ptr(g),
-                        KernelArg.Ptr(dIn), KernelArg.Ptr(_aux[i]!.Pointer), KernelArg.Int(batch), KernelArg.Int(s.OutputSize), KernelArg.Int(s.AlphaShared ? 1 : 0));
-                    if (s.AlphaShared) Reduce(_aux[i]!.Pointer, _grads.At(s.AlphaOffset), n, 1f);
-                    else ColumnSums(_aux[i]!.Pointer, _grads.At(s.AlphaOffset), batch, s.OutputSize);
-                    break;
-            }
+            if (!_plan.RunsBackward(s)) continue;
+            steps[s].Backward(_context, _io[s], batch);
+            foreach (var (_, into, part, perSample) in _additions[s])
+                _context.Elementwise(CudaKernelSource.AddInPlace, batch * perSample, KernelArg.Ptr(into), KernelArg.Ptr(part), KernelArg.U64((ulong)(batch * perSample)));
         }
+        if (update) EnqueueUpdate();
     }
 
     private void EnqueueUpdate()
@@ -631,37 +627,14 @@ public sealed class CudaNetwork : IDisposable
         int n = Description.ParameterCount;
         if (n == 0) return;
         if (o.Kind == CudaOptimizerKind.Sgd)
-            Elementwise(CudaKernelSource.Sgd, n, KernelArg.Ptr(_params.Pointer), KernelArg.Ptr(_grads.Pointer), KernelArg.Ptr(_state1?.Pointer ?? IntPtr.Zero),
+            _context.Elementwise(CudaKernelSource.Sgd, n, KernelArg.Ptr(_params.Pointer), KernelArg.Ptr(_grads.Pointer), KernelArg.Ptr(_state1?.Pointer ?? IntPtr.Zero),
                 KernelArg.Int(n), KernelArg.Ptr(_lr.Pointer), KernelArg.Float(o.Momentum), KernelArg.Float(o.Dampening), KernelArg.Float(o.WeightDecay),
                 KernelArg.Int(o.Nesterov ? 1 : 0), KernelArg.Ptr(_counters.Pointer));
         else
-            Elementwise(CudaKernelSource.Adam, n, KernelArg.Ptr(_params.Pointer), KernelArg.Ptr(_grads.Pointer), KernelArg.Ptr(_state1!.Pointer),
+            _context.Elementwise(CudaKernelSource.Adam, n, KernelArg.Ptr(_params.Pointer), KernelArg.Ptr(_grads.Pointer), KernelArg.Ptr(_state1!.Pointer),
                 KernelArg.Ptr(_state2!.Pointer), KernelArg.Int(n), KernelArg.Ptr(_lr.Pointer), KernelArg.Float(o.Beta1), KernelArg.Float(o.Beta2),
                 KernelArg.Float(o.Epsilon), KernelArg.Float(o.WeightDecay), KernelArg.Int(o.DecoupledWeightDecay ? 1 : 0), KernelArg.Ptr(_counters.Pointer));
     }
-
-    // ---- launches ---------------------------------------------------------------------------------------------
-
-    private void Elementwise(string kernel, long n, params ReadOnlySpan<KernelArg> args) =>
-        KernelLauncher.Launch(_fn[kernel], (Math.Min(KernelLauncher.Blocks(n, _threads), _maxBlocks), 1), ((uint)_threads, 1), 0, _device.Stream, args);
-
-    private void RowKernel(string kernel, int rows, int cols, params ReadOnlySpan<KernelArg> args)
-    {
-        uint threads = 32;
-        while (threads < 256 && threads < cols) threads <<= 1; // a power of two: the block reductions need it
-        KernelLauncher.Launch(_fn[kernel], ((uint)rows, 1), (threads, 1), 0, _device.Stream, args);
-    }
-
-    private void ColumnSums(IntPtr x, IntPtr output, int rows, int cols) =>
-        KernelLauncher.Launch(_fn[CudaKernelSource.ColumnSum], ((uint)((cols + 31) / 32), 1), (32, 32), 0, _device.Stream,
-            [KernelArg.Ptr(x), KernelArg.Ptr(output), KernelArg.Int(rows), KernelArg.Int(cols)]);
-
-    private void Reduce(IntPtr x, IntPtr output, int n, float scale) =>
-        KernelLauncher.Launch(_fn[CudaKernelSource.Sum], (1, 1), (256, 1), 0, _device.Stream,
-            [KernelArg.Ptr(x), KernelArg.Ptr(output), KernelArg.Int(n), KernelArg.Float(scale)]);
-
-    private void Launch1(string kernel, IntPtr counter) =>
-        KernelLauncher.Launch(_fn[kernel], (1, 1), (1, 1), 0, _device.Stream, [KernelArg.Ptr(counter)]);
 
     /// <summary>Frees the graphs and every device and pinned buffer.</summary>
     public void Dispose()

@@ -4,27 +4,6 @@ using System.Globalization;
 
 namespace SourceGenNN.Cuda;
 
-/// <summary>An element-wise activation the CUDA kernels implement (fused after a dense layer, or on its own).</summary>
-public enum CudaActivation
-{
-    /// <summary>f(z) = z.</summary>
-    Identity,
-    /// <summary>max(0, z).</summary>
-    ReLU,
-    /// <summary>1 / (1 + e⁻ᶻ).</summary>
-    Sigmoid,
-    /// <summary>tanh z.</summary>
-    Tanh,
-    /// <summary>z for z ≥ 0, slope·z otherwise.</summary>
-    LeakyReLU,
-    /// <summary>z for z &gt; 0, α(eᶻ − 1) otherwise.</summary>
-    ELU,
-    /// <summary>z·Φ(z) (exact, with erf).</summary>
-    GELU,
-    /// <summary>z·σ(z).</summary>
-    SiLU,
-}
-
 /// <summary>The loss a CUDA training step computes, fused with its gradient.</summary>
 public enum CudaLoss
 {
@@ -88,162 +67,113 @@ public sealed record CudaOptimizer(
 /// <param name="Optimizer">The optimiser (null: gradients only).</param>
 public sealed record CudaTrainingOptions(CudaLoss Loss, CudaOptimizer? Optimizer);
 
-internal enum PlanStepKind { Dense, Activation, Softmax, Dropout, RRelu, PRelu }
-
-/// <summary>One step of the device plan: a dense layer with its fused activation, or one element-wise layer.</summary>
-internal sealed record PlanStep(PlanStepKind Kind, int LayerIndex, int InputSize, int OutputSize)
-{
-    public int WeightOffset { get; init; } = -1;
-    public int BiasOffset { get; init; } = -1;
-    public CudaActivation Activation { get; init; } = CudaActivation.Identity;
-    /// <summary>The activation's parameter (LeakyReLU slope, ELU alpha) or dropout's p.</summary>
-    public float Parameter { get; init; }
-    public float Lower { get; init; }
-    public float Upper { get; init; }
-    public int AlphaOffset { get; init; } = -1;
-    public bool AlphaShared { get; init; }
-    /// <summary>The index of the activation layer fused into this dense step, or -1.</summary>
-    public int FusedLayerIndex { get; init; } = -1;
-}
-
-/// <summary>The device plan of a network: its layers turned into steps the kernels and cuBLAS run.</summary>
+/// <summary>
+/// The device plan of a network: one <see cref="CudaLayer"/> per step (a dense layer absorbs the element-wise activation
+/// that follows it, unless that is the last layer), which tensors need a gradient, and where the loss starts backward.
+/// Pure: it touches no GPU, so it is tested on every machine.
+/// </summary>
 internal sealed class CudaPlan
 {
-    private CudaPlan(NetworkDescription description, List<PlanStep> steps)
+    private readonly Dictionary<string, int> _producer = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, bool> _need = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _consumers = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _inputs = new(StringComparer.Ordinal);
+
+    private CudaPlan(NetworkDescription description, List<CudaLayer> steps, CudaLoss loss)
     {
         Description = description;
         Steps = steps;
+        foreach (var i in description.Inputs) _inputs.Add(i.Name);
+        for (int s = 0; s < steps.Count; s++)
+        {
+            _producer[steps[s].OutputTensor] = s;
+            foreach (var t in steps[s].Layer.Inputs) _consumers[t] = _consumers.TryGetValue(t, out int n) ? n + 1 : 1;
+        }
+        // A tensor's gradient is needed when its producer trains parameters or reads a tensor whose gradient is needed;
+        // the GPU never returns the network inputs' gradients.
+        foreach (var i in description.Inputs) _need[i.Name] = false;
+        foreach (var step in steps)
+        {
+            bool need = step.HasParameters;
+            foreach (var t in step.Layer.Inputs) need |= _need[t];
+            _need[step.OutputTensor] = need;
+            if (step.Absorbed is not null) _need[step.Layer.Name] = need;
+        }
+
+        // The loss reads the logits: the input of a final Softmax (cross entropy) or Sigmoid (binary cross entropy)
+        // when the network ends in one, as the CPU trainer fuses them; otherwise the output.
+        string? fused = description.FusedActivation;
+        LossSkipsLastStep = steps.Count > 0 && fused is not null &&
+            (loss == CudaLoss.CrossEntropy && fused == LayerKindNames.Softmax || loss == CudaLoss.BinaryCrossEntropy && fused == LayerKindNames.Sigmoid);
+        LogitsTensor = fused is not null ? description.Layers[^1].Inputs[0] : OutputTensor;
+        LossTensor = LossSkipsLastStep ? LogitsTensor : OutputTensor;
+        if (loss != CudaLoss.None) _need[LossTensor] = true;
     }
 
     public NetworkDescription Description { get; }
-    public IReadOnlyList<PlanStep> Steps { get; }
 
-    public PlanStep? Last => Steps.Count == 0 ? null : Steps[^1];
+    public IReadOnlyList<CudaLayer> Steps { get; }
 
-    /// <summary>True when the network ends in a Softmax layer.</summary>
-    public bool EndsInSoftmax => Last is { Kind: PlanStepKind.Softmax };
+    /// <summary>The network's output tensor.</summary>
+    public string OutputTensor => Steps.Count == 0 ? Description.Inputs[0].Name : Steps[^1].OutputTensor;
 
-    /// <summary>True when the network ends in a Sigmoid (standalone or fused after a dense layer).</summary>
-    public bool EndsInSigmoid => Last is { Kind: PlanStepKind.Activation or PlanStepKind.Dense, Activation: CudaActivation.Sigmoid };
+    /// <summary>What <see cref="INetwork.Logits"/> is: the input of a final fusable Softmax or Sigmoid, else the output.</summary>
+    public string LogitsTensor { get; }
 
-    public static CudaPlan Build(NetworkDescription description)
+    /// <summary>The tensor whose gradient the loss writes: the logits when the loss fuses the final activation, else the output.</summary>
+    public string LossTensor { get; }
+
+    /// <summary>The loss consumes the last step (its Softmax or Sigmoid): that step's backward does not run.</summary>
+    public bool LossSkipsLastStep { get; }
+
+    /// <summary>Whether a tensor is a network input.</summary>
+    public bool IsNetworkInput(string tensor) => _inputs.Contains(tensor);
+
+    /// <summary>The step that produces a tensor, or -1 for a network input.</summary>
+    public int Producer(string tensor) => _producer.TryGetValue(tensor, out int s) ? s : -1;
+
+    /// <summary>Whether training needs the gradient of a tensor.</summary>
+    public bool Needs(string tensor) => _need.TryGetValue(tensor, out bool n) && n;
+
+    /// <summary>Whether step <paramref name="s"/> runs a backward pass.</summary>
+    public bool RunsBackward(int s) =>
+        !(LossSkipsLastStep && s == Steps.Count - 1) && (Steps[s].HasParameters || AnyInputNeeded(Steps[s]));
+
+    private bool AnyInputNeeded(CudaLayer step)
+    {
+        foreach (var t in step.Layer.Inputs) if (Needs(t)) return true;
+        return false;
+    }
+
+    /// <summary>Whether some tensor whose gradient is needed is read by several steps (its gradients are summed).</summary>
+    public bool Accumulates
+    {
+        get
+        {
+            foreach (var (t, n) in _consumers) if (n > 1 && Needs(t)) return true;
+            return false;
+        }
+    }
+
+    public static CudaPlan Build(NetworkDescription description, CudaLoss loss = CudaLoss.None)
     {
         ArgumentNullException.ThrowIfNull(description);
-        var steps = new List<PlanStep>();
+        var readers = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var l in description.Layers)
+            foreach (var t in l.Inputs) readers[t] = readers.TryGetValue(t, out int n) ? n + 1 : 1;
+        var steps = new List<CudaLayer>();
         var layers = description.Layers;
-        int runningOffset = 0;
         for (int i = 0; i < layers.Count; i++)
         {
-            var layer = layers[i];
-            var args = ParseArguments(layer.Arguments);
-            int paramStart = runningOffset;
-            runningOffset += layer.ParameterCount;
-            switch (layer.Kind)
-            {
-                case "Dense":
-                {
-                    int weightCount = layer.InputSize * layer.OutputSize;
-                    bool hasBias = layer.ParameterCount == weightCount + layer.OutputSize;
-                    if (!hasBias && layer.ParameterCount != weightCount)
-                        throw new NotSupportedException($"Dense layer '{layer.Name}' has {layer.ParameterCount} parameters; {weightCount} or {weightCount + layer.OutputSize} were expected.");
-                    int w = FindOffset(description, layer.Name + ".weight", weightCount) ?? paramStart;
-                    int b = hasBias ? FindOffset(description, layer.Name + ".bias", layer.OutputSize) ?? paramStart + weightCount : -1;
-                    var step = new PlanStep(PlanStepKind.Dense, i, layer.InputSize, layer.OutputSize) { WeightOffset = w, BiasOffset = b };
-                    if (i + 1 < layers.Count && TryActivation(layers[i + 1], out var act, out float p))
-                    {
-                        step = step with { Activation = act, Parameter = p, FusedLayerIndex = i + 1 };
-                        i++;
-                    }
-                    steps.Add(step);
-                    break;
-                }
-                case "Identity":
-                    break; // nothing to run: the next step reads the same buffer
-                case "Softmax":
-                    steps.Add(new PlanStep(PlanStepKind.Softmax, i, layer.InputSize, layer.OutputSize));
-                    break;
-                case "Dropout":
-                    steps.Add(new PlanStep(PlanStepKind.Dropout, i, layer.InputSize, layer.OutputSize) { Parameter = Get(args, "p", 0.5f) });
-                    break;
-                case "RReLU":
-                    steps.Add(new PlanStep(PlanStepKind.RRelu, i, layer.InputSize, layer.OutputSize)
-                    {
-                        Lower = Get(args, "lower", 0.125f),
-                        Upper = Get(args, "upper", 1f / 3f),
-                    });
-                    break;
-                case "PReLU":
-                {
-                    bool shared = layer.ParameterCount == 1;
-                    if (!shared && layer.ParameterCount != layer.OutputSize)
-                        throw new NotSupportedException($"PReLU layer '{layer.Name}' has {layer.ParameterCount} parameters; 1 or {layer.OutputSize} were expected.");
-                    int a = FindOffset(description, layer.Name + ".weight", layer.ParameterCount) ?? paramStart;
-                    steps.Add(new PlanStep(PlanStepKind.PRelu, i, layer.InputSize, layer.OutputSize) { AlphaOffset = a, AlphaShared = shared });
-                    break;
-                }
-                default:
-                    if (TryActivation(layer, out var activation, out float param))
-                    {
-                        steps.Add(new PlanStep(PlanStepKind.Activation, i, layer.InputSize, layer.OutputSize) { Activation = activation, Parameter = param });
-                        break;
-                    }
-                    throw new NotSupportedException($"Layer '{layer.Name}' of kind '{layer.Kind}' has no CUDA implementation.");
-            }
+            var layer = CudaLayers.Create(description, layers[i]);
+            var previous = steps.Count > 0 ? steps[^1] : null;
+            // Fusion: the previous step computes this layer too when this reads only its output, nothing else reads that,
+            // and this is not the network's last layer (whose output a loss may consume).
+            if (previous is not null && previous.Absorbed is null && i < layers.Count - 1 && layers[i].Inputs.Count == 1
+                && layers[i].Inputs[0] == previous.Layer.Name && readers[previous.Layer.Name] == 1 && previous.TryAbsorb(layer))
+                continue;
+            steps.Add(layer);
         }
-        return new CudaPlan(description, steps);
+        return new CudaPlan(description, steps, loss);
     }
-
-    private static int? FindOffset(NetworkDescription d, string name, int length)
-    {
-        var t = d.FindParameter(name);
-        if (t is null) return null;
-        if (t.Length != length)
-            throw new NotSupportedException($"Parameter '{name}' has {t.Length} elements; {length} were expected.");
-        return t.Offset;
-    }
-
-    internal static bool TryActivation(LayerDescription layer, out CudaActivation activation, out float parameter)
-    {
-        var args = ParseArguments(layer.Arguments);
-        parameter = 0f;
-        switch (layer.Kind)
-        {
-            case "ReLU": activation = CudaActivation.ReLU; return true;
-            case "Sigmoid": activation = CudaActivation.Sigmoid; return true;
-            case "Tanh": activation = CudaActivation.Tanh; return true;
-            case "GELU": activation = CudaActivation.GELU; return true;
-            case "SiLU": activation = CudaActivation.SiLU; return true;
-            case "LeakyReLU":
-                activation = CudaActivation.LeakyReLU;
-                parameter = Get(args, "slope", 0.01f);
-                return true;
-            case "ELU":
-                activation = CudaActivation.ELU;
-                parameter = Get(args, "alpha", 1f);
-                return true;
-            default:
-                activation = CudaActivation.Identity;
-                return false;
-        }
-    }
-
-    /// <summary>Parses <c>key=value</c> pairs separated by commas (invariant culture); empty text gives no pairs.</summary>
-    internal static Dictionary<string, float> ParseArguments(string? text)
-    {
-        var d = new Dictionary<string, float>(StringComparer.OrdinalIgnoreCase);
-        if (string.IsNullOrWhiteSpace(text)) return d;
-        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            int eq = part.IndexOf('=');
-            if (eq <= 0) continue; // a flag or an option the kernels do not need
-            string key = part[..eq].Trim();
-            string value = part[(eq + 1)..].Trim();
-            if (float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out float f)) d[key] = f;
-            else if (bool.TryParse(value, out bool b)) d[key] = b ? 1f : 0f;
-        }
-        return d;
-    }
-
-    private static float Get(Dictionary<string, float> args, string key, float fallback) =>
-        args.TryGetValue(key, out float v) ? v : fallback;
 }

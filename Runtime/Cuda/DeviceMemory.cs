@@ -1,10 +1,11 @@
 using System;
 using System.Runtime.InteropServices;
+using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.Cuda;
 
 /// <summary>A block of device memory holding <see cref="Length"/> floats (<c>cudaMalloc</c>/<c>cudaFree</c>).</summary>
-public sealed class DeviceBuffer : IDisposable
+internal sealed class DeviceBuffer : IDisposable
 {
     private IntPtr _pointer;
 
@@ -99,7 +100,7 @@ public sealed class DeviceBuffer : IDisposable
 }
 
 /// <summary>Page-locked host memory (<c>cudaMallocHost</c>) for fast, asynchronous copies. Allocate once, reuse.</summary>
-public sealed unsafe class PinnedBuffer : IDisposable
+internal sealed unsafe class PinnedBuffer : IDisposable
 {
     private IntPtr _pointer;
 

@@ -1,9 +1,10 @@
 using System;
+using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.Cuda;
 
 /// <summary>A cuBLAS transpose flag (<c>cublasOperation_t</c>).</summary>
-public enum CublasOperation
+internal enum CublasOperation
 {
     /// <summary>CUBLAS_OP_N: use the matrix as stored.</summary>
     None = 0,
@@ -12,7 +13,7 @@ public enum CublasOperation
 }
 
 /// <summary>Which row-major operand the helper passes in a cuBLAS matrix slot.</summary>
-public enum GemmOperand
+internal enum GemmOperand
 {
     /// <summary>The row-major left operand <c>A</c>.</summary>
     A,
@@ -34,7 +35,7 @@ public enum GemmOperand
 /// <param name="Second">The row-major operand passed as cuBLAS's <c>B</c>.</param>
 /// <param name="Ldb">cuBLAS's <c>ldb</c>.</param>
 /// <param name="Ldc">cuBLAS's <c>ldc</c>.</param>
-public readonly record struct CublasGemmArguments(
+internal readonly record struct CublasGemmArguments(
     CublasOperation TransA, CublasOperation TransB, int M, int N, int K,
     GemmOperand First, int Lda, GemmOperand Second, int Ldb, int Ldc);
 
@@ -43,7 +44,7 @@ public readonly record struct CublasGemmArguments(
 /// <c>C[M,N] = op(A)·op(B)</c> in row-major is <c>Cᵀ = op(B)ᵀ·op(A)ᵀ</c> in column-major: swap the operands and
 /// the sizes, keep each transpose flag with its operand.
 /// </summary>
-public static class RowMajorGemm
+internal static class RowMajorGemm
 {
     /// <summary>
     /// The cuBLAS arguments for row-major <c>C[M,N] = op(A)[M,K]·op(B)[K,N]</c>, every matrix dense (leading dimension

@@ -1,5 +1,6 @@
 using System;
 using SourceGenNN.Kernels;
+using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.Data;
 

@@ -1,4 +1,5 @@
 using System;
+using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.Data;
 

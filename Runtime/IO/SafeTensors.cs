@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.IO;
 
 using System.Text.Json;
+using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.IO;
 
@@ -15,9 +16,11 @@ public sealed record SafeTensor(string Name, IReadOnlyList<int> Shape, float[] D
 
 /// <summary>
 /// Import and export in the safetensors format with PyTorch <c>state_dict</c> names and layouts (<c>0.weight</c>
-/// [out, in], <c>0.bias</c> [out]): a little-endian u64 header length, a JSON header mapping each tensor name to its
-/// dtype, shape and data offsets (plus an optional <c>__metadata__</c> map of strings), then the data, here F32.
-/// Loading is strict: a missing, extra, misshapen or non-F32 tensor is an error naming it, and the network is unchanged.
+/// [out, in], <c>0.bias</c> [out], <c>bn.running_mean</c>): a little-endian u64 header length, a JSON header mapping each
+/// tensor name to its dtype, shape and data offsets (plus an optional <c>__metadata__</c> map of strings), then the data.
+/// Parameters and float buffers are written as F32, counters (<c>num_batches_tracked</c>) as I64, as PyTorch writes them.
+/// Loading reads F32, F64, F16, BF16, I64, I32, I16 and I8 and converts to float. It is strict: a missing, extra or
+/// misshapen tensor is an error naming it, and the network is unchanged.
 /// </summary>
 public static class SafeTensors
 {
@@ -32,10 +35,15 @@ public static class SafeTensors
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
         var d = network.Description;
-        ReadOnlySpan<float> p = network.Parameters;
+        ReadOnlySpan<float> p = network.Parameters, b = network.Buffers;
         ThrowHelper.CheckLength(p.Length, d.ParameterCount, nameof(network), "Parameters must match the description");
+        ThrowHelper.CheckLength(b.Length, d.BufferCount, nameof(network), "Buffers must match the description");
+        var tensors = new List<(TensorDescription T, bool Buffer)>();
+        foreach (var t in d.Parameters) tensors.Add((t, false));
+        foreach (var t in d.Buffers) tensors.Add((t, true));
 
         var json = new MemoryStream();
+        long dataBytes = 0;
         using (var w = new Utf8JsonWriter(json))
         {
             w.WriteStartObject();
@@ -45,33 +53,48 @@ public static class SafeTensors
                 foreach (var kv in metadata) w.WriteString(kv.Key, kv.Value);
                 w.WriteEndObject();
             }
-            long offset = 0;
-            foreach (var t in d.Parameters)
+            foreach (var (t, _) in tensors)
             {
+                int size = t.DType == TensorDType.Int64 ? 8 : 4;
                 w.WriteStartObject(t.Name);
-                w.WriteString("dtype", "F32");
+                w.WriteString("dtype", t.DType == TensorDType.Int64 ? "I64" : "F32");
                 w.WriteStartArray("shape");
                 foreach (int dim in t.Shape) w.WriteNumberValue(dim);
                 w.WriteEndArray();
                 w.WriteStartArray("data_offsets");
-                w.WriteNumberValue(offset);
-                w.WriteNumberValue(offset + 4L * t.Length);
+                w.WriteNumberValue(dataBytes);
+                w.WriteNumberValue(dataBytes + (long)size * t.Length);
                 w.WriteEndArray();
                 w.WriteEndObject();
-                offset += 4L * t.Length;
+                dataBytes += (long)size * t.Length;
             }
             w.WriteEndObject();
         }
         int headerLength = (int)json.Length;
         int padded = (headerLength + 7) / 8 * 8; // aligned like the reference implementation, padded with spaces
-        var bytes = new byte[8 + padded + 4L * p.Length];
+        var bytes = new byte[8 + padded + dataBytes];
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)padded);
         json.GetBuffer().AsSpan(0, headerLength).CopyTo(bytes.AsSpan(8));
         bytes.AsSpan(8 + headerLength, padded - headerLength).Fill((byte)' ');
         long at = 8 + padded;
-        foreach (var t in d.Parameters)
-            for (int i = 0; i < t.Length; i++, at += 4)
-                BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan((int)at), p[t.Offset + i]);
+        foreach (var (t, buffer) in tensors)
+        {
+            var source = buffer ? b : p;
+            for (int i = 0; i < t.Length; i++)
+            {
+                float v = source[t.Offset + i];
+                if (t.DType == TensorDType.Int64)
+                {
+                    BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan((int)at), (long)v);
+                    at += 8;
+                }
+                else
+                {
+                    BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan((int)at), v);
+                    at += 4;
+                }
+            }
+        }
         AtomicFile.Write(path, bytes);
     }
 
@@ -87,10 +110,10 @@ public static class SafeTensors
     }
 
     /// <summary>
-    /// Reads every tensor of a safetensors file (F32 only), in header order, for data or tensors that are not a
-    /// network's parameters.
+    /// Reads every tensor of a safetensors file, in header order, as float (F32, F64, F16, BF16 and the integer dtypes
+    /// are converted), for data or tensors that are not a network's parameters.
     /// </summary>
-    /// <exception cref="WeightFileException">The file is malformed or a tensor is not F32; the message names it.</exception>
+    /// <exception cref="WeightFileException">The file is malformed or a tensor has a dtype this reader cannot convert; the message names it.</exception>
     public static IReadOnlyDictionary<string, SafeTensor> ReadTensors(string path)
     {
         var (bytes, header, dataStart) = ReadHeader(path);
@@ -102,8 +125,7 @@ public static class SafeTensors
             {
                 if (entry.Name == "__metadata__") continue;
                 var (dtype, shape, begin, end) = ReadEntry(entry, path);
-                if (dtype != "F32")
-                    throw new WeightFileException(path, $"tensor '{entry.Name}' has dtype {dtype}, but only F32 is supported.");
+                int size = ElementSize(dtype, entry.Name, path);
                 if (begin < 0 || end < begin || end > dataLength)
                     throw new WeightFileException(path, $"tensor '{entry.Name}' has data offsets [{begin}, {end}] outside the {dataLength}-byte data section.");
                 long count = 1;
@@ -115,11 +137,10 @@ public static class SafeTensors
                         throw new WeightFileException(path, $"tensor '{entry.Name}' is too large: [{string.Join(", ", shape)}].");
                     dims[i] = (int)shape[i];
                 }
-                if (end - begin != 4 * count)
-                    throw new WeightFileException(path, $"tensor '{entry.Name}' spans {end - begin} bytes, but [{string.Join(", ", shape)}] of F32 needs {4 * count}.");
+                if (end - begin != size * count)
+                    throw new WeightFileException(path, $"tensor '{entry.Name}' spans {end - begin} bytes, but [{string.Join(", ", shape)}] of {dtype} needs {size * count}.");
                 var data = new float[count];
-                var src = bytes.AsSpan((int)(dataStart + begin), (int)(end - begin));
-                for (int i = 0; i < data.Length; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(src[(4 * i)..]);
+                Convert(bytes.AsSpan((int)(dataStart + begin), (int)(end - begin)), dtype, data);
                 result[entry.Name] = new SafeTensor(entry.Name, dims, data);
             }
         }
@@ -127,10 +148,11 @@ public static class SafeTensors
     }
 
     /// <summary>
-    /// Loads a safetensors file with exactly the network's tensors (names, shapes, F32) into its parameters.
+    /// Loads a safetensors file with exactly the network's tensors (names and shapes: its parameters and its state
+    /// buffers, as a PyTorch <c>state_dict</c> holds them) into its parameters and buffers, converting each dtype to float.
     /// </summary>
-    /// <exception cref="WeightFileException">The file is malformed, or a tensor is missing, extra, misshapen or not F32.
-    /// The network is unchanged.</exception>
+    /// <exception cref="WeightFileException">The file is malformed, or a tensor is missing, extra, misshapen or of a
+    /// dtype this reader cannot convert. The network is unchanged.</exception>
     public static void Load(INetwork network, string path)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -139,6 +161,7 @@ public static class SafeTensors
         var (bytes, header, dataStart) = ReadHeader(path);
         long dataLength = bytes.Length - dataStart;
         var scratch = new float[d.ParameterCount];
+        var bufferScratch = new float[d.BufferCount];
         using (header)
         {
             var root = header.RootElement;
@@ -158,25 +181,30 @@ public static class SafeTensors
                     throw new WeightFileException(path, $"tensor '{entry.Name}' has data offsets [{begin}, {end}] outside the {dataLength}-byte data section.");
                 ranges.Add((begin, end, entry.Name));
                 var t = d.FindParameter(entry.Name);
+                bool isBuffer = false;
+                if (t is null && d.FindBuffer(entry.Name) is { } buffer)
+                {
+                    t = buffer;
+                    isBuffer = true;
+                }
                 if (t is null)
                 {
                     extra.Add(entry.Name);
                     continue;
                 }
                 seen.Add(entry.Name);
-                if (dtype != "F32")
-                    throw new WeightFileException(path, $"tensor '{entry.Name}' has dtype {dtype}, but only F32 is supported.");
+                int size = ElementSize(dtype, entry.Name, path);
                 if (!SameShape(shape, t.Shape))
                     throw new WeightFileException(path, $"tensor '{entry.Name}' has shape [{string.Join(", ", shape)}], but the network expects {t.ShapeText}.");
-                if (end - begin != 4L * t.Length)
-                    throw new WeightFileException(path, $"tensor '{entry.Name}' spans {end - begin} bytes, but {t.ShapeText} of F32 needs {4L * t.Length}.");
-                var src = bytes.AsSpan((int)(dataStart + begin), (int)(end - begin));
-                for (int i = 0; i < t.Length; i++) scratch[t.Offset + i] = BinaryPrimitives.ReadSingleLittleEndian(src[(4 * i)..]);
+                if (end - begin != (long)size * t.Length)
+                    throw new WeightFileException(path, $"tensor '{entry.Name}' spans {end - begin} bytes, but {t.ShapeText} of {dtype} needs {(long)size * t.Length}.");
+                Convert(bytes.AsSpan((int)(dataStart + begin), (int)(end - begin)), dtype, (isBuffer ? bufferScratch : scratch).AsSpan(t.Offset, t.Length));
             }
             if (extra.Count > 0)
                 throw new WeightFileException(path, $"it holds tensors the network does not have: {string.Join(", ", extra)}.");
             var missing = new List<string>();
             foreach (var t in d.Parameters) if (!seen.Contains(t.Name)) missing.Add(t.Name + t.ShapeText);
+            foreach (var t in d.Buffers) if (!seen.Contains(t.Name)) missing.Add(t.Name + t.ShapeText);
             if (missing.Count > 0)
                 throw new WeightFileException(path, $"it lacks tensors the network needs: {string.Join(", ", missing)}.");
             ranges.Sort((a, b) => a.Begin.CompareTo(b.Begin));
@@ -191,7 +219,9 @@ public static class SafeTensors
                 throw new WeightFileException(path, $"its data section is {dataLength} bytes, but the tensors cover {next}.");
         }
         ThrowHelper.CheckLength(network.Parameters.Length, scratch.Length, nameof(network), "Parameters must match the description");
+        ThrowHelper.CheckLength(network.Buffers.Length, bufferScratch.Length, nameof(network), "Buffers must match the description");
         scratch.CopyTo(network.Parameters);
+        bufferScratch.CopyTo(network.Buffers);
     }
 
     private static (byte[] Bytes, JsonDocument Header, long DataStart) ReadHeader(string path)
@@ -258,6 +288,34 @@ public static class SafeTensors
         if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt64(out long v))
             throw new WeightFileException(path, $"tensor '{name}' has a data offset that is not an integer: {e.GetRawText()}.");
         return v;
+    }
+
+    /// <summary>The bytes of one element of a dtype this reader converts, or an error naming the tensor.</summary>
+    private static int ElementSize(string dtype, string name, string path) => dtype switch
+    {
+        "F32" or "I32" => 4,
+        "F64" or "I64" => 8,
+        "F16" or "BF16" or "I16" => 2,
+        "I8" or "U8" => 1,
+        _ => throw new WeightFileException(path, $"tensor '{name}' has dtype {dtype}; this reader converts F32, F64, F16, BF16, I64, I32, I16, I8 and U8."),
+    };
+
+    /// <summary>Little-endian elements of <paramref name="dtype"/> to float (F64 and I64 rounded to the nearest float).</summary>
+    private static void Convert(ReadOnlySpan<byte> src, string dtype, Span<float> dst)
+    {
+        for (int i = 0; i < dst.Length; i++)
+            dst[i] = dtype switch
+            {
+                "F32" => BinaryPrimitives.ReadSingleLittleEndian(src[(4 * i)..]),
+                "F64" => (float)BinaryPrimitives.ReadDoubleLittleEndian(src[(8 * i)..]),
+                "F16" => (float)BinaryPrimitives.ReadHalfLittleEndian(src[(2 * i)..]),
+                "BF16" => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(src[(2 * i)..]) << 16),
+                "I64" => BinaryPrimitives.ReadInt64LittleEndian(src[(8 * i)..]),
+                "I32" => BinaryPrimitives.ReadInt32LittleEndian(src[(4 * i)..]),
+                "I16" => BinaryPrimitives.ReadInt16LittleEndian(src[(2 * i)..]),
+                "I8" => (sbyte)src[i],
+                _ => src[i], // U8
+            };
     }
 
     private static bool SameShape(long[] a, IReadOnlyList<int> b)

@@ -7,6 +7,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using SourceGenNN.Kernels;
 using SourceGenNN.Training;
+using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.IO;
 
@@ -33,17 +34,30 @@ public sealed class WeightFileException : IOException
 /// <param name="ParameterCount">The number of parameters.</param>
 /// <param name="OptimizerKind">The kind of optimiser whose state the file holds, or null.</param>
 /// <param name="OptimizerStateLoaded">Whether that state was loaded into the optimiser passed in.</param>
-public sealed record WeightFileInfo(string NetworkName, int ParameterCount, string? OptimizerKind, bool OptimizerStateLoaded);
+public sealed record WeightFileInfo(string NetworkName, int ParameterCount, string? OptimizerKind, bool OptimizerStateLoaded)
+{
+    /// <summary>The format version the file was written in (1: before state buffers and shaped networks).</summary>
+    public uint FormatVersion { get; init; }
+
+    /// <summary>The number of state-buffer elements loaded.</summary>
+    public int BufferCount { get; init; }
+}
 
 /// <summary>
 /// SourceGenNN's own weight format: everything needed to check that weights belong to a network before touching it,
 /// plus an optional optimiser state so that training can resume.
 /// <para>
-/// Layout (little-endian): magic <c>SGNNWTS\0</c>; u32 version; u64 FNV-1a hash of
+/// Layout of version 2 (little-endian): magic <c>SGNNWTS\0</c>; u32 version; u64 FNV-1a hash of
 /// <see cref="NetworkDescription.Fingerprint"/>; the network name; i32 tensor count and per tensor its name, i32 rank
-/// and i32 dimensions; u8 optimiser flag and, when set, its kind, i64 steps, f32 learning rate, i32 buffer count and per
-/// buffer its name and i32 length; i64 float count; the parameters as f32 in <see cref="INetwork.Parameters"/> order
-/// then the optimiser buffers; u32 CRC-32 of every byte before it. Strings are an i32 byte count and UTF-8.
+/// and i32 dimensions; i32 state-buffer count and per buffer its name, i32 rank, i32 dimensions and u8 dtype (0 float32,
+/// 1 int64 counter); u8 optimiser flag and, when set, its kind, i64 steps, f32 learning rate, i32 buffer count and per
+/// buffer its name and i32 length; i64 float count; the parameters as f32 in <see cref="INetwork.Parameters"/> order,
+/// then the state buffers in <see cref="INetwork.Buffers"/> order, then the optimiser buffers; u32 CRC-32 of every byte
+/// before it. Strings are an i32 byte count and UTF-8.
+/// </para>
+/// <para>
+/// Version 1 files (written before networks had shapes, graphs and state buffers) have no state-buffer section and hash
+/// the fingerprint of that time; they still load into the same network.
 /// </para>
 /// Saves are atomic (a temporary file in the same folder, then a rename). Loads validate everything into scratch
 /// buffers first; any problem throws <see cref="WeightFileException"/> and leaves the network and optimiser unchanged.
@@ -51,7 +65,10 @@ public sealed record WeightFileInfo(string NetworkName, int ParameterCount, stri
 public static class WeightFile
 {
     /// <summary>The format version written.</summary>
-    public const uint Version = 1;
+    public const uint Version = 2;
+
+    /// <summary>The oldest format version read.</summary>
+    public const uint OldestVersion = 1;
 
     private static ReadOnlySpan<byte> Magic => "SGNNWTS\0"u8;
 
@@ -91,7 +108,17 @@ public static class WeightFile
                 w.Write(t.Shape.Count);
                 foreach (int dim in t.Shape) w.Write(dim);
             }
-            long floats = parameters.Length;
+            w.Write(d.Buffers.Count);
+            foreach (var t in d.Buffers)
+            {
+                WriteString(w, t.Name);
+                w.Write(t.Shape.Count);
+                foreach (int dim in t.Shape) w.Write(dim);
+                w.Write((byte)t.DType);
+            }
+            ReadOnlySpan<float> buffers = network.Buffers;
+            ThrowHelper.CheckLength(buffers.Length, d.BufferCount, nameof(network), "Buffers must match the description");
+            long floats = parameters.Length + buffers.Length;
             w.Write((byte)(state is null ? 0 : 1));
             if (state is not null)
             {
@@ -108,6 +135,7 @@ public static class WeightFile
             }
             w.Write(floats);
             WriteFloats(w, parameters);
+            WriteFloats(w, buffers);
             if (state is not null)
                 foreach (var b in state.Buffers) WriteFloats(w, b.Value);
         }
@@ -130,8 +158,9 @@ public static class WeightFile
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
         byte[] bytes = AtomicFile.ReadAll(path);
-        var (info, parameters, state, learningRate) = Parse(bytes, path, network.Description, optimizer);
+        var (info, parameters, buffers, state, learningRate) = Parse(bytes, path, network.Description, optimizer);
         ThrowHelper.CheckLength(network.Parameters.Length, parameters.Length, nameof(network), "Parameters must match the description");
+        ThrowHelper.CheckLength(network.Buffers.Length, buffers.Length, nameof(network), "Buffers must match the description");
         bool loaded = false;
         if (optimizer is not null && state is not null)
         {
@@ -140,18 +169,19 @@ public static class WeightFile
             loaded = true;
         }
         parameters.CopyTo(network.Parameters);
+        buffers.CopyTo(network.Buffers);
         return info with { OptimizerStateLoaded = loaded };
     }
 
-    private static (WeightFileInfo, float[], OptimizerState?, float) Parse(byte[] bytes, string path, NetworkDescription d, Optimizer? optimizer)
+    private static (WeightFileInfo, float[], float[], OptimizerState?, float) Parse(byte[] bytes, string path, NetworkDescription d, Optimizer? optimizer)
     {
         var r = new Reader(bytes, path);
         if (bytes.Length < Magic.Length || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
             throw new WeightFileException(path, "it is not a SourceGenNN weight file (the magic bytes 'SGNNWTS\\0' are missing).");
         r.Skip(Magic.Length);
         uint version = r.UInt32("the version");
-        if (version != Version)
-            throw new WeightFileException(path, $"its format version is {version}, but this library reads version {Version}.");
+        if (version < OldestVersion || version > Version)
+            throw new WeightFileException(path, $"its format version is {version}, but this library reads versions {OldestVersion} to {Version}.");
         if (bytes.Length < Magic.Length + 8)
             throw new WeightFileException(path, "it is truncated (too short to hold a checksum).");
         uint stored = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4));
@@ -163,7 +193,9 @@ public static class WeightFile
 
         ulong hash = r.UInt64("the fingerprint");
         string name = r.String("the network name");
-        ulong expectedHash = FingerprintHash(d);
+        // A version-1 file hashed the fingerprint of its time, which exists only for the networks that could be declared then.
+        string? legacy = version == 1 ? d.LegacyFingerprint : null;
+        ulong expectedHash = version == 1 ? (legacy is null ? 0 : Rng.Fnv1a(legacy)) : FingerprintHash(d);
         int tensorCount = r.Int32("the tensor count");
         if (tensorCount < 0 || tensorCount > 1_000_000) throw new WeightFileException(path, $"its tensor count {tensorCount} is invalid.");
         var names = new List<string>(tensorCount);
@@ -177,7 +209,25 @@ public static class WeightFile
             for (int k = 0; k < rank; k++) shape[k] = r.Int32($"the shape of tensor '{names[i]}'");
             shapes.Add(shape);
         }
-        if (hash != expectedHash)
+        var bufferNames = new List<string>();
+        var bufferShapes = new List<int[]>();
+        var bufferTypes = new List<byte>();
+        if (version >= 2)
+        {
+            int bufferTensors = r.Int32("the state-buffer count");
+            if (bufferTensors < 0 || bufferTensors > 1_000_000) throw new WeightFileException(path, $"its state-buffer count {bufferTensors} is invalid.");
+            for (int i = 0; i < bufferTensors; i++)
+            {
+                bufferNames.Add(r.String($"the name of state buffer {i}"));
+                int rank = r.Int32($"the rank of state buffer '{bufferNames[i]}'");
+                if (rank < 0 || rank > 32) throw new WeightFileException(path, $"state buffer '{bufferNames[i]}' has an invalid rank {rank}.");
+                var shape = new int[rank];
+                for (int k = 0; k < rank; k++) shape[k] = r.Int32($"the shape of state buffer '{bufferNames[i]}'");
+                bufferShapes.Add(shape);
+                bufferTypes.Add(r.Byte($"the dtype of state buffer '{bufferNames[i]}'"));
+            }
+        }
+        if (hash != expectedHash || (version == 1 && legacy is null))
             throw new WeightFileException(path,
                 $"it was saved from a different network: '{name}' with tensors {Describe(names, shapes)}, but this network is '{d.Name}' with tensors {Describe(d)} " +
                 $"(fingerprint hash 0x{hash:X16}, expected 0x{expectedHash:X16}).");
@@ -190,15 +240,24 @@ public static class WeightFile
                 throw new WeightFileException(path,
                     $"tensor {i} is '{names[i]}' [{string.Join(", ", shapes[i])}], but the network expects '{t.Name}' {t.ShapeText}.");
         }
+        if (bufferNames.Count != d.Buffers.Count)
+            throw new WeightFileException(path, $"it holds {bufferNames.Count} state buffers, but the network has {d.Buffers.Count}.");
+        for (int i = 0; i < bufferNames.Count; i++)
+        {
+            var t = d.Buffers[i];
+            if (bufferNames[i] != t.Name || !SameShape(bufferShapes[i], t.Shape) || bufferTypes[i] != (byte)t.DType)
+                throw new WeightFileException(path,
+                    $"state buffer {i} is '{bufferNames[i]}' [{string.Join(", ", bufferShapes[i])}], but the network expects '{t.Name}' {t.ShapeText} ({t.DType}).");
+        }
 
         byte hasState = r.Byte("the optimiser flag");
         if (hasState > 1) throw new WeightFileException(path, $"its optimiser flag is {hasState}, not 0 or 1.");
         string? kind = null;
         long steps = 0;
         float learningRate = 0;
-        var bufferNames = new List<string>();
+        var optimizerNames = new List<string>();
         var bufferLengths = new List<int>();
-        long expectedFloats = d.ParameterCount;
+        long expectedFloats = (long)d.ParameterCount + d.BufferCount;
         if (hasState == 1)
         {
             kind = r.String("the optimiser kind");
@@ -208,9 +267,9 @@ public static class WeightFile
             if (count < 0 || count > 64) throw new WeightFileException(path, $"its optimiser buffer count {count} is invalid.");
             for (int i = 0; i < count; i++)
             {
-                bufferNames.Add(r.String($"the name of optimiser buffer {i}"));
-                int len = r.Int32($"the length of optimiser buffer '{bufferNames[i]}'");
-                if (len < 0) throw new WeightFileException(path, $"optimiser buffer '{bufferNames[i]}' has a negative length {len}.");
+                optimizerNames.Add(r.String($"the name of optimiser buffer {i}"));
+                int len = r.Int32($"the length of optimiser buffer '{optimizerNames[i]}'");
+                if (len < 0) throw new WeightFileException(path, $"optimiser buffer '{optimizerNames[i]}' has a negative length {len}.");
                 bufferLengths.Add(len);
                 expectedFloats += len;
             }
@@ -223,11 +282,12 @@ public static class WeightFile
             throw new WeightFileException(path, $"it holds {remaining} bytes of values, but {floats * 4} were expected.");
 
         var parameters = r.Floats(d.ParameterCount);
+        var stateBuffers = r.Floats(d.BufferCount);
         OptimizerState? state = null;
         if (hasState == 1)
         {
-            var buffers = new KeyValuePair<string, float[]>[bufferNames.Count];
-            for (int i = 0; i < buffers.Length; i++) buffers[i] = new(bufferNames[i], r.Floats(bufferLengths[i]));
+            var buffers = new KeyValuePair<string, float[]>[optimizerNames.Count];
+            for (int i = 0; i < buffers.Length; i++) buffers[i] = new(optimizerNames[i], r.Floats(bufferLengths[i]));
             state = new OptimizerState(kind!, steps, buffers);
             if (optimizer is not null)
             {
@@ -241,7 +301,7 @@ public static class WeightFile
                 }
             }
         }
-        return (new WeightFileInfo(name, d.ParameterCount, kind, false), parameters, state, learningRate);
+        return (new WeightFileInfo(name, d.ParameterCount, kind, false) { FormatVersion = version, BufferCount = d.BufferCount }, parameters, stateBuffers, state, learningRate);
     }
 
     private static bool SameShape(int[] a, IReadOnlyList<int> b)

@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.Kernels;
 
@@ -112,6 +113,50 @@ public static class Activation
 /// <summary>Softmax over the feature axis of each row, and its backward pass.</summary>
 public static class Softmax
 {
+    /// <summary>
+    /// Softmax along the middle axis of [<paramref name="outer"/>, <paramref name="length"/>, <paramref name="inner"/>]:
+    /// for each (o, j), a[o, :, j] = softmax(z[o, :, j]) (a dimension other than the last; stride <paramref name="inner"/>).
+    /// </summary>
+    public static void Forward(ReadOnlySpan<float> z, Span<float> a, int outer, int length, int inner)
+    {
+        long n = (long)outer * length * inner;
+        ThrowHelper.CheckAtLeast(z.Length, n, nameof(z));
+        ThrowHelper.CheckAtLeast(a.Length, n, nameof(a));
+        for (int o = 0; o < outer; o++)
+            for (int j = 0; j < inner; j++)
+            {
+                int at = o * length * inner + j;
+                float max = float.NegativeInfinity;
+                for (int i = 0; i < length; i++) max = MathF.Max(max, z[at + i * inner]);
+                float sum = 0f;
+                for (int i = 0; i < length; i++)
+                {
+                    float e = MathF.Exp(z[at + i * inner] - max);
+                    a[at + i * inner] = e;
+                    sum += e;
+                }
+                float inv = 1f / sum;
+                for (int i = 0; i < length; i++) a[at + i * inner] *= inv;
+            }
+    }
+
+    /// <summary>The backward pass of <see cref="Forward(ReadOnlySpan{float}, Span{float}, int, int, int)"/>: dz = a·(da − Σ da·a) along the middle axis.</summary>
+    public static void Backward(ReadOnlySpan<float> a, ReadOnlySpan<float> da, Span<float> dz, int outer, int length, int inner)
+    {
+        long n = (long)outer * length * inner;
+        ThrowHelper.CheckAtLeast(a.Length, n, nameof(a));
+        ThrowHelper.CheckAtLeast(da.Length, n, nameof(da));
+        ThrowHelper.CheckAtLeast(dz.Length, n, nameof(dz));
+        for (int o = 0; o < outer; o++)
+            for (int j = 0; j < inner; j++)
+            {
+                int at = o * length * inner + j;
+                float dot = 0f;
+                for (int i = 0; i < length; i++) dot += da[at + i * inner] * a[at + i * inner];
+                for (int i = 0; i < length; i++) dz[at + i * inner] = a[at + i * inner] * (da[at + i * inner] - dot);
+            }
+    }
+
     /// <summary>a[n, :] = softmax(z[n, :]) for each of <paramref name="batch"/> rows of <typeparamref name="TFeatures"/> features.</summary>
     public static void Forward<TFeatures>(ReadOnlySpan<float> z, Span<float> a, int batch) where TFeatures : IDim
     {

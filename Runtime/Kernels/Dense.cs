@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.Kernels;
 

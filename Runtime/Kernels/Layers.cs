@@ -1,4 +1,5 @@
 using System;
+using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.Kernels;
 
@@ -54,41 +55,66 @@ public static class RRelu
     }
 }
 
-/// <summary>Parametric ReLU with a learnable slope, one shared or one per feature.</summary>
-public static class PRelu<TFeatures> where TFeatures : IDim
+/// <summary>
+/// Parametric ReLU with a learnable slope: one shared, or one per channel. A sample is [channels, inner] (inner = 1 for a
+/// vector, whose features are its channels); element k of a sample has channel (k / inner) mod channels.
+/// </summary>
+public static class PRelu
 {
-    /// <summary><c>a = z</c> for z &gt; 0, else <c>α·z</c>; <paramref name="alpha"/> has 1 or TFeatures elements.</summary>
-    public static void Forward(ReadOnlySpan<float> z, ReadOnlySpan<float> alpha, Span<float> a, int batch)
+    /// <summary><c>a = z</c> for z &gt; 0, else <c>α·z</c>; <paramref name="alpha"/> has 1 or <paramref name="channels"/> elements.</summary>
+    public static void Forward(ReadOnlySpan<float> z, ReadOnlySpan<float> alpha, Span<float> a, int batch, int channels, int inner)
     {
-        int f = TFeatures.Value;
+        int f = channels * inner;
+        Check(z.Length, a.Length, alpha.Length, batch, channels, f);
         bool shared = alpha.Length == 1;
         for (int n = 0; n < batch; n++)
-            for (int i = 0; i < f; i++)
+            for (int c = 0; c < channels; c++)
             {
-                float v = z[n * f + i];
-                a[n * f + i] = v > 0f ? v : (shared ? alpha[0] : alpha[i]) * v;
+                float s = shared ? alpha[0] : alpha[c];
+                int at = n * f + c * inner;
+                for (int i = at; i < at + inner; i++)
+                {
+                    float v = z[i];
+                    a[i] = v > 0f ? v : s * v;
+                }
             }
     }
 
     /// <summary><c>dz = da</c> for z &gt; 0, else <c>α·da</c>; and <c>dα += Σ da·z</c> over the elements with z ≤ 0.</summary>
-    public static void Backward(ReadOnlySpan<float> z, ReadOnlySpan<float> alpha, ReadOnlySpan<float> da, Span<float> dz, Span<float> dAlpha, int batch)
+    public static void Backward(ReadOnlySpan<float> z, ReadOnlySpan<float> alpha, ReadOnlySpan<float> da, Span<float> dz, Span<float> dAlpha, int batch, int channels, int inner)
     {
-        int f = TFeatures.Value;
+        int f = channels * inner;
+        Check(z.Length, dz.Length, alpha.Length, batch, channels, f);
+        ThrowHelper.CheckAtLeast(da.Length, (long)batch * f, nameof(da));
+        ThrowHelper.CheckLength(dAlpha.Length, alpha.Length, nameof(dAlpha), "the length of alpha");
         bool shared = alpha.Length == 1;
         for (int n = 0; n < batch; n++)
-            for (int i = 0; i < f; i++)
+            for (int c = 0; c < channels; c++)
             {
-                int k = n * f + i;
-                float v = z[k];
-                if (v > 0f)
+                int k = shared ? 0 : c;
+                float s = alpha[k];
+                int at = n * f + c * inner;
+                for (int i = at; i < at + inner; i++)
                 {
-                    dz[k] = da[k];
-                }
-                else
-                {
-                    dz[k] = (shared ? alpha[0] : alpha[i]) * da[k];
-                    dAlpha[shared ? 0 : i] += da[k] * v;
+                    float v = z[i];
+                    if (v > 0f)
+                    {
+                        dz[i] = da[i];
+                    }
+                    else
+                    {
+                        dz[i] = s * da[i];
+                        dAlpha[k] += da[i] * v;
+                    }
                 }
             }
+    }
+
+    private static void Check(int zLength, int outLength, int alphaLength, int batch, int channels, int features)
+    {
+        ThrowHelper.CheckAtLeast(zLength, (long)batch * features, "z");
+        ThrowHelper.CheckAtLeast(outLength, (long)batch * features, "output");
+        if (alphaLength != 1 && alphaLength != channels)
+            ThrowHelper.ThrowLength("alpha", channels, alphaLength, "[1] or [channels]");
     }
 }

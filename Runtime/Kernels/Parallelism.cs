@@ -1,5 +1,6 @@
 using System;
 using System.Threading;
+using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.Kernels;
 

@@ -5,13 +5,15 @@ namespace SourceGenNN;
 /// <summary>
 /// What every generated network offers, so that trainers, weight files and devices can work with any of them.
 /// Tensors are row-major: a batch of inputs is <c>[batch, InputSize]</c>, a batch of outputs <c>[batch, OutputSize]</c>.
+/// A network with several inputs takes them packed here, each sample's inputs side by side in declaration order; its
+/// generated <c>Forward</c> and <c>Backward</c> also take one span per input.
 /// </summary>
 public interface INetwork
 {
     /// <summary>The layers, their shapes and the parameter tensors, as declared.</summary>
     NetworkDescription Description { get; }
 
-    /// <summary>The number of input features of one sample.</summary>
+    /// <summary>The number of input elements of one sample (of all inputs together when there are several).</summary>
     int InputSize { get; }
 
     /// <summary>The number of outputs of one sample.</summary>
@@ -19,6 +21,13 @@ public interface INetwork
 
     /// <summary>Every trainable parameter, in one contiguous buffer laid out as <see cref="NetworkDescription.Parameters"/> says.</summary>
     Span<float> Parameters { get; }
+
+    /// <summary>
+    /// Every state buffer (BatchNorm's running statistics): saved and loaded with the parameters, changed by training-mode
+    /// forward passes, never by the optimiser; laid out as <see cref="NetworkDescription.Buffers"/> says. Empty when the
+    /// network has none.
+    /// </summary>
+    Span<float> Buffers { get; }
 
     /// <summary>The gradient of every parameter, in the same layout as <see cref="Parameters"/>. Backward passes add to it.</summary>
     Span<float> Gradients { get; }
@@ -37,7 +46,7 @@ public interface INetwork
     /// and keeps what <see cref="Backward"/> needs until the next forward pass; evaluation mode is for inference only
     /// (it does not copy the input, and Backward after it throws).
     /// </summary>
-    /// <param name="input">[batch, InputSize], row-major.</param>
+    /// <param name="input">[batch, InputSize], row-major (the inputs of each sample side by side when there are several).</param>
     /// <param name="output">[batch, OutputSize], row-major; written.</param>
     /// <param name="batch">The number of samples; must be positive.</param>
     /// <param name="training">Training mode (true) or evaluation mode (false).</param>

@@ -15,8 +15,6 @@ internal static class CudaTrainingMapping
 
     internal const string SupportedOptimizers = "Sgd (momentum, dampening, Nesterov, weight decay), Adam, AdamW";
 
-    internal const string SupportedLayers =
-        "Dense (with or without bias), ReLU, Sigmoid, Tanh, LeakyReLU, ELU, GELU, SiLU, Softmax, Identity, Dropout, PReLU, RReLU";
 
     /// <summary>The loss, the optimiser and a check that every layer has a CUDA implementation.</summary>
     internal static CudaTrainingOptions Map(Loss loss, Optimizer optimizer, NetworkDescription description)
@@ -28,7 +26,7 @@ internal static class CudaTrainingMapping
         }
         catch (NotSupportedException e)
         {
-            throw new NotSupportedException($"{e.Message} The GPU supports these layers: {SupportedLayers}.", e);
+            throw new NotSupportedException($"{e.Message} The GPU supports these layers: {CudaLayers.Supported}.", e);
         }
         return new CudaTrainingOptions(MapLoss(loss, description), MapOptimizer(optimizer));
     }
@@ -41,17 +39,7 @@ internal static class CudaTrainingMapping
     {
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(description);
-        var layers = description.Layers;
-        string? lastKind = layers.Count > 0 ? layers[^1].Kind : null;
-        string? lastComputed = null; // the last layer that is not an Identity: what the CUDA plan ends in
-        for (int i = layers.Count - 1; i >= 0 && lastComputed is null; i--)
-            if (layers[i].Kind != "Identity") lastComputed = layers[i].Kind;
-
-        // The CPU fuses with the last layer only; the CUDA plan skips Identity layers. Where they disagree the two
-        // would compute different losses, so refuse rather than train something else.
-        if (loss.FusedActivation is { } fused && lastKind != fused && lastComputed == fused)
-            throw new NotSupportedException(
-                $"The network ends in {fused} followed by Identity: on the CPU the loss '{loss.Name}' then reads the output, on the GPU the {fused} input. Remove the trailing Identity layer to train on the GPU.");
+        string? lastKind = description.Layers.Count > 0 ? description.Layers[^1].Kind : null;
 
         switch (loss)
         {
@@ -59,7 +47,7 @@ internal static class CudaTrainingMapping
                 return CudaLoss.CrossEntropy; // class indices are expanded to one-hot rows by the trainer
             case BinaryCrossEntropyWithLogits:
                 return CudaLoss.BinaryCrossEntropy;
-            case BinaryCrossEntropy when lastKind == "Sigmoid":
+            case BinaryCrossEntropy when description.FusedActivation == LayerKindNames.Sigmoid:
                 return CudaLoss.BinaryCrossEntropy;
             case BinaryCrossEntropy:
                 throw new NotSupportedException(

@@ -1,4 +1,5 @@
 using System;
+using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.Training;
 
@@ -185,7 +186,7 @@ public sealed class BinaryCrossEntropy : Loss
     public override string Name => "bce";
 
     /// <inheritdoc />
-    public override string? FusedActivation => "Sigmoid";
+    public override string? FusedActivation => LayerKindNames.Sigmoid;
 
     /// <inheritdoc />
     protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)
@@ -221,7 +222,7 @@ public sealed class BinaryCrossEntropyWithLogits : Loss
     public override string Name => "bce_logits";
 
     /// <inheritdoc />
-    public override string? FusedActivation => "Sigmoid";
+    public override string? FusedActivation => LayerKindNames.Sigmoid;
 
     /// <inheritdoc />
     protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features) =>
@@ -283,7 +284,7 @@ public sealed class CrossEntropy : Loss
     public override string Name => "cross_entropy";
 
     /// <inheritdoc />
-    public override string? FusedActivation => "Softmax";
+    public override string? FusedActivation => LayerKindNames.Softmax;
 
     /// <inheritdoc />
     public override int TargetWidth(int features) => Targets == CrossEntropyTarget.ClassIndex ? 1 : features;

@@ -1,5 +1,6 @@
 using System;
 using SourceGenNN.Cuda;
+using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.Training;
 
@@ -141,11 +142,23 @@ public sealed partial class Trainer
         _gpu.CopyParametersFrom(Network);
     }
 
-    /// <summary>The current weights into <paramref name="destination"/> (an early-stopping snapshot), from wherever they are newest.</summary>
+    /// <summary>
+    /// The current parameters and state buffers into <paramref name="destination"/>, side by side (an early-stopping
+    /// snapshot), from wherever they are newest.
+    /// </summary>
     private void CopyCurrentWeightsTo(float[] destination)
     {
-        if (_gpu is not null && _deviceAhead) _gpu.CopyParametersTo(destination);
-        else Network.Parameters.CopyTo(destination);
+        int p = Network.Parameters.Length;
+        if (_gpu is not null && _deviceAhead)
+        {
+            _gpu.CopyParametersTo(destination.AsSpan(0, p));
+            _gpu.CopyBuffersTo(destination.AsSpan(p));
+        }
+        else
+        {
+            Network.Parameters.CopyTo(destination);
+            Network.Buffers.CopyTo(destination.AsSpan(p));
+        }
     }
 
     private float DeviceTrainStep(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int batch, bool wantOutput, out ReadOnlySpan<float> output)

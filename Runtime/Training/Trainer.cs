@@ -4,6 +4,7 @@ using System.Diagnostics;
 using SourceGenNN.Data;
 using SourceGenNN.Kernels;
 using SourceGenNN.Metrics;
+using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.Training;
 
@@ -41,8 +42,7 @@ public sealed partial class Trainer : IDisposable
         Loss = loss;
         Optimizer = optimizer;
         _metrics = metrics;
-        var layers = network.Description.Layers;
-        Fused = loss.FusedActivation is not null && layers.Count > 0 && layers[^1].Kind == loss.FusedActivation;
+        Fused = loss.FusedActivation is not null && network.Description.FusedActivation == loss.FusedActivation;
     }
 
     /// <summary>The network trained.</summary>
@@ -157,7 +157,8 @@ public sealed partial class Trainer : IDisposable
         if (_yBatch.Length < batchSize * width) _yBatch = new float[batchSize * width];
         var order = Shuffling.Identity(train.Count);
         var rng = new Rng(options.Seed, "fit");
-        float[]? best = stop is not null && stop.RestoreBestWeights ? new float[Network.Parameters.Length] : null;
+        // The best epoch's parameters and state buffers (BatchNorm's running statistics), side by side.
+        float[]? best = stop is not null && stop.RestoreBestWeights ? new float[Network.Parameters.Length + Network.Buffers.Length] : null;
         BeginDeviceTraining();
         double bestValue = higherBetter ? double.NegativeInfinity : double.PositiveInfinity;
         int wait = 0;
@@ -229,7 +230,9 @@ public sealed partial class Trainer : IDisposable
         CopyWeightsToHost(); // on a device: the trained weights and optimiser state back in Network and Optimizer
         if (best is not null && history.BestEpoch is not null)
         {
-            best.CopyTo(Network.Parameters); // on a device the next use uploads them
+            int p = Network.Parameters.Length;
+            best.AsSpan(0, p).CopyTo(Network.Parameters); // on a device the next use uploads them
+            best.AsSpan(p).CopyTo(Network.Buffers);
             history.RestoredBestWeights = true;
         }
         // A schedule describes the rate within this Fit: leave the optimiser at the rate it came with, so that a second

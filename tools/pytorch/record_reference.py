@@ -59,10 +59,13 @@ def write_safetensors(path, tensors, metadata):
     for name in names:
         t = tensors[name]
         a = t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
-        if a.dtype != np.float32:
-            raise TypeError(f"{name}: expected float32, got {a.dtype}")
-        blob = np.ascontiguousarray(a, dtype="<f4").tobytes(order="C")
-        header[name] = {"dtype": "F32", "shape": [int(d) for d in a.shape],
+        if a.dtype == np.float32:
+            dtype, blob = "F32", np.ascontiguousarray(a, dtype="<f4").tobytes(order="C")
+        elif a.dtype == np.int64:  # BatchNorm's num_batches_tracked, as PyTorch stores it
+            dtype, blob = "I64", np.ascontiguousarray(a, dtype="<i8").tobytes(order="C")
+        else:
+            raise TypeError(f"{name}: expected float32 or int64, got {a.dtype}")
+        header[name] = {"dtype": dtype, "shape": [int(d) for d in a.shape],
                         "data_offsets": [offset, offset + len(blob)]}
         offset += len(blob)
         blobs.append(blob)
@@ -78,7 +81,7 @@ def write_safetensors(path, tensors, metadata):
 
 
 def read_safetensors(path):
-    """Reads a safetensors file written by write_safetensors (F32 only); returns (tensors, metadata)."""
+    """Reads a safetensors file written by write_safetensors (F32 and I64); returns (tensors, metadata)."""
     with open(path, "rb") as f:
         raw = f.read()
     (n,) = struct.unpack("<Q", raw[:8])
@@ -89,11 +92,11 @@ def read_safetensors(path):
     expected = 0
     for name in sorted(header):
         info = header[name]
-        assert info["dtype"] == "F32", (path, name)
+        assert info["dtype"] in ("F32", "I64"), (path, name)
         begin, end = info["data_offsets"]
         assert begin == expected, (path, name, "offsets not contiguous")
         expected = end
-        out[name] = np.frombuffer(data[begin:end], dtype="<f4").reshape(info["shape"])
+        out[name] = np.frombuffer(data[begin:end], dtype="<f4" if info["dtype"] == "F32" else "<i8").reshape(info["shape"])
     assert expected == len(data), (path, "trailing bytes")
     return out, metadata
 
@@ -426,6 +429,221 @@ def run_case(case, out_dir, meta_common):
 
 
 # ----------------------------------------------------------------------------------------------------------------------
+# graph cases: modules that are not a chain (a residual Add, two inputs and a Concat, LayerNorm over [T, F], BatchNorm
+# with its running statistics). Each module's docstring is the SourceGenNN declaration it matches; attribute names are
+# the layer names, so the state_dict keys are the same on both sides.
+# ----------------------------------------------------------------------------------------------------------------------
+
+class ResidualMlp(nn.Module):
+    """[Network(10)] [Dense(16, Name = "fc1")] [ReLU(Name = "relu")] [Dense(16, Name = "fc2")] [Add("fc1")]
+    [LayerNorm(Name = "norm")] [Dense(3, Name = "head")]"""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(10, 16)
+        self.relu = nn.ReLU()
+        self.fc2 = nn.Linear(16, 16)
+        self.norm = nn.LayerNorm(16)
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, x):
+        h = self.fc1(x)
+        return self.head(self.norm(self.fc2(self.relu(h)) + h))
+
+
+class TwoInputs(nn.Module):
+    """[Network(6)] [Input("context", 4)] [Dense(8, Name = "a")] [Tanh(Name = "t")] [Dense(5, Name = "b", Input = "context")]
+    [Concat("t")] [Dense(3, Name = "head")]"""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(6, 8)
+        self.b = nn.Linear(4, 5)
+        self.head = nn.Linear(13, 3)
+
+    def forward(self, x, context):
+        return self.head(torch.cat([self.b(context), torch.tanh(self.a(x))], dim=-1))
+
+
+class SequenceNorm(nn.Module):
+    """[Network(5, 8)] [Dense(8, Name = "proj")] [LayerNorm(Name = "norm")] [GELU(Name = "gelu")]
+    [LayerNorm(5, 8, Name = "norm2")] [Flatten(Name = "flat")] [Dense(4, Name = "head")]: LayerNorm over the features
+    of each step of [T, F], then over the whole [T, F]."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(8, 8)
+        self.norm = nn.LayerNorm(8)
+        self.norm2 = nn.LayerNorm([5, 8])
+        self.head = nn.Linear(40, 4)
+
+    def forward(self, x):
+        h = nn.functional.gelu(self.norm(self.proj(x)))
+        return self.head(torch.flatten(self.norm2(h), 1))
+
+
+class BatchNormNet(nn.Module):
+    """[Network(3, 6)] [BatchNorm1d(Name = "bn")] [Tanh(Name = "t")] [Flatten(Name = "flat")]
+    [Dense(6, Name = "fc", Bias = false)] [BatchNorm1d(Name = "bn2", Momentum = 0.2)] [ReLU(Name = "relu")]
+    [Dense(2, Name = "head")]: BatchNorm1d over [C, L] and over vectors."""
+
+    def __init__(self):
+        super().__init__()
+        self.bn = nn.BatchNorm1d(3)
+        self.fc = nn.Linear(18, 6, bias=False)
+        self.bn2 = nn.BatchNorm1d(6, momentum=0.2)
+        self.relu = nn.ReLU()
+        self.head = nn.Linear(6, 2)
+
+    def forward(self, x):
+        h = torch.flatten(torch.tanh(self.bn(x)), 1)
+        return self.head(self.relu(self.bn2(self.fc(h))))
+
+
+def perturb_norms(model):
+    """Norm layers start at weight 1, bias 0, where a wrong gradient formula can still look right: move them."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.LayerNorm, nn.BatchNorm1d)) and m.weight is not None:
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.5, 0.5)
+
+
+MODULE_CASES = [
+    {
+        "name": "graph_residual_layernorm_mse_adam",
+        "summary": "Residual MLP: fc1 -> ReLU -> fc2, plus fc1's output (Add), LayerNorm, head. nn.MSELoss, Adam lr 1e-2.",
+        "module": ResidualMlp, "seed": 2001,
+        "inputs": {"x": [10]}, "loss": "MSELoss", "outputs": 3, "n": 12,
+        "optimizer": ("Adam", {"lr": 1e-2}), "steps": 5,
+    },
+    {
+        "name": "graph_two_inputs_concat_ce_adam",
+        "summary": "Two inputs: tanh(a(x)) and b(context), concatenated as cat([b, tanh(a)]), head. nn.CrossEntropyLoss, Adam lr 1e-2.",
+        "module": TwoInputs, "seed": 2002,
+        "inputs": {"x": [6], "context": [4]}, "loss": "CrossEntropyLoss", "outputs": 3, "n": 10,
+        "optimizer": ("Adam", {"lr": 1e-2}), "steps": 5,
+    },
+    {
+        "name": "graph_layernorm_sequence_mse_sgd",
+        "summary": "A sequence [T=5, F=8]: Linear per step, LayerNorm(8) per step, GELU, LayerNorm([5, 8]), flatten, head. "
+                   "nn.MSELoss, SGD lr 0.05 momentum 0.9.",
+        "module": SequenceNorm, "seed": 2003,
+        "inputs": {"x": [5, 8]}, "loss": "MSELoss", "outputs": 4, "n": 6,
+        "optimizer": ("SGD", {"lr": 0.05, "momentum": 0.9}), "steps": 5,
+    },
+    {
+        "name": "graph_batchnorm_mse_sgd",
+        "summary": "BatchNorm1d over [C=3, L=6] samples, tanh, flatten, Linear without bias, BatchNorm1d(momentum 0.2), ReLU, "
+                   "head. nn.MSELoss, SGD lr 0.1 momentum 0.9, in training mode; the running statistics after the steps "
+                   "are in the final state_dict, and the final loss and output are in evaluation mode.",
+        "module": BatchNormNet, "seed": 2004,
+        "inputs": {"x": [3, 6]}, "loss": "MSELoss", "outputs": 2, "n": 16,
+        "optimizer": ("SGD", {"lr": 0.1, "momentum": 0.9}), "steps": 4,
+    },
+]
+
+
+def run_module_case(case, out_dir, meta_common):
+    name = case["name"]
+    torch.manual_seed(case["seed"])
+    model = case["module"]().to(torch.float32)
+    perturb_norms(model)
+    n = case["n"]
+    inputs = {k: torch.randn(n, *shape, dtype=torch.float32) for k, shape in case["inputs"].items()}
+    if case["loss"] == "CrossEntropyLoss":
+        y_loss = torch.randint(0, case["outputs"], (n,))
+        y_store = y_loss.to(torch.float32)
+        loss_fn = nn.CrossEntropyLoss()
+    else:
+        y_store = torch.randn(n, case["outputs"], dtype=torch.float32)
+        y_loss = y_store
+        loss_fn = nn.MSELoss()
+    args = [inputs[k] for k in case["inputs"]]
+
+    kink_inputs = []
+    for m in model.modules():
+        if isinstance(m, nn.ReLU):
+            m.register_forward_hook(lambda mod, inp, out: kink_inputs.append(inp[0].detach().clone()))
+
+    init_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    model.eval()
+    with torch.no_grad():
+        initial_output = model(*args)
+    model.train()
+    opt_name, opt_kwargs = case["optimizer"]
+    opt = make_optimizer(opt_name, opt_kwargs, model.parameters())
+    losses = []
+    grad0 = None
+    for step in range(case["steps"]):
+        opt.zero_grad(set_to_none=False)
+        loss = loss_fn(model(*args), y_loss)
+        losses.append(float(loss.item()))
+        loss.backward()
+        if step == 0:
+            grad0 = {k: p.grad.detach().clone() for k, p in model.named_parameters()}
+        opt.step()
+    model.eval()
+    with torch.no_grad():
+        final_output = model(*args)
+        final_loss = float(loss_fn(final_output, y_loss).item())
+    final_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    kink_margin = min((float(z.abs().min().item()) for z in kink_inputs), default=None)
+    if kink_margin is not None and kink_margin < KINK_MARGIN_MIN:
+        raise AssertionError(f"{name}: a ReLU input lies {kink_margin:g} from the kink; choose another seed")
+
+    meta = dict(meta_common)
+    meta["case"] = name
+    files = {"init": f"{name}.init.safetensors", "data": f"{name}.data.safetensors",
+             "grad0": f"{name}.grad0.safetensors", "final": f"{name}.final.safetensors"}
+    write_safetensors(os.path.join(out_dir, files["init"]), init_state, dict(meta, content="initial state_dict"))
+    data = dict(inputs)
+    data["y"] = y_store
+    write_safetensors(os.path.join(out_dir, files["data"]), data,
+                      dict(meta, content="inputs by name [N, ...shape]; targets y" +
+                           (" (class indices as float32) [N]" if case["loss"] == "CrossEntropyLoss" else " [N, out]")))
+    write_safetensors(os.path.join(out_dir, files["grad0"]), grad0,
+                      dict(meta, content="gradients of the loss at the initial parameters (mean reduction, training mode)"))
+    write_safetensors(os.path.join(out_dir, files["final"]), final_state,
+                      dict(meta, content=f"state_dict (parameters and buffers) after {case['steps']} optimiser steps"))
+    doc = {
+        "format_version": FORMAT_VERSION,
+        "case": name,
+        "summary": case["summary"],
+        "declaration": " ".join(case["module"].__doc__.split()),
+        "generator": SCRIPT,
+        "torch_version": torch.__version__,
+        "numpy_version": np.__version__,
+        "seed": case["seed"],
+        "inputs": [{"name": k, "shape": v} for k, v in case["inputs"].items()],
+        "output_size": int(initial_output.shape[1]),
+        "loss": {"module": f"nn.{case['loss']}", "reduction": "mean", "applied_to": "the network's output"},
+        "optimizer": {"name": f"torch.optim.{opt_name}", "arguments": dict(opt_kwargs),
+                      "param_group": group_hyperparameters(opt)},
+        "steps": case["steps"],
+        "batch": n,
+        "step_definition": "zero_grad, forward (training mode), loss, backward, optimizer.step",
+        "files": files,
+        "losses": losses,
+        "final_loss": final_loss,
+        "final_loss_note": "after the steps, in evaluation mode (BatchNorm uses its running statistics)",
+        "initial_output": f32_list(initial_output),
+        "initial_output_note": "evaluation mode, at the initial parameters and buffers, flattened row-major",
+        "final_output": f32_list(final_output),
+        "kink_margin": kink_margin,
+    }
+    with open(os.path.join(out_dir, f"{name}.json"), "w", encoding="utf-8", newline="\n") as f:
+        json.dump(doc, f, indent=1, sort_keys=False, ensure_ascii=True)
+        f.write("\n")
+    for key, state in (("init", init_state), ("final", final_state), ("grad0", grad0)):
+        back, _ = read_safetensors(os.path.join(out_dir, files[key]))
+        assert sorted(back) == sorted(state), (name, key)
+        for k in state:
+            assert np.array_equal(back[k], state[k].numpy()), (name, key, k)
+    return name, losses, final_loss
+
+
+# ----------------------------------------------------------------------------------------------------------------------
 # learning-rate schedules
 # ----------------------------------------------------------------------------------------------------------------------
 
@@ -498,6 +716,10 @@ def record(out_dir, verbose=True):
     meta_common = {"generator": SCRIPT, "torch": torch.__version__, "format_version": FORMAT_VERSION}
     for case in CASES:
         name, losses, final_loss = run_case(case, out_dir, meta_common)
+        if verbose:
+            print(f"{name}: losses {['%.6f' % v for v in losses]} -> {final_loss:.6f}", file=sys.stderr)
+    for case in MODULE_CASES:
+        name, losses, final_loss = run_module_case(case, out_dir, meta_common)
         if verbose:
             print(f"{name}: losses {['%.6f' % v for v in losses]} -> {final_loss:.6f}", file=sys.stderr)
     for case in SCHEDULE_CASES:

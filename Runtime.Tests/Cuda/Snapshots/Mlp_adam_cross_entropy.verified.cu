@@ -1,4 +1,4 @@
-// SourceGenNN CUDA kernels for Mlp (generated; do not edit).
+// SourceGenNN CUDA kernels for CudaMlp (generated; do not edit).
 // Training: loss CrossEntropy, optimizer Adam.
 typedef unsigned long long sgnn_u64;
 #define SGNN_LOOP(i, n) for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (long long)(n); i += (long long)blockDim.x * gridDim.x)
@@ -32,24 +32,6 @@ __device__ float sgnn_block_max(float v, float* sh)
     return r;
 }
 
-// z[r, c] += bias[c] (when bias is not null; z then keeps the pre-activation for backward), a = identity(z). p: the parameter.
-extern "C" __global__ void sgnn_identity_forward(float* z, const float* bias, float* a, int rows, int cols, float p)
-{
-    SGNN_LOOP(i, (long long)rows * cols)
-    {
-        float v = z[i];
-        if (bias != 0)
-        {
-            v += bias[i % cols];
-            z[i] = v;
-        }
-        {
-            float z = v;
-            a[i] = z;
-        }
-    }
-}
-
 // z[r, c] += bias[c] (when bias is not null; z then keeps the pre-activation for backward), a = relu(z). p: the parameter.
 extern "C" __global__ void sgnn_relu_forward(float* z, const float* bias, float* a, int rows, int cols, float p)
 {
@@ -78,6 +60,43 @@ extern "C" __global__ void sgnn_relu_backward(const float* zs, const float* outs
     }
 }
 
+// out[c] = sum over rows of x[r, c] (bias gradients), overwritten. Block (32, 32): 32 columns, rows strided by 32,
+// then a fixed-order reduction: deterministic.
+extern "C" __global__ void sgnn_column_sum(const float* x, float* out, int rows, int cols)
+{
+    __shared__ float tile[32][33];
+    int c = blockIdx.x * 32 + threadIdx.x;
+    float s = 0.0f;
+    if (c < cols)
+        for (int r = threadIdx.y; r < rows; r += 32) s += x[(long long)r * cols + c];
+    tile[threadIdx.y][threadIdx.x] = s;
+    __syncthreads();
+    if (threadIdx.y == 0 && c < cols)
+    {
+        float t = 0.0f;
+        for (int k = 0; k < 32; k++) t += tile[k][threadIdx.x];
+        out[c] = t;
+    }
+}
+
+// z[r, c] += bias[c] (when bias is not null; z then keeps the pre-activation for backward), a = identity(z). p: the parameter.
+extern "C" __global__ void sgnn_identity_forward(float* z, const float* bias, float* a, int rows, int cols, float p)
+{
+    SGNN_LOOP(i, (long long)rows * cols)
+    {
+        float v = z[i];
+        if (bias != 0)
+        {
+            v += bias[i % cols];
+            z[i] = v;
+        }
+        {
+            float z = v;
+            a[i] = z;
+        }
+    }
+}
+
 // One block per row: a[r, :] = softmax(z[r, :]), the row max subtracted first.
 extern "C" __global__ void sgnn_softmax_forward(const float* z, float* a, int rows, int cols)
 {
@@ -101,25 +120,6 @@ extern "C" __global__ void sgnn_softmax_forward(const float* z, float* a, int ro
     for (int i = threadIdx.x; i < cols; i += blockDim.x) ar[i] *= inv;
 }
 
-// out[c] = sum over rows of x[r, c] (bias gradients), overwritten. Block (32, 32): 32 columns, rows strided by 32,
-// then a fixed-order reduction: deterministic.
-extern "C" __global__ void sgnn_column_sum(const float* x, float* out, int rows, int cols)
-{
-    __shared__ float tile[32][33];
-    int c = blockIdx.x * 32 + threadIdx.x;
-    float s = 0.0f;
-    if (c < cols)
-        for (int r = threadIdx.y; r < rows; r += 32) s += x[(long long)r * cols + c];
-    tile[threadIdx.y][threadIdx.x] = s;
-    __syncthreads();
-    if (threadIdx.y == 0 && c < cols)
-    {
-        float t = 0.0f;
-        for (int k = 0; k < 32; k++) t += tile[k][threadIdx.x];
-        out[c] = t;
-    }
-}
-
 // One block of 256 threads: out[0] = scale * sum(x) (loss values, a shared PReLU slope's gradient).
 extern "C" __global__ void sgnn_sum(const float* x, float* out, int n, float scale)
 {
@@ -128,6 +128,13 @@ extern "C" __global__ void sgnn_sum(const float* x, float* out, int n, float sca
     for (int i = threadIdx.x; i < n; i += blockDim.x) t += x[i];
     t = sgnn_block_sum(t, sh);
     if (threadIdx.x == 0) out[0] = scale * t;
+}
+
+// counter[0] += 1 (one thread): the optimizer step and the training-forward count live on the device, so that a
+// captured CUDA graph sees new values on every replay.
+extern "C" __global__ void sgnn_increment(sgnn_u64* counter)
+{
+    if (blockIdx.x == 0 && threadIdx.x == 0) counter[0] += 1ULL;
 }
 
 // One block per row: softmax cross entropy from logits with probability targets. loss[r] = sum(y * (lse - z));
@@ -164,13 +171,6 @@ extern "C" __global__ void sgnn_softmax_cross_entropy(const float* logits, const
     }
     l = sgnn_block_sum(l, sh);
     if (threadIdx.x == 0) rowLoss[r] = l;
-}
-
-// counter[0] += 1 (one thread): the optimizer step and the training-forward count live on the device, so that a
-// captured CUDA graph sees new values on every replay.
-extern "C" __global__ void sgnn_increment(sgnn_u64* counter)
-{
-    if (blockIdx.x == 0 && threadIdx.x == 0) counter[0] += 1ULL;
 }
 
 // PyTorch Adam/AdamW with bias correction: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;

@@ -1,4 +1,4 @@
-// SourceGenNN CUDA kernels for Zoo (generated; do not edit).
+// SourceGenNN CUDA kernels for CudaZoo (generated; do not edit).
 // Training: loss BinaryCrossEntropy, optimizer Sgd.
 typedef unsigned long long sgnn_u64;
 #define SGNN_LOOP(i, n) for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (long long)(n); i += (long long)blockDim.x * gridDim.x)
@@ -51,42 +51,6 @@ __device__ float sgnn_block_max(float v, float* sh)
     return r;
 }
 
-// z[r, c] += bias[c] (when bias is not null; z then keeps the pre-activation for backward), a = sigmoid(z). p: the parameter.
-extern "C" __global__ void sgnn_sigmoid_forward(float* z, const float* bias, float* a, int rows, int cols, float p)
-{
-    SGNN_LOOP(i, (long long)rows * cols)
-    {
-        float v = z[i];
-        if (bias != 0)
-        {
-            v += bias[i % cols];
-            z[i] = v;
-        }
-        {
-            float z = v;
-            a[i] = 1.0f / (1.0f + expf(-z));
-        }
-    }
-}
-
-// z[r, c] += bias[c] (when bias is not null; z then keeps the pre-activation for backward), a = tanh(z). p: the parameter.
-extern "C" __global__ void sgnn_tanh_forward(float* z, const float* bias, float* a, int rows, int cols, float p)
-{
-    SGNN_LOOP(i, (long long)rows * cols)
-    {
-        float v = z[i];
-        if (bias != 0)
-        {
-            v += bias[i % cols];
-            z[i] = v;
-        }
-        {
-            float z = v;
-            a[i] = tanhf(z);
-        }
-    }
-}
-
 // z[r, c] += bias[c] (when bias is not null; z then keeps the pre-activation for backward), a = leaky_relu(z). p: the parameter.
 extern "C" __global__ void sgnn_leaky_relu_forward(float* z, const float* bias, float* a, int rows, int cols, float p)
 {
@@ -103,6 +67,54 @@ extern "C" __global__ void sgnn_leaky_relu_forward(float* z, const float* bias, 
             a[i] = z >= 0.0f ? z : p * z;
         }
     }
+}
+
+// dz = da * leaky_relu'(z) given the forward input z and output a (dz may alias da).
+extern "C" __global__ void sgnn_leaky_relu_backward(const float* zs, const float* outs, const float* da, float* dz, int n, float p)
+{
+    SGNN_LOOP(i, n)
+    {
+        float z = zs[i];
+        dz[i] = da[i] * (z > 0.0f ? 1.0f : p);
+    }
+}
+
+// out[c] = sum over rows of x[r, c] (bias gradients), overwritten. Block (32, 32): 32 columns, rows strided by 32,
+// then a fixed-order reduction: deterministic.
+extern "C" __global__ void sgnn_column_sum(const float* x, float* out, int rows, int cols)
+{
+    __shared__ float tile[32][33];
+    int c = blockIdx.x * 32 + threadIdx.x;
+    float s = 0.0f;
+    if (c < cols)
+        for (int r = threadIdx.y; r < rows; r += 32) s += x[(long long)r * cols + c];
+    tile[threadIdx.y][threadIdx.x] = s;
+    __syncthreads();
+    if (threadIdx.y == 0 && c < cols)
+    {
+        float t = 0.0f;
+        for (int k = 0; k < 32; k++) t += tile[k][threadIdx.x];
+        out[c] = t;
+    }
+}
+
+// Inverted dropout in training mode; mask = 0 or 1/(1-p), kept for backward. counters[1] counts the training forwards before this one.
+extern "C" __global__ void sgnn_dropout_forward(const float* x, float* y, float* mask, int n, float p, sgnn_u64 seed, int layer, const sgnn_u64* counters)
+{
+    sgnn_u64 key = sgnn_key(seed, layer, counters[1]);
+    float scale = 1.0f / (1.0f - p);
+    SGNN_LOOP(i, n)
+    {
+        float m = sgnn_uniform(key, (sgnn_u64)i) < p ? 0.0f : scale;
+        mask[i] = m;
+        y[i] = x[i] * m;
+    }
+}
+
+// out = x * y element-wise (dropout and RReLU backward; out may alias x).
+extern "C" __global__ void sgnn_multiply(const float* x, const float* y, float* out, int n)
+{
+    SGNN_LOOP(i, n) out[i] = x[i] * y[i];
 }
 
 // z[r, c] += bias[c] (when bias is not null; z then keeps the pre-activation for backward), a = elu(z). p: the parameter.
@@ -123,6 +135,17 @@ extern "C" __global__ void sgnn_elu_forward(float* z, const float* bias, float* 
     }
 }
 
+// dz = da * elu'(z) given the forward input z and output a (dz may alias da).
+extern "C" __global__ void sgnn_elu_backward(const float* zs, const float* outs, const float* da, float* dz, int n, float p)
+{
+    SGNN_LOOP(i, n)
+    {
+        float z = zs[i];
+        float a = outs[i];
+        dz[i] = da[i] * (z > 0.0f ? 1.0f : a + p);
+    }
+}
+
 // z[r, c] += bias[c] (when bias is not null; z then keeps the pre-activation for backward), a = gelu(z). p: the parameter.
 extern "C" __global__ void sgnn_gelu_forward(float* z, const float* bias, float* a, int rows, int cols, float p)
 {
@@ -137,6 +160,47 @@ extern "C" __global__ void sgnn_gelu_forward(float* z, const float* bias, float*
         {
             float z = v;
             a[i] = 0.5f * z * (1.0f + erff(z * 0.70710678118654752f));
+        }
+    }
+}
+
+// dz = da * gelu'(z) given the forward input z and output a (dz may alias da).
+extern "C" __global__ void sgnn_gelu_backward(const float* zs, const float* outs, const float* da, float* dz, int n, float p)
+{
+    SGNN_LOOP(i, n)
+    {
+        float z = zs[i];
+        dz[i] = da[i] * (0.5f * (1.0f + erff(z * 0.70710678118654752f)) + z * 0.39894228040143268f * expf(-0.5f * z * z));
+    }
+}
+
+// PReLU: a = z for z > 0, else alpha * z; alpha has one element (shared) or one per channel ([batch, channels, inner]).
+extern "C" __global__ void sgnn_prelu_forward(const float* z, const float* alpha, float* a, int batch, int channels, int inner, int shared)
+{
+    SGNN_LOOP(i, (long long)batch * channels * inner)
+    {
+        float v = z[i];
+        float s = alpha[shared ? 0 : (int)((i / inner) % channels)];
+        a[i] = v > 0.0f ? v : s * v;
+    }
+}
+
+// PReLU backward: dz = da or alpha * da (skipped when dz is null); contrib = da * z where z <= 0 (summed into d(alpha) afterwards).
+extern "C" __global__ void sgnn_prelu_backward(const float* z, const float* alpha, const float* da, float* dz, float* contrib, int batch, int channels, int inner, int shared)
+{
+    SGNN_LOOP(i, (long long)batch * channels * inner)
+    {
+        float v = z[i];
+        float g = da[i];
+        if (v > 0.0f)
+        {
+            if (dz != 0) dz[i] = g;
+            contrib[i] = 0.0f;
+        }
+        else
+        {
+            if (dz != 0) dz[i] = alpha[shared ? 0 : (int)((i / inner) % channels)] * g;
+            contrib[i] = g * v;
         }
     }
 }
@@ -159,47 +223,6 @@ extern "C" __global__ void sgnn_silu_forward(float* z, const float* bias, float*
     }
 }
 
-// dz = da * tanh'(z) given the forward input z and output a (dz may alias da).
-extern "C" __global__ void sgnn_tanh_backward(const float* zs, const float* outs, const float* da, float* dz, int n, float p)
-{
-    SGNN_LOOP(i, n)
-    {
-        float a = outs[i];
-        dz[i] = da[i] * (1.0f - a * a);
-    }
-}
-
-// dz = da * leaky_relu'(z) given the forward input z and output a (dz may alias da).
-extern "C" __global__ void sgnn_leaky_relu_backward(const float* zs, const float* outs, const float* da, float* dz, int n, float p)
-{
-    SGNN_LOOP(i, n)
-    {
-        float z = zs[i];
-        dz[i] = da[i] * (z > 0.0f ? 1.0f : p);
-    }
-}
-
-// dz = da * elu'(z) given the forward input z and output a (dz may alias da).
-extern "C" __global__ void sgnn_elu_backward(const float* zs, const float* outs, const float* da, float* dz, int n, float p)
-{
-    SGNN_LOOP(i, n)
-    {
-        float z = zs[i];
-        float a = outs[i];
-        dz[i] = da[i] * (z > 0.0f ? 1.0f : a + p);
-    }
-}
-
-// dz = da * gelu'(z) given the forward input z and output a (dz may alias da).
-extern "C" __global__ void sgnn_gelu_backward(const float* zs, const float* outs, const float* da, float* dz, int n, float p)
-{
-    SGNN_LOOP(i, n)
-    {
-        float z = zs[i];
-        dz[i] = da[i] * (0.5f * (1.0f + erff(z * 0.70710678118654752f)) + z * 0.39894228040143268f * expf(-0.5f * z * z));
-    }
-}
-
 __device__ __forceinline__ float sgnn_silu_d(float z)
 {
     float s = 1.0f / (1.0f + expf(-z));
@@ -212,19 +235,6 @@ extern "C" __global__ void sgnn_silu_backward(const float* zs, const float* outs
     {
         float z = zs[i];
         dz[i] = da[i] * (sgnn_silu_d(z));
-    }
-}
-
-// Inverted dropout in training mode; mask = 0 or 1/(1-p), kept for backward. counters[1] counts the training forwards before this one.
-extern "C" __global__ void sgnn_dropout_forward(const float* x, float* y, float* mask, int n, float p, sgnn_u64 seed, int layer, const sgnn_u64* counters)
-{
-    sgnn_u64 key = sgnn_key(seed, layer, counters[1]);
-    float scale = 1.0f / (1.0f - p);
-    SGNN_LOOP(i, n)
-    {
-        float m = sgnn_uniform(key, (sgnn_u64)i) < p ? 0.0f : scale;
-        mask[i] = m;
-        y[i] = x[i] * m;
     }
 }
 
@@ -249,59 +259,67 @@ extern "C" __global__ void sgnn_rrelu_forward_train(const float* z, float* a, fl
     }
 }
 
-// PReLU: a = z for z > 0, else alpha * z; alpha has one element (shared) or one per column.
-extern "C" __global__ void sgnn_prelu_forward(const float* z, const float* alpha, float* a, int rows, int cols, int shared)
+// z[r, c] += bias[c] (when bias is not null; z then keeps the pre-activation for backward), a = tanh(z). p: the parameter.
+extern "C" __global__ void sgnn_tanh_forward(float* z, const float* bias, float* a, int rows, int cols, float p)
 {
     SGNN_LOOP(i, (long long)rows * cols)
     {
         float v = z[i];
-        float s = alpha[shared ? 0 : (int)(i % cols)];
-        a[i] = v > 0.0f ? v : s * v;
+        if (bias != 0)
+        {
+            v += bias[i % cols];
+            z[i] = v;
+        }
+        {
+            float z = v;
+            a[i] = tanhf(z);
+        }
     }
 }
 
-// PReLU backward: dz = da or alpha * da; contrib = da * z where z <= 0 (reduced into d(alpha) afterwards).
-extern "C" __global__ void sgnn_prelu_backward(const float* z, const float* alpha, const float* da, float* dz, float* contrib, int rows, int cols, int shared)
+// dz = da * tanh'(z) given the forward input z and output a (dz may alias da).
+extern "C" __global__ void sgnn_tanh_backward(const float* zs, const float* outs, const float* da, float* dz, int n, float p)
+{
+    SGNN_LOOP(i, n)
+    {
+        float a = outs[i];
+        dz[i] = da[i] * (1.0f - a * a);
+    }
+}
+
+// z[r, c] += bias[c] (when bias is not null; z then keeps the pre-activation for backward), a = identity(z). p: the parameter.
+extern "C" __global__ void sgnn_identity_forward(float* z, const float* bias, float* a, int rows, int cols, float p)
 {
     SGNN_LOOP(i, (long long)rows * cols)
     {
         float v = z[i];
-        float g = da[i];
-        if (v > 0.0f)
+        if (bias != 0)
         {
-            dz[i] = g;
-            contrib[i] = 0.0f;
+            v += bias[i % cols];
+            z[i] = v;
         }
-        else
         {
-            dz[i] = alpha[shared ? 0 : (int)(i % cols)] * g;
-            contrib[i] = g * v;
+            float z = v;
+            a[i] = z;
         }
     }
 }
 
-// out = x * y element-wise (dropout and RReLU backward; out may alias x).
-extern "C" __global__ void sgnn_multiply(const float* x, const float* y, float* out, int n)
+// z[r, c] += bias[c] (when bias is not null; z then keeps the pre-activation for backward), a = sigmoid(z). p: the parameter.
+extern "C" __global__ void sgnn_sigmoid_forward(float* z, const float* bias, float* a, int rows, int cols, float p)
 {
-    SGNN_LOOP(i, n) out[i] = x[i] * y[i];
-}
-
-// out[c] = sum over rows of x[r, c] (bias gradients), overwritten. Block (32, 32): 32 columns, rows strided by 32,
-// then a fixed-order reduction: deterministic.
-extern "C" __global__ void sgnn_column_sum(const float* x, float* out, int rows, int cols)
-{
-    __shared__ float tile[32][33];
-    int c = blockIdx.x * 32 + threadIdx.x;
-    float s = 0.0f;
-    if (c < cols)
-        for (int r = threadIdx.y; r < rows; r += 32) s += x[(long long)r * cols + c];
-    tile[threadIdx.y][threadIdx.x] = s;
-    __syncthreads();
-    if (threadIdx.y == 0 && c < cols)
+    SGNN_LOOP(i, (long long)rows * cols)
     {
-        float t = 0.0f;
-        for (int k = 0; k < 32; k++) t += tile[k][threadIdx.x];
-        out[c] = t;
+        float v = z[i];
+        if (bias != 0)
+        {
+            v += bias[i % cols];
+            z[i] = v;
+        }
+        {
+            float z = v;
+            a[i] = 1.0f / (1.0f + expf(-z));
+        }
     }
 }
 
@@ -315,6 +333,13 @@ extern "C" __global__ void sgnn_sum(const float* x, float* out, int n, float sca
     if (threadIdx.x == 0) out[0] = scale * t;
 }
 
+// counter[0] += 1 (one thread): the optimizer step and the training-forward count live on the device, so that a
+// captured CUDA graph sees new values on every replay.
+extern "C" __global__ void sgnn_increment(sgnn_u64* counter)
+{
+    if (blockIdx.x == 0 && threadIdx.x == 0) counter[0] += 1ULL;
+}
+
 // Binary cross entropy from logits, element-wise: loss = max(z, 0) - z*y + log(1 + exp(-|z|)); grad = scale * (sigmoid(z) - y).
 extern "C" __global__ void sgnn_sigmoid_bce(const float* logits, const float* target, float* grad, float* loss, int n, float scale)
 {
@@ -325,13 +350,6 @@ extern "C" __global__ void sgnn_sigmoid_bce(const float* logits, const float* ta
         loss[i] = fmaxf(z, 0.0f) - z * y + log1pf(expf(-fabsf(z)));
         grad[i] = scale * (1.0f / (1.0f + expf(-z)) - y);
     }
-}
-
-// counter[0] += 1 (one thread): the optimizer step and the training-forward count live on the device, so that a
-// captured CUDA graph sees new values on every replay.
-extern "C" __global__ void sgnn_increment(sgnn_u64* counter)
-{
-    if (blockIdx.x == 0 && threadIdx.x == 0) counter[0] += 1ULL;
 }
 
 // PyTorch SGD: d = g + wd * p; with momentum, buf = d on the first step, else momentum * buf + (1 - dampening) * d;

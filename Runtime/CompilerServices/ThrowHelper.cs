@@ -1,12 +1,15 @@
 using System;
+using System.ComponentModel;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
-namespace SourceGenNN;
+namespace SourceGenNN.CompilerServices;
 
 /// <summary>
-/// Cold throw paths, kept out of hot methods so that those stay small enough to inline. Generated code calls these.
+/// Cold throw paths, kept out of hot methods so that those stay small enough to inline. Generated code and the runtime
+/// call these; they are not meant for user code (hidden from IntelliSense).
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class ThrowHelper
 {
     /// <summary>Throws when a span's length is not what the shape requires.</summary>

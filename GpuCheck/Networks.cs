@@ -1,0 +1,130 @@
+using SourceGenNN;
+
+namespace GpuCheck;
+
+// The networks GpuCheck runs on the GPU, declared with attributes exactly as a user would: the generator checks them
+// at compile time, their generated CPU code gives the initial weights and the CPU side of the trainer checks, and the
+// double-precision reference (Testing/) gives the expected numbers.
+
+/// <summary>784 → 128 ReLU → 10 Softmax.</summary>
+[Network(784)]
+[Dense(128)] [ReLU]
+[Dense(10)] [Softmax]
+internal partial class CheckMlp { }
+
+/// <summary>Every element-wise kind and dropout, ending in Sigmoid.</summary>
+[Network(8)]
+[Dense(16)] [LeakyReLU(0.2)] [Dropout(0.25)]
+[Dense(16)] [ELU(0.5)]
+[Dense(12)] [GELU] [PReLU(PerFeature = true)]
+[Dense(12, Bias = false)] [SiLU] [RReLU(0.1, 0.3)] [Tanh] [Identity]
+[Dense(3)] [Sigmoid]
+internal partial class CheckZoo { }
+
+/// <summary>A regressor with a softmax in the middle and a shared PReLU.</summary>
+[Network(5)]
+[Dense(9)] [Softmax]
+[Dense(7)] [PReLU]
+[Dense(2)]
+internal partial class CheckRegressor { }
+
+/// <summary>A classifier whose logits are its output (no final softmax layer).</summary>
+[Network(30)]
+[Dense(20)] [Tanh]
+[Dense(4)]
+internal partial class CheckLogits { }
+
+/// <summary>A residual block: fc1's output is added back after two layers, then LayerNorm.</summary>
+[Network(12)]
+[Dense(16, Name = "fc1")] [ReLU]
+[Dense(16)]
+[Add("fc1")]
+[LayerNorm]
+[Dense(3)]
+internal partial class CheckResidual { }
+
+/// <summary>Two inputs: a Dense on each, concatenated, then a classifier head.</summary>
+[Network(6)]
+[Input("context", 4)]
+[Dense(8, Name = "a")] [Tanh(Name = "ta")]
+[Dense(5, Name = "b", Input = "context")]
+[Concat("ta")]
+[Dense(3)] [Softmax]
+internal partial class CheckTwoInputs { }
+
+/// <summary>A sequence [T=5, F=6]: Dense per step, LayerNorm per step, softmax over time, then flattened.</summary>
+[Network(5, 6)]
+[Dense(8)] [GELU]
+[LayerNorm]
+[Softmax(Dim = 1)]
+[Flatten]
+[Dense(4)]
+internal partial class CheckSequence { }
+
+/// <summary>Per-channel PReLU on [C=3, L=7], a reshape, a LayerNorm over two dimensions and no affine one.</summary>
+[Network(3, 7)]
+[PReLU(PerFeature = true)]
+[Reshape(7, 3)]
+[LayerNorm(7, 3, Name = "ln2")]
+[LayerNorm(ElementwiseAffine = false)]
+[Flatten]
+[Dense(2)] [Sigmoid]
+internal partial class CheckChannels { }
+
+/// <summary>W1 of the benchmarks: 784 → 128 ReLU → 10, cross entropy on the logits.</summary>
+[Network(784)]
+[Dense(128)] [ReLU]
+[Dense(10)]
+internal partial class W1 { }
+
+/// <summary>W5 of the benchmarks: 1024 → 1024 ReLU → 1024 ReLU → 10.</summary>
+[Network(1024)]
+[Dense(1024)] [ReLU]
+[Dense(1024)] [ReLU]
+[Dense(10)]
+internal partial class W5 { }
+
+/// <summary>W5's shape, 64 wide, for the benchmark's smoke run on the CUDA emulator.</summary>
+[Network(64)]
+[Dense(64)] [ReLU]
+[Dense(64)] [ReLU]
+[Dense(10)]
+internal partial class W5Small { }
+
+/// <summary>20 → 16 ReLU → 4 Softmax, for the trainer checks.</summary>
+[Network(20)]
+[Dense(16)] [ReLU]
+[Dense(4)] [Softmax]
+internal partial class TrainerCe { }
+
+/// <summary>20 → 12 Tanh → 1 Sigmoid, for the trainer checks.</summary>
+[Network(20)]
+[Dense(12)] [Tanh]
+[Dense(1)] [Sigmoid]
+internal partial class TrainerBce { }
+
+/// <summary>20 → 16 RReLU → dropout → 4 Softmax, for the trainer checks (the CPU's masks on the GPU).</summary>
+[Network(20)]
+[Dense(16)] [RReLU(0.1, 0.3)] [Dropout(0.25)]
+[Dense(4)] [Softmax]
+internal partial class TrainerDropout { }
+
+/// <summary>20 → residual block with LayerNorm → 4 Softmax, for the trainer checks.</summary>
+[Network(20)]
+[Dense(16, Name = "fc1")] [ReLU]
+[Dense(16)] [Add("fc1")] [LayerNorm]
+[Dense(4)] [Softmax]
+internal partial class TrainerResidual { }
+
+/// <summary>
+/// BatchNorm2d on images and BatchNorm1d on vectors: batch statistics in training, running ones in evaluation. (The
+/// Tanh keeps the BatchNorm2d bias's gradient from being exactly zero, which the BatchNorm1d after the Dense would make
+/// it, and which Adam would turn into steps of ±lr from rounding noise; the Dense before a BatchNorm has no bias for the
+/// same reason, as is usual in PyTorch.)
+/// </summary>
+[Network(3, 4, 5)]
+[BatchNorm2d] [Tanh]
+[Flatten]
+[Dense(6, Bias = false)] [BatchNorm1d(Momentum = 0.2)] [ReLU]
+[Dense(2)]
+internal partial class CheckNorm { }

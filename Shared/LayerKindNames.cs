@@ -1,0 +1,125 @@
+// Shared source: compiled into the generator (netstandard2.0, internal) and the runtime (public), so that a kind name or
+// an option default is written once. SOURCEGENNN_GENERATOR is defined by the generator's project.
+#if SOURCEGENNN_GENERATOR
+namespace SourceGenNN.Generator;
+#else
+namespace SourceGenNN;
+#endif
+
+/// <summary>
+/// The name of every layer kind, as <see cref="LayerDescription.Kind"/> holds it and as the attribute is written
+/// (<c>[Dense]</c> is <see cref="Dense"/>). The generator writes these names into every description; the GPU executor
+/// and the weight-file fingerprint read them.
+/// </summary>
+#if SOURCEGENNN_GENERATOR
+internal
+#else
+public
+#endif
+static class LayerKindNames
+{
+    /// <summary><c>nn.Linear</c> on the last axis.</summary>
+    public const string Dense = "Dense";
+    /// <summary><c>nn.Dropout</c>.</summary>
+    public const string Dropout = "Dropout";
+    /// <summary><c>nn.Identity</c>.</summary>
+    public const string Identity = "Identity";
+    /// <summary><c>nn.Sigmoid</c>.</summary>
+    public const string Sigmoid = "Sigmoid";
+    /// <summary><c>nn.Tanh</c>.</summary>
+    public const string Tanh = "Tanh";
+    /// <summary><c>nn.ReLU</c>.</summary>
+    public const string ReLU = "ReLU";
+    /// <summary><c>nn.LeakyReLU</c>.</summary>
+    public const string LeakyReLU = "LeakyReLU";
+    /// <summary><c>nn.PReLU</c>.</summary>
+    public const string PReLU = "PReLU";
+    /// <summary><c>nn.ELU</c>.</summary>
+    public const string ELU = "ELU";
+    /// <summary><c>nn.RReLU</c>.</summary>
+    public const string RReLU = "RReLU";
+    /// <summary><c>nn.Softmax</c>.</summary>
+    public const string Softmax = "Softmax";
+    /// <summary><c>nn.GELU</c> (exact).</summary>
+    public const string GELU = "GELU";
+    /// <summary><c>nn.SiLU</c>.</summary>
+    public const string SiLU = "SiLU";
+    /// <summary><c>nn.LayerNorm</c>.</summary>
+    public const string LayerNorm = "LayerNorm";
+    /// <summary><c>nn.Flatten</c>.</summary>
+    public const string Flatten = "Flatten";
+    /// <summary>A view with another per-sample shape (<c>nn.Unflatten</c>, <c>Tensor.view</c>).</summary>
+    public const string Reshape = "Reshape";
+    /// <summary>The element-wise sum of tensors of one shape (a residual connection).</summary>
+    public const string Add = "Add";
+    /// <summary><c>torch.cat</c> along one dimension.</summary>
+    public const string Concat = "Concat";
+    /// <summary><c>nn.BatchNorm1d</c>: [C] or [C, L] samples.</summary>
+    public const string BatchNorm1d = "BatchNorm1d";
+    /// <summary><c>nn.BatchNorm2d</c>: [C, H, W] samples.</summary>
+    public const string BatchNorm2d = "BatchNorm2d";
+
+    /// <summary>Every kind, in the order the documentation lists them.</summary>
+    public static readonly string[] All =
+    {
+        Dense, Dropout, Identity, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, RReLU, Softmax, GELU, SiLU,
+        LayerNorm, Flatten, Reshape, Add, Concat, BatchNorm1d, BatchNorm2d,
+    };
+}
+
+/// <summary>
+/// The default of every layer option, in one place: the attributes use them as their defaults and the generator applies
+/// them to options a declaration leaves out. They are PyTorch's defaults wherever PyTorch has the option.
+/// </summary>
+#if SOURCEGENNN_GENERATOR
+internal
+#else
+public
+#endif
+static class OptionDefaults
+{
+    /// <summary><c>nn.Linear(bias=True)</c>.</summary>
+    public const bool DenseBias = true;
+    /// <summary><c>nn.LayerNorm(elementwise_affine=True)</c>.</summary>
+    public const bool LayerNormAffine = true;
+    /// <summary><c>nn.BatchNorm*(eps=1e-5)</c>.</summary>
+    public const double BatchNormEps = 1e-5;
+    /// <summary><c>nn.BatchNorm*(momentum=0.1)</c>: running = (1 − momentum)·running + momentum·batch statistic.</summary>
+    public const double BatchNormMomentum = 0.1;
+    /// <summary><c>nn.BatchNorm*(affine=True)</c>.</summary>
+    public const bool BatchNormAffine = true;
+    /// <summary><c>nn.BatchNorm*(track_running_stats=True)</c>.</summary>
+    public const bool BatchNormTrackRunningStats = true;
+    /// <summary><c>nn.LeakyReLU(negative_slope=0.01)</c>.</summary>
+    public const double LeakyReluSlope = 0.01;
+    /// <summary><c>nn.ELU(alpha=1.0)</c>.</summary>
+    public const double EluAlpha = 1.0;
+    /// <summary><c>nn.RReLU(lower=1/8)</c>.</summary>
+    public const double RReluLower = 0.125;
+    /// <summary><c>nn.RReLU(upper=1/3)</c>.</summary>
+    public const double RReluUpper = 1.0 / 3.0;
+    /// <summary><c>nn.Dropout(p=0.5)</c>.</summary>
+    public const double DropoutP = 0.5;
+    /// <summary><c>nn.PReLU(init=0.25)</c>.</summary>
+    public const double PReluInit = 0.25;
+    /// <summary><c>nn.LayerNorm(eps=1e-5)</c>.</summary>
+    public const double LayerNormEps = 1e-5;
+    /// <summary><c>nn.Softmax(dim=-1)</c>: the last dimension.</summary>
+    public const int SoftmaxDim = -1;
+    /// <summary>Concatenation along the last dimension (<c>torch.cat(dim=-1)</c>).</summary>
+    public const int ConcatDim = -1;
+    /// <summary><c>nn.Flatten(start_dim=1)</c>: the first dimension after the batch.</summary>
+    public const int FlattenStartDim = 1;
+    /// <summary><c>nn.Flatten(end_dim=-1)</c>.</summary>
+    public const int FlattenEndDim = -1;
+    /// <summary>Lower bound of <c>Init.Uniform</c> (<c>uniform_(a=0)</c>).</summary>
+    public const double InitLow = 0.0;
+    /// <summary>Upper bound of <c>Init.Uniform</c> (<c>uniform_(b=1)</c>).</summary>
+    public const double InitHigh = 1.0;
+    /// <summary>Mean of <c>Init.Normal</c> (<c>normal_(mean=0)</c>).</summary>
+    public const double InitMean = 0.0;
+    /// <summary>Standard deviation of <c>Init.Normal</c> (<c>normal_(std=1)</c>).</summary>
+    public const double InitStd = 1.0;
+    /// <summary>The gain of the Xavier initialisers (<c>gain=1</c>).</summary>
+    public const double InitGain = 1.0;
+}
