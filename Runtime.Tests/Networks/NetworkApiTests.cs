@@ -37,6 +37,35 @@ public class NetworkApiTests
     }
 
     [Fact]
+    public void Summary_of_a_graph_shows_torchsummary_shapes_the_inputs_read_and_the_state_buffers()
+    {
+        string s = new NormNet().Summary(batchSize: 2);
+        var rows = s.Split('\n').Select(l => System.Text.RegularExpressions.Regex.Split(l.Trim(), @"\s{2,}")).ToList();
+        Assert.Contains(rows, r => r.SequenceEqual(new[] { "input", "Input", "[-1, 2, 3, 4]", "0" }));
+        Assert.Contains(rows, r => r.SequenceEqual(new[] { "0", "BatchNorm2d(momentum=0.3,affine=false)", "[-1, 2, 3, 4]", "0" }));
+        Assert.Contains(rows, r => r.SequenceEqual(new[] { "1", "Reshape", "[-1, 6, 4]", "0" }));
+        Assert.Contains(rows, r => r.SequenceEqual(new[] { "2", "BatchNorm1d", "[-1, 6, 4]", "12" }));
+        Assert.Contains(rows, r => r.SequenceEqual(new[] { "3", "Flatten", "[-1, 24]", "0" }));
+        Assert.Contains("State buffers: " + new NormNet().Description.BufferCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), s);
+
+        string g = new TwoInputNet().Summary();
+        var graphRows = g.Split('\n').Select(l => System.Text.RegularExpressions.Regex.Split(l.Trim(), @"\s{2,}")).ToList();
+        Assert.Contains(graphRows, r => r.SequenceEqual(new[] { "side", "Input", "[-1, 3]", "0" }));
+        Assert.Contains(graphRows, r => r.SequenceEqual(new[] { "b", "Dense <- side", "[-1, 4]", "16" }));
+        Assert.Contains(graphRows, r => r.SequenceEqual(new[] { "3", "Concat <- b, 1, input", "[-1, 13]", "0" }));
+    }
+
+    [Fact]
+    public void Summary_columns_widen_to_their_longest_entry()
+    {
+        // A long layer description must not push the shape and count columns out of line.
+        string s = new EveryLayerNet().Summary();
+        var lines = s.Split('\n').Where(l => l.Contains('[')).ToList();
+        int column = lines[0].IndexOf('[');
+        Assert.All(lines, l => Assert.Equal(column, l.IndexOf('[')));
+    }
+
+    [Fact]
     public void Same_seed_gives_same_weights_and_different_seeds_differ()
     {
         Assert.Equal(new MnistMlp(seed: 5).Parameters.ToArray(), new MnistMlp(seed: 5).Parameters.ToArray());
