@@ -303,6 +303,8 @@ public class DiagnosticTests
         Assert.True(fields.Count >= 13);
         Assert.Equal(fields.Count, fields.Select(f => f.Id).Distinct().Count());
         Assert.All(fields, f => Assert.Contains(f.Id.ToLowerInvariant(), f.HelpLinkUri));
+        // Absolute: the link must work for a user of the package, outside this repository.
+        Assert.All(fields, f => Assert.StartsWith("https://", f.HelpLinkUri));
         string shipped = System.IO.File.ReadAllText(System.IO.Path.Combine(RepoRoot(), "Generator", "Diagnostics", "AnalyzerReleases.Unshipped.md"));
         string docs = System.IO.File.ReadAllText(System.IO.Path.Combine(RepoRoot(), "docs", "diagnostics.md"));
         Assert.All(fields, f => Assert.Contains(f.Id, shipped));

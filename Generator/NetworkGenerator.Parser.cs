@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -20,13 +21,16 @@ public sealed partial class NetworkGenerator
         private const string LayerAttributeName = "SourceGenNN.LayerAttribute";
         private const string InputAttributeName = "SourceGenNN.InputAttribute";
 
-        public static ParseResult Parse(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)
+        public static ParseOutput Parse(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)
         {
             var diagnostics = new List<DiagnosticInfo>();
+            ParseResult result;
             try
             {
                 var network = ParseNetwork(ctx, diagnostics, ct);
-                return new ParseResult(diagnostics.Count == 0 ? network : null, diagnostics.ToEquatableArray());
+                // Warnings do not stop generation; errors do.
+                bool errors = diagnostics.Exists(d => DiagnosticDescriptors.Get(d.Id).DefaultSeverity == DiagnosticSeverity.Error);
+                result = new ParseResult(errors ? null : network, diagnostics.ToEquatableArray());
             }
             catch (OperationCanceledException)
             {
@@ -37,8 +41,12 @@ public sealed partial class NetworkGenerator
                 // Never let a malformed declaration crash the compiler: say so instead.
                 diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.InternalError.Id, LocationOf(ctx.TargetNode),
                     new[] { ctx.TargetSymbol.Name, ex.GetType().Name + ": " + ex.Message }.ToEquatableArray()));
-                return new ParseResult(null, diagnostics.ToEquatableArray());
+                result = new ParseResult(null, diagnostics.ToEquatableArray());
             }
+            if (diagnostics.Count == 0) return new ParseOutput(result, ImmutableArray<Diagnostic>.Empty);
+            var compilation = ctx.SemanticModel.Compilation;
+            var located = diagnostics.Select(d => Diagnostic.Create(DiagnosticDescriptors.Get(d.Id), ToLocation(d.Location, compilation), d.Arguments.ToArray<object>()));
+            return new ParseOutput(result, located.ToImmutableArray());
         }
 
         private static NetworkInfo? ParseNetwork(GeneratorAttributeSyntaxContext ctx, List<DiagnosticInfo> diagnostics, CancellationToken ct)
@@ -50,14 +58,26 @@ public sealed partial class NetworkGenerator
                 diagnostics.Add(new DiagnosticInfo(d.Id, at, args.ToEquatableArray()));
 
             // The declaration itself.
-            if (symbol.TypeKind != TypeKind.Class)
+            if (symbol.TypeKind != TypeKind.Class || symbol.IsRecord || symbol.IsStatic)
             {
-                Report(DiagnosticDescriptors.NotAClass, attrLocation, symbol.TypeKind.ToString().ToLowerInvariant(), symbol.Name);
+                string what = symbol.IsRecord ? "record" : symbol.IsStatic ? "static class" : symbol.TypeKind.ToString().ToLowerInvariant();
+                Report(DiagnosticDescriptors.NotAClass, attrLocation, what, symbol.Name);
+                return null;
+            }
+            if (symbol.IsFileLocal)
+            {
+                Report(DiagnosticDescriptors.FileLocalNetwork, attrLocation, symbol.Name);
                 return null;
             }
             var decl = (TypeDeclarationSyntax)ctx.TargetNode;
             if (!decl.Modifiers.Any(SyntaxKind.PartialKeyword))
                 Report(DiagnosticDescriptors.NotPartial, attrLocation, symbol.Name);
+            foreach (var reference in symbol.DeclaringSyntaxReferences)
+                if (reference.GetSyntax(ct) is TypeDeclarationSyntax { ParameterList: not null } primary)
+                    Report(DiagnosticDescriptors.PrimaryConstructor, LocationOf(primary.ParameterList) ?? attrLocation, symbol.Name);
+            if (symbol.BaseType is { SpecialType: not SpecialType.System_Object } baseType
+                && !baseType.InstanceConstructors.Any(c => c.DeclaredAccessibility is not Accessibility.Private && c.Parameters.All(p => p.IsOptional || p.IsParams)))
+                Report(DiagnosticDescriptors.BaseWithoutParameterlessConstructor, attrLocation, symbol.Name, baseType.ToDisplayString());
             if (symbol.TypeParameters.Length > 0)
                 Report(DiagnosticDescriptors.GenericNetwork, attrLocation, symbol.Name);
             var containers = new List<string>();
@@ -70,7 +90,7 @@ public sealed partial class NetworkGenerator
                     Report(DiagnosticDescriptors.UnsupportedContainingType, attrLocation, symbol.Name, "nested in generic class '" + outer.Name + "'");
                 else if (!partial)
                     Report(DiagnosticDescriptors.UnsupportedContainingType, attrLocation, symbol.Name, "nested in class '" + outer.Name + "', which is not partial");
-                containers.Insert(0, outer.Name);
+                containers.Insert(0, Escape(outer.Name));
             }
 
             // The input shape: [Network(784)] or [Network(1, 28, 28)].
@@ -240,14 +260,88 @@ public sealed partial class NetworkGenerator
                             "name it in a later layer's Input, Add or Concat, or remove the layer; only the last layer's output is the network's output");
             }
 
-            if (!layersOk || diagnostics.Count > 0) return null;
-            string ns = symbol.ContainingNamespace.IsGlobalNamespace ? "" : symbol.ContainingNamespace.ToDisplayString();
-            string metadataFullName = (ns.Length > 0 ? ns + "." : "") + string.Join("+", containers.Concat(new[] { symbol.MetadataName }));
-            return new NetworkInfo(ns, symbol.Name, metadataFullName + ".g.cs", containers.ToEquatableArray(), inputs.ToEquatableArray(), layers.ToEquatableArray());
+            // A Softmax over the last dimension before the end: losses fuse only with a final one, and a classifier's
+            // probabilities usually come last. A warning, since a mid-network softmax can be meant.
+            for (int i = 0; i < layers.Count - 1; i++)
+                if (layers[i] is SoftmaxLayer { Inner: 1 })
+                    Report(DiagnosticDescriptors.SoftmaxBeforeTheEnd, producedAt[layers[i].Name], layers[i].Name,
+                        (layers.Count - 1 - i).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+            // Names the generated half declares: the class, and the user's own members, must not take them.
+            if (layersOk && layers.Count > 0 && !diagnostics.Exists(IsError))
+            {
+                var reserved = GeneratedMemberNames(inputs, layers);
+                if (reserved.Contains(symbol.Name) || IsReservedPattern(symbol.Name))
+                    Report(DiagnosticDescriptors.ReservedClassName, attrLocation, symbol.Name);
+                // The class's own members, and what it inherits (a generated member would hide those).
+                var members = symbol.GetMembers().ToList();
+                for (var b = symbol.BaseType; b is not null && b.SpecialType != SpecialType.System_Object; b = b.BaseType)
+                    members.AddRange(b.GetMembers().Where(m => m.DeclaredAccessibility != Accessibility.Private && m is not IMethodSymbol { MethodKind: MethodKind.Constructor }));
+                foreach (var member in members)
+                {
+                    if (member.IsImplicitlyDeclared) continue;
+                    bool clash = member is IMethodSymbol { MethodKind: MethodKind.Constructor } ctor
+                        ? ctor.Parameters.Length == 1 && ctor.Parameters[0].Type.SpecialType == SpecialType.System_UInt64
+                        : reserved.Contains(member.Name) || IsReservedPattern(member.Name);
+                    if (!clash) continue;
+                    bool inherited = !SymbolEqualityComparer.Default.Equals(member.ContainingType, symbol);
+                    var where = inherited ? null : member.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(ct);
+                    string what = member is IMethodSymbol { MethodKind: MethodKind.Constructor } ? "a constructor taking one ulong"
+                        : inherited ? "'" + member.Name + "' (inherited from '" + member.ContainingType.ToDisplayString() + "')" : "'" + member.Name + "'";
+                    Report(DiagnosticDescriptors.MemberClash, LocationOf(where) ?? attrLocation, symbol.Name, what);
+                }
+            }
+
+            if (!layersOk || diagnostics.Exists(IsError)) return null;
+            string ns = symbol.ContainingNamespace.IsGlobalNamespace ? "" : EscapedNamespace(symbol.ContainingNamespace);
+            string metadataNs = symbol.ContainingNamespace.IsGlobalNamespace ? "" : symbol.ContainingNamespace.ToDisplayString();
+            var metadataContainers = new List<string>();
+            for (var outer = symbol.ContainingType; outer is not null; outer = outer.ContainingType) metadataContainers.Insert(0, outer.MetadataName);
+            string metadataFullName = (metadataNs.Length > 0 ? metadataNs + "." : "") + string.Join("+", metadataContainers.Concat(new[] { symbol.MetadataName }));
+            return new NetworkInfo(ns, Escape(symbol.Name), symbol.Name, metadataFullName, containers.ToEquatableArray(), inputs.ToEquatableArray(), layers.ToEquatableArray());
         }
 
         /// <summary>The name of the first network input, as layers refer to it.</summary>
         public const string PrimaryInput = "input";
+
+        private static bool IsError(DiagnosticInfo d) => DiagnosticDescriptors.Get(d.Id).DefaultSeverity == DiagnosticSeverity.Error;
+
+        /// <summary>An identifier as C# needs it: a keyword gets an <c>@</c> (a class named <c>@class</c>).</summary>
+        internal static string Escape(string name) => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+
+        /// <summary>A namespace's name with each part escaped (<c>App.@namespace</c>).</summary>
+        private static string EscapedNamespace(INamespaceSymbol ns)
+        {
+            var parts = new List<string>();
+            for (var n = ns; n is not null && !n.IsGlobalNamespace; n = n.ContainingNamespace) parts.Insert(0, Escape(n.Name));
+            return string.Join(".", parts);
+        }
+
+        /// <summary>
+        /// The members the generated half of a network declares (its public API and its private fields and views), so
+        /// that a class or a user member of the same name is reported instead of failing to compile.
+        /// </summary>
+        internal static HashSet<string> GeneratedMemberNames(IReadOnlyList<InputInfo> inputs, IReadOnlyList<LayerInfo> layers)
+        {
+            var names = new HashSet<string>(StringComparer.Ordinal)
+            {
+                "InputSize", "InputShape", "OutputSize", "OutputShape", "ParameterCount", "BufferCount", "PackedInputSize",
+                "Description", "Parameters", "Buffers", "Gradients", "Batch", "RandomStep", "RandomSeed", "Logits",
+                "Reserve", "Initialize", "Forward", "Backward", "ZeroGrad", "ClearGradients", "Summary", "View", "s_description",
+                "_seed", "_capacity", "_batch", "_training", "_zeroGradPending", "_parameters", "_gradients", "_buffers", "_input",
+            };
+            foreach (var i in inputs)
+            {
+                names.Add(i.Pascal + "Size");
+                names.Add(i.Pascal + "Shape");
+                names.Add("_input" + i.Pascal);
+            }
+            return names;
+        }
+
+        /// <summary>Generated names that follow a pattern: dimension types, per-layer constants, views and buffers.</summary>
+        internal static bool IsReservedPattern(string name) =>
+            System.Text.RegularExpressions.Regex.IsMatch(name, @"^(D\d+|L\d+[A-Z]\w*|Layer\d+(Size|Shape)|_out\d+|_l\d+\w+|_grad\d+|_packGrad\d+)$");
 
         private static string Known(Dictionary<string, TensorRef> tensors) =>
             string.Join(", ", tensors.Keys.Select(k => "'" + k + "'"));
@@ -426,3 +520,10 @@ public sealed partial class NetworkGenerator
         }
     }
 }
+
+/// <summary>
+/// What the parse step gives the pipeline: the symbol-free result (compared by value for caching) and the same
+/// diagnostics with real source locations for reporting. The located array is shared (the empty one) when there are
+/// none, so an edit that changes nothing compares equal.
+/// </summary>
+internal sealed record ParseOutput(ParseResult Result, ImmutableArray<Diagnostic> Located);

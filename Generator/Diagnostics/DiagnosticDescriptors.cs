@@ -10,8 +10,8 @@ namespace SourceGenNN.Generator.Diagnostics;
 internal static class DiagnosticDescriptors
 {
     public const string Category = "SourceGenNN";
-    // Relative to the repository root: the docs ship with the source.
-    private const string HelpBase = "docs/diagnostics.md#";
+    // Absolute, so that the links work for users outside the repository (the docs are in the repository and the package).
+    internal const string HelpBase = "https://github.com/sourcegennn/sourcegennn/blob/main/docs/diagnostics.md#";
 
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + id.ToLowerInvariant());
@@ -22,7 +22,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor NotAClass = Error("SGNN0002",
         "Network must be a class",
-        "[Network] is on {0} '{1}', but networks are generated as classes: declare it as 'public partial class {1}'");
+        "[Network] is on {0} '{1}', but networks are generated as (non-static, non-record) classes: declare it as 'public partial class {1}'");
 
     public static readonly DiagnosticDescriptor MissingInputSize = Error("SGNN0003",
         "Network needs a positive input shape",
@@ -92,6 +92,35 @@ internal static class DiagnosticDescriptors
         "Invalid input name",
         "The input name '{0}' cannot be used: it becomes a Forward parameter and constants such as NameSize, so write a C# identifier that is not a keyword and not Input, Output, Parameter, Batch, Training or Buffer, for example [Input(\"memory\", 16)]");
 
+    public static readonly DiagnosticDescriptor ReservedClassName = Error("SGNN0020",
+        "Network class named like a generated member",
+        "The network class '{0}' has the name of a member the generator adds to it (a class may not contain a member of its own name): rename the class");
+
+    public static readonly DiagnosticDescriptor MemberClash = Error("SGNN0021",
+        "Member clashes with generated code",
+        "The network '{0}' declares {1}, which its generated half declares too: rename or remove yours (the generated members are listed in docs/diagnostics.md)");
+
+    public static readonly DiagnosticDescriptor PrimaryConstructor = Error("SGNN0022",
+        "Network with a primary constructor",
+        "The network '{0}' has a primary constructor, but its generated constructor (ulong seed) could not call it: remove the parameter list and declare fields or a constructor that calls this(seed) instead");
+
+    public static readonly DiagnosticDescriptor BaseWithoutParameterlessConstructor = Error("SGNN0023",
+        "Base class needs a parameterless constructor",
+        "The network '{0}' derives from '{1}', which has no accessible constructor without arguments for the generated constructor to call: give the base class one, or derive from another class");
+
+    public static readonly DiagnosticDescriptor FileLocalNetwork = Error("SGNN0024",
+        "File-local network class",
+        "The network '{0}' is a file-local type, which only its own file can extend, so its generated half cannot be added: remove 'file' and make it internal or public");
+
+    public static readonly DiagnosticDescriptor LayersWithoutNetwork = Error("SGNN0025",
+        "Layer attributes without [Network]",
+        "'{0}' has layer attributes but no [Network], so no network code is generated for it: add [Network(inputShape)] before the layers, for example [Network(784)]");
+
+    public static readonly DiagnosticDescriptor SoftmaxBeforeTheEnd = new("SGNN0026",
+        "Softmax before the last layer",
+        "Layer '{0}' is a Softmax over the last dimension with {1} layer(s) after it: losses fuse only with a final Softmax, so if these are the network's probabilities, put the Softmax last; if the softmax is meant (an attention-like weighting), suppress this warning",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "sgnn0026");
+
     public static readonly DiagnosticDescriptor InternalError = Error("SGNN0999",
         "Generator internal error",
         "The SourceGenNN generator failed on '{0}': {1}. This is a bug; please report it with the declaration");
@@ -117,6 +146,13 @@ internal static class DiagnosticDescriptors
         [UnknownInput.Id] = UnknownInput,
         [UnusedTensor.Id] = UnusedTensor,
         [InvalidInputName.Id] = InvalidInputName,
+        [ReservedClassName.Id] = ReservedClassName,
+        [MemberClash.Id] = MemberClash,
+        [PrimaryConstructor.Id] = PrimaryConstructor,
+        [BaseWithoutParameterlessConstructor.Id] = BaseWithoutParameterlessConstructor,
+        [FileLocalNetwork.Id] = FileLocalNetwork,
+        [LayersWithoutNetwork.Id] = LayersWithoutNetwork,
+        [SoftmaxBeforeTheEnd.Id] = SoftmaxBeforeTheEnd,
         [InternalError.Id] = InternalError,
     };
 

@@ -40,6 +40,13 @@ internal sealed record DenseLayer(LayerCore Core, int Units, bool HasBias, InitI
             c.Report(DiagnosticDescriptors.NonPositiveSize, "Dense", "units", units.ToString(System.Globalization.CultureInfo.InvariantCulture));
         bool hasBias = a.Number("Bias", OptionDefaults.DenseBias ? 1 : 0) != 0;
 
+        // Every enum option is checked, used or not: (Init)99 is a mistake even on a layer without a bias.
+        foreach (var (option, count) in new[] { ("WeightInit", InitNames.Length), ("BiasInit", InitNames.Length), ("InitNonlinearity", NonlinearityNames.Length) })
+        {
+            double v = a.Number(option, 0);
+            if (v < 0 || v >= count) c.Require(false, option, v, option == "InitNonlinearity" ? "one of the Nonlinearity values" : "one of the Init values");
+        }
+        if (c.HasErrors) return null;
         var weight = ReadInit(c, "WeightInit", isBias: false, units);
         var bias = hasBias ? ReadInit(c, "BiasInit", isBias: true, units) : null;
         return c.HasErrors ? null : new DenseLayer(c.Core(c.InputShape.WithLast(units)), units, hasBias, weight, bias);

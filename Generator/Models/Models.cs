@@ -224,11 +224,17 @@ internal sealed record TensorRef(string Name, int Layer, Shape Shape)
     public int InputIndex => -1 - Layer;
 }
 
-/// <summary>A network declaration: where to put the class, its inputs, and its layers in forward order.</summary>
+/// <summary>
+/// A network declaration: where to put the class (<see cref="Namespace"/>, <see cref="ClassName"/> and
+/// <see cref="ContainingTypes"/> escaped for C#, <see cref="DisplayName"/> as written without <c>@</c>,
+/// <see cref="MetadataName"/> the type's full metadata name, unique in the compilation), its inputs, and its layers in
+/// forward order.
+/// </summary>
 internal sealed record NetworkInfo(
     string Namespace,
     string ClassName,
-    string HintName,
+    string DisplayName,
+    string MetadataName,
     EquatableArray<string> ContainingTypes,
     EquatableArray<InputInfo> Inputs,
     EquatableArray<LayerInfo> Layers)
