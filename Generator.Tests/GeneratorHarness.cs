@@ -29,8 +29,11 @@ internal static class GeneratorHarness
         References.Value,
         new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
-    public static GeneratorDriver CreateDriver(bool trackSteps = false) => CSharpGeneratorDriver.Create(
-        new[] { new NetworkGenerator().AsSourceGenerator() },
+    public static GeneratorDriver CreateDriver(bool trackSteps = false) => CreateDriver(new NetworkGenerator(), trackSteps);
+
+    /// <summary>A driver for any incremental generator (the tests use stand-ins to show a check can fail).</summary>
+    public static GeneratorDriver CreateDriver(IIncrementalGenerator generator, bool trackSteps = false) => CSharpGeneratorDriver.Create(
+        new[] { generator.AsSourceGenerator() },
         parseOptions: ParseOptions,
         driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
 

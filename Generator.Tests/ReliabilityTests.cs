@@ -75,6 +75,9 @@ public class ReliabilityTests
     [InlineData("private float[] _parameters = new float[1];", "'_parameters'", "_parameters")]
     [InlineData("public void Forward() { }", "'Forward'", "Forward")]
     [InlineData("public N(ulong seed) { }", "constructor taking one ulong", "N(ulong seed)")]
+    [InlineData("public N(N other) { }", "constructor taking one 'N'", "N(N other)")]
+    [InlineData("public N CloneForInference() => this;", "'CloneForInference'", "CloneForInference")]
+    [InlineData("private int _inUse;", "'_inUse'", "_inUse")]
     public void A_user_member_that_clashes_is_SGNN0021_on_that_member(string member, string named, string located)
     {
         string src = $"using SourceGenNN; [Network(3)] [Dense(2)] public partial class N {{ {member} }}";

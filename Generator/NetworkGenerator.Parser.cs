@@ -281,12 +281,14 @@ public sealed partial class NetworkGenerator
                 {
                     if (member.IsImplicitlyDeclared) continue;
                     bool clash = member is IMethodSymbol { MethodKind: MethodKind.Constructor } ctor
-                        ? ctor.Parameters.Length == 1 && ctor.Parameters[0].Type.SpecialType == SpecialType.System_UInt64
+                        ? ctor.Parameters.Length == 1 && (ctor.Parameters[0].Type.SpecialType == SpecialType.System_UInt64 ||
+                                                          SymbolEqualityComparer.Default.Equals(ctor.Parameters[0].Type, symbol))
                         : reserved.Contains(member.Name) || IsReservedPattern(member.Name);
                     if (!clash) continue;
                     bool inherited = !SymbolEqualityComparer.Default.Equals(member.ContainingType, symbol);
                     var where = inherited ? null : member.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(ct);
-                    string what = member is IMethodSymbol { MethodKind: MethodKind.Constructor } ? "a constructor taking one ulong"
+                    string what = member is IMethodSymbol { MethodKind: MethodKind.Constructor } c1
+                        ? (c1.Parameters[0].Type.SpecialType == SpecialType.System_UInt64 ? "a constructor taking one ulong" : "a constructor taking one '" + symbol.Name + "' (the generated inference clone's)")
                         : inherited ? "'" + member.Name + "' (inherited from '" + member.ContainingType.ToDisplayString() + "')" : "'" + member.Name + "'";
                     Report(DiagnosticDescriptors.MemberClash, LocationOf(where) ?? attrLocation, symbol.Name, what);
                 }
@@ -298,7 +300,7 @@ public sealed partial class NetworkGenerator
             var metadataContainers = new List<string>();
             for (var outer = symbol.ContainingType; outer is not null; outer = outer.ContainingType) metadataContainers.Insert(0, outer.MetadataName);
             string metadataFullName = (metadataNs.Length > 0 ? metadataNs + "." : "") + string.Join("+", metadataContainers.Concat(new[] { symbol.MetadataName }));
-            return new NetworkInfo(ns, Escape(symbol.Name), symbol.Name, metadataFullName, containers.ToEquatableArray(), inputs.ToEquatableArray(), layers.ToEquatableArray());
+            return new NetworkInfo(ns, Escape(symbol.Name), symbol.Name, metadataFullName, containers.ToEquatableArray(), inputs.ToEquatableArray(), layers.ToEquatableArray(), symbol.IsAbstract);
         }
 
         /// <summary>The name of the first network input, as layers refer to it.</summary>
@@ -329,6 +331,8 @@ public sealed partial class NetworkGenerator
                 "Description", "Parameters", "Buffers", "Gradients", "Batch", "RandomStep", "RandomSeed", "Logits",
                 "Reserve", "Initialize", "Forward", "Backward", "ZeroGrad", "ClearGradients", "Summary", "View", "s_description",
                 "_seed", "_capacity", "_batch", "_training", "_zeroGradPending", "_parameters", "_gradients", "_buffers", "_input",
+                "CloneForInference", "ForwardPass", "BackwardPass", "PackedForwardPass", "PackedBackwardPass", "Allocate", "Claim", "Release",
+                "_sharesWeights", "_inUse",
             };
             foreach (var i in inputs)
             {

@@ -45,8 +45,9 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
     // ── Parameters: one contiguous buffer, and a view of each tensor ────────
     // Tensors use PyTorch's names and layouts: a dense weight is [out, in], row-major.
 
-    private readonly float[] _parameters = new float[ParameterCount];
-    private readonly float[] _gradients = new float[ParameterCount];
+    // Allocated by the constructors: an inference clone shares its original's parameters and buffers.
+    private readonly float[] _parameters;
+    private readonly float[] _gradients;
 
     /// <summary><c>0.weight</c> [16, 16], parameters [0, 256).</summary>
     private global::System.Span<float> L0Weight => new(_parameters, 0, 256);
@@ -172,6 +173,8 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
     private int _batch;
     private bool _training;
     private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding
+    private readonly bool _sharesWeights; // an inference clone (CloneForInference): evaluation passes only
+    private int _inUse; // 1 while a public call runs a pass: see Claim
     private float[] _input = global::System.Array.Empty<float>();
     private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output [16]
     private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (Dense) output [16]
@@ -191,8 +194,23 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public EveryInitializer(ulong seed = 0)
     {
+        _parameters = new float[ParameterCount];
+        _gradients = new float[ParameterCount];
         Initialize(seed);
     }
+
+    /// <summary>An inference clone: the parameters and state buffers of <paramref name="original"/>, shared, and buffers of its own for the passes.</summary>
+    private EveryInitializer(EveryInitializer original)
+    {
+        _parameters = original._parameters;
+        _gradients = global::System.Array.Empty<float>();
+        _seed = original._seed;
+        _sharesWeights = true;
+    }
+
+    /// <summary>A second instance for inference on another thread. It shares this network's parameters (nothing is copied) and has its own activation buffers, so each thread runs Forward on its own clone while all read one set of weights. A clone runs in evaluation mode only: a training pass, Backward or Initialize on it throws. It sees every later change to the weights; change them (train, load) only while no clone is running a pass.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
+    public EveryInitializer CloneForInference() => new(this);
 
     /// <summary>The inputs, the layers, their shapes, the parameter tensors and the state buffers.</summary>
     public global::SourceGenNN.NetworkDescription Description => s_description;
@@ -225,6 +243,20 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
     public void Reserve(int maxBatch)
     {
         if (maxBatch <= 0) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a positive batch size");
+        Claim(nameof(Reserve));
+        try
+        {
+            Allocate(maxBatch);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    /// <summary>Grows the buffers to <paramref name="maxBatch"/> samples (the caller has claimed the instance).</summary>
+    private void Allocate(int maxBatch)
+    {
         if (maxBatch <= _capacity) return;
         if ((long)maxBatch * 16 > global::System.Array.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (16 floats a sample) fits in an array");
         _input = new float[maxBatch * InputSize];
@@ -247,60 +279,69 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Initialize(ulong seed)
     {
-        _seed = seed;
-        RandomStep = 0;
-        _zeroGradPending = true;
-        // 0.weight [16, 16]: kaiming_uniform_(a=√5), nn.Linear's default
-        var rng = new global::SourceGenNN.Kernels.Rng(seed, "0.weight");
-        global::SourceGenNN.Initializers.LinearWeightDefault(L0Weight, fanIn: 16, ref rng);
-        // 0.bias [16]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "0.bias");
-        global::SourceGenNN.Initializers.LinearBiasDefault(L0Bias, fanIn: 16, ref rng);
-        // 1.weight [16, 16]: U(low, high)
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "1.weight");
-        global::SourceGenNN.Initializers.Uniform(L1Weight, -0.5, 0.5, ref rng);
-        // 1.bias [16]: zeros
-        global::SourceGenNN.Initializers.Constant(L1Bias, 0.0);
-        // 2.weight [16, 16]: N(mean, std²)
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "2.weight");
-        global::SourceGenNN.Initializers.Normal(L2Weight, mean: 0.1, std: 0.02, ref rng);
-        // 2.bias [16]: ones
-        global::SourceGenNN.Initializers.Constant(L2Bias, 1.0);
-        // 3.weight [16, 16]: constant
-        global::SourceGenNN.Initializers.Constant(L3Weight, 0.125);
-        // 3.bias [16]: constant
-        global::SourceGenNN.Initializers.Constant(L3Bias, -0.5);
-        // 4.weight [16, 16]: zeros
-        global::SourceGenNN.Initializers.Constant(L4Weight, 0.0);
-        // 5.weight [16, 16]: ones
-        global::SourceGenNN.Initializers.Constant(L5Weight, 1.0);
-        // 5.bias [16]: U(low, high)
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "5.bias");
-        global::SourceGenNN.Initializers.Uniform(L5Bias, -1.0, 1.0, ref rng);
-        // 6.weight [16, 16]: U(−b, b), b = gain·√(3/fan_in)
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "6.weight");
-        global::SourceGenNN.Initializers.KaimingUniform(L6Weight, fanIn: 16, gain: 1.4142135623730951, ref rng);
-        // 6.bias [16]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "6.bias");
-        global::SourceGenNN.Initializers.LinearBiasDefault(L6Bias, fanIn: 16, ref rng);
-        // 7.weight [16, 16]: N(0, (gain/√fan_in)²)
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "7.weight");
-        global::SourceGenNN.Initializers.KaimingNormal(L7Weight, fanIn: 16, gain: 1.4071950894605838, ref rng);
-        // 7.bias [16]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "7.bias");
-        global::SourceGenNN.Initializers.LinearBiasDefault(L7Bias, fanIn: 16, ref rng);
-        // 8.weight [16, 16]: U(−a, a), a = gain·√(6/(fan_in + fan_out))
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "8.weight");
-        global::SourceGenNN.Initializers.XavierUniform(L8Weight, fanIn: 16, fanOut: 16, gain: 1.5, ref rng);
-        // 8.bias [16]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "8.bias");
-        global::SourceGenNN.Initializers.LinearBiasDefault(L8Bias, fanIn: 16, ref rng);
-        // 9.weight [4, 16]: N(0, std²), std = gain·√(2/(fan_in + fan_out))
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "9.weight");
-        global::SourceGenNN.Initializers.XavierNormal(L9Weight, fanIn: 16, fanOut: 4, gain: 1.0, ref rng);
-        // 9.bias [4]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "9.bias");
-        global::SourceGenNN.Initializers.LinearBiasDefault(L9Bias, fanIn: 16, ref rng);
+        if (_sharesWeights) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowInvalidOperation("Initialize on an inference clone (CloneForInference) is not allowed: it shares its weights with the network it was cloned from. Train or initialise that network.");
+        Claim(nameof(Initialize));
+        try
+        {
+            _seed = seed;
+            RandomStep = 0;
+            _zeroGradPending = true;
+            // 0.weight [16, 16]: kaiming_uniform_(a=√5), nn.Linear's default
+            var rng = new global::SourceGenNN.Kernels.Rng(seed, "0.weight");
+            global::SourceGenNN.Initializers.LinearWeightDefault(L0Weight, fanIn: 16, ref rng);
+            // 0.bias [16]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "0.bias");
+            global::SourceGenNN.Initializers.LinearBiasDefault(L0Bias, fanIn: 16, ref rng);
+            // 1.weight [16, 16]: U(low, high)
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "1.weight");
+            global::SourceGenNN.Initializers.Uniform(L1Weight, -0.5, 0.5, ref rng);
+            // 1.bias [16]: zeros
+            global::SourceGenNN.Initializers.Constant(L1Bias, 0.0);
+            // 2.weight [16, 16]: N(mean, std²)
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "2.weight");
+            global::SourceGenNN.Initializers.Normal(L2Weight, mean: 0.1, std: 0.02, ref rng);
+            // 2.bias [16]: ones
+            global::SourceGenNN.Initializers.Constant(L2Bias, 1.0);
+            // 3.weight [16, 16]: constant
+            global::SourceGenNN.Initializers.Constant(L3Weight, 0.125);
+            // 3.bias [16]: constant
+            global::SourceGenNN.Initializers.Constant(L3Bias, -0.5);
+            // 4.weight [16, 16]: zeros
+            global::SourceGenNN.Initializers.Constant(L4Weight, 0.0);
+            // 5.weight [16, 16]: ones
+            global::SourceGenNN.Initializers.Constant(L5Weight, 1.0);
+            // 5.bias [16]: U(low, high)
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "5.bias");
+            global::SourceGenNN.Initializers.Uniform(L5Bias, -1.0, 1.0, ref rng);
+            // 6.weight [16, 16]: U(−b, b), b = gain·√(3/fan_in)
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "6.weight");
+            global::SourceGenNN.Initializers.KaimingUniform(L6Weight, fanIn: 16, gain: 1.4142135623730951, ref rng);
+            // 6.bias [16]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "6.bias");
+            global::SourceGenNN.Initializers.LinearBiasDefault(L6Bias, fanIn: 16, ref rng);
+            // 7.weight [16, 16]: N(0, (gain/√fan_in)²)
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "7.weight");
+            global::SourceGenNN.Initializers.KaimingNormal(L7Weight, fanIn: 16, gain: 1.4071950894605838, ref rng);
+            // 7.bias [16]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "7.bias");
+            global::SourceGenNN.Initializers.LinearBiasDefault(L7Bias, fanIn: 16, ref rng);
+            // 8.weight [16, 16]: U(−a, a), a = gain·√(6/(fan_in + fan_out))
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "8.weight");
+            global::SourceGenNN.Initializers.XavierUniform(L8Weight, fanIn: 16, fanOut: 16, gain: 1.5, ref rng);
+            // 8.bias [16]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "8.bias");
+            global::SourceGenNN.Initializers.LinearBiasDefault(L8Bias, fanIn: 16, ref rng);
+            // 9.weight [4, 16]: N(0, std²), std = gain·√(2/(fan_in + fan_out))
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "9.weight");
+            global::SourceGenNN.Initializers.XavierNormal(L9Weight, fanIn: 16, fanOut: 4, gain: 1.0, ref rng);
+            // 9.bias [4]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "9.bias");
+            global::SourceGenNN.Initializers.LinearBiasDefault(L9Bias, fanIn: 16, ref rng);
+        }
+        finally
+        {
+            Release();
+        }
     }
 
     /// <summary>Runs the network on <paramref name="batch"/> samples and keeps what the backward pass needs.</summary>
@@ -311,10 +352,25 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch = 1, bool training = false)
     {
+        Claim(nameof(Forward));
+        try
+        {
+            ForwardPass(input, output, batch, training);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    /// <summary>The forward pass (the caller has claimed the instance).</summary>
+    private void ForwardPass(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch, bool training)
+    {
         if (batch <= 0) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
         global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(input.Length, batch, InputSize, nameof(input), nameof(batch));
         global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(output.Length, batch, OutputSize, nameof(output), nameof(batch));
-        Reserve(batch);
+        if (training && _sharesWeights) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowInvalidOperation("A training pass on an inference clone (CloneForInference) is not allowed: it shares its weights with the network it was cloned from. Train or initialise that network.");
+        Allocate(batch);
         _batch = batch;
         _training = training;
         // Training passes keep the input for the backward pass; evaluation passes read it in place.
@@ -382,6 +438,20 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
     /// <param name="fromLogits">Has no effect: the network does not end in a Softmax over its only dimension or a Sigmoid, so its logits are its output.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Backward(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> inputGradient = default, bool fromLogits = false)
+    {
+        Claim(nameof(Backward));
+        try
+        {
+            BackwardPass(outputGradient, inputGradient, fromLogits);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    /// <summary>The backward pass (the caller has claimed the instance).</summary>
+    private void BackwardPass(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> inputGradient, bool fromLogits)
     {
         if (_batch == 0 || !_training) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowInvalidOperation("Backward needs a training-mode forward pass first: call Forward(..., training: true).");
         int batch = _batch;
@@ -585,6 +655,16 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
 
     /// <summary>The first <paramref name="length"/> elements of a buffer.</summary>
     private static global::System.Span<float> View(float[] buffer, int length) => new(buffer, 0, length);
+
+    // One instance runs one pass at a time: its buffers belong to the pass in flight. Each public call that runs one
+    // claims the instance (one interlocked exchange), so a second thread entering gets an error instead of a race.
+    // Threads that infer in parallel each use their own CloneForInference().
+    private void Claim(string operation)
+    {
+        if (global::System.Threading.Interlocked.Exchange(ref _inUse, 1) != 0) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowConcurrentUse("EveryInitializer", operation);
+    }
+
+    private void Release() => global::System.Threading.Volatile.Write(ref _inUse, 0);
 
     // Sizes as types: the runtime's kernels take them as type arguments, and the JIT specialises each
     // kernel for them, so every loop bound inside is a constant.

@@ -63,9 +63,10 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
     // ── Parameters: one contiguous buffer, and a view of each tensor ────────
     // Tensors use PyTorch's names and layouts: a dense weight is [out, in], row-major.
 
-    private readonly float[] _parameters = new float[ParameterCount];
-    private readonly float[] _gradients = new float[ParameterCount];
-    private readonly float[] _buffers = new float[BufferCount];
+    // Allocated by the constructors: an inference clone shares its original's parameters and buffers.
+    private readonly float[] _parameters;
+    private readonly float[] _gradients;
+    private readonly float[] _buffers;
 
     /// <summary><c>fc1.weight</c> [6, 6], parameters [0, 36).</summary>
     private global::System.Span<float> L0Weight => new(_parameters, 0, 36);
@@ -169,6 +170,8 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
     private int _batch;
     private bool _training;
     private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding
+    private readonly bool _sharesWeights; // an inference clone (CloneForInference): evaluation passes only
+    private int _inUse; // 1 while a public call runs a pass: see Claim
     private float[] _input = global::System.Array.Empty<float>(); // the input "input"
     private float[] _inputContext = global::System.Array.Empty<float>(); // the input "context"
     private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output [4, 6]
@@ -198,8 +201,25 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public GraphNetwork(ulong seed = 0)
     {
+        _parameters = new float[ParameterCount];
+        _gradients = new float[ParameterCount];
+        _buffers = new float[BufferCount];
         Initialize(seed);
     }
+
+    /// <summary>An inference clone: the parameters and state buffers of <paramref name="original"/>, shared, and buffers of its own for the passes.</summary>
+    private GraphNetwork(GraphNetwork original)
+    {
+        _parameters = original._parameters;
+        _gradients = global::System.Array.Empty<float>();
+        _buffers = original._buffers;
+        _seed = original._seed;
+        _sharesWeights = true;
+    }
+
+    /// <summary>A second instance for inference on another thread. It shares this network's parameters and state buffers (nothing is copied) and has its own activation buffers, so each thread runs Forward on its own clone while all read one set of weights. A clone runs in evaluation mode only: a training pass, Backward or Initialize on it throws. It sees every later change to the weights; change them (train, load) only while no clone is running a pass.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
+    public GraphNetwork CloneForInference() => new(this);
 
     /// <summary>The inputs, the layers, their shapes, the parameter tensors and the state buffers.</summary>
     public global::SourceGenNN.NetworkDescription Description => s_description;
@@ -232,6 +252,20 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
     public void Reserve(int maxBatch)
     {
         if (maxBatch <= 0) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a positive batch size");
+        Claim(nameof(Reserve));
+        try
+        {
+            Allocate(maxBatch);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    /// <summary>Grows the buffers to <paramref name="maxBatch"/> samples (the caller has claimed the instance).</summary>
+    private void Allocate(int maxBatch)
+    {
         if (maxBatch <= _capacity) return;
         if ((long)maxBatch * 32 > global::System.Array.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (32 floats a sample) fits in an array");
         _input = new float[maxBatch * InputSize];
@@ -261,47 +295,56 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Initialize(ulong seed)
     {
-        _seed = seed;
-        RandomStep = 0;
-        _zeroGradPending = true;
-        // fc1.weight [6, 6]: kaiming_uniform_(a=√5), nn.Linear's default
-        var rng = new global::SourceGenNN.Kernels.Rng(seed, "fc1.weight");
-        global::SourceGenNN.Initializers.LinearWeightDefault(L0Weight, fanIn: 6, ref rng);
-        // fc1.bias [6]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "fc1.bias");
-        global::SourceGenNN.Initializers.LinearBiasDefault(L0Bias, fanIn: 6, ref rng);
-        // 2.weight [6, 6]: kaiming_uniform_(a=√5), nn.Linear's default
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "2.weight");
-        global::SourceGenNN.Initializers.LinearWeightDefault(L2Weight, fanIn: 6, ref rng);
-        // 2.bias [6]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "2.bias");
-        global::SourceGenNN.Initializers.LinearBiasDefault(L2Bias, fanIn: 6, ref rng);
-        // norm.weight [6]: ones
-        global::SourceGenNN.Initializers.Constant(L4Weight, 1.0);
-        // norm.bias [6]: zeros
-        global::SourceGenNN.Initializers.Constant(L4Bias, 0.0);
-        // side.weight [8, 3]: kaiming_uniform_(a=√5), nn.Linear's default
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "side.weight");
-        global::SourceGenNN.Initializers.LinearWeightDefault(L6Weight, fanIn: 3, ref rng);
-        // side.bias [8]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "side.bias");
-        global::SourceGenNN.Initializers.LinearBiasDefault(L6Bias, fanIn: 3, ref rng);
-        // bn.weight [32]: ones
-        global::SourceGenNN.Initializers.Constant(L8Weight, 1.0);
-        // bn.bias [32]: zeros
-        global::SourceGenNN.Initializers.Constant(L8Bias, 0.0);
-        // head.weight [2, 32]: kaiming_uniform_(a=√5), nn.Linear's default
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "head.weight");
-        global::SourceGenNN.Initializers.LinearWeightDefault(L9Weight, fanIn: 32, ref rng);
-        // head.bias [2]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "head.bias");
-        global::SourceGenNN.Initializers.LinearBiasDefault(L9Bias, fanIn: 32, ref rng);
-        // bn.running_mean [32]: state, starts at 0
-        global::SourceGenNN.Initializers.Constant(L8RunningMean, 0.0);
-        // bn.running_var [32]: state, starts at 1
-        global::SourceGenNN.Initializers.Constant(L8RunningVar, 1.0);
-        // bn.num_batches_tracked []: state, starts at 0
-        global::SourceGenNN.Initializers.Constant(L8NumBatchesTracked, 0.0);
+        if (_sharesWeights) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowInvalidOperation("Initialize on an inference clone (CloneForInference) is not allowed: it shares its weights with the network it was cloned from. Train or initialise that network.");
+        Claim(nameof(Initialize));
+        try
+        {
+            _seed = seed;
+            RandomStep = 0;
+            _zeroGradPending = true;
+            // fc1.weight [6, 6]: kaiming_uniform_(a=√5), nn.Linear's default
+            var rng = new global::SourceGenNN.Kernels.Rng(seed, "fc1.weight");
+            global::SourceGenNN.Initializers.LinearWeightDefault(L0Weight, fanIn: 6, ref rng);
+            // fc1.bias [6]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "fc1.bias");
+            global::SourceGenNN.Initializers.LinearBiasDefault(L0Bias, fanIn: 6, ref rng);
+            // 2.weight [6, 6]: kaiming_uniform_(a=√5), nn.Linear's default
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "2.weight");
+            global::SourceGenNN.Initializers.LinearWeightDefault(L2Weight, fanIn: 6, ref rng);
+            // 2.bias [6]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "2.bias");
+            global::SourceGenNN.Initializers.LinearBiasDefault(L2Bias, fanIn: 6, ref rng);
+            // norm.weight [6]: ones
+            global::SourceGenNN.Initializers.Constant(L4Weight, 1.0);
+            // norm.bias [6]: zeros
+            global::SourceGenNN.Initializers.Constant(L4Bias, 0.0);
+            // side.weight [8, 3]: kaiming_uniform_(a=√5), nn.Linear's default
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "side.weight");
+            global::SourceGenNN.Initializers.LinearWeightDefault(L6Weight, fanIn: 3, ref rng);
+            // side.bias [8]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "side.bias");
+            global::SourceGenNN.Initializers.LinearBiasDefault(L6Bias, fanIn: 3, ref rng);
+            // bn.weight [32]: ones
+            global::SourceGenNN.Initializers.Constant(L8Weight, 1.0);
+            // bn.bias [32]: zeros
+            global::SourceGenNN.Initializers.Constant(L8Bias, 0.0);
+            // head.weight [2, 32]: kaiming_uniform_(a=√5), nn.Linear's default
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "head.weight");
+            global::SourceGenNN.Initializers.LinearWeightDefault(L9Weight, fanIn: 32, ref rng);
+            // head.bias [2]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "head.bias");
+            global::SourceGenNN.Initializers.LinearBiasDefault(L9Bias, fanIn: 32, ref rng);
+            // bn.running_mean [32]: state, starts at 0
+            global::SourceGenNN.Initializers.Constant(L8RunningMean, 0.0);
+            // bn.running_var [32]: state, starts at 1
+            global::SourceGenNN.Initializers.Constant(L8RunningVar, 1.0);
+            // bn.num_batches_tracked []: state, starts at 0
+            global::SourceGenNN.Initializers.Constant(L8NumBatchesTracked, 0.0);
+        }
+        finally
+        {
+            Release();
+        }
     }
 
     /// <summary>Runs the network on <paramref name="batch"/> samples and keeps what the backward pass needs.</summary>
@@ -313,11 +356,26 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Forward(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> context, global::System.Span<float> output, int batch = 1, bool training = false)
     {
+        Claim(nameof(Forward));
+        try
+        {
+            ForwardPass(input, context, output, batch, training);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    /// <summary>The forward pass (the caller has claimed the instance).</summary>
+    private void ForwardPass(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> context, global::System.Span<float> output, int batch, bool training)
+    {
         if (batch <= 0) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
         global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(input.Length, batch, InputSize, nameof(input), nameof(batch));
         global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(context.Length, batch, ContextSize, nameof(context), nameof(batch));
         global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(output.Length, batch, OutputSize, nameof(output), nameof(batch));
-        Reserve(batch);
+        if (training && _sharesWeights) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowInvalidOperation("A training pass on an inference clone (CloneForInference) is not allowed: it shares its weights with the network it was cloned from. Train or initialise that network.");
+        Allocate(batch);
         _batch = batch;
         _training = training;
         // Training passes keep the inputs for the backward pass; evaluation passes read them in place.
@@ -442,16 +500,29 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     void global::SourceGenNN.INetwork.Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch, bool training)
     {
+        Claim(nameof(Forward));
+        try
+        {
+            PackedForwardPass(input, output, batch, training);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    private void PackedForwardPass(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch, bool training)
+    {
         if (batch <= 0) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
         global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(input.Length, batch, PackedInputSize, nameof(input), nameof(batch));
-        Reserve(batch);
+        Allocate(batch);
         // Unpacked into the buffers that keep the inputs: Forward then copies each onto itself.
         for (int n = 0; n < batch; n++)
         {
             input.Slice(n * PackedInputSize, InputSize).CopyTo(new global::System.Span<float>(_input, n * InputSize, InputSize));
             input.Slice(n * PackedInputSize + InputSize, ContextSize).CopyTo(new global::System.Span<float>(_inputContext, n * ContextSize, ContextSize));
         }
-        Forward(View(_input, batch * InputSize), View(_inputContext, batch * ContextSize), output, batch, training);
+        ForwardPass(View(_input, batch * InputSize), View(_inputContext, batch * ContextSize), output, batch, training);
     }
 
     /// <summary>Back-propagates dLoss/dOutput of the last forward pass, adding every parameter's gradient to <see cref="Gradients"/>.</summary>
@@ -461,6 +532,20 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
     /// <param name="fromLogits">The gradient is with respect to <see cref="Logits"/>: the final Softmax's backward is skipped (the fused p − y of cross entropy).</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Backward(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> inputGradient = default, global::System.Span<float> contextGradient = default, bool fromLogits = false)
+    {
+        Claim(nameof(Backward));
+        try
+        {
+            BackwardPass(outputGradient, inputGradient, contextGradient, fromLogits);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    /// <summary>The backward pass (the caller has claimed the instance).</summary>
+    private void BackwardPass(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> inputGradient, global::System.Span<float> contextGradient, bool fromLogits)
     {
         if (_batch == 0 || !_training) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowInvalidOperation("Backward needs a training-mode forward pass first: call Forward(..., training: true).");
         int batch = _batch;
@@ -829,13 +914,26 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     void global::SourceGenNN.INetwork.Backward(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> inputGradient, bool fromLogits)
     {
+        Claim(nameof(Backward));
+        try
+        {
+            PackedBackwardPass(outputGradient, inputGradient, fromLogits);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    private void PackedBackwardPass(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> inputGradient, bool fromLogits)
+    {
         if (inputGradient.IsEmpty)
         {
-            Backward(outputGradient, default, default, fromLogits);
+            BackwardPass(outputGradient, default, default, fromLogits);
             return;
         }
         global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(inputGradient.Length, _batch, PackedInputSize, nameof(inputGradient), nameof(Batch));
-        Backward(outputGradient, View(_packGrad0, _batch * InputSize), View(_packGrad1, _batch * ContextSize), fromLogits);
+        BackwardPass(outputGradient, View(_packGrad0, _batch * InputSize), View(_packGrad1, _batch * ContextSize), fromLogits);
         for (int n = 0; n < _batch; n++)
         {
             new global::System.ReadOnlySpan<float>(_packGrad0, n * InputSize, InputSize).CopyTo(inputGradient.Slice(n * PackedInputSize, InputSize));
@@ -860,6 +958,16 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
 
     /// <summary>The first <paramref name="length"/> elements of a buffer.</summary>
     private static global::System.Span<float> View(float[] buffer, int length) => new(buffer, 0, length);
+
+    // One instance runs one pass at a time: its buffers belong to the pass in flight. Each public call that runs one
+    // claims the instance (one interlocked exchange), so a second thread entering gets an error instead of a race.
+    // Threads that infer in parallel each use their own CloneForInference().
+    private void Claim(string operation)
+    {
+        if (global::System.Threading.Interlocked.Exchange(ref _inUse, 1) != 0) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowConcurrentUse("GraphNetwork", operation);
+    }
+
+    private void Release() => global::System.Threading.Volatile.Write(ref _inUse, 0);
 
     // Sizes as types: the runtime's kernels take them as type arguments, and the JIT specialises each
     // kernel for them, so every loop bound inside is a constant.

@@ -37,8 +37,9 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
     // ── Parameters: one contiguous buffer, and a view of each tensor ────────
     // Tensors use PyTorch's names and layouts: a dense weight is [out, in], row-major.
 
-    private readonly float[] _parameters = new float[ParameterCount];
-    private readonly float[] _gradients = new float[ParameterCount];
+    // Allocated by the constructors: an inference clone shares its original's parameters and buffers.
+    private readonly float[] _parameters;
+    private readonly float[] _gradients;
 
     /// <summary><c>0.weight</c> [3, 3], parameters [0, 9).</summary>
     private global::System.Span<float> L0Weight => new(_parameters, 0, 9);
@@ -95,6 +96,8 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
     private int _batch;
     private bool _training;
     private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding
+    private readonly bool _sharesWeights; // an inference clone (CloneForInference): evaluation passes only
+    private int _inUse; // 1 while a public call runs a pass: see Claim
     private float[] _input = global::System.Array.Empty<float>();
     private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output [3]
     private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (Sigmoid) output [3]
@@ -110,8 +113,23 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public SeedNetwork(ulong seed = 0)
     {
+        _parameters = new float[ParameterCount];
+        _gradients = new float[ParameterCount];
         Initialize(seed);
     }
+
+    /// <summary>An inference clone: the parameters and state buffers of <paramref name="original"/>, shared, and buffers of its own for the passes.</summary>
+    private SeedNetwork(SeedNetwork original)
+    {
+        _parameters = original._parameters;
+        _gradients = global::System.Array.Empty<float>();
+        _seed = original._seed;
+        _sharesWeights = true;
+    }
+
+    /// <summary>A second instance for inference on another thread. It shares this network's parameters (nothing is copied) and has its own activation buffers, so each thread runs Forward on its own clone while all read one set of weights. A clone runs in evaluation mode only: a training pass, Backward or Initialize on it throws. It sees every later change to the weights; change them (train, load) only while no clone is running a pass.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
+    public SeedNetwork CloneForInference() => new(this);
 
     /// <summary>The inputs, the layers, their shapes, the parameter tensors and the state buffers.</summary>
     public global::SourceGenNN.NetworkDescription Description => s_description;
@@ -144,6 +162,20 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
     public void Reserve(int maxBatch)
     {
         if (maxBatch <= 0) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a positive batch size");
+        Claim(nameof(Reserve));
+        try
+        {
+            Allocate(maxBatch);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    /// <summary>Grows the buffers to <paramref name="maxBatch"/> samples (the caller has claimed the instance).</summary>
+    private void Allocate(int maxBatch)
+    {
         if (maxBatch <= _capacity) return;
         if ((long)maxBatch * 3 > global::System.Array.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (3 floats a sample) fits in an array");
         _input = new float[maxBatch * InputSize];
@@ -162,27 +194,36 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Initialize(ulong seed)
     {
-        _seed = seed;
-        RandomStep = 0;
-        _zeroGradPending = true;
-        // 0.weight [3, 3]: N(0, std²), std = gain·√(2/(fan_in + fan_out))
-        var rng = new global::SourceGenNN.Kernels.Rng(seed, "0.weight");
-        global::SourceGenNN.Initializers.XavierNormal(L0Weight, fanIn: 3, fanOut: 3, gain: 1.0, ref rng);
-        // 0.bias [3]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "0.bias");
-        global::SourceGenNN.Initializers.LinearBiasDefault(L0Bias, fanIn: 3, ref rng);
-        // 2.weight [2, 3]: N(0, (gain/√fan_in)²)
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "2.weight");
-        global::SourceGenNN.Initializers.KaimingNormal(L2Weight, fanIn: 3, gain: 1.4142135623730951, ref rng);
-        // 2.bias [2]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "2.bias");
-        global::SourceGenNN.Initializers.LinearBiasDefault(L2Bias, fanIn: 3, ref rng);
-        // 4.weight [2, 2]: kaiming_uniform_(a=√5), nn.Linear's default
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "4.weight");
-        global::SourceGenNN.Initializers.LinearWeightDefault(L4Weight, fanIn: 2, ref rng);
-        // 4.bias [2]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
-        rng = new global::SourceGenNN.Kernels.Rng(seed, "4.bias");
-        global::SourceGenNN.Initializers.LinearBiasDefault(L4Bias, fanIn: 2, ref rng);
+        if (_sharesWeights) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowInvalidOperation("Initialize on an inference clone (CloneForInference) is not allowed: it shares its weights with the network it was cloned from. Train or initialise that network.");
+        Claim(nameof(Initialize));
+        try
+        {
+            _seed = seed;
+            RandomStep = 0;
+            _zeroGradPending = true;
+            // 0.weight [3, 3]: N(0, std²), std = gain·√(2/(fan_in + fan_out))
+            var rng = new global::SourceGenNN.Kernels.Rng(seed, "0.weight");
+            global::SourceGenNN.Initializers.XavierNormal(L0Weight, fanIn: 3, fanOut: 3, gain: 1.0, ref rng);
+            // 0.bias [3]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "0.bias");
+            global::SourceGenNN.Initializers.LinearBiasDefault(L0Bias, fanIn: 3, ref rng);
+            // 2.weight [2, 3]: N(0, (gain/√fan_in)²)
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "2.weight");
+            global::SourceGenNN.Initializers.KaimingNormal(L2Weight, fanIn: 3, gain: 1.4142135623730951, ref rng);
+            // 2.bias [2]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "2.bias");
+            global::SourceGenNN.Initializers.LinearBiasDefault(L2Bias, fanIn: 3, ref rng);
+            // 4.weight [2, 2]: kaiming_uniform_(a=√5), nn.Linear's default
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "4.weight");
+            global::SourceGenNN.Initializers.LinearWeightDefault(L4Weight, fanIn: 2, ref rng);
+            // 4.bias [2]: U(−1/√fan_in, 1/√fan_in), nn.Linear's default
+            rng = new global::SourceGenNN.Kernels.Rng(seed, "4.bias");
+            global::SourceGenNN.Initializers.LinearBiasDefault(L4Bias, fanIn: 2, ref rng);
+        }
+        finally
+        {
+            Release();
+        }
     }
 
     /// <summary>Runs the network on <paramref name="batch"/> samples and keeps what the backward pass needs.</summary>
@@ -193,10 +234,25 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch = 1, bool training = false)
     {
+        Claim(nameof(Forward));
+        try
+        {
+            ForwardPass(input, output, batch, training);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    /// <summary>The forward pass (the caller has claimed the instance).</summary>
+    private void ForwardPass(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch, bool training)
+    {
         if (batch <= 0) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
         global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(input.Length, batch, InputSize, nameof(input), nameof(batch));
         global::SourceGenNN.CompilerServices.ThrowHelper.CheckShape(output.Length, batch, OutputSize, nameof(output), nameof(batch));
-        Reserve(batch);
+        if (training && _sharesWeights) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowInvalidOperation("A training pass on an inference clone (CloneForInference) is not allowed: it shares its weights with the network it was cloned from. Train or initialise that network.");
+        Allocate(batch);
         _batch = batch;
         _training = training;
         // Training passes keep the input for the backward pass; evaluation passes read it in place.
@@ -265,6 +321,20 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
     /// <param name="fromLogits">The gradient is with respect to <see cref="Logits"/>: the final Softmax's backward is skipped (the fused p − y of cross entropy).</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public void Backward(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> inputGradient = default, bool fromLogits = false)
+    {
+        Claim(nameof(Backward));
+        try
+        {
+            BackwardPass(outputGradient, inputGradient, fromLogits);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    /// <summary>The backward pass (the caller has claimed the instance).</summary>
+    private void BackwardPass(global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> inputGradient, bool fromLogits)
     {
         if (_batch == 0 || !_training) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowInvalidOperation("Backward needs a training-mode forward pass first: call Forward(..., training: true).");
         int batch = _batch;
@@ -403,6 +473,16 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
 
     /// <summary>The first <paramref name="length"/> elements of a buffer.</summary>
     private static global::System.Span<float> View(float[] buffer, int length) => new(buffer, 0, length);
+
+    // One instance runs one pass at a time: its buffers belong to the pass in flight. Each public call that runs one
+    // claims the instance (one interlocked exchange), so a second thread entering gets an error instead of a race.
+    // Threads that infer in parallel each use their own CloneForInference().
+    private void Claim(string operation)
+    {
+        if (global::System.Threading.Interlocked.Exchange(ref _inUse, 1) != 0) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowConcurrentUse("SeedNetwork", operation);
+    }
+
+    private void Release() => global::System.Threading.Volatile.Write(ref _inUse, 0);
 
     // Sizes as types: the runtime's kernels take them as type arguments, and the JIT specialises each
     // kernel for them, so every loop bound inside is a constant.

@@ -118,9 +118,10 @@ internal static class NetworkEmitter
         w.Line("// ── Parameters: one contiguous buffer, and a view of each tensor ────────");
         w.Line("// Tensors use PyTorch's names and layouts: a dense weight is [out, in], row-major.");
         w.Line();
-        w.Line("private readonly float[] _parameters = new float[ParameterCount];");
-        w.Line("private readonly float[] _gradients = new float[ParameterCount];");
-        if (bufferCount > 0) w.Line("private readonly float[] _buffers = new float[BufferCount];");
+        w.Line("// Allocated by the constructors: an inference clone shares its original's parameters and buffers.");
+        w.Line("private readonly float[] _parameters;");
+        w.Line("private readonly float[] _gradients;");
+        if (bufferCount > 0) w.Line("private readonly float[] _buffers;");
         w.Line();
         var parameters = new List<Tensor>();
         var buffers = new List<Tensor>();
@@ -160,6 +161,8 @@ internal static class NetworkEmitter
         w.Line("private int _batch;");
         w.Line("private bool _training;");
         w.Line("private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding");
+        w.Line("private readonly bool _sharesWeights; // an inference clone (CloneForInference): evaluation passes only");
+        w.Line("private int _inUse; // 1 while a public call runs a pass: see Claim");
         for (int k = 0; k < plan.Inputs.Length; k++)
             w.Line($"private float[] {plan.InputField(k)} = global::System.Array.Empty<float>();{(plan.MultiInput ? $" // the input \"{plan.Inputs[k].Name}\"" : "")}");
         foreach (var l in layers)
@@ -187,8 +190,34 @@ internal static class NetworkEmitter
             "<param name=\"seed\">The seed of the initialisers and of the dropout and RReLU draws. The same seed gives the same weights.</param>");
         w.Line(GeneratedCode);
         using (w.Block($"public {net.ClassName}(ulong seed = 0)"))
+        {
+            w.Line("_parameters = new float[ParameterCount];");
+            w.Line("_gradients = new float[ParameterCount];");
+            if (bufferCount > 0) w.Line("_buffers = new float[BufferCount];");
             w.Line("Initialize(seed);");
+        }
         w.Line();
+        Doc(w, "An inference clone: the parameters and state buffers of <paramref name=\"original\"/>, shared, and buffers of its own for the passes.");
+        using (w.Block($"private {net.ClassName}({net.ClassName} original)"))
+        {
+            w.Line("_parameters = original._parameters;");
+            w.Line("_gradients = global::System.Array.Empty<float>();");
+            if (bufferCount > 0) w.Line("_buffers = original._buffers;");
+            w.Line("_seed = original._seed;");
+            w.Line("_sharesWeights = true;");
+        }
+        w.Line();
+        if (!net.IsAbstract) // an abstract class cannot be created; its derived classes are not generated
+        {
+            Doc(w, "A second instance for inference on another thread. It shares this network's parameters" + (bufferCount > 0 ? " and state buffers" : "") +
+                   " (nothing is copied) and has its own activation buffers, so each thread runs Forward on its own clone while all read " +
+                   "one set of weights. A clone runs in evaluation mode only: a training pass, Backward or Initialize on it throws. It " +
+                   "sees every later change to the weights; change them (train, load) only while no clone is running a pass.");
+            w.Line(GeneratedCode);
+            w.Line($"public {net.ClassName} CloneForInference() => new(this);");
+            w.Line();
+        }
+
         Doc(w, "The inputs, the layers, their shapes, the parameter tensors and the state buffers.");
         w.Line($"public {Rt}NetworkDescription Description => s_description;");
         w.Line($"int {Rt}INetwork.InputSize => {(plan.MultiInput ? "PackedInputSize" : "InputSize")};");
@@ -245,6 +274,16 @@ internal static class NetworkEmitter
         w.Line();
         w.Line("/// <summary>The first <paramref name=\"length\"/> elements of a buffer.</summary>");
         w.Line($"private static {Span} View(float[] buffer, int length) => new(buffer, 0, length);");
+        w.Line();
+        w.Line("// One instance runs one pass at a time: its buffers belong to the pass in flight. Each public call that runs one");
+        w.Line("// claims the instance (one interlocked exchange), so a second thread entering gets an error instead of a race.");
+        w.Line("// Threads that infer in parallel each use their own CloneForInference().");
+        w.Line("private void Claim(string operation)");
+        w.Line("{");
+        w.Line($"    if (global::System.Threading.Interlocked.Exchange(ref _inUse, 1) != 0) {Cs}ThrowHelper.ThrowConcurrentUse({Lit.S(net.DisplayName)}, operation);");
+        w.Line("}");
+        w.Line();
+        w.Line("private void Release() => global::System.Threading.Volatile.Write(ref _inUse, 0);");
     }
 
     private static string IntArray(Shape s) => "new int[] { " + string.Join(", ", s.Dims) + " }";
@@ -298,6 +337,12 @@ internal static class NetworkEmitter
         using (w.Block("public void Reserve(int maxBatch)"))
         {
             w.Line($"if (maxBatch <= 0) {Cs}ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, \"a positive batch size\");");
+            Claimed(w, "Reserve", "Allocate(maxBatch);");
+        }
+        w.Line();
+        w.Line("/// <summary>Grows the buffers to <paramref name=\"maxBatch\"/> samples (the caller has claimed the instance).</summary>");
+        using (w.Block("private void Allocate(int maxBatch)"))
+        {
             w.Line("if (maxBatch <= _capacity) return;");
             w.Line($"if ((long)maxBatch * {plan.Widest} > global::System.Array.MaxLength) {Cs}ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, \"a batch whose widest buffer ({plan.Widest} floats a sample) fits in an array\");");
             for (int k = 0; k < plan.Inputs.Length; k++)
@@ -325,6 +370,11 @@ internal static class NetworkEmitter
         w.Line(GeneratedCode);
         using (w.Block("public void Initialize(ulong seed)"))
         {
+            w.Line($"if (_sharesWeights) {Cs}ThrowHelper.ThrowInvalidOperation({Lit.S(CloneMessage("Initialize"))});");
+            w.Line("Claim(nameof(Initialize));");
+            w.Line("try");
+            w.Line("{");
+            w.Indent();
             w.Line("_seed = seed;");
             w.Line("RandomStep = 0;");
             w.Line("_zeroGradPending = true;");
@@ -363,6 +413,12 @@ internal static class NetworkEmitter
                 w.Line($"// {t.Name} {t.Shape.Text}: state, starts at {Lit.Text(t.Buffer!.InitialValue)}");
                 w.Line($"{I}Constant({EmitContext.State(t.Layer, t.Buffer.Suffix)}, {Lit.D(t.Buffer.InitialValue)});");
             }
+            w.Unindent();
+            w.Line("}");
+            w.Line("finally");
+            w.Line("{");
+            w.Line("    Release();");
+            w.Line("}");
         }
         w.Line();
     }
@@ -404,13 +460,19 @@ internal static class NetworkEmitter
         Doc(w, "Runs the network on <paramref name=\"batch\"/> samples and keeps what the backward pass needs.", docs.ToArray());
         w.Line(GeneratedCode);
         string parameters = string.Join(", ", Enumerable.Range(0, inputs.Length).Select(k => $"{ReadOnlySpan} {plan.InputParameter(k)}"));
+        string arguments = string.Join(", ", Enumerable.Range(0, inputs.Length).Select(plan.InputParameter));
         using (w.Block($"public void Forward({parameters}, {Span} output, int batch = 1, bool training = false)"))
+            Claimed(w, "Forward", $"ForwardPass({arguments}, output, batch, training);");
+        w.Line();
+        w.Line("/// <summary>The forward pass (the caller has claimed the instance).</summary>");
+        using (w.Block($"private void ForwardPass({parameters}, {Span} output, int batch, bool training)"))
         {
             w.Line($"if (batch <= 0) {Cs}ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, \"a positive batch size\");");
             for (int k = 0; k < inputs.Length; k++)
                 w.Line($"{Cs}ThrowHelper.CheckShape({plan.InputParameter(k)}.Length, batch, {plan.InputSize(k)}, nameof({plan.InputParameter(k)}), nameof(batch));");
             w.Line($"{Cs}ThrowHelper.CheckShape(output.Length, batch, OutputSize, nameof(output), nameof(batch));");
-            w.Line("Reserve(batch);");
+            w.Line($"if (training && _sharesWeights) {Cs}ThrowHelper.ThrowInvalidOperation({Lit.S(CloneMessage("A training pass"))});");
+            w.Line("Allocate(batch);");
             w.Line("_batch = batch;");
             w.Line("_training = training;");
             w.Line(inputs.Length == 1
@@ -440,10 +502,13 @@ internal static class NetworkEmitter
         Doc(w, "Runs the network on packed rows: each sample's inputs side by side (" + string.Join(", ", inputs.Select(i => i.Name)) + "), [batch, PackedInputSize].");
         w.Line(GeneratedCode);
         using (w.Block($"void {Rt}INetwork.Forward({ReadOnlySpan} input, {Span} output, int batch, bool training)"))
+            Claimed(w, "Forward", "PackedForwardPass(input, output, batch, training);");
+        w.Line();
+        using (w.Block($"private void PackedForwardPass({ReadOnlySpan} input, {Span} output, int batch, bool training)"))
         {
             w.Line($"if (batch <= 0) {Cs}ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, \"a positive batch size\");");
             w.Line($"{Cs}ThrowHelper.CheckShape(input.Length, batch, PackedInputSize, nameof(input), nameof(batch));");
-            w.Line("Reserve(batch);");
+            w.Line("Allocate(batch);");
             w.Line("// Unpacked into the buffers that keep the inputs: Forward then copies each onto itself.");
             using (w.Block("for (int n = 0; n < batch; n++)"))
             {
@@ -455,7 +520,7 @@ internal static class NetworkEmitter
                 }
             }
             string views = string.Join(", ", Enumerable.Range(0, inputs.Length).Select(k => $"View({plan.InputField(k)}, batch * {plan.InputSize(k)})"));
-            w.Line($"Forward({views}, output, batch, training);");
+            w.Line($"ForwardPass({views}, output, batch, training);");
         }
         w.Line();
     }
@@ -479,7 +544,13 @@ internal static class NetworkEmitter
         w.Line(GeneratedCode);
         string gradients = string.Join(", ", Enumerable.Range(0, inputs.Length).Select(k => $"{Span} {plan.InputGradientName(k)} = default"));
         int slotCount;
+        string gradientArguments = string.Join(", ", Enumerable.Range(0, inputs.Length).Select(plan.InputGradientName));
         using (w.Block($"public void Backward({ReadOnlySpan} outputGradient, {gradients}, bool fromLogits = false)"))
+            Claimed(w, "Backward", $"BackwardPass(outputGradient, {gradientArguments}, fromLogits);");
+        w.Line();
+        w.Line("/// <summary>The backward pass (the caller has claimed the instance).</summary>");
+        string gradientParameters = string.Join(", ", Enumerable.Range(0, inputs.Length).Select(k => $"{Span} {plan.InputGradientName(k)}"));
+        using (w.Block($"private void BackwardPass({ReadOnlySpan} outputGradient, {gradientParameters}, bool fromLogits)"))
         {
             w.Line($"if (_batch == 0 || !_training) {Cs}ThrowHelper.ThrowInvalidOperation(\"Backward needs a training-mode forward pass first: call Forward(..., training: true).\");");
             w.Line("int batch = _batch;");
@@ -636,15 +707,18 @@ internal static class NetworkEmitter
         Doc(w, "Back-propagates from packed rows: the input gradient, when wanted, is each sample's input gradients side by side, [Batch, PackedInputSize].");
         w.Line(GeneratedCode);
         using (w.Block($"void {Rt}INetwork.Backward({ReadOnlySpan} outputGradient, {Span} inputGradient, bool fromLogits)"))
+            Claimed(w, "Backward", "PackedBackwardPass(outputGradient, inputGradient, fromLogits);");
+        w.Line();
+        using (w.Block($"private void PackedBackwardPass({ReadOnlySpan} outputGradient, {Span} inputGradient, bool fromLogits)"))
         {
             w.Line("if (inputGradient.IsEmpty)");
             w.Line("{");
-            w.Line($"    Backward(outputGradient, {string.Join(", ", inputs.Select(_ => "default"))}, fromLogits);");
+            w.Line($"    BackwardPass(outputGradient, {string.Join(", ", inputs.Select(_ => "default"))}, fromLogits);");
             w.Line("    return;");
             w.Line("}");
             w.Line($"{Cs}ThrowHelper.CheckShape(inputGradient.Length, _batch, PackedInputSize, nameof(inputGradient), nameof(Batch));");
             string views = string.Join(", ", Enumerable.Range(0, inputs.Length).Select(k => $"View(_packGrad{k}, _batch * {plan.InputSize(k)})"));
-            w.Line($"Backward(outputGradient, {views}, fromLogits);");
+            w.Line($"BackwardPass(outputGradient, {views}, fromLogits);");
             using (w.Block("for (int n = 0; n < _batch; n++)"))
             {
                 string at = "n * PackedInputSize";
@@ -658,6 +732,23 @@ internal static class NetworkEmitter
         w.Line();
         return slotCount;
     }
+
+    /// <summary>A public call's body: claim the instance, run <paramref name="call"/>, release it even if the call throws.</summary>
+    private static void Claimed(SourceWriter w, string operation, string call)
+    {
+        w.Line($"Claim(nameof({operation}));");
+        w.Line("try");
+        w.Line("{");
+        w.Line("    " + call);
+        w.Line("}");
+        w.Line("finally");
+        w.Line("{");
+        w.Line("    Release();");
+        w.Line("}");
+    }
+
+    private static string CloneMessage(string what) =>
+        what + " on an inference clone (CloneForInference) is not allowed: it shares its weights with the network it was cloned from. Train or initialise that network.";
 
     private static void Doc(SourceWriter w, string summary, params string[] more)
     {

@@ -228,7 +228,7 @@ internal sealed record TensorRef(string Name, int Layer, Shape Shape)
 /// A network declaration: where to put the class (<see cref="Namespace"/>, <see cref="ClassName"/> and
 /// <see cref="ContainingTypes"/> escaped for C#, <see cref="DisplayName"/> as written without <c>@</c>,
 /// <see cref="MetadataName"/> the type's full metadata name, unique in the compilation), its inputs, and its layers in
-/// forward order.
+/// forward order. <see cref="IsAbstract"/>: an abstract class gets no <c>CloneForInference</c> (it cannot be created).
 /// </summary>
 internal sealed record NetworkInfo(
     string Namespace,
@@ -237,7 +237,8 @@ internal sealed record NetworkInfo(
     string MetadataName,
     EquatableArray<string> ContainingTypes,
     EquatableArray<InputInfo> Inputs,
-    EquatableArray<LayerInfo> Layers)
+    EquatableArray<LayerInfo> Layers,
+    bool IsAbstract)
 {
     /// <summary>The last layer, whose output is the network's output.</summary>
     public LayerInfo Output => Layers[Layers.Count - 1];

@@ -27,6 +27,13 @@ public static class ThrowHelper
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void ThrowInvalidOperation(string message) => throw new InvalidOperationException(message);
 
+    /// <summary>Throws when a second thread enters a network instance that is running a pass.</summary>
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ThrowConcurrentUse(string network, string operation) => throw new InvalidOperationException(
+        $"{network}.{operation} was called while another call on the same instance was running (from another thread). " +
+        "A network instance runs one pass at a time, because its activation buffers belong to the pass in flight. " +
+        "Give each thread its own instance; for inference, CloneForInference() gives one that shares the weights.");
+
     /// <summary>
     /// Checks that a span holds <paramref name="rows"/> × <paramref name="features"/> elements. The message (built only
     /// on failure, so the check allocates nothing) names the parameter, both lengths and the shape.
