@@ -61,7 +61,7 @@ public static class ClassificationMetrics
     {
         if (batch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
         if (features <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(features), features, "a positive number of features");
-        ThrowHelper.CheckLength(output.Length, batch * features, nameof(output), "[batch, features]");
+        ThrowHelper.CheckShape(output.Length, batch, features, nameof(output), "batch", "features"); // in long: no wrap-around
         int width = target.Length / batch;
         if (target.Length != batch * width || (width != 1 && width != features))
             ThrowHelper.ThrowLength(nameof(target), batch * features, target.Length, "[batch, 1] class indices or [batch, features] one-hot rows");
@@ -224,6 +224,7 @@ public abstract class ConfusionMetric : Metric
     /// <inheritdoc />
     public override void Update(ReadOnlySpan<float> output, ReadOnlySpan<float> target, int batch, int features)
     {
+        ClassificationMetrics.CheckShapes(output, target, batch, features); // before sizing a matrix from features
         int classes = features == 1 ? 2 : features;
         if (_matrix is null || _matrix.Classes != classes) _matrix = new ConfusionMatrix(classes);
         if (Averaging == Averaging.Binary && PositiveClass >= classes)
@@ -310,8 +311,10 @@ public abstract class ErrorMetric : Metric
     public override void Update(ReadOnlySpan<float> output, ReadOnlySpan<float> target, int batch, int features)
     {
         if (batch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
-        ThrowHelper.CheckLength(output.Length, batch * features, nameof(output), "[batch, features]");
-        ThrowHelper.CheckLength(target.Length, batch * features, nameof(target), "[batch, features]");
+        if (features <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(features), features, "a positive number of features");
+        // In long: batch × features can exceed int, and a product wrapped around to 0 would let empty spans through.
+        ThrowHelper.CheckShape(output.Length, batch, features, nameof(output), "batch", "features");
+        ThrowHelper.CheckShape(target.Length, batch, features, nameof(target), "batch", "features");
         double sq = 0, ab = 0;
         for (int i = 0; i < output.Length; i++)
         {
@@ -383,8 +386,10 @@ public sealed class RSquared : Metric
     public override void Update(ReadOnlySpan<float> output, ReadOnlySpan<float> target, int batch, int features)
     {
         if (batch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
-        ThrowHelper.CheckLength(output.Length, batch * features, nameof(output), "[batch, features]");
-        ThrowHelper.CheckLength(target.Length, batch * features, nameof(target), "[batch, features]");
+        if (features <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(features), features, "a positive number of features");
+        // In long: batch × features can exceed int, and a product wrapped around to 0 would let empty spans through.
+        ThrowHelper.CheckShape(output.Length, batch, features, nameof(output), "batch", "features");
+        ThrowHelper.CheckShape(target.Length, batch, features, nameof(target), "batch", "features");
         if (_sum.Length != features)
         {
             _sum = new double[features];

@@ -69,9 +69,10 @@ public abstract class Loss
     {
         if (batch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
         if (features <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(features), features, "a positive number of features");
-        ThrowHelper.CheckLength(output.Length, batch * features, outputName, "[batch, features]");
-        ThrowHelper.CheckLength(target.Length, batch * TargetWidth(features), nameof(target), "[batch, target width]");
-        if (!gradient.IsEmpty) ThrowHelper.CheckLength(gradient.Length, batch * features, nameof(gradient), "[batch, features]");
+        // In long: batch × features can exceed int, and a product wrapped around to 0 would let empty spans through.
+        ThrowHelper.CheckShape(output.Length, batch, features, outputName, "batch", "features");
+        ThrowHelper.CheckShape(target.Length, batch, TargetWidth(features), nameof(target), "batch", "target width");
+        if (!gradient.IsEmpty) ThrowHelper.CheckShape(gradient.Length, batch, features, nameof(gradient), "batch", "features");
     }
 
     /// <summary>Reads a class index stored as a float target, checking that it is a whole number in [0, classes).</summary>
