@@ -7,7 +7,7 @@ namespace SourceGenNN.Tests.Training;
 
 /// <summary>
 /// Losses and metrics given what they cannot use: lengths whose batch × features product overflows int, probabilities
-/// outside [0, 1], infinite logits.
+/// outside [0, 1], infinite logits. PyTorch's values are printed by <c>tools/pytorch/record_nonfinite.py</c>.
 /// </summary>
 public class LossMisuseTests
 {
@@ -71,5 +71,61 @@ public class LossMisuseTests
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new ConfusionMatrix(65536));
         Assert.Contains("classes", e.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new ConfusionMatrix(46341));
+    }
+
+    [Theory]
+    [InlineData(1.5f)]
+    [InlineData(-0.5f)]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    public void BCE_on_an_output_outside_0_1_throws_as_PyTorch_and_writes_nothing(float p)
+    {
+        // PyTorch: RuntimeError "all elements of input should be between 0 and 1". Before: a NaN loss and a gradient
+        // of 1e12.
+        float[] output = [0.25f, 0.5f, p, 0.75f];
+        float[] target = [0f, 1f, 0f, 1f];
+        var gradient = new float[4];
+        Array.Fill(gradient, 7f);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new BinaryCrossEntropy().Compute(output, target, gradient, 2, 2));
+        Assert.Equal("output", e.ParamName);
+        Assert.Contains("output element 2 (sample 1, feature 0)", e.Message);
+        Assert.Contains("[0, 1]", e.Message);
+        Assert.All(gradient, g => Assert.Equal(7f, g));
+    }
+
+    [Fact]
+    public void BCE_accepts_the_ends_of_0_1_and_targets_outside_it_as_PyTorch()
+    {
+        var bce = new BinaryCrossEntropy();
+        Assert.Equal(100f, bce.Compute([0f], [1f], default, 1, 1)); // log clamped at −100
+        Assert.Equal(0f, bce.Compute([1f], [1f], default, 1, 1));
+        // PyTorch does not check targets: BCELoss(0.5, 1.5) = log 2.
+        Assert.Equal(MathF.Log(2f), bce.Compute([0.5f], [1.5f], default, 1, 1), 6);
+    }
+
+    [Theory]
+    // z, y, PyTorch's loss, PyTorch's dloss/dz (one element)
+    [InlineData(float.PositiveInfinity, 0f, float.PositiveInfinity, 1f)]
+    [InlineData(float.PositiveInfinity, 0.5f, float.PositiveInfinity, 0.5f)]
+    [InlineData(float.PositiveInfinity, 1f, float.NaN, 0f)]
+    [InlineData(float.NegativeInfinity, 0f, float.NaN, 0f)]
+    [InlineData(float.NegativeInfinity, 1f, float.NaN, -1f)]
+    [InlineData(float.NegativeInfinity, 0.5f, float.NaN, -0.5f)]
+    public void BCE_with_logits_at_infinite_logits_gives_PyTorchs_values(float z, float y, float loss, float gradient)
+    {
+        // Before: z = +∞, y = 0 gave NaN (max(z, 0) − z·y = ∞ − ∞·0), where PyTorch gives +∞.
+        var grad = new float[1];
+        float value = new BinaryCrossEntropyWithLogits().Compute([z], [y], grad, 1, 1);
+        Assert.Equal(loss, value);
+        Assert.Equal(gradient, grad[0]);
+        // The fused form (a final Sigmoid) is the same computation.
+        Assert.Equal(loss, new BinaryCrossEntropy().ComputeFromLogits([z], [y], grad, 1, 1));
+        Assert.Equal(gradient, grad[0]);
+    }
+
+    [Fact]
+    public void Cross_entropy_of_a_NaN_logit_is_NaN_as_PyTorch()
+    {
+        Assert.True(float.IsNaN(new CrossEntropy().Compute([float.NaN, 1f, 2f], [1f], default, 1, 3)));
     }
 }

@@ -179,7 +179,9 @@ public sealed class HuberLoss : Loss
 /// <summary>
 /// Binary cross entropy on probabilities, PyTorch's <c>BCELoss</c>: −[y·log p + (1 − y)·log(1 − p)] with each log
 /// clamped at −100, averaged over every element. Fuses with a final <c>Sigmoid</c>: the loss is then computed from the
-/// logits in the stable form of <see cref="BinaryCrossEntropyWithLogits"/>.
+/// logits in the stable form of <see cref="BinaryCrossEntropyWithLogits"/>. Like PyTorch, <see cref="Loss.Compute"/>
+/// throws an <see cref="ArgumentOutOfRangeException"/> for an output outside [0, 1] (NaN included), before writing
+/// anything; targets are not checked here (the trainer checks that they lie in [0, 1]).
 /// </summary>
 public sealed class BinaryCrossEntropy : Loss
 {
@@ -193,6 +195,13 @@ public sealed class BinaryCrossEntropy : Loss
     protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)
     {
         int n = output.Length;
+        // PyTorch raises "all elements of input should be between 0 and 1"; without the check an output of 1.5 gives a
+        // NaN loss and gradients of 1e12.
+        for (int i = 0; i < n; i++)
+        {
+            float p = output[i];
+            if (!(p >= 0f && p <= 1f)) ThrowNotProbability(p, i, features);
+        }
         double sum = 0;
         bool grad = !gradient.IsEmpty;
         for (int i = 0; i < n; i++)
@@ -210,12 +219,19 @@ public sealed class BinaryCrossEntropy : Loss
     /// <inheritdoc />
     protected override double ComputeFromLogitsCore(ReadOnlySpan<float> logits, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features) =>
         BinaryCrossEntropyWithLogits.Stable(logits, target, gradient);
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowNotProbability(float p, int index, int features) =>
+        throw new ArgumentOutOfRangeException("output", p,
+            $"The loss 'bce' reads probabilities, but output element {index} (sample {index / features}, feature {index % features}) is {p}: every output must lie in [0, 1], as in PyTorch's BCELoss. " +
+            "For logits use BinaryCrossEntropyWithLogits, or end the network in a Sigmoid.");
 }
 
 /// <summary>
-/// Binary cross entropy on logits, PyTorch's <c>BCEWithLogitsLoss</c>, in the stable form
-/// max(z, 0) − z·y + log(1 + e^−|z|), averaged over every element; the gradient is (σ(z) − y)/N.
-/// When a network ends in <c>Sigmoid</c>, the trainer applies it to the sigmoid's input.
+/// Binary cross entropy on logits, PyTorch's <c>BCEWithLogitsLoss</c>, in PyTorch's stable form
+/// (1 − y)·z + max(−z, 0) + log(1 + e^−|z|), averaged over every element; the gradient is (σ(z) − y)/N.
+/// When a network ends in <c>Sigmoid</c>, the trainer applies it to the sigmoid's input. At infinite logits it gives
+/// PyTorch's values: +∞ for z = +∞ with y &lt; 1, NaN where the form multiplies 0 by ∞ (z = +∞ with y = 1, z = −∞).
 /// </summary>
 public sealed class BinaryCrossEntropyWithLogits : Loss
 {
@@ -235,8 +251,9 @@ public sealed class BinaryCrossEntropyWithLogits : Loss
 
     internal static double Stable(ReadOnlySpan<float> z, ReadOnlySpan<float> target, Span<float> gradient)
     {
-        // max(z, 0) − z·y + log(1 + e^(−|z|)) never overflows; the same e^(−|z|) gives σ(z) for the gradient, so each
-        // element costs one exp and one log, in float (the sum is kept in double).
+        // (1 − y)·z + max(−z, 0) + log(1 + e^(−|z|)) never overflows for finite z; the same e^(−|z|) gives σ(z) for the
+        // gradient, so each element costs one exp and one log, in float (the sum is kept in double). It is PyTorch's
+        // arrangement, which matters at z = +∞, y = 0: +∞ here, where max(z, 0) − z·y would be ∞ − ∞·0 = NaN.
         int n = z.Length;
         double sum = 0;
         bool grad = !gradient.IsEmpty;
@@ -245,7 +262,7 @@ public sealed class BinaryCrossEntropyWithLogits : Loss
         {
             float v = z[i], y = target[i];
             float e = MathF.Exp(-MathF.Abs(v));
-            sum += MathF.Max(v, 0f) - v * y + MathF.Log(1f + e);
+            sum += (1f - y) * v + MathF.Max(-v, 0f) + MathF.Log(1f + e);
             if (grad)
             {
                 float s = v >= 0f ? 1f / (1f + e) : e / (1f + e);

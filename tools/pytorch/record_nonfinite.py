@@ -6,7 +6,7 @@ Run from the repository root:
     /usr/bin/python3 tools/pytorch/record_nonfinite.py
 
 The tests do not run this script: Runtime.Tests/Kernels/NonFiniteActivationTests.cs and
-Runtime.Tests/Training/NonFiniteLossTests.cs hold its output as constants. Every value is float32 on the CPU; the
+Runtime.Tests/Training/LossMisuseTests.cs hold its output as constants. Every value is float32 on the CPU; the
 activation parameters are the tests' (LeakyReLU slope 0.07, ELU alpha 1.3, PReLU 0.25, RReLU [1/8, 1/3]).
 """
 

@@ -340,14 +340,15 @@ extern "C" __global__ void sgnn_increment(sgnn_u64* counter)
     if (blockIdx.x == 0 && threadIdx.x == 0) counter[0] += 1ULL;
 }
 
-// Binary cross entropy from logits, element-wise: loss = max(z, 0) - z*y + log(1 + exp(-|z|)); grad = scale * (sigmoid(z) - y).
+// Binary cross entropy from logits, element-wise, in PyTorch's arrangement (+inf at z = +inf, y = 0, as the CPU loss):
+// loss = (1 - y)*z + max(-z, 0) + log(1 + exp(-|z|)); grad = scale * (sigmoid(z) - y).
 extern "C" __global__ void sgnn_sigmoid_bce(const float* logits, const float* target, float* grad, float* loss, int n, float scale)
 {
     SGNN_LOOP(i, n)
     {
         float z = logits[i];
         float y = target[i];
-        loss[i] = fmaxf(z, 0.0f) - z * y + log1pf(expf(-fabsf(z)));
+        loss[i] = (1.0f - y) * z + fmaxf(-z, 0.0f) + log1pf(expf(-fabsf(z)));
         grad[i] = scale * (1.0f / (1.0f + expf(-z)) - y);
     }
 }
