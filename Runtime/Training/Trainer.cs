@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using SourceGenNN.Data;
 using SourceGenNN.Kernels;
 using SourceGenNN.Metrics;
@@ -165,79 +166,87 @@ public sealed partial class Trainer : IDisposable
         double baseRate = Optimizer.LearningRate;
         long batchStep = 0;
         int batchesPerEpoch = (train.Count + batchSize - 1) / batchSize;
+        if (options.Schedule is not null) CheckSchedule(options.Schedule, baseRate, options.Epochs, batchesPerEpoch);
         var history = new TrainingHistory();
         using var progress = new ProgressPrinter(options.Progress, options.Output);
 
-        for (int epoch = 0; epoch < options.Epochs; epoch++)
+        try
         {
-            long start = Stopwatch.GetTimestamp();
-            if (options.Schedule is { Interval: ScheduleInterval.Epoch } es) Optimizer.LearningRate = (float)es.LearningRate(baseRate, epoch);
-            if (options.Shuffle) Shuffling.Shuffle(order, ref rng);
-            foreach (var m in _metrics) m.Reset();
-            progress.BeginEpoch(epoch + 1, options.Epochs, batchesPerEpoch);
-            double lossSum = 0;
-            for (int b = 0; b < batchesPerEpoch; b++)
+            for (int epoch = 0; epoch < options.Epochs; epoch++)
             {
-                int first = b * batchSize, n = Math.Min(batchSize, train.Count - first);
-                var x = _xBatch.AsSpan(0, n * nIn);
-                var y = _yBatch.AsSpan(0, n * width);
-                for (int i = 0; i < n; i++)
+                long start = Stopwatch.GetTimestamp();
+                if (options.Schedule is { Interval: ScheduleInterval.Epoch } es) Optimizer.LearningRate = ScheduledRate(es, baseRate, epoch, epoch, batch: -1);
+                if (options.Shuffle) Shuffling.Shuffle(order, ref rng);
+                foreach (var m in _metrics) m.Reset();
+                progress.BeginEpoch(epoch + 1, options.Epochs, batchesPerEpoch);
+                double lossSum = 0;
+                for (int b = 0; b < batchesPerEpoch; b++)
                 {
-                    int s = order[first + i];
-                    train.Features.AsSpan(s * nIn, nIn).CopyTo(x[(i * nIn)..]);
-                    train.Targets.AsSpan(s * width, width).CopyTo(y[(i * width)..]);
+                    int first = b * batchSize, n = Math.Min(batchSize, train.Count - first);
+                    var x = _xBatch.AsSpan(0, n * nIn);
+                    var y = _yBatch.AsSpan(0, n * width);
+                    for (int i = 0; i < n; i++)
+                    {
+                        int s = order[first + i];
+                        train.Features.AsSpan(s * nIn, nIn).CopyTo(x[(i * nIn)..]);
+                        train.Targets.AsSpan(s * width, width).CopyTo(y[(i * width)..]);
+                    }
+                    if (options.Schedule is { Interval: ScheduleInterval.Batch } bs) Optimizer.LearningRate = ScheduledRate(bs, baseRate, batchStep, epoch, b);
+                    batchStep++;
+                    float loss = TrainStepCore(x, y, n, wantOutput: _metrics.Length > 0, out var output);
+                    lossSum += (double)loss * n;
+                    foreach (var m in _metrics) m.Update(output, y, n, nOut);
+                    progress.Batch(b + 1, lossSum / (first + n), _metrics, first + n, Stopwatch.GetElapsedTime(start));
                 }
-                if (options.Schedule is { Interval: ScheduleInterval.Batch } bs) Optimizer.LearningRate = (float)bs.LearningRate(baseRate, batchStep);
-                batchStep++;
-                float loss = TrainStepCore(x, y, n, wantOutput: _metrics.Length > 0, out var output);
-                lossSum += (double)loss * n;
-                foreach (var m in _metrics) m.Update(output, y, n, nOut);
-                progress.Batch(b + 1, lossSum / (first + n), _metrics, first + n, Stopwatch.GetElapsedTime(start));
-            }
 
-            var values = new Dictionary<string, double> { ["loss"] = lossSum / train.Count };
-            foreach (var m in _metrics) values[m.Name] = m.Result;
-            if (validation is not null)
-            {
-                var v = Evaluate(validation, Math.Max(batchSize, 256));
-                values["val_loss"] = v.Loss;
-                foreach (var kv in v.Metrics) values["val_" + kv.Key] = kv.Value;
-            }
-            var elapsed = Stopwatch.GetElapsedTime(start);
-            var record = new EpochRecord(epoch + 1, values, Optimizer.LearningRate, elapsed, train.Count / Math.Max(elapsed.TotalSeconds, 1e-9));
-            history.Add(record);
-            progress.EndEpoch(record, options.Epochs);
+                var values = new Dictionary<string, double> { ["loss"] = lossSum / train.Count };
+                foreach (var m in _metrics) values[m.Name] = m.Result;
+                if (validation is not null)
+                {
+                    var v = Evaluate(validation, Math.Max(batchSize, 256));
+                    values["val_loss"] = v.Loss;
+                    foreach (var kv in v.Metrics) values["val_" + kv.Key] = kv.Value;
+                }
+                var elapsed = Stopwatch.GetElapsedTime(start);
+                var record = new EpochRecord(epoch + 1, values, Optimizer.LearningRate, elapsed, train.Count / Math.Max(elapsed.TotalSeconds, 1e-9));
+                history.Add(record);
+                progress.EndEpoch(record, options.Epochs);
 
-            if (stop is not null)
+                if (stop is not null)
+                {
+                    double value = values[stop.Monitor];
+                    bool improved = higherBetter ? value > bestValue + stop.MinDelta : value < bestValue - stop.MinDelta;
+                    if (improved || history.BestEpoch is null)
+                    {
+                        bestValue = value;
+                        history.BestEpoch = epoch + 1;
+                        wait = 0;
+                        if (best is not null) CopyCurrentWeightsTo(best);
+                    }
+                    else if (++wait >= Math.Max(1, stop.Patience))
+                    {
+                        history.StoppedEarly = epoch + 1 < options.Epochs;
+                        progress.Message($"Early stopping after epoch {epoch + 1}: '{stop.Monitor}' has not improved for {wait} epochs; best was epoch {history.BestEpoch}.");
+                        break;
+                    }
+                }
+            }
+            CopyWeightsToHost(); // on a device: the trained weights and optimiser state back in Network and Optimizer
+            if (best is not null && history.BestEpoch is not null)
             {
-                double value = values[stop.Monitor];
-                bool improved = higherBetter ? value > bestValue + stop.MinDelta : value < bestValue - stop.MinDelta;
-                if (improved || history.BestEpoch is null)
-                {
-                    bestValue = value;
-                    history.BestEpoch = epoch + 1;
-                    wait = 0;
-                    if (best is not null) CopyCurrentWeightsTo(best);
-                }
-                else if (++wait >= Math.Max(1, stop.Patience))
-                {
-                    history.StoppedEarly = epoch + 1 < options.Epochs;
-                    progress.Message($"Early stopping after epoch {epoch + 1}: '{stop.Monitor}' has not improved for {wait} epochs; best was epoch {history.BestEpoch}.");
-                    break;
-                }
+                int p = Network.Parameters.Length;
+                best.AsSpan(0, p).CopyTo(Network.Parameters); // on a device the next use uploads them
+                best.AsSpan(p).CopyTo(Network.Buffers);
+                history.RestoredBestWeights = true;
             }
         }
-        CopyWeightsToHost(); // on a device: the trained weights and optimiser state back in Network and Optimizer
-        if (best is not null && history.BestEpoch is not null)
+        finally
         {
-            int p = Network.Parameters.Length;
-            best.AsSpan(0, p).CopyTo(Network.Parameters); // on a device the next use uploads them
-            best.AsSpan(p).CopyTo(Network.Buffers);
-            history.RestoredBestWeights = true;
+            // A schedule describes the rate within this Fit: leave the optimiser at the rate it came with (also when
+            // training stops on an error), so that a second Fit with the same options replays the schedule instead of
+            // decaying an already-decayed rate.
+            if (options.Schedule is not null) Optimizer.LearningRate = (float)baseRate;
         }
-        // A schedule describes the rate within this Fit: leave the optimiser at the rate it came with, so that a second
-        // Fit with the same options replays the schedule instead of decaying an already-decayed rate.
-        if (options.Schedule is not null) Optimizer.LearningRate = (float)baseRate;
         return history;
     }
 
@@ -325,6 +334,34 @@ public sealed partial class Trainer : IDisposable
         var classes = new int[count];
         for (int i = 0; i < count; i++) classes[i] = ClassificationMetrics.PredictedClass(output, i, nOut, threshold);
         return classes;
+    }
+
+    /// <summary>
+    /// Before the first update: every rate the schedule will set in this Fit (up to 2²² steps; later ones are checked as
+    /// they come), so that a schedule going negative or NaN at epoch 40 fails now rather than after 39 epochs.
+    /// </summary>
+    private static void CheckSchedule(LearningRateSchedule schedule, double baseRate, int epochs, int batchesPerEpoch)
+    {
+        bool perBatch = schedule.Interval == ScheduleInterval.Batch;
+        long steps = perBatch ? (long)epochs * batchesPerEpoch : epochs;
+        for (long t = 0, last = Math.Min(steps, 1L << 22); t < last; t++)
+            if (!schedule.TryRate(baseRate, t, out _))
+                ScheduledRate(schedule, baseRate, t, perBatch ? (int)(t / batchesPerEpoch) : (int)t, perBatch ? (int)(t % batchesPerEpoch) : -1);
+    }
+
+    /// <summary>
+    /// A schedule's rate at step <paramref name="t"/>; a rate an optimiser cannot take throws naming the schedule, the
+    /// epoch (and batch, for a per-batch schedule; -1 otherwise), the step and the rate. Allocates nothing otherwise.
+    /// </summary>
+    private static float ScheduledRate(LearningRateSchedule schedule, double baseRate, long t, int epoch, int batch)
+    {
+        if (!schedule.TryRate(baseRate, t, out double rate))
+        {
+            var inv = CultureInfo.InvariantCulture;
+            string where = "epoch " + (epoch + 1).ToString(inv) + (batch < 0 ? "" : ", batch " + (batch + 1).ToString(inv));
+            schedule.ThrowInvalidRate(rate, baseRate, t, where);
+        }
+        return (float)rate;
     }
 
     private void CheckDataset(Dataset data, string name)
