@@ -182,3 +182,26 @@ public class NonFiniteActivationTests
 
     private readonly struct D3 : IDim { public static int Value => 3; }
 }
+
+/// <summary><see cref="TensorOps.IndexOfNonFinite"/> on every path: each position of every length, each kind of value.</summary>
+public class IndexOfNonFiniteTests
+{
+    [Fact]
+    public void Finds_the_first_NaN_or_infinity_at_every_position_of_every_length()
+    {
+        foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+            for (int n = 0; n <= 70; n++)
+            {
+                var x = new float[n];
+                for (int i = 0; i < n; i++) x[i] = (i % 3 - 1) * 3.4e38f; // large but finite: v − v is still 0
+                Assert.Equal(-1, TensorOps.IndexOfNonFinite(x));
+                for (int at = 0; at < n; at++)
+                {
+                    var y = (float[])x.Clone();
+                    y[at] = bad;
+                    if (at + 5 < n) y[at + 5] = float.NaN; // a later one does not hide the first
+                    Assert.Equal(at, TensorOps.IndexOfNonFinite(y));
+                }
+            }
+    }
+}

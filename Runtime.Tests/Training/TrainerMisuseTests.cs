@@ -128,4 +128,148 @@ public class TrainerMisuseTests
         private int _calls;
         protected override double Rate(double baseLearningRate, long t) => ++_calls > 4 ? double.NaN : baseLearningRate / 2;
     }
+
+    // ---- the data, checked when Fit and Evaluate start ---------------------------------------------------------
+
+    [Theory]
+    [InlineData(float.NaN, "NaN")]
+    [InlineData(float.PositiveInfinity, "Infinity")]
+    [InlineData(float.NegativeInfinity, "-Infinity")]
+    public void A_non_finite_input_fails_when_Fit_starts_naming_the_sample_and_feature_and_nothing_is_trained(float bad, string shown)
+    {
+        // Before: the first batch holding it turned every weight NaN, and early stopping "restored" NaN weights.
+        var data = Classes(80);
+        data.Features[57 * 64 + 3] = bad;
+        var net = new DigitsSoftmax(seed: 1);
+        var before = net.Parameters.ToArray();
+        var trainer = new Trainer(net, new CrossEntropy(), new Adam(net));
+        var e = Assert.Throws<ArgumentException>(() => trainer.Fit(data, new FitOptions
+        {
+            Epochs = 2, ValidationSplit = 0.25, Progress = ProgressMode.None,
+            EarlyStopping = new EarlyStopping { Monitor = "val_loss" },
+        }));
+        Assert.Equal("train", e.ParamName);
+        Assert.StartsWith($"'train' sample 57, feature 3 is {shown}: the inputs must be finite", e.Message);
+        Assert.Equal(before, net.Parameters.ToArray());
+        Assert.Equal(0, trainer.Optimizer.Steps);
+    }
+
+    [Fact]
+    public void Validation_data_and_evaluation_data_are_checked_too()
+    {
+        var net = new DigitsSoftmax(seed: 1);
+        var trainer = new Trainer(net, new CrossEntropy(), new Adam(net));
+        var validation = Classes(20, seed: 2);
+        validation.Features[12 * 64 + 63] = float.NaN;
+        var e = Assert.Throws<ArgumentException>(() => trainer.Fit(Classes(40), new FitOptions { ValidationData = validation, Progress = ProgressMode.None }));
+        Assert.StartsWith("'ValidationData' sample 12, feature 63 is NaN", e.Message);
+        Assert.Equal(0, trainer.Optimizer.Steps);
+        e = Assert.Throws<ArgumentException>(() => trainer.Evaluate(validation));
+        Assert.StartsWith("'data' sample 12, feature 63 is NaN", e.Message);
+        var targets = Classes(20, seed: 2);
+        targets.Targets[7] = 10f;
+        e = Assert.Throws<ArgumentException>(() => trainer.Evaluate(targets));
+        Assert.Equal("'data' sample 7's target is 10, but the loss 'cross_entropy' needs a class index: a whole number in [0, 10). (Parameter 'data')", e.Message);
+    }
+
+    [Theory]
+    [InlineData(10f)]
+    [InlineData(-1f)]
+    [InlineData(2.5f)]
+    [InlineData(float.NaN)]
+    public void A_class_index_out_of_range_names_its_index_in_the_data_set_before_any_update(float label)
+    {
+        // Before: "'target' is 10, but a class index in [0, 10) for sample 6 was expected", sample 6 being the row in a
+        // shuffled batch, thrown after that epoch's earlier batches had updated the network.
+        var data = Classes(80);
+        data.Targets[57] = label;
+        foreach (Loss loss in new Loss[] { new CrossEntropy(), new NegativeLogLikelihood() })
+        {
+            var net = new DigitsSoftmax(seed: 1);
+            var before = net.Parameters.ToArray();
+            var trainer = new Trainer(net, loss, new Sgd(net, 0.1f));
+            var e = Assert.Throws<ArgumentException>(() => trainer.Fit(data, new FitOptions { Epochs = 1, BatchSize = 8, Progress = ProgressMode.None }));
+            Assert.StartsWith($"'train' sample 57's target is {label.ToString(System.Globalization.CultureInfo.InvariantCulture)}, but the loss '{loss.Name}' needs a class index: a whole number in [0, 10)", e.Message);
+            Assert.Equal(before, net.Parameters.ToArray());
+        }
+    }
+
+    [Fact]
+    public void A_label_in_the_part_a_validation_split_holds_out_is_named_by_its_index_in_the_callers_data()
+    {
+        var data = Classes(80);
+        data.Targets[3] = 12f;
+        var net = new DigitsSoftmax(seed: 1);
+        var trainer = new Trainer(net, new CrossEntropy(), new Sgd(net, 0.1f));
+        for (ulong seed = 0; seed < 4; seed++) // wherever the split puts sample 3
+        {
+            var e = Assert.Throws<ArgumentException>(() => trainer.Fit(data, new FitOptions { ValidationSplit = 0.5, Seed = seed, Progress = ProgressMode.None }));
+            Assert.StartsWith("'train' sample 3's target is 12", e.Message);
+        }
+    }
+
+    [Theory]
+    [InlineData(1.5f)]
+    [InlineData(-0.25f)]
+    [InlineData(float.NaN)]
+    public void Binary_cross_entropy_targets_must_lie_in_0_1(float target)
+    {
+        var rng = new SourceGenNN.Kernels.Rng(3, "bce");
+        var x = new float[30 * 30];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextNormal();
+        var y = new float[30];
+        for (int i = 0; i < y.Length; i++) y[i] = i % 2;
+        y[21] = target;
+        var data = new Dataset(x, y, 30);
+        foreach (Loss loss in new Loss[] { new BinaryCrossEntropy(), new BinaryCrossEntropyWithLogits() })
+        {
+            var net = new CancerLogistic(seed: 1);
+            var trainer = new Trainer(net, loss, new Sgd(net, 0.1f));
+            var e = Assert.Throws<ArgumentException>(() => trainer.Fit(data, Quiet));
+            Assert.StartsWith($"'train' sample 21's target is {target.ToString(System.Globalization.CultureInfo.InvariantCulture)}, but the loss '{loss.Name}' needs targets in [0, 1]", e.Message);
+        }
+    }
+
+    [Fact]
+    public void Regression_targets_must_be_finite_and_classification_metrics_check_theirs()
+    {
+        var rng = new SourceGenNN.Kernels.Rng(4, "mse");
+        var x = new float[20 * 10];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextNormal();
+        var y = new float[20];
+        y[5] = float.PositiveInfinity;
+        var net = new DiabetesLinear(seed: 1);
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(net, new MeanSquaredError(), new Sgd(net, 0.1f)).Fit(new Dataset(x, y, 10), Quiet));
+        Assert.StartsWith("'train' sample 5's target is Infinity, but the loss 'mse' needs finite targets", e.Message);
+        // A single output read as two classes by Accuracy: the target must be 0 or 1 for the metric, though MSE takes 3.
+        y[5] = 3f;
+        e = Assert.Throws<ArgumentException>(() => new Trainer(net, new MeanSquaredError(), new Sgd(net, 0.1f), new SourceGenNN.Metrics.Accuracy()).Fit(new Dataset(x, y, 10), Quiet));
+        Assert.StartsWith("'train' sample 5's target is 3, but the metric 'accuracy' needs a class index: a whole number in [0, 2)", e.Message);
+    }
+
+    [Theory]
+    [InlineData(1.5)]
+    [InlineData(1.0)]
+    [InlineData(-0.1)]
+    [InlineData(double.NaN)]
+    public void A_validation_split_out_of_range_is_reported_as_ValidationSplit(double split)
+    {
+        // Before: "'testFraction' is 1.5, but a fraction in (0, 1) was expected", from Dataset.Split.
+        var net = new DigitsSoftmax();
+        var trainer = new Trainer(net, new CrossEntropy(), new Adam(net));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Fit(Classes(40), new FitOptions { ValidationSplit = split, Progress = ProgressMode.None }));
+        Assert.Equal(nameof(FitOptions.ValidationSplit), e.ParamName);
+        Assert.Contains("a fraction in [0, 1) of the training data to hold out for validation (0 for none)", e.Message);
+        Assert.DoesNotContain("testFraction", e.Message);
+    }
+
+    [Fact]
+    public void A_validation_split_holding_out_no_sample_is_reported_as_ValidationSplit()
+    {
+        var net = new DigitsSoftmax();
+        var trainer = new Trainer(net, new CrossEntropy(), new Adam(net));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Fit(Classes(40), new FitOptions { ValidationSplit = 0.01, Progress = ProgressMode.None }));
+        Assert.Equal(nameof(FitOptions.ValidationSplit), e.ParamName);
+        Assert.Contains("0.01 of the 40 training samples holds out 0", e.Message);
+    }
 }

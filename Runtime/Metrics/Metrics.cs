@@ -146,6 +146,23 @@ public abstract class Metric
 
     /// <summary>The metric over every batch since the last reset.</summary>
     public abstract double Result { get; }
+
+    /// <summary>
+    /// What is wrong with a data set's targets for this metric, or null (the trainer asks once, when <c>Fit</c> or
+    /// <c>Evaluate</c> starts, so that a bad target is reported by its index in the data set, before any update).
+    /// </summary>
+    internal virtual string? TargetProblem(ReadOnlySpan<float> targets, int targetWidth, int features, out int index)
+    {
+        index = -1;
+        return null;
+    }
+
+    /// <summary>Class-index targets (width 1) must be classes of a classification metric: whole numbers in [0, classes).</summary>
+    private protected string? ClassTargetProblem(ReadOnlySpan<float> targets, int targetWidth, int features, out int index)
+    {
+        index = -1;
+        return targetWidth == 1 ? Training.Loss.ClassIndexProblem(targets, features == 1 ? 2 : features, $"the metric '{Name}'", out index) : null;
+    }
 }
 
 /// <summary>The fraction of samples whose predicted class (arg-max, or output ≥ threshold for one output) is the target class.</summary>
@@ -174,6 +191,10 @@ public sealed class Accuracy(float threshold = 0.5f) : Metric
 
     /// <inheritdoc />
     public override double Result => _total == 0 ? 0 : (double)_correct / _total;
+
+    /// <inheritdoc />
+    internal override string? TargetProblem(ReadOnlySpan<float> targets, int targetWidth, int features, out int index) =>
+        ClassTargetProblem(targets, targetWidth, features, out index);
 }
 
 /// <summary>How precision, recall and F1 combine classes.</summary>
@@ -247,6 +268,10 @@ public abstract class ConfusionMetric : Metric
 
     /// <summary>The score of one class.</summary>
     protected abstract double Score(ConfusionMatrix matrix, int c);
+
+    /// <inheritdoc />
+    internal override string? TargetProblem(ReadOnlySpan<float> targets, int targetWidth, int features, out int index) =>
+        ClassTargetProblem(targets, targetWidth, features, out index);
 
     /// <summary>The metric's name: the base name, with <c>_macro</c> for macro averaging.</summary>
     protected string NameFor(string baseName) => Averaging == Averaging.Macro ? baseName + "_macro" : baseName;

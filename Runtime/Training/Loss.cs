@@ -1,5 +1,7 @@
 using System;
+using System.Globalization;
 using SourceGenNN.CompilerServices;
+using SourceGenNN.Kernels;
 
 namespace SourceGenNN.Training;
 
@@ -73,6 +75,51 @@ public abstract class Loss
         ThrowHelper.CheckShape(output.Length, batch, features, outputName, "batch", "features");
         ThrowHelper.CheckShape(target.Length, batch, TargetWidth(features), nameof(target), "batch", "target width");
         if (!gradient.IsEmpty) ThrowHelper.CheckShape(gradient.Length, batch, features, nameof(gradient), "batch", "features");
+    }
+
+    /// <summary>
+    /// What is wrong with a data set's targets for this loss, or null: the trainer asks once, when <c>Fit</c> or
+    /// <c>Evaluate</c> starts, so that a bad target is reported by its index in the data set, before any update. Finite
+    /// values by default; class indices for cross entropy and NLL, values in [0, 1] for binary cross entropy.
+    /// </summary>
+    /// <param name="targets">[count, target width].</param>
+    /// <param name="features">Outputs per sample.</param>
+    /// <param name="index">The first bad value's index in <paramref name="targets"/>, or −1.</param>
+    /// <returns>The rest of a sentence about the bad value ("is NaN, but …"), or null.</returns>
+    internal virtual string? TargetProblem(ReadOnlySpan<float> targets, int features, out int index)
+    {
+        index = TensorOps.IndexOfNonFinite(targets);
+        return index < 0 ? null : string.Create(CultureInfo.InvariantCulture, $"is {targets[index]}, but the loss '{Name}' needs finite targets");
+    }
+
+    /// <summary>The first target that is not a class index (a whole number in [0, classes)), for <see cref="TargetProblem"/>.</summary>
+    internal static string? ClassIndexProblem(ReadOnlySpan<float> targets, int classes, string user, out int index)
+    {
+        for (int i = 0; i < targets.Length; i++)
+        {
+            float v = targets[i];
+            int c = (int)v;
+            if (c != v || c < 0 || c >= classes)
+            {
+                index = i;
+                return string.Create(CultureInfo.InvariantCulture, $"is {v}, but {user} needs a class index: a whole number in [0, {classes})");
+            }
+        }
+        index = -1;
+        return null;
+    }
+
+    /// <summary>The first target outside [0, 1] (NaN included), for <see cref="TargetProblem"/>.</summary>
+    internal static string? UnitIntervalProblem(ReadOnlySpan<float> targets, string user, out int index)
+    {
+        for (int i = 0; i < targets.Length; i++)
+            if (!(targets[i] >= 0f && targets[i] <= 1f))
+            {
+                index = i;
+                return string.Create(CultureInfo.InvariantCulture, $"is {targets[i]}, but {user} needs targets in [0, 1]");
+            }
+        index = -1;
+        return null;
     }
 
     /// <summary>Reads a class index stored as a float target, checking that it is a whole number in [0, classes).</summary>
@@ -192,6 +239,10 @@ public sealed class BinaryCrossEntropy : Loss
     public override string? FusedActivation => LayerKindNames.Sigmoid;
 
     /// <inheritdoc />
+    internal override string? TargetProblem(ReadOnlySpan<float> targets, int features, out int index) =>
+        UnitIntervalProblem(targets, "the loss 'bce'", out index);
+
+    /// <inheritdoc />
     protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)
     {
         int n = output.Length;
@@ -223,7 +274,7 @@ public sealed class BinaryCrossEntropy : Loss
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private static void ThrowNotProbability(float p, int index, int features) =>
         throw new ArgumentOutOfRangeException("output", p,
-            $"The loss 'bce' reads probabilities, but output element {index} (sample {index / features}, feature {index % features}) is {p}: every output must lie in [0, 1], as in PyTorch's BCELoss. " +
+            string.Create(CultureInfo.InvariantCulture, $"The loss 'bce' reads probabilities, but output element {index} (sample {index / features}, feature {index % features}) is {p}: every output must lie in [0, 1], as in PyTorch's BCELoss. ") +
             "For logits use BinaryCrossEntropyWithLogits, or end the network in a Sigmoid.");
 }
 
@@ -240,6 +291,10 @@ public sealed class BinaryCrossEntropyWithLogits : Loss
 
     /// <inheritdoc />
     public override string? FusedActivation => LayerKindNames.Sigmoid;
+
+    /// <inheritdoc />
+    internal override string? TargetProblem(ReadOnlySpan<float> targets, int features, out int index) =>
+        UnitIntervalProblem(targets, "the loss 'bce_logits'", out index);
 
     /// <inheritdoc />
     protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features) =>
@@ -306,6 +361,12 @@ public sealed class CrossEntropy : Loss
 
     /// <inheritdoc />
     public override int TargetWidth(int features) => Targets == CrossEntropyTarget.ClassIndex ? 1 : features;
+
+    /// <inheritdoc />
+    internal override string? TargetProblem(ReadOnlySpan<float> targets, int features, out int index) =>
+        Targets == CrossEntropyTarget.ClassIndex
+            ? ClassIndexProblem(targets, features, "the loss 'cross_entropy'", out index)
+            : base.TargetProblem(targets, features, out index);
 
     /// <inheritdoc />
     protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)
@@ -375,6 +436,10 @@ public sealed class NegativeLogLikelihood : Loss
 
     /// <inheritdoc />
     public override int TargetWidth(int features) => 1;
+
+    /// <inheritdoc />
+    internal override string? TargetProblem(ReadOnlySpan<float> targets, int features, out int index) =>
+        ClassIndexProblem(targets, features, "the loss 'nll'", out index);
 
     /// <inheritdoc />
     protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)

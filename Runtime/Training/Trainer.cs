@@ -137,7 +137,22 @@ public sealed partial class Trainer : IDisposable
         CheckDataset(train, nameof(train));
         Dataset? validation = options.ValidationData;
         if (validation is not null) CheckDataset(validation, nameof(options.ValidationData));
-        else if (options.ValidationSplit != 0) (train, validation) = train.Split(options.ValidationSplit, options.Seed);
+        double split = options.ValidationSplit;
+        if (!(split >= 0 && split < 1))
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(options.ValidationSplit), split, "a fraction in [0, 1) of the training data to hold out for validation (0 for none)");
+        // Every value, once, before any update: a NaN or ∞ in the data would turn every weight NaN at the first batch
+        // holding it, and a bad label would surface mid-epoch, named by its row in a shuffled batch. Checked before the
+        // validation split, so indices are those of the caller's data set.
+        CheckValues(train, nameof(train));
+        if (validation is not null) CheckValues(validation, nameof(options.ValidationData));
+        else if (split != 0)
+        {
+            int held = (int)Math.Round(train.Count * split, MidpointRounding.AwayFromZero); // as Dataset.Split rounds
+            if (held == 0 || held == train.Count)
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(options.ValidationSplit), split,
+                    $"a fraction that leaves samples on both sides: {split} of the {train.Count} training samples holds out {held}");
+            (train, validation) = train.Split(split, options.Seed);
+        }
 
         var stop = options.EarlyStopping;
         bool higherBetter = false;
@@ -203,7 +218,7 @@ public sealed partial class Trainer : IDisposable
                 foreach (var m in _metrics) values[m.Name] = m.Result;
                 if (validation is not null)
                 {
-                    var v = Evaluate(validation, Math.Max(batchSize, 256));
+                    var v = EvaluateCore(validation, Math.Max(batchSize, 256)); // checked when Fit started
                     values["val_loss"] = v.Loss;
                     foreach (var kv in v.Metrics) values["val_" + kv.Key] = kv.Value;
                 }
@@ -250,12 +265,22 @@ public sealed partial class Trainer : IDisposable
         return history;
     }
 
-    /// <summary>The mean loss and the metrics over a data set, in evaluation mode.</summary>
+    /// <summary>
+    /// The mean loss and the metrics over a data set, in evaluation mode. The data is checked first, as by
+    /// <see cref="Fit"/>: a non-finite input, or a target the loss or a metric cannot use, throws an
+    /// <see cref="ArgumentException"/> naming the sample.
+    /// </summary>
     public EvaluationResult Evaluate(Dataset data, int batchSize = 256)
     {
         ArgumentNullException.ThrowIfNull(data);
         CheckDataset(data, nameof(data));
         if (batchSize <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batchSize), batchSize, "a positive batch size");
+        CheckValues(data, nameof(data));
+        return EvaluateCore(data, batchSize);
+    }
+
+    private EvaluationResult EvaluateCore(Dataset data, int batchSize)
+    {
         batchSize = Math.Min(batchSize, Math.Min(data.Count, DeviceBatchLimit));
         Reserve(batchSize);
         BeginDeviceInference();
@@ -372,6 +397,28 @@ public sealed partial class Trainer : IDisposable
             throw new ArgumentException(
                 $"'{name}' has {data.TargetWidth} target values per sample, but the loss '{Loss.Name}' expects {TargetWidth} for {Network.OutputSize} outputs.", name);
         if (data.Count == 0) throw new ArgumentException($"'{name}' holds no samples.", name);
+    }
+
+    /// <summary>
+    /// Checks every value of a data set once: the inputs finite, the targets usable by the loss and by each metric.
+    /// The error names the data set, the sample's index in it and the feature or target column.
+    /// </summary>
+    private void CheckValues(Dataset data, string name)
+    {
+        int f = data.FeatureCount, w = data.TargetWidth;
+        int at = TensorOps.IndexOfNonFinite(data.Features);
+        if (at >= 0)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"'{name}' sample {at / f}, feature {at % f} is {data.Features[at]}: the inputs must be finite (a NaN or infinity would turn every weight NaN at the first batch that holds it)."),
+                name);
+        string? problem = Loss.TargetProblem(data.Targets, Network.OutputSize, out at);
+        foreach (var m in _metrics)
+        {
+            if (problem is not null) break;
+            problem = m.TargetProblem(data.Targets, w, Network.OutputSize, out at);
+        }
+        if (problem is not null)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"'{name}' sample {at / w}{(w > 1 ? $", target {at % w}," : "'s target")} {problem}."), name);
     }
 
     private IEnumerable<string> ValueNames(bool validation)
