@@ -272,4 +272,153 @@ public class TrainerMisuseTests
         Assert.Equal(nameof(FitOptions.ValidationSplit), e.ParamName);
         Assert.Contains("0.01 of the 40 training samples holds out 0", e.Message);
     }
+
+    // ---- a non-finite loss during Fit ----------------------------------------------------------------------------
+
+    /// <summary>
+    /// Mean squared error that returns NaN on the calls listed, and records, at every call, the parameters (which the
+    /// forward pass does not change: they are those the previous batch left) and the optimiser's step count.
+    /// </summary>
+    private sealed class NaNOnCalls(INetwork network, Func<Optimizer> optimizer, params int[] calls) : Loss
+    {
+        private readonly MeanSquaredError _mse = new();
+        public int Calls { get; private set; }
+        public System.Collections.Generic.List<float[]> Parameters { get; } = [];
+        public System.Collections.Generic.List<OptimizerState> States { get; } = [];
+        public override string Name => "mse";
+        protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)
+        {
+            Calls++;
+            Parameters.Add(network.Parameters.ToArray());
+            States.Add(optimizer().ExportState());
+            double loss = _mse.Compute(output, target, gradient, batch, features);
+            return calls.Contains(Calls) ? double.NaN : loss;
+        }
+    }
+
+    private static Dataset Regression(int n, ulong seed = 4)
+    {
+        var rng = new SourceGenNN.Kernels.Rng(seed, "regression");
+        var x = new float[n * 10];
+        var y = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            for (int f = 0; f < 10; f++) x[i * 10 + f] = (float)rng.NextNormal();
+            y[i] = 0.5f * x[i * 10] - x[i * 10 + 3];
+        }
+        return new Dataset(x, y, 10);
+    }
+
+    [Fact]
+    public void A_non_finite_loss_stops_Fit_naming_the_epoch_and_batch_and_the_batch_updates_nothing()
+    {
+        // Before: a NaN loss went on to backward and the optimiser, and every weight became NaN.
+        var net = new DiabetesLinear(seed: 1);
+        Adam? adam = null;
+        var loss = new NaNOnCalls(net, () => adam!, 7); // 40 samples in batches of 8: the 7th batch is epoch 2, batch 2
+        adam = new Adam(net, 0.01f);
+        var trainer = new Trainer(net, loss, adam);
+        var e = Assert.Throws<InvalidOperationException>(() => trainer.Fit(Regression(40), new FitOptions
+        {
+            Epochs = 3, BatchSize = 8, Progress = ProgressMode.None,
+            EarlyStopping = new EarlyStopping { Monitor = "loss", Patience = 5 },
+        }));
+        Assert.StartsWith("The loss is NaN at epoch 2 of 3, batch 2 of 5 (samples 9 to 16 of the epoch's order). Training stopped before this batch updated anything", e.Message);
+        Assert.Contains("NonFiniteLossAction.Skip", e.Message);
+        Assert.Equal(7, loss.Calls);
+        Assert.Equal(loss.Parameters[6], net.Parameters.ToArray()); // as batch 6 left them
+        Assert.Equal(6, adam.Steps);
+        AssertSameState(loss.States[6], adam.ExportState());
+        Assert.All(net.Parameters.ToArray(), v => Assert.True(float.IsFinite(v)));
+    }
+
+    private static void AssertSameState(OptimizerState expected, OptimizerState actual)
+    {
+        Assert.Equal(expected.Steps, actual.Steps);
+        for (int i = 0; i < expected.Buffers.Count; i++) Assert.Equal(expected.Buffers[i].Value, actual.Buffers[i].Value);
+    }
+
+    [Fact]
+    public void With_Skip_a_batch_with_a_non_finite_loss_changes_nothing_and_is_counted()
+    {
+        var net = new DiabetesLinear(seed: 1);
+        Adam? adam = null;
+        var loss = new NaNOnCalls(net, () => adam!, 3, 7, 8);
+        adam = new Adam(net, 0.01f);
+        var writer = new System.IO.StringWriter();
+        var trainer = new Trainer(net, loss, adam, new SourceGenNN.Metrics.MeanSquaredErrorMetric());
+        var history = trainer.Fit(Regression(40), new FitOptions
+        {
+            Epochs = 2, BatchSize = 8, Output = writer, NonFiniteLoss = NonFiniteLossAction.Skip,
+        });
+        Assert.Equal(10, loss.Calls);
+        foreach (int skipped in new[] { 3, 7, 8 }) // calls are 1-based; Parameters[k] is what call k + 1 saw
+        {
+            Assert.Equal(loss.Parameters[skipped - 1], loss.Parameters[skipped]);
+            AssertSameState(loss.States[skipped - 1], loss.States[skipped]);
+        }
+        Assert.NotEqual(loss.Parameters[0], loss.Parameters[1]); // the others did update
+        Assert.Equal(7, adam.Steps);
+        Assert.Equal(new[] { 1, 2 }, history.Epochs.Select(r => r.SkippedBatches));
+        Assert.Equal(3, history.SkippedBatches);
+        // The epoch's loss and metric are over the batches that trained: finite.
+        Assert.All(history["loss"], v => Assert.True(double.IsFinite(v)));
+        for (int i = 0; i < 2; i++) Assert.Equal(history["loss"][i], history["mse"][i], 5);
+        var lines = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("skipped 1 batch (non-finite loss)", lines[0]);
+        Assert.Contains("skipped 2 batches (non-finite loss)", lines[1]);
+    }
+
+    [Fact]
+    public void A_diverging_learning_rate_stops_with_finite_weights_and_early_stopping_never_restores_NaN()
+    {
+        // The real case: a rate far too high. Before, the weights went to ±∞ and then NaN, and early stopping restored them.
+        var data = Regression(200);
+        var net = new DiabetesLinear(seed: 1);
+        var trainer = new Trainer(net, new MeanSquaredError(), new Sgd(net, 5f));
+        var e = Assert.Throws<InvalidOperationException>(() => trainer.Fit(data, new FitOptions
+        {
+            Epochs = 50, BatchSize = 10, Progress = ProgressMode.None,
+            EarlyStopping = new EarlyStopping { Monitor = "loss", Patience = 50 },
+        }));
+        Assert.Matches("^The loss is (NaN|Infinity) at epoch [0-9]+ of 50, batch [0-9]+ of 20", e.Message);
+        Assert.All(net.Parameters.ToArray(), v => Assert.True(float.IsFinite(v)));
+
+        var skipping = new DiabetesLinear(seed: 1);
+        var history = new Trainer(skipping, new MeanSquaredError(), new Sgd(skipping, 5f)).Fit(data, new FitOptions
+        {
+            Epochs = 3, BatchSize = 10, Progress = ProgressMode.None, NonFiniteLoss = NonFiniteLossAction.Skip,
+            EarlyStopping = new EarlyStopping { Monitor = "loss", Patience = 50 },
+        });
+        Assert.True(history.SkippedBatches > 0);
+        Assert.All(skipping.Parameters.ToArray(), v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void A_skipped_batch_leaves_the_running_statistics_as_they_were()
+    {
+        // BatchNorm's training forward pass updates the running statistics; a skipped batch puts them back. A target of
+        // 3e38 (finite, so the data check passes) makes that batch's mean squared error overflow float: +∞.
+        var rng = new SourceGenNN.Kernels.Rng(6, "bn-skip");
+        var x = new float[48 * 24];
+        var y = new float[48 * 2];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextNormal();
+        for (int i = 0; i < y.Length; i++) y[i] = (float)rng.NextNormal();
+        y[40 * 2] = 3e38f; // in the last batch of 8
+        var options = new FitOptions { Epochs = 1, BatchSize = 8, Shuffle = false, Progress = ProgressMode.None, NonFiniteLoss = NonFiniteLossAction.Skip };
+        var net = new SourceGenNN.Tests.Networks.NormNet(seed: 1);
+        var history = new Trainer(net, new MeanSquaredError(), new Sgd(net, 0.05f, 0.9f)).Fit(new Dataset(x, y, 24, 2), options);
+        Assert.Equal(1, history.SkippedBatches);
+        // The same training without the last batch: the same weights and running statistics, bit for bit.
+        var reference = new SourceGenNN.Tests.Networks.NormNet(seed: 1);
+        new Trainer(reference, new MeanSquaredError(), new Sgd(reference, 0.05f, 0.9f)).Fit(
+            new Dataset(x.AsSpan(0, 40 * 24).ToArray(), y.AsSpan(0, 40 * 2).ToArray(), 24, 2), options);
+        Assert.Equal(reference.Parameters.ToArray(), net.Parameters.ToArray());
+        Assert.Equal(reference.Buffers.ToArray(), net.Buffers.ToArray());
+        // And with Throw: the same state, then the error.
+        var stopped = new SourceGenNN.Tests.Networks.NormNet(seed: 1);
+        Assert.Throws<InvalidOperationException>(() => new Trainer(stopped, new MeanSquaredError(), new Sgd(stopped, 0.05f, 0.9f)).Fit(
+            new Dataset(x, y, 24, 2), new FitOptions { Epochs = 1, BatchSize = 8, Shuffle = false, Progress = ProgressMode.None }));
+        Assert.Equal(reference.Buffers.ToArray(), stopped.Buffers.ToArray());
+    }
 }

@@ -19,7 +19,7 @@ namespace SourceGenNN.Training;
 public sealed partial class Trainer : IDisposable
 {
     private readonly Metric[] _metrics;
-    private float[] _output = [], _gradient = [], _xBatch = [], _yBatch = [];
+    private float[] _output = [], _gradient = [], _xBatch = [], _yBatch = [], _buffersBefore = [];
 
     /// <summary>Creates a trainer.</summary>
     /// <param name="network">The network trained.</param>
@@ -94,33 +94,41 @@ public sealed partial class Trainer : IDisposable
     /// or need not).
     /// </remarks>
     public float TrainStep(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int batch) =>
-        TrainStepCore(input, target, batch, wantOutput: false, out _);
+        TrainStepCore(input, target, batch, wantOutput: false, out _, guard: false);
 
-    private float TrainStepCore(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int batch, bool wantOutput, out ReadOnlySpan<float> output)
+    /// <summary>
+    /// One training step. With <paramref name="guard"/> (<see cref="Fit"/>), a non-finite loss updates nothing: no
+    /// backward pass, no optimiser step, and the state buffers (which the training forward pass updates) put back; the
+    /// loss is returned for the caller to throw or skip.
+    /// </summary>
+    private float TrainStepCore(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int batch, bool wantOutput, out ReadOnlySpan<float> output, bool guard)
     {
         if (batch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
         int nOut = Network.OutputSize;
         ThrowHelper.CheckShape(input.Length, batch, Network.InputSize, nameof(input), nameof(batch));
         ThrowHelper.CheckShape(target.Length, batch, TargetWidth, nameof(target), nameof(batch));
         Reserve(batch);
-        if (_gpu is not null) return DeviceTrainStep(input, target, batch, wantOutput, out output);
+        if (_gpu is not null) return DeviceTrainStep(input, target, batch, wantOutput, out output, guard);
         var outSpan = _output.AsSpan(0, batch * nOut);
         var grad = _gradient.AsSpan(0, batch * nOut);
+        output = outSpan;
+        var buffers = Network.Buffers;
+        bool keepBuffers = guard && buffers.Length > 0;
+        if (keepBuffers) buffers.CopyTo(_buffersBefore);
         Network.ZeroGrad();
         Network.Forward(input, outSpan, batch, training: true);
         float loss;
-        if (Fused)
+        if (Fused) loss = Loss.ComputeFromLogits(Network.Logits[..(batch * nOut)], target, grad, batch, nOut);
+        // A non-finite output makes the loss non-finite; asked first because BCE throws for an output outside [0, 1].
+        else if (guard && TensorOps.IndexOfNonFinite(outSpan) >= 0) loss = float.NaN;
+        else loss = Loss.Compute(outSpan, target, grad, batch, nOut);
+        if (guard && !float.IsFinite(loss))
         {
-            loss = Loss.ComputeFromLogits(Network.Logits[..(batch * nOut)], target, grad, batch, nOut);
-            Network.Backward(grad, default, fromLogits: true);
+            if (keepBuffers) _buffersBefore.AsSpan(0, buffers.Length).CopyTo(buffers);
+            return loss;
         }
-        else
-        {
-            loss = Loss.Compute(outSpan, target, grad, batch, nOut);
-            Network.Backward(grad, default, fromLogits: false);
-        }
+        Network.Backward(grad, default, fromLogits: Fused);
         Optimizer.Step(Network.Parameters, Network.Gradients);
-        output = outSpan;
         return loss;
     }
 
@@ -175,6 +183,10 @@ public sealed partial class Trainer : IDisposable
         var rng = new Rng(options.Seed, "fit");
         // The best epoch's parameters and state buffers (BatchNorm's running statistics), side by side.
         float[]? best = stop is not null && stop.RestoreBestWeights ? new float[Network.Parameters.Length + Network.Buffers.Length] : null;
+        if (_buffersBefore.Length < Network.Buffers.Length) _buffersBefore = new float[Network.Buffers.Length];
+        var onNonFinite = options.NonFiniteLoss;
+        if (onNonFinite is not (NonFiniteLossAction.Throw or NonFiniteLossAction.Skip))
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(options.NonFiniteLoss), onNonFinite, "NonFiniteLossAction.Throw or NonFiniteLossAction.Skip");
         BeginDeviceTraining();
         double bestValue = higherBetter ? double.NegativeInfinity : double.PositiveInfinity;
         int wait = 0;
@@ -195,6 +207,7 @@ public sealed partial class Trainer : IDisposable
                 foreach (var m in _metrics) m.Reset();
                 progress.BeginEpoch(epoch + 1, options.Epochs, batchesPerEpoch);
                 double lossSum = 0;
+                int trained = 0, skipped = 0; // samples in batches that updated, batches skipped for a non-finite loss
                 for (int b = 0; b < batchesPerEpoch; b++)
                 {
                     int first = b * batchSize, n = Math.Min(batchSize, train.Count - first);
@@ -208,13 +221,23 @@ public sealed partial class Trainer : IDisposable
                     }
                     if (options.Schedule is { Interval: ScheduleInterval.Batch } bs) Optimizer.LearningRate = ScheduledRate(bs, baseRate, batchStep, epoch, b);
                     batchStep++;
-                    float loss = TrainStepCore(x, y, n, wantOutput: _metrics.Length > 0, out var output);
-                    lossSum += (double)loss * n;
-                    foreach (var m in _metrics) m.Update(output, y, n, nOut);
-                    progress.Batch(b + 1, lossSum / (first + n), _metrics, first + n, Stopwatch.GetElapsedTime(start));
+                    float loss = TrainStepCore(x, y, n, wantOutput: _metrics.Length > 0, out var output, guard: true);
+                    if (!float.IsFinite(loss))
+                    {
+                        // The step updated nothing (TrainStepCore's guard, on the GPU too).
+                        if (onNonFinite == NonFiniteLossAction.Throw) ThrowNonFiniteLoss(loss, epoch, options.Epochs, b, batchesPerEpoch, first, n);
+                        skipped++;
+                    }
+                    else
+                    {
+                        lossSum += (double)loss * n;
+                        trained += n;
+                        foreach (var m in _metrics) m.Update(output, y, n, nOut);
+                    }
+                    progress.Batch(b + 1, trained == 0 ? double.NaN : lossSum / trained, _metrics, first + n, Stopwatch.GetElapsedTime(start), skipped);
                 }
 
-                var values = new Dictionary<string, double> { ["loss"] = lossSum / train.Count };
+                var values = new Dictionary<string, double> { ["loss"] = trained == 0 ? double.NaN : lossSum / trained };
                 foreach (var m in _metrics) values[m.Name] = m.Result;
                 if (validation is not null)
                 {
@@ -223,15 +246,16 @@ public sealed partial class Trainer : IDisposable
                     foreach (var kv in v.Metrics) values["val_" + kv.Key] = kv.Value;
                 }
                 var elapsed = Stopwatch.GetElapsedTime(start);
-                var record = new EpochRecord(epoch + 1, values, Optimizer.LearningRate, elapsed, train.Count / Math.Max(elapsed.TotalSeconds, 1e-9));
+                var record = new EpochRecord(epoch + 1, values, Optimizer.LearningRate, elapsed, train.Count / Math.Max(elapsed.TotalSeconds, 1e-9), skipped);
                 history.Add(record);
                 progress.EndEpoch(record, options.Epochs);
 
                 if (stop is not null)
                 {
                     double value = values[stop.Monitor];
+                    // NaN (an epoch whose batches were all skipped) is never an improvement, nor a first best.
                     bool improved = higherBetter ? value > bestValue + stop.MinDelta : value < bestValue - stop.MinDelta;
-                    if (improved || history.BestEpoch is null)
+                    if (improved || (history.BestEpoch is null && !double.IsNaN(value)))
                     {
                         bestValue = value;
                         history.BestEpoch = epoch + 1;
@@ -359,6 +383,20 @@ public sealed partial class Trainer : IDisposable
         var classes = new int[count];
         for (int i = 0; i < count; i++) classes[i] = ClassificationMetrics.PredictedClass(output, i, nOut, threshold);
         return classes;
+    }
+
+    /// <summary>
+    /// Stops <see cref="Fit"/> at a non-finite loss. The batch updated nothing; on a device the weights and optimiser
+    /// state of the batches before it are copied back first, so the host network holds them.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowNonFiniteLoss(float loss, int epoch, int epochs, int batch, int batches, int first, int count)
+    {
+        CopyWeightsToHost();
+        throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+            $"The loss is {loss} at epoch {epoch + 1} of {epochs}, batch {batch + 1} of {batches} (samples {first + 1} to {first + count} of the epoch's order). " +
+            $"Training stopped before this batch updated anything: the network and the optimiser are as the previous batch left them. " +
+            $"A learning rate too high, or inputs or targets of a very large scale, are the usual causes; FitOptions.NonFiniteLoss = NonFiniteLossAction.Skip skips such batches instead."));
     }
 
     /// <summary>
