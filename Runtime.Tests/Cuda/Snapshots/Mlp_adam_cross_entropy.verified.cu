@@ -45,7 +45,7 @@ extern "C" __global__ void sgnn_relu_forward(float* z, const float* bias, float*
         }
         {
             float z = v;
-            a[i] = z > 0.0f ? z : 0.0f;
+            a[i] = z <= 0.0f ? 0.0f : z;
         }
     }
 }
@@ -56,7 +56,7 @@ extern "C" __global__ void sgnn_relu_backward(const float* zs, const float* outs
     SGNN_LOOP(i, n)
     {
         float z = zs[i];
-        dz[i] = da[i] * (z > 0.0f ? 1.0f : 0.0f);
+        dz[i] = da[i] * (z <= 0.0f ? 0.0f : 1.0f);
     }
 }
 

@@ -130,7 +130,7 @@ extern "C" __global__ void sgnn_elu_forward(float* z, const float* bias, float* 
         }
         {
             float z = v;
-            a[i] = z > 0.0f ? z : p * (expf(z) - 1.0f);
+            a[i] = z <= 0.0f ? p * (expf(z) - 1.0f) : z;
         }
     }
 }
@@ -142,7 +142,7 @@ extern "C" __global__ void sgnn_elu_backward(const float* zs, const float* outs,
     {
         float z = zs[i];
         float a = outs[i];
-        dz[i] = da[i] * (z > 0.0f ? 1.0f : a + p);
+        dz[i] = da[i] * (z <= 0.0f ? a + p : 1.0f);
     }
 }
 
@@ -238,14 +238,15 @@ extern "C" __global__ void sgnn_silu_backward(const float* zs, const float* outs
     }
 }
 
-// RReLU in training mode: each negative element gets a slope from U(lower, upper), kept for backward.
+// RReLU in training mode: each negative element gets a slope from U(lower, upper), kept for backward; NaN passes with
+// slope 1, as in PyTorch and on the CPU.
 extern "C" __global__ void sgnn_rrelu_forward_train(const float* z, float* a, float* slopes, int n, float lower, float upper, sgnn_u64 seed, int layer, const sgnn_u64* counters)
 {
     sgnn_u64 key = sgnn_key(seed, layer, counters[1]);
     SGNN_LOOP(i, n)
     {
         float v = z[i];
-        if (v >= 0.0f)
+        if (!(v < 0.0f))
         {
             a[i] = v;
             slopes[i] = 1.0f;
