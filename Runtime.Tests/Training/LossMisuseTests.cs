@@ -65,6 +65,28 @@ public class LossMisuseTests
     }
 
     [Fact]
+    public void A_data_set_whose_count_times_target_width_wraps_around_is_refused()
+    {
+        // 65536 samples of one feature and 65536 targets each: 2³² targets, 0 in int, so empty targets used to pass.
+        var e = Assert.Throws<ArgumentException>(() => new SourceGenNN.Data.Dataset(new float[65536], [], 1, 65536));
+        Assert.Contains("4294967296", e.Message);
+    }
+
+    [Fact]
+    public void Predicting_more_outputs_than_an_array_holds_is_an_argument_error()
+    {
+        // One input, 65536 outputs: 65536 inputs fit, their 2³² outputs do not (and wrapped around to an empty array).
+        var net = new SourceGenNN.Tests.TestDoubles.LinearNetwork(1, 65536);
+        var trainer = new Trainer(net, new MeanSquaredError(), new Sgd(net, 0.1f));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Predict(new float[65536]));
+        Assert.Equal("input", e.ParamName);
+        Assert.Contains("[65536, 65536] outputs are 4294967296 values", e.Message);
+        e = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Reserve(65536));
+        Assert.Equal("batchSize", e.ParamName);
+        Assert.Throws<ArgumentException>(() => trainer.Predict(new float[65536], Span<float>.Empty));
+    }
+
+    [Fact]
     public void A_confusion_matrix_too_large_for_an_array_is_an_argument_error()
     {
         // 65536² counts wrap around to an empty array (and 46341² to a negative size).

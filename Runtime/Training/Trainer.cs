@@ -71,7 +71,7 @@ public sealed partial class Trainer : IDisposable
     public void Reserve(int batchSize)
     {
         if (batchSize <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batchSize), batchSize, "a positive batch size");
-        int o = batchSize * Network.OutputSize;
+        int o = OutputLength(batchSize, nameof(batchSize));
         if (_output.Length < o)
         {
             _output = new float[o];
@@ -344,9 +344,22 @@ public sealed partial class Trainer : IDisposable
     public float[] Predict(ReadOnlySpan<float> input, int batchSize = 256)
     {
         int count = input.Length / Network.InputSize;
-        var output = new float[count * Network.OutputSize];
+        var output = new float[OutputLength(count, nameof(input))];
         Predict(input, output, batchSize);
         return output;
+    }
+
+    /// <summary>
+    /// The length of <paramref name="rows"/> outputs, [rows, OutputSize], worked out in long: a network with more
+    /// outputs than inputs can give an input that fits an array an output that does not (and that wraps around in int).
+    /// </summary>
+    private int OutputLength(int rows, string parameter)
+    {
+        long n = (long)rows * Network.OutputSize;
+        if (n > Array.MaxLength)
+            ThrowHelper.ThrowArgumentOutOfRange(parameter, rows, string.Create(CultureInfo.InvariantCulture,
+                $"at most {Array.MaxLength / Network.OutputSize} samples at once: [{rows}, {Network.OutputSize}] outputs are {n} values, more than an array holds"));
+        return (int)n;
     }
 
     /// <summary>The network's outputs for a data set's features.</summary>
@@ -364,7 +377,7 @@ public sealed partial class Trainer : IDisposable
         if (input.Length == 0 || input.Length % nIn != 0)
             ThrowHelper.ThrowLength(nameof(input), Math.Max(nIn, input.Length / nIn * nIn), input.Length, $"[count ≥ 1, {nIn}]");
         int count = input.Length / nIn;
-        ThrowHelper.CheckLength(output.Length, count * nOut, nameof(output), $"[{count}, {nOut}]");
+        ThrowHelper.CheckShape(output.Length, count, nOut, nameof(output), "count", "OutputSize"); // in long: no wrap-around
         batchSize = Math.Min(batchSize, DeviceBatchLimit);
         BeginDeviceInference();
         for (int first = 0; first < count; first += batchSize)
