@@ -161,7 +161,7 @@ public sealed partial class Trainer
         }
     }
 
-    private float DeviceTrainStep(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int batch, bool wantOutput, out ReadOnlySpan<float> output)
+    private float DeviceTrainStep(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int batch, bool wantOutput, out ReadOnlySpan<float> output, bool guard)
     {
         var gpu = _gpu!;
         int nOut = Network.OutputSize;
@@ -179,6 +179,9 @@ public sealed partial class Trainer
             gpu.SetLearningRate(rate);
             _deviceRate = rate;
         }
+        // Fit's guard: the device itself skips a step whose loss is not finite (update, step count, state buffers), in the
+        // same captured graph, so nothing reaches the weights before the loss is read back below.
+        gpu.SkipNonFiniteSteps = guard;
         gpu.TrainStep(input, deviceTarget, batch);
         float loss = gpu.ReadLoss();
         if (wantOutput)
