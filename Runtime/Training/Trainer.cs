@@ -49,6 +49,28 @@ public sealed partial class Trainer : IDisposable
     /// <summary>The network trained.</summary>
     public INetwork Network { get; }
 
+    // A trainer's buffers (and its network's) belong to one call at a time. The thread inside a public call owns the
+    // trainer; a call from another thread meanwhile is an error rather than a race, and nested calls (Fit evaluating,
+    // reserving) pass through.
+    private int _owner;
+
+    /// <summary>Claims the trainer for this thread: true when this call claimed it, false when the thread already held it.</summary>
+    private bool Enter(string operation)
+    {
+        int me = Environment.CurrentManagedThreadId;
+        int owner = System.Threading.Interlocked.CompareExchange(ref _owner, me, 0);
+        if (owner == 0) return true;
+        if (owner == me) return false;
+        throw new InvalidOperationException(
+            $"Trainer.{operation} was called while another thread was using the same trainer. A trainer (and its network) runs one call at a time; " +
+            "give each thread its own, or for inference use the network's CloneForInference() on each thread.");
+    }
+
+    private void Exit(bool entered)
+    {
+        if (entered) System.Threading.Volatile.Write(ref _owner, 0);
+    }
+
     /// <summary>The loss minimised.</summary>
     public Loss Loss { get; }
 
@@ -69,6 +91,19 @@ public sealed partial class Trainer : IDisposable
     /// of that size allocates. <see cref="Fit"/> and <see cref="TrainStep"/> call it as needed.
     /// </summary>
     public void Reserve(int batchSize)
+    {
+        bool entered = Enter(nameof(Reserve));
+        try
+        {
+            ReserveCore(batchSize);
+        }
+        finally
+        {
+            Exit(entered);
+        }
+    }
+
+    private void ReserveCore(int batchSize)
     {
         if (batchSize <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batchSize), batchSize, "a positive batch size");
         int o = OutputLength(batchSize, nameof(batchSize));
@@ -93,8 +128,18 @@ public sealed partial class Trainer : IDisposable
     /// (<see cref="Fit"/>, <see cref="Evaluate"/> and <see cref="Predict(ReadOnlySpan{float}, Span{float}, int)"/> do it
     /// or need not).
     /// </remarks>
-    public float TrainStep(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int batch) =>
-        TrainStepCore(input, target, batch, wantOutput: false, out _, guard: false);
+    public float TrainStep(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int batch)
+    {
+        bool entered = Enter(nameof(TrainStep));
+        try
+        {
+            return TrainStepCore(input, target, batch, wantOutput: false, out _, guard: false);
+        }
+        finally
+        {
+            Exit(entered);
+        }
+    }
 
     /// <summary>
     /// One training step. With <paramref name="guard"/> (<see cref="Fit"/>), a non-finite loss updates nothing: no
@@ -137,6 +182,19 @@ public sealed partial class Trainer : IDisposable
     /// a learning-rate schedule and progress output. Returns the loss and metrics of every epoch.
     /// </summary>
     public TrainingHistory Fit(Dataset train, FitOptions? options = null)
+    {
+        bool entered = Enter(nameof(Fit));
+        try
+        {
+            return FitCore(train, options);
+        }
+        finally
+        {
+            Exit(entered);
+        }
+    }
+
+    private TrainingHistory FitCore(Dataset train, FitOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(train);
         options ??= new FitOptions();
@@ -296,6 +354,19 @@ public sealed partial class Trainer : IDisposable
     /// </summary>
     public EvaluationResult Evaluate(Dataset data, int batchSize = 256)
     {
+        bool entered = Enter(nameof(Evaluate));
+        try
+        {
+            return EvaluateChecked(data, batchSize);
+        }
+        finally
+        {
+            Exit(entered);
+        }
+    }
+
+    private EvaluationResult EvaluateChecked(Dataset data, int batchSize)
+    {
         ArgumentNullException.ThrowIfNull(data);
         CheckDataset(data, nameof(data));
         if (batchSize <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batchSize), batchSize, "a positive batch size");
@@ -371,6 +442,19 @@ public sealed partial class Trainer : IDisposable
 
     /// <summary>Writes the network's outputs [count, OutputSize] for <paramref name="input"/> [count, InputSize].</summary>
     public void Predict(ReadOnlySpan<float> input, Span<float> output, int batchSize = 256)
+    {
+        bool entered = Enter(nameof(Predict));
+        try
+        {
+            PredictCore(input, output, batchSize);
+        }
+        finally
+        {
+            Exit(entered);
+        }
+    }
+
+    private void PredictCore(ReadOnlySpan<float> input, Span<float> output, int batchSize)
     {
         if (batchSize <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batchSize), batchSize, "a positive batch size");
         int nIn = Network.InputSize, nOut = Network.OutputSize;
