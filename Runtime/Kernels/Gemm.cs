@@ -25,14 +25,54 @@ public static unsafe partial class Gemm
     /// <c>C[m, n] = bias[n] + Σₖ A[m·lda + k]·B[n·ldb + k]</c> (bias may be null), or added to C when
     /// <paramref name="accumulate"/> is set.
     /// </summary>
+    public static void DotNT(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate) =>
+        DotNTCore(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate, default);
+
+    /// <summary>
+    /// <see cref="DotNT(int, int, int, float*, int, float*, int, float*, int, float*, bool)"/> with an activation in
+    /// its epilogue: <c>C = bias + A·Bᵀ</c> and <c>activated[m·ldActivated + n] = f(C[m·ldc + n])</c>, each block of
+    /// C activated while it is still in cache rather than in a second pass over memory.
+    /// </summary>
+    public static void DotNT<TOp>(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias,
+        float* activated, int ldActivated, TOp op) where TOp : unmanaged, IActivationOperator
+    {
+        TOp copy = op;
+        var epilogue = new Epilogue { Apply = &ApplyActivation<TOp>, Op = &copy, Out = activated, Ld = ldActivated };
+        DotNTCore(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate: false, epilogue);
+    }
+
+    /// <summary>What runs on each finished block of C: an activation into a second output, or nothing.</summary>
+    private struct Epilogue
+    {
+        public delegate*<void*, float*, float*, int, void> Apply;
+        public void* Op;
+        public float* Out;
+        public int Ld;
+
+        /// <summary>Activates rows [0, rows) of columns [n0, n0 + width) of C.</summary>
+        public readonly void Run(float* C, int ldc, int rows, int n0, int width)
+        {
+            if (Apply == null) return;
+            for (int m = 0; m < rows; m++)
+                Apply(Op, C + (long)m * ldc + n0, Out + (long)m * Ld + n0, width);
+        }
+
+        /// <summary>The same epilogue for the columns from <paramref name="n0"/> on.</summary>
+        public readonly Epilogue Shifted(int n0) => Apply == null ? this : this with { Out = Out + n0 };
+    }
+
+    private static void ApplyActivation<TOp>(void* op, float* z, float* a, int n) where TOp : unmanaged, IActivationOperator =>
+        Activation.Forward(*(TOp*)op, new ReadOnlySpan<float>(z, n), new Span<float>(a, n));
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void DotNT(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
+    private static void DotNTCore(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate, Epilogue epilogue)
     {
         if (DotLanes == 0 || K < DotLanes)
         {
             for (int m = 0; m < M; m++)
                 for (int n = 0; n < N; n++)
                     DotScalarOut(K, A + m * lda, B + n * ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
+            epilogue.Run(C, ldc, M, 0, N);
             return;
         }
         if (K < SmallK && Wide && N >= 16)
@@ -40,16 +80,17 @@ public static unsafe partial class Gemm
             // Few terms per output: dot products would spend more on their final reductions than on the products.
             // Transpose B (N×K, a few KiB) once and use the broadcast kernel, which needs no reductions.
             DotNTSmallK(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate);
+            epilogue.Run(C, ldc, M, 0, N);
             return;
         }
         int threads = Math.Min(Parallelism.ThreadsFor((long)M * N * K), (N + DotNB - 1) / DotNB);
         if (threads > 1)
         {
-            var job = new Job { M = M, N = N, K = K, A = A, Ams = lda, Aks = 1, B = B, Ldb = ldb, C = C, Ldc = ldc, Bias = bias, Accumulate = accumulate, Align = DotNB };
+            var job = new Job { M = M, N = N, K = K, A = A, Ams = lda, Aks = 1, B = B, Ldb = ldb, C = C, Ldc = ldc, Bias = bias, Accumulate = accumulate, Align = DotNB, Epilogue = epilogue };
             Parallelism.For(threads, &DotNTPart, &job);
             return;
         }
-        DotNTSerial(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate);
+        DotNTSerial(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate, epilogue);
     }
 
     /// <summary>
@@ -96,6 +137,7 @@ public static unsafe partial class Gemm
         public int M, N, K, Ams, Aks, Ldb, Ldc, Align;
         public float* A, B, C, Bias;
         public bool Accumulate;
+        public Epilogue Epilogue;
 
         /// <summary>Part <paramref name="i"/> of <paramref name="count"/>: a range of columns aligned to <see cref="Align"/>.</summary>
         public readonly (int Start, int End) Columns(int i, int count)
@@ -112,7 +154,7 @@ public static unsafe partial class Gemm
         ref Job j = ref *(Job*)context;
         var (n0, n1) = j.Columns(i, count);
         if (n1 > n0)
-            DotNTSerial(j.M, n1 - n0, j.K, j.A, j.Ams, j.B + (long)n0 * j.Ldb, j.Ldb, j.C + n0, j.Ldc, j.Bias == null ? null : j.Bias + n0, j.Accumulate);
+            DotNTSerial(j.M, n1 - n0, j.K, j.A, j.Ams, j.B + (long)n0 * j.Ldb, j.Ldb, j.C + n0, j.Ldc, j.Bias == null ? null : j.Bias + n0, j.Accumulate, j.Epilogue.Shifted(n0));
     }
 
     private static void BroadcastPart(void* context, int i, int count)
@@ -124,7 +166,7 @@ public static unsafe partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DotNTSerial(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
+    private static void DotNTSerial(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate, Epilogue epilogue)
     {
         // Cache blocking: a block of DotNB rows of B over DotKC of k stays in L2 while every row block of A passes over
         // it; each tile then reads its rows of A from L1 and its rows of B from L2. Later k blocks add to what the
@@ -140,6 +182,8 @@ public static unsafe partial class Gemm
                 int nb = Math.Min(DotNB, N - n0);
                 if (DotLanes == 16) DotBlock(M, nb, kc, A + k0, lda, B + n0 * ldb + k0, ldb, C + n0, ldc, biasK == null ? null : biasK + n0, acc);
                 else DotBlockV256(M, nb, kc, A + k0, lda, B + n0 * ldb + k0, ldb, C + n0, ldc, biasK == null ? null : biasK + n0, acc);
+                // The block of C is final after the last k block: activate it while it is in cache.
+                if (k0 + kc == K) epilogue.Run(C, ldc, M, n0, nb);
             }
             if (kc == K - k0) break;
         }
