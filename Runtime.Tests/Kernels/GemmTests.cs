@@ -244,7 +244,10 @@ public unsafe class GemmPackedAndFusedTests
     }
 
     [Theory]
-    [InlineData(20, 300)]   // k beyond one packed block (KC is at most 256 here)
+    [InlineData(64, 300)]   // packed: k beyond one packed block (KC is at most 256 here)
+    [InlineData(80, 300)]   // the same, with a partial last column panel
+    [InlineData(20, 300)]   // a small B (N × K < 16384): read in place
+    [InlineData(50, 20)]
     [InlineData(70, 10)]    // few terms: the unpacked path
     [InlineData(33, 37)]
     [InlineData(1, 17)]
@@ -266,22 +269,26 @@ public unsafe class GemmPackedAndFusedTests
         }
     }
 
-    [Fact]
-    public void A_product_beyond_every_packed_block_matches_the_reference()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_product_beyond_every_packed_block_matches_the_reference(bool transposed)
     {
-        // More rows than one block of A (MC ≤ 672 here), more terms than one k block, a partial last column panel.
+        // More rows than one block of A (MC ≤ 672 here), more terms than one k block, a partial last column panel; A
+        // stored [K, M] (a weight gradient's dYᵀ) or [M, K] (an input gradient's dY, packed by 4 × 4 transposes).
         const int M = 700, N = 45, K = 530;
-        var a = Fill(K * M, 1);  // stored [K, M]: a weight gradient's dYᵀ
+        var a = Fill(K * M, 1);
+        int ams = transposed ? 1 : K, aks = transposed ? M : 1;
         var b = Fill(K * N, 2);
         var c0 = Fill(M * N, 3);
         var c = (float[])c0.Clone();
         fixed (float* pa = a, pb = b, pc = c)
-            Gemm.Broadcast(M, N, K, pa, 1, M, pb, N, pc, N, accumulate: true);
+            Gemm.Broadcast(M, N, K, pa, ams, aks, pb, N, pc, N, accumulate: true);
         for (int m = 0; m < M; m += 7)
             for (int n = 0; n < N; n++)
             {
                 double s = c0[m * N + n];
-                for (int k = 0; k < K; k++) s += (double)a[k * M + m] * b[k * N + n];
+                for (int k = 0; k < K; k++) s += (double)a[m * ams + k * aks] * b[k * N + n];
                 Assert.True(Math.Abs(s - c[m * N + n]) <= 1e-5 * Math.Sqrt(K) + 1e-5 * Math.Abs(s), $"C[{m},{n}] = {c[m * N + n]}, reference {s}");
             }
     }

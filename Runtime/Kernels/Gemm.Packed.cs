@@ -180,7 +180,7 @@ internal static unsafe class PackedGemm
             if (cols == nr)
             {
                 for (int k = 0; k < kc; k++, dst += nr, src += ldb)
-                    Buffer.MemoryCopy(src, dst, nr * sizeof(float), nr * sizeof(float));
+                    CopyRow(src, dst, nr);
             }
             else
             {
@@ -211,8 +211,46 @@ internal static unsafe class PackedGemm
             {
                 // The rows of a column are contiguous (A is a transposed operand): copy MR at a time.
                 for (int k = 0; k < kc; k++, dst += mr)
-                    Buffer.MemoryCopy(src + (long)k * aks, dst, mr * sizeof(float), mr * sizeof(float));
+                    CopyRow(src + (long)k * aks, dst, mr);
                 continue;
+            }
+            int k0 = 0;
+            if (aks == 1 && rows == mr && Sse.IsSupported)
+            {
+                // The rows are contiguous along k (A is an input gradient's dY): transpose 4 × 4 blocks in registers.
+                for (; k0 + 4 <= kc; k0 += 4)
+                {
+                    float* d = dst + k0 * mr;
+                    int r = 0;
+                    for (; r + 4 <= mr; r += 4)
+                    {
+                        float* s0 = src + (long)r * ams + k0;
+                        var x0 = Sse.LoadVector128(s0);
+                        var x1 = Sse.LoadVector128(s0 + ams);
+                        var x2 = Sse.LoadVector128(s0 + 2 * (long)ams);
+                        var x3 = Sse.LoadVector128(s0 + 3 * (long)ams);
+                        var t0 = Sse.UnpackLow(x0, x1);   // r0k0 r1k0 r0k1 r1k1
+                        var t1 = Sse.UnpackLow(x2, x3);   // r2k0 r3k0 r2k1 r3k1
+                        var t2 = Sse.UnpackHigh(x0, x1);  // r0k2 r1k2 r0k3 r1k3
+                        var t3 = Sse.UnpackHigh(x2, x3);  // r2k2 r3k2 r2k3 r3k3
+                        Sse.Store(d + r, Sse.MoveLowToHigh(t0, t1));
+                        Sse.Store(d + mr + r, Sse.MoveHighToLow(t1, t0));
+                        Sse.Store(d + 2 * mr + r, Sse.MoveLowToHigh(t2, t3));
+                        Sse.Store(d + 3 * mr + r, Sse.MoveHighToLow(t3, t2));
+                    }
+                    if (r + 2 <= mr)
+                    {
+                        float* s0 = src + (long)r * ams + k0;
+                        var x0 = Sse.LoadVector128(s0);
+                        var x1 = Sse.LoadVector128(s0 + ams);
+                        var lo = Sse.UnpackLow(x0, x1);   // r0k0 r1k0 r0k1 r1k1
+                        var hi = Sse.UnpackHigh(x0, x1);  // r0k2 r1k2 r0k3 r1k3
+                        Sse.StoreLow(d + r, lo);
+                        Sse.StoreHigh(d + mr + r, lo);
+                        Sse.StoreLow(d + 2 * mr + r, hi);
+                        Sse.StoreHigh(d + 3 * mr + r, hi);
+                    }
+                }
             }
             for (int r = 0; r < mr; r++)
             {
@@ -220,14 +258,28 @@ internal static unsafe class PackedGemm
                 if (r < rows)
                 {
                     float* s = src + (long)r * ams;
-                    for (int k = 0; k < kc; k++) d[k * mr] = s[(long)k * aks];
+                    for (int k = k0; k < kc; k++) d[k * mr] = s[(long)k * aks];
                 }
                 else
                 {
-                    for (int k = 0; k < kc; k++) d[k * mr] = 0f;
+                    for (int k = k0; k < kc; k++) d[k * mr] = 0f;
                 }
             }
         }
+    }
+
+    /// <summary>Copies a short row (a micro-panel's MR or NR floats) with vector moves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRow(float* src, float* dst, int n)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= n; i += 16) Vector512.Load(src + i).Store(dst + i);
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n; i += 8) Vector256.Load(src + i).Store(dst + i);
+        if (Vector128.IsHardwareAccelerated)
+            for (; i + 4 <= n; i += 4) Vector128.Load(src + i).Store(dst + i);
+        for (; i < n; i++) dst[i] = src[i];
     }
 
     /// <summary>One MR × NR tile: <c>c (+)= Σₖ a[k]·b[k]ᵀ</c> over the packed micro-panels.</summary>

@@ -102,6 +102,9 @@ public static unsafe partial class Gemm
 
     private const int SmallK = 32;
 
+    /// <summary>Elements of B (N × K) below which the backward products read their operands in place instead of packing them.</summary>
+    private const long SmallProduct = 1 << 14;
+
     /// <summary>The tuned path: 512-bit vectors with AVX-512's masked loads and stores for every tail.</summary>
     private static bool Wide => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
@@ -599,8 +602,11 @@ public static unsafe partial class Gemm
     /// </summary>
     public static void Broadcast(int M, int N, int K, float* A, int ams, int aks, float* B, int ldb, float* C, int ldc, bool accumulate)
     {
-        // Packing costs a pass over A and B; with a few terms per output it is not repaid, and B's rows are read in place.
-        if (K > 16 || PackedGemm.Width < 256)
+        // Packing costs a pass over A and B. A small product (a few terms per output, or a B of a few thousand
+        // elements that stays in L1 anyway) does not repay it: its operands are read in place. The choice depends on
+        // N and K only, never on M, which is the batch of an input gradient: a sample's gradient does not depend on
+        // the batch it is in.
+        if ((K > 16 && (long)N * K >= SmallProduct) || PackedGemm.Width < 256)
         {
             PackedGemm.Multiply(M, N, K, A, ams, aks, B, ldb, C, ldc, accumulate);
             return;
