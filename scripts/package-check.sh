@@ -15,7 +15,11 @@ rm -rf "$feed"
 prefix=$(sed -n 's:.*<VersionPrefix>\(.*\)</VersionPrefix>.*:\1:p' Directory.Build.props)
 version="$prefix-check.$(date -u +%Y%m%d%H%M%S).$$"
 cache=${NUGET_PACKAGES:-$HOME/.nuget/packages}
-trap 'rm -rf "$cache/sourcegenn/$version" "$cache/sourcegenn.plots/$version"' EXIT
+cleanup() { # the cache keeps ids in lower case
+  rm -rf "$cache/sourcegennn/$version" "$cache/sourcegennn.plots/$version"
+  rmdir "$cache/sourcegennn" "$cache/sourcegennn.plots" 2>/dev/null || true
+}
+trap cleanup EXIT
 
 echo "== pack SourceGenNN.sln as $version into $feed"
 out=$(mktemp)

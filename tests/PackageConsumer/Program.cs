@@ -7,13 +7,15 @@ using System.Xml.Linq;
 using SourceGenNN;
 using SourceGenNN.Data;
 using SourceGenNN.Metrics;
+using SourceGenNN.Plots;
 using SourceGenNN.Training;
 
 // Uses SourceGenNN as installed from a package feed: the network below is declared with attributes and the package's
 // generator writes the rest. Every member used on Classifier other than the declaration is generated.
 //   dotnet run --project tests/PackageConsumer -p:SourceGenNNVersion=V -- [--check-packages FEED]
 // With --check-packages it first checks the layout of the packages in FEED (analyzers, lib, readme, licence, symbols,
-// no dependency of the core package). scripts/package-check.sh runs it. Exits non-zero on any failure.
+// no dependency of the core package; the plotting package's dependencies). It ends by drawing the training history with
+// SourceGenNN.Plots, installed from the same feed. scripts/package-check.sh runs it. Exits non-zero on any failure.
 
 var inv = CultureInfo.InvariantCulture;
 int failures = 0;
@@ -56,6 +58,19 @@ var output = new float[Classifier.OutputSize];
 net.Forward(data.FeaturesOf(0), output);
 Check(Math.Abs(output.Sum() - 1f) < 1e-5f, $"Forward gives probabilities: [{string.Join(", ", output.Select(v => v.ToString("0.0000", inv)))}]");
 
+// The plotting package, with its native renderer, from the same feed.
+string png = Path.Combine(Path.GetTempPath(), $"sgnn-consumer-{Environment.ProcessId}.png");
+try
+{
+    var figure = Figures.TrainingHistory(history, "Classifier");
+    figure.SavePng(png);
+    Check(new FileInfo(png).Length > 10_000 && figure.Panels.Count == 2, $"SourceGenNN.Plots drew the history: {figure.Panels.Count} panels, {new FileInfo(png).Length:N0} bytes");
+}
+finally
+{
+    File.Delete(png);
+}
+
 Console.WriteLine(failures == 0 ? "Package consumer: all checks passed" : $"Package consumer: {failures} check(s) failed");
 return failures == 0 ? 0 : 1;
 
@@ -77,6 +92,19 @@ void CheckPackages(string feed)
         Check(Meta("license") == "MIT" && Meta("readme") == "README.md" && Meta("description").Length > 0 && Meta("tags").Length > 0, "nuspec has a licence expression, readme, description and tags");
     }
     Check(File.Exists(Path.ChangeExtension(core[0], ".snupkg")), "a symbols package (.snupkg) beside it");
+
+    var plots = Directory.GetFiles(feed, "SourceGenNN.Plots.*.nupkg");
+    Check(plots.Length == 1, $"one SourceGenNN.Plots package in {feed}: {string.Join(", ", plots.Select(Path.GetFileName))}");
+    if (plots.Length != 1) return;
+    using var plotsZip = ZipFile.OpenRead(plots[0]);
+    var plotNames = plotsZip.Entries.Select(e => e.FullName).ToHashSet();
+    Check(plotNames.Contains("lib/net10.0/SourceGenNN.Plots.dll") && plotNames.Contains("README.md") && !plotNames.Any(n => n.StartsWith("analyzers/", StringComparison.Ordinal)),
+        $"{Path.GetFileName(plots[0])} holds its library and readme, no analyzers");
+    var plotSpec = XDocument.Load(plotsZip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
+    var plotDeps = plotSpec.Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => $"{(string?)e.Attribute("id")} {(string?)e.Attribute("version")}").ToArray();
+    string coreVersion = Path.GetFileNameWithoutExtension(core[0])["SourceGenNN.".Length..];
+    Check(plotDeps.Length == 2 && plotDeps.Contains($"SourceGenNN {coreVersion}") && plotDeps.Contains("ScottPlot 5.1.59"),
+        $"SourceGenNN.Plots depends on SourceGenNN {coreVersion} and ScottPlot 5.1.59: [{string.Join(", ", plotDeps)}]");
 }
 
 /// <summary>A small classifier: 4 features, 16 ReLU units, 3 classes.</summary>
