@@ -38,10 +38,12 @@ public static partial class Figures
         heatmap.Colormap = new ScottPlot.Colormaps.Blues().Reversed(); // ScottPlot's Blues runs dark to light: light for 0 here
         heatmap.ManualRange = new ScottPlot.Range(0, 1);
         // Cell (a, p) centred on x = p, y = k - 1 - a: the first actual class on top, as the text rendering prints it.
-        heatmap.Extent = new CoordinateRect(-0.5, k - 0.5, -0.5, k - 0.5);
+        heatmap.Rectangle = new CoordinateRect(-0.5, k - 0.5, -0.5, k - 0.5); // the edges (Extent would be the corner cells' centres)
         var colorBar = plot.Add.ColorBar(heatmap);
         colorBar.Label = "fraction of the actual class";
         colorBar.LabelStyle.FontSize = 13;
+        colorBar.Axis.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            [0, 0.2, 0.4, 0.6, 0.8, 1], ["0", "0.2", "0.4", "0.6", "0.8", "1"]);
 
         float fontSize = k <= 10 ? 14 : k <= 20 ? 10 : 7;
         if (k <= 40)
@@ -68,7 +70,7 @@ public static partial class Figures
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(rows, rowNames);
         plot.Axes.SetLimits(-0.5, k - 0.5, -0.5, k - 0.5);
         plot.Grid.IsVisible = false;
-        int side = Math.Clamp(70 + 48 * k, 420, 1400);
+        int side = Math.Clamp(70 + 60 * k, 420, 1400);
         return Style.Grid([plot], columns: 1, panelWidth: side + 130, panelHeight: side);
     }
 }
