@@ -149,6 +149,27 @@ public sealed class FigureTests : IDisposable
     }
 
     [Fact]
+    public void Confusion_matrix_cells_sit_on_their_class_ticks()
+    {
+        // A perfect classifier: dark cells on the diagonal, light ones elsewhere, each centred on its row and column.
+        var matrix = new ConfusionMatrix(4);
+        for (int c = 0; c < 4; c++)
+            for (int i = 0; i < 5; i++) matrix.Add(c, c);
+        var figure = Figures.ConfusionMatrix(matrix);
+        using var bitmap = SkiaSharp.SKBitmap.Decode(figure.ToPng());
+        var panel = figure.Panels[0];
+        for (int a = 0; a < 4; a++)
+            for (int p = 0; p < 4; p++)
+                foreach (var (dx, dy) in new[] { (-0.3, -0.3), (0.3, 0.3), (-0.3, 0.3), (0.3, -0.3) }) // off the count label
+                {
+                    var pixel = panel.GetPixel(new ScottPlot.Coordinates(p + dx, 3 - a + dy));
+                    var colour = bitmap.GetPixel((int)pixel.X, (int)pixel.Y);
+                    if (a == p) Assert.True(colour.Red < 80, $"cell ({a}, {p}) at {pixel} is {colour}; the diagonal is dark");
+                    else Assert.True(colour.Red > 200, $"cell ({a}, {p}) at {pixel} is {colour}; off the diagonal is light");
+                }
+    }
+
+    [Fact]
     public void Confusion_matrix_of_a_trained_network_renders()
     {
         var (_, trainer, _) = Train(new FitOptions { Epochs = 3, BatchSize = 16, Seed = 1, Progress = ProgressMode.None });
