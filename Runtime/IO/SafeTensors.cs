@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.IO;
 
 using System.Text.Json;
+using System.Text.Unicode;
 using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.IO;
@@ -99,14 +100,11 @@ public static class SafeTensors
     }
 
     /// <summary>Reads the <c>__metadata__</c> map of a safetensors file (empty when it has none).</summary>
+    /// <exception cref="WeightFileException">The file is not a well-formed safetensors file.</exception>
     public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
     {
-        using var doc = ReadHeader(path).Header;
-        var result = new Dictionary<string, string>();
-        if (doc.RootElement.TryGetProperty("__metadata__", out var meta))
-            foreach (var p in meta.EnumerateObject())
-                result[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
-        return result;
+        var (_, header) = ReadHeader(path);
+        return header.Metadata;
     }
 
     /// <summary>
@@ -116,33 +114,25 @@ public static class SafeTensors
     /// <exception cref="WeightFileException">The file is malformed or a tensor has a dtype this reader cannot convert; the message names it.</exception>
     public static IReadOnlyDictionary<string, SafeTensor> ReadTensors(string path)
     {
-        var (bytes, header, dataStart) = ReadHeader(path);
-        long dataLength = bytes.Length - dataStart;
+        var (bytes, header) = ReadHeader(path);
         var result = new Dictionary<string, SafeTensor>();
-        using (header)
+        foreach (var entry in header.Entries)
         {
-            foreach (var entry in header.RootElement.EnumerateObject())
+            int size = ElementSize(entry.DType, entry.Name, path);
+            if (entry.Count > Array.MaxLength)
+                throw new WeightFileException(path, $"tensor '{entry.Name}' is too large: [{string.Join(", ", entry.Shape)}].");
+            var dims = new int[entry.Shape.Length];
+            for (int i = 0; i < dims.Length; i++)
             {
-                if (entry.Name == "__metadata__") continue;
-                var (dtype, shape, begin, end) = ReadEntry(entry, path);
-                int size = ElementSize(dtype, entry.Name, path);
-                if (begin < 0 || end < begin || end > dataLength)
-                    throw new WeightFileException(path, $"tensor '{entry.Name}' has data offsets [{begin}, {end}] outside the {dataLength}-byte data section.");
-                long count = 1;
-                var dims = new int[shape.Length];
-                for (int i = 0; i < shape.Length; i++)
-                {
-                    count *= shape[i];
-                    if (shape[i] > int.MaxValue || count > Array.MaxLength)
-                        throw new WeightFileException(path, $"tensor '{entry.Name}' is too large: [{string.Join(", ", shape)}].");
-                    dims[i] = (int)shape[i];
-                }
-                if (end - begin != size * count)
-                    throw new WeightFileException(path, $"tensor '{entry.Name}' spans {end - begin} bytes, but [{string.Join(", ", shape)}] of {dtype} needs {size * count}.");
-                var data = new float[count];
-                Convert(bytes.AsSpan((int)(dataStart + begin), (int)(end - begin)), dtype, data);
-                result[entry.Name] = new SafeTensor(entry.Name, dims, data);
+                if (entry.Shape[i] > int.MaxValue)
+                    throw new WeightFileException(path, $"tensor '{entry.Name}' is too large: [{string.Join(", ", entry.Shape)}].");
+                dims[i] = (int)entry.Shape[i];
             }
+            if (entry.End - entry.Begin != size * entry.Count)
+                throw new WeightFileException(path, $"tensor '{entry.Name}' spans {entry.End - entry.Begin} bytes, but [{string.Join(", ", entry.Shape)}] of {entry.DType} needs {size * entry.Count}.");
+            var data = new float[entry.Count];
+            Convert(bytes.AsSpan((int)(header.DataStart + entry.Begin), (int)(entry.End - entry.Begin)), entry.DType, data);
+            result[entry.Name] = new SafeTensor(entry.Name, dims, data);
         }
         return result;
     }
@@ -158,73 +148,53 @@ public static class SafeTensors
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
         var d = network.Description;
-        var (bytes, header, dataStart) = ReadHeader(path);
-        long dataLength = bytes.Length - dataStart;
+        var (bytes, header) = ReadHeader(path);
         var scratch = new float[d.ParameterCount];
         var bufferScratch = new float[d.BufferCount];
-        using (header)
+        var seen = new HashSet<string>();
+        var extra = new List<string>();
+        foreach (var entry in header.Entries)
         {
-            var root = header.RootElement;
-            var seen = new HashSet<string>();
-            var extra = new List<string>();
-            var ranges = new List<(long Begin, long End, string Name)>();
-            foreach (var entry in root.EnumerateObject())
+            var t = d.FindParameter(entry.Name);
+            bool isBuffer = false;
+            if (t is null && d.FindBuffer(entry.Name) is { } buffer)
             {
-                if (entry.Name == "__metadata__")
-                {
-                    if (entry.Value.ValueKind != JsonValueKind.Object)
-                        throw new WeightFileException(path, "its '__metadata__' is not a JSON object.");
-                    continue;
-                }
-                var (dtype, shape, begin, end) = ReadEntry(entry, path);
-                if (begin < 0 || end < begin || end > dataLength)
-                    throw new WeightFileException(path, $"tensor '{entry.Name}' has data offsets [{begin}, {end}] outside the {dataLength}-byte data section.");
-                ranges.Add((begin, end, entry.Name));
-                var t = d.FindParameter(entry.Name);
-                bool isBuffer = false;
-                if (t is null && d.FindBuffer(entry.Name) is { } buffer)
-                {
-                    t = buffer;
-                    isBuffer = true;
-                }
-                if (t is null)
-                {
-                    extra.Add(entry.Name);
-                    continue;
-                }
-                seen.Add(entry.Name);
-                int size = ElementSize(dtype, entry.Name, path);
-                if (!SameShape(shape, t.Shape))
-                    throw new WeightFileException(path, $"tensor '{entry.Name}' has shape [{string.Join(", ", shape)}], but the network expects {t.ShapeText}.");
-                if (end - begin != (long)size * t.Length)
-                    throw new WeightFileException(path, $"tensor '{entry.Name}' spans {end - begin} bytes, but {t.ShapeText} of {dtype} needs {(long)size * t.Length}.");
-                Convert(bytes.AsSpan((int)(dataStart + begin), (int)(end - begin)), dtype, (isBuffer ? bufferScratch : scratch).AsSpan(t.Offset, t.Length));
+                t = buffer;
+                isBuffer = true;
             }
-            if (extra.Count > 0)
-                throw new WeightFileException(path, $"it holds tensors the network does not have: {string.Join(", ", extra)}.");
-            var missing = new List<string>();
-            foreach (var t in d.Parameters) if (!seen.Contains(t.Name)) missing.Add(t.Name + t.ShapeText);
-            foreach (var t in d.Buffers) if (!seen.Contains(t.Name)) missing.Add(t.Name + t.ShapeText);
-            if (missing.Count > 0)
-                throw new WeightFileException(path, $"it lacks tensors the network needs: {string.Join(", ", missing)}.");
-            ranges.Sort((a, b) => a.Begin.CompareTo(b.Begin));
-            long next = 0;
-            foreach (var r in ranges)
+            if (t is null)
             {
-                if (r.Begin != next)
-                    throw new WeightFileException(path, $"tensor '{r.Name}' starts at byte {r.Begin}, but the data must be contiguous and the previous tensor ends at {next}.");
-                next = r.End;
+                extra.Add(entry.Name);
+                continue;
             }
-            if (next != dataLength)
-                throw new WeightFileException(path, $"its data section is {dataLength} bytes, but the tensors cover {next}.");
+            seen.Add(entry.Name);
+            int size = ElementSize(entry.DType, entry.Name, path);
+            if (!SameShape(entry.Shape, t.Shape))
+                throw new WeightFileException(path, $"tensor '{entry.Name}' has shape [{string.Join(", ", entry.Shape)}], but the network expects {t.ShapeText}.");
+            if (entry.End - entry.Begin != (long)size * t.Length)
+                throw new WeightFileException(path, $"tensor '{entry.Name}' spans {entry.End - entry.Begin} bytes, but {t.ShapeText} of {entry.DType} needs {(long)size * t.Length}.");
+            Convert(bytes.AsSpan((int)(header.DataStart + entry.Begin), (int)(entry.End - entry.Begin)), entry.DType, (isBuffer ? bufferScratch : scratch).AsSpan(t.Offset, t.Length));
         }
+        if (extra.Count > 0)
+            throw new WeightFileException(path, $"it holds tensors the network does not have: {string.Join(", ", extra)}.");
+        var missing = new List<string>();
+        foreach (var t in d.Parameters) if (!seen.Contains(t.Name)) missing.Add(t.Name + t.ShapeText);
+        foreach (var t in d.Buffers) if (!seen.Contains(t.Name)) missing.Add(t.Name + t.ShapeText);
+        if (missing.Count > 0)
+            throw new WeightFileException(path, $"it lacks tensors the network needs: {string.Join(", ", missing)}.");
         ThrowHelper.CheckLength(network.Parameters.Length, scratch.Length, nameof(network), "Parameters must match the description");
         ThrowHelper.CheckLength(network.Buffers.Length, bufferScratch.Length, nameof(network), "Buffers must match the description");
         scratch.CopyTo(network.Parameters);
         bufferScratch.CopyTo(network.Buffers);
     }
 
-    private static (byte[] Bytes, JsonDocument Header, long DataStart) ReadHeader(string path)
+    /// <summary>One tensor of a header, checked: its offsets lie in the data section and its element count fits a long.</summary>
+    private sealed record Entry(string Name, string DType, long[] Shape, long Count, long Begin, long End);
+
+    /// <summary>A checked header: the tensors in file order, the metadata, and where the data section lies.</summary>
+    private sealed record Header(List<Entry> Entries, IReadOnlyDictionary<string, string> Metadata, long DataStart, long DataLength);
+
+    private static (byte[] Bytes, Header Header) ReadHeader(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         byte[] bytes = AtomicFile.ReadAll(path);
@@ -232,56 +202,126 @@ public static class SafeTensors
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         if (n > MaxHeader || (long)n > bytes.Length - 8)
             throw new WeightFileException(path, $"its header length {n} exceeds the {bytes.Length - 8} bytes after it (truncated or not safetensors).");
+        return (bytes, ParseHeader(bytes.AsSpan(8, (int)n), 8 + (long)n, bytes.Length - 8 - (long)n, path));
+    }
+
+    /// <summary>
+    /// Checks a whole header, so that every reader refuses the same files with a <see cref="WeightFileException"/>: valid
+    /// UTF-8 JSON, an object, no name twice, a <c>__metadata__</c> object of strings, tensors with a string dtype, a shape
+    /// of non-negative integers whose product fits a long, and offsets that tile the data section exactly (in order of
+    /// their start, each tensor begins where the previous ends and the last ends at the end of the file), as the
+    /// reference implementation requires.
+    /// </summary>
+    private static Header ParseHeader(ReadOnlySpan<byte> json, long dataStart, long dataLength, string path)
+    {
+        // System.Text.Json checks UTF-8 only when a string is read; checking it here gives one clear message.
+        if (!Utf8.IsValid(json)) throw new WeightFileException(path, "its header is not valid UTF-8.");
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(bytes.AsMemory(8, (int)n));
+            doc = JsonDocument.Parse(json.ToArray());
         }
         catch (JsonException e)
         {
             throw new WeightFileException(path, "its header is not valid JSON: " + e.Message, e);
         }
-        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+        using (doc)
         {
-            doc.Dispose();
-            throw new WeightFileException(path, "its header is not a JSON object.");
-        }
-        // JSON allows a name twice and the last would silently win; the safetensors format does not allow it.
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        string? twice = null;
-        foreach (var entry in doc.RootElement.EnumerateObject())
-            if (!seen.Add(entry.Name))
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new WeightFileException(path, "its header is not a JSON object.");
+            var entries = new List<Entry>();
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+            // JSON allows a name twice and the last would silently win; the safetensors format does not allow it.
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var entry in doc.RootElement.EnumerateObject())
             {
-                twice = entry.Name;
-                break;
+                string name = Name(entry, path);
+                if (!seen.Add(name)) throw new WeightFileException(path, $"its header names '{name}' twice.");
+                if (name == "__metadata__")
+                {
+                    if (entry.Value.ValueKind != JsonValueKind.Object)
+                        throw new WeightFileException(path, $"its '__metadata__' is a JSON {entry.Value.ValueKind.ToString().ToLowerInvariant()}, not an object of strings.");
+                    foreach (var p in entry.Value.EnumerateObject())
+                    {
+                        string key = Name(p, path);
+                        if (metadata.ContainsKey(key)) throw new WeightFileException(path, $"its '__metadata__' names '{key}' twice.");
+                        metadata[key] = p.Value.ValueKind == JsonValueKind.String ? Text(p.Value, path) : p.Value.GetRawText();
+                    }
+                    continue;
+                }
+                entries.Add(ReadEntry(name, entry.Value, dataLength, path));
             }
-        if (twice is not null)
-        {
-            doc.Dispose();
-            throw new WeightFileException(path, $"its header names '{twice}' twice.");
+            var order = entries.ToArray();
+            Array.Sort(order, (a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
+            long next = 0;
+            foreach (var e in order)
+            {
+                if (e.Begin != next)
+                    throw new WeightFileException(path, $"tensor '{e.Name}' starts at byte {e.Begin}, but the data must be contiguous and the previous tensor ends at {next}.");
+                next = e.End;
+            }
+            if (next != dataLength)
+                throw new WeightFileException(path, $"its data section is {dataLength} bytes, but the tensors cover {next}.");
+            return new Header(entries, metadata, dataStart, dataLength);
         }
-        return (bytes, doc, 8 + (long)n);
     }
 
-    private static (string Dtype, long[] Shape, long Begin, long End) ReadEntry(JsonProperty entry, string path)
+    /// <summary>A property name; an escaped lone surrogate makes it invalid Unicode, which System.Text.Json reports late.</summary>
+    private static string Name(JsonProperty p, string path)
     {
-        var v = entry.Value;
+        try
+        {
+            return p.Name;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new WeightFileException(path, "its header has a name that is not valid Unicode (an escaped lone surrogate).", e);
+        }
+    }
+
+    private static string Text(JsonElement e, string path)
+    {
+        try
+        {
+            return e.GetString()!;
+        }
+        catch (InvalidOperationException x)
+        {
+            throw new WeightFileException(path, "its header has a string that is not valid Unicode (an escaped lone surrogate).", x);
+        }
+    }
+
+    private static Entry ReadEntry(string name, JsonElement v, long dataLength, string path)
+    {
         if (v.ValueKind != JsonValueKind.Object
             || !v.TryGetProperty("dtype", out var dtype) || dtype.ValueKind != JsonValueKind.String
             || !v.TryGetProperty("shape", out var shape) || shape.ValueKind != JsonValueKind.Array
             || !v.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
-            throw new WeightFileException(path, $"tensor '{entry.Name}' lacks a string 'dtype', an array 'shape' or a two-number 'data_offsets'.");
+            throw new WeightFileException(path, $"tensor '{name}' lacks a string 'dtype', an array 'shape' or a two-number 'data_offsets'.");
         var dims = new long[shape.GetArrayLength()];
         int i = 0;
+        bool zero = false, overflow = false;
+        long count = 1;
         foreach (var s in shape.EnumerateArray())
         {
             if (s.ValueKind != JsonValueKind.Number || !s.TryGetInt64(out long dim) || dim < 0)
-                throw new WeightFileException(path, $"tensor '{entry.Name}' has a shape entry that is not a non-negative integer: {s.GetRawText()}.");
+                throw new WeightFileException(path, $"tensor '{name}' has a shape entry that is not a non-negative integer: {s.GetRawText()}.");
             dims[i++] = dim;
+            if (dim == 0) zero = true;
+            else if (count > MaxElements / dim) overflow = true;
+            else count *= dim;
         }
-        long begin = Offset(offsets[0], entry.Name, path), end = Offset(offsets[1], entry.Name, path);
-        return (dtype.GetString()!, dims, begin, end);
+        if (zero) count = 0;
+        else if (overflow)
+            throw new WeightFileException(path, $"tensor '{name}' is too large: [{string.Join(", ", dims)}] has more elements than a file can hold.");
+        long begin = Offset(offsets[0], name, path), end = Offset(offsets[1], name, path);
+        if (begin < 0 || end < begin || end > dataLength)
+            throw new WeightFileException(path, $"tensor '{name}' has data offsets [{begin}, {end}] outside the {dataLength}-byte data section.");
+        return new Entry(name, Text(dtype, path), dims, count, begin, end);
     }
+
+    /// <summary>The most elements a tensor may declare: its byte count must fit a long at 8 bytes an element.</summary>
+    private const long MaxElements = long.MaxValue / 8;
 
     private static long Offset(JsonElement e, string name, string path)
     {
