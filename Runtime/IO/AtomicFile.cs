@@ -67,17 +67,4 @@ internal static partial class AtomicFile
 
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int Close(int fd);
-
-    /// <summary>Reads a whole weight file; a file that cannot be read becomes a <see cref="WeightFileException"/>.</summary>
-    internal static byte[] ReadAll(string path)
-    {
-        try
-        {
-            return File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new WeightFileException(path, "it cannot be read: " + e.Message, e);
-        }
-    }
 }

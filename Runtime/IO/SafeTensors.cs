@@ -100,39 +100,64 @@ public static class SafeTensors
     }
 
     /// <summary>Reads the <c>__metadata__</c> map of a safetensors file (empty when it has none).</summary>
+    /// <remarks>Reads the header only (at most 100 MiB), never the data; the header is checked whole.</remarks>
     /// <exception cref="WeightFileException">The file is not a well-formed safetensors file.</exception>
     public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
     {
-        var (_, header) = ReadHeader(path);
-        return header.Metadata;
+        ArgumentNullException.ThrowIfNull(path);
+        using var source = FileSource.Open(path);
+        return ReadMetadataFrom(source);
     }
+
+    internal static IReadOnlyDictionary<string, string> ReadMetadataFrom(ByteSource source) => ReadHeader(source).Metadata;
 
     /// <summary>
     /// Reads every tensor of a safetensors file, in header order, as float (F32, F64, F16, BF16 and the integer dtypes
     /// are converted), for data or tensors that are not a network's parameters.
     /// </summary>
+    /// <remarks>
+    /// Reads the header (at most 100 MiB) and then only the bytes its tensors declare, which must tile the data section
+    /// exactly; every tensor is checked before any is read, so a malformed file costs no more than its header. The floats
+    /// returned take at most four bytes per byte of data (I8 and U8 data). Values are returned as stored, NaN and
+    /// infinities included.
+    /// </remarks>
     /// <exception cref="WeightFileException">The file is malformed or a tensor has a dtype this reader cannot convert; the message names it.</exception>
     public static IReadOnlyDictionary<string, SafeTensor> ReadTensors(string path)
     {
-        var (bytes, header) = ReadHeader(path);
-        var result = new Dictionary<string, SafeTensor>();
-        foreach (var entry in header.Entries)
+        ArgumentNullException.ThrowIfNull(path);
+        using var source = FileSource.Open(path);
+        return ReadTensorsFrom(source);
+    }
+
+    internal static IReadOnlyDictionary<string, SafeTensor> ReadTensorsFrom(ByteSource source)
+    {
+        string path = source.Path;
+        var header = ReadHeader(source);
+        var dims = new int[header.Entries.Count][];
+        for (int k = 0; k < dims.Length; k++)
         {
+            var entry = header.Entries[k];
             int size = ElementSize(entry.DType, entry.Name, path);
             if (entry.Count > Array.MaxLength)
                 throw new WeightFileException(path, $"tensor '{entry.Name}' is too large: [{string.Join(", ", entry.Shape)}].");
-            var dims = new int[entry.Shape.Length];
-            for (int i = 0; i < dims.Length; i++)
+            dims[k] = new int[entry.Shape.Length];
+            for (int i = 0; i < entry.Shape.Length; i++)
             {
                 if (entry.Shape[i] > int.MaxValue)
                     throw new WeightFileException(path, $"tensor '{entry.Name}' is too large: [{string.Join(", ", entry.Shape)}].");
-                dims[i] = (int)entry.Shape[i];
+                dims[k][i] = (int)entry.Shape[i];
             }
             if (entry.End - entry.Begin != size * entry.Count)
                 throw new WeightFileException(path, $"tensor '{entry.Name}' spans {entry.End - entry.Begin} bytes, but [{string.Join(", ", entry.Shape)}] of {entry.DType} needs {size * entry.Count}.");
+        }
+        var result = new Dictionary<string, SafeTensor>();
+        var buffer = new byte[ChunkBytes];
+        for (int k = 0; k < dims.Length; k++)
+        {
+            var entry = header.Entries[k];
             var data = new float[entry.Count];
-            Convert(bytes.AsSpan((int)(header.DataStart + entry.Begin), (int)(entry.End - entry.Begin)), entry.DType, data);
-            result[entry.Name] = new SafeTensor(entry.Name, dims, data);
+            ReadConverted(source, header.DataStart + entry.Begin, entry.DType, data, buffer);
+            result[entry.Name] = new SafeTensor(entry.Name, dims[k], data);
         }
         return result;
     }
@@ -141,18 +166,39 @@ public static class SafeTensors
     /// Loads a safetensors file with exactly the network's tensors (names and shapes: its parameters and its state
     /// buffers, as a PyTorch <c>state_dict</c> holds them) into its parameters and buffers, converting each dtype to float.
     /// </summary>
+    /// <remarks>
+    /// Only a regular file is read, and only one no longer than the network could need (<see cref="MaxFileLength"/>);
+    /// every tensor is checked against the network before any data is read.
+    /// </remarks>
     /// <exception cref="WeightFileException">The file is malformed, or a tensor is missing, extra, misshapen or of a
     /// dtype this reader cannot convert. The network is unchanged.</exception>
     public static void Load(INetwork network, string path)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
+        using var source = FileSource.Open(path, MaxFileLength(network.Description), "this network's tensors can take");
+        LoadFrom(network, source);
+    }
+
+    /// <summary>
+    /// The longest safetensors file <see cref="Load"/> reads into a network of this description: the 8-byte length, a
+    /// header of at most 100 MiB, and every tensor at 8 bytes an element (F64 or I64, the widest dtypes). A longer file is
+    /// refused before it is read.
+    /// </summary>
+    public static long MaxFileLength(NetworkDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        return 8 + MaxHeader + 8L * ((long)description.ParameterCount + description.BufferCount);
+    }
+
+    internal static void LoadFrom(INetwork network, ByteSource source)
+    {
+        string path = source.Path;
         var d = network.Description;
-        var (bytes, header) = ReadHeader(path);
-        var scratch = new float[d.ParameterCount];
-        var bufferScratch = new float[d.BufferCount];
+        var header = ReadHeader(source);
         var seen = new HashSet<string>();
         var extra = new List<string>();
+        var reads = new List<(Entry Entry, TensorDescription Tensor, bool Buffer)>();
         foreach (var entry in header.Entries)
         {
             var t = d.FindParameter(entry.Name);
@@ -173,7 +219,7 @@ public static class SafeTensors
                 throw new WeightFileException(path, $"tensor '{entry.Name}' has shape [{string.Join(", ", entry.Shape)}], but the network expects {t.ShapeText}.");
             if (entry.End - entry.Begin != (long)size * t.Length)
                 throw new WeightFileException(path, $"tensor '{entry.Name}' spans {entry.End - entry.Begin} bytes, but {t.ShapeText} of {entry.DType} needs {(long)size * t.Length}.");
-            Convert(bytes.AsSpan((int)(header.DataStart + entry.Begin), (int)(entry.End - entry.Begin)), entry.DType, (isBuffer ? bufferScratch : scratch).AsSpan(t.Offset, t.Length));
+            reads.Add((entry, t, isBuffer));
         }
         if (extra.Count > 0)
             throw new WeightFileException(path, $"it holds tensors the network does not have: {string.Join(", ", extra)}.");
@@ -182,10 +228,35 @@ public static class SafeTensors
         foreach (var t in d.Buffers) if (!seen.Contains(t.Name)) missing.Add(t.Name + t.ShapeText);
         if (missing.Count > 0)
             throw new WeightFileException(path, $"it lacks tensors the network needs: {string.Join(", ", missing)}.");
+
+        var scratch = new float[d.ParameterCount];
+        var bufferScratch = new float[d.BufferCount];
+        var chunk = new byte[ChunkBytes];
+        foreach (var (entry, t, isBuffer) in reads)
+            ReadConverted(source, header.DataStart + entry.Begin, entry.DType, (isBuffer ? bufferScratch : scratch).AsSpan(t.Offset, t.Length), chunk);
         ThrowHelper.CheckLength(network.Parameters.Length, scratch.Length, nameof(network), "Parameters must match the description");
         ThrowHelper.CheckLength(network.Buffers.Length, bufferScratch.Length, nameof(network), "Buffers must match the description");
         scratch.CopyTo(network.Parameters);
         bufferScratch.CopyTo(network.Buffers);
+    }
+
+    /// <summary>The bytes converted at a time: a multiple of every element size.</summary>
+    private const int ChunkBytes = 1 << 16;
+
+    /// <summary>Reads <paramref name="destination"/>'s elements of <paramref name="dtype"/> from <paramref name="offset"/> in chunks, converting each to float.</summary>
+    private static void ReadConverted(ByteSource source, long offset, string dtype, Span<float> destination, byte[] buffer)
+    {
+        int size = ElementSize(dtype, "", source.Path);
+        int perChunk = buffer.Length / size;
+        while (!destination.IsEmpty)
+        {
+            int n = Math.Min(destination.Length, perChunk);
+            var bytes = buffer.AsSpan(0, n * size);
+            source.Read(offset, bytes);
+            Convert(bytes, dtype, destination[..n]);
+            offset += bytes.Length;
+            destination = destination[n..];
+        }
     }
 
     /// <summary>One tensor of a header, checked: its offsets lie in the data section and its element count fits a long.</summary>
@@ -194,15 +265,20 @@ public static class SafeTensors
     /// <summary>A checked header: the tensors in file order, the metadata, and where the data section lies.</summary>
     private sealed record Header(List<Entry> Entries, IReadOnlyDictionary<string, string> Metadata, long DataStart, long DataLength);
 
-    private static (byte[] Bytes, Header Header) ReadHeader(string path)
+    /// <summary>Reads and checks the header: the 8-byte length, then that many bytes (at most 100 MiB), and nothing else.</summary>
+    private static Header ReadHeader(ByteSource source)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        byte[] bytes = AtomicFile.ReadAll(path);
-        if (bytes.Length < 8) throw new WeightFileException(path, $"it is truncated: {bytes.Length} bytes, too short for the 8-byte header length.");
-        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (n > MaxHeader || (long)n > bytes.Length - 8)
-            throw new WeightFileException(path, $"its header length {n} exceeds the {bytes.Length - 8} bytes after it (truncated or not safetensors).");
-        return (bytes, ParseHeader(bytes.AsSpan(8, (int)n), 8 + (long)n, bytes.Length - 8 - (long)n, path));
+        string path = source.Path;
+        long length = source.Length;
+        if (length < 8) throw new WeightFileException(path, $"it is truncated: {length} bytes, too short for the 8-byte header length.");
+        Span<byte> prefix = stackalloc byte[8];
+        source.Read(0, prefix);
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        if (n > MaxHeader || (long)n > length - 8)
+            throw new WeightFileException(path, $"its header length {n} exceeds the {length - 8} bytes after it (truncated or not safetensors).");
+        var json = new byte[n];
+        source.Read(8, json);
+        return ParseHeader(json, 8 + (long)n, length - 8 - (long)n, path);
     }
 
     /// <summary>
@@ -212,14 +288,14 @@ public static class SafeTensors
     /// their start, each tensor begins where the previous ends and the last ends at the end of the file), as the
     /// reference implementation requires.
     /// </summary>
-    private static Header ParseHeader(ReadOnlySpan<byte> json, long dataStart, long dataLength, string path)
+    private static Header ParseHeader(byte[] json, long dataStart, long dataLength, string path)
     {
         // System.Text.Json checks UTF-8 only when a string is read; checking it here gives one clear message.
         if (!Utf8.IsValid(json)) throw new WeightFileException(path, "its header is not valid UTF-8.");
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(json.ToArray());
+            doc = JsonDocument.Parse(json);
         }
         catch (JsonException e)
         {

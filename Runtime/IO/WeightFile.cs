@@ -151,14 +151,48 @@ public static class WeightFile
     /// <paramref name="optimizer"/> when both the file and the call have one. Everything is validated before anything
     /// changes.
     /// </summary>
+    /// <remarks>
+    /// Only a regular file is read (not a directory, device or pipe), and only one no longer than the network could need
+    /// (<see cref="MaxFileLength"/>); both are refused before a byte is read. The file is read in chunks, once to check
+    /// its CRC and once to parse it, so a load needs memory for the values it loads and little more.
+    /// </remarks>
     /// <exception cref="WeightFileException">The file is not a weight file, is corrupt, truncated, of another version,
     /// for another network, or its optimiser state does not fit <paramref name="optimizer"/>.</exception>
     public static WeightFileInfo Load(INetwork network, string path, Optimizer? optimizer = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
-        byte[] bytes = AtomicFile.ReadAll(path);
-        var (info, parameters, buffers, state, learningRate) = Parse(bytes, path, network.Description, optimizer);
+        using var source = FileSource.Open(path, MaxFileLength(network.Description, optimizer), "this network's weights and optimiser state can take");
+        return LoadFrom(network, source, optimizer);
+    }
+
+    /// <summary>The longest string the format holds: names of networks, tensors and optimisers are far shorter.</summary>
+    private const int MaxString = SourceReader.MaxString;
+
+    /// <summary>The most optimiser state buffers a file may hold.</summary>
+    private const int MaxOptimizerBuffers = 64;
+
+    /// <summary>
+    /// The longest weight file <see cref="Load"/> reads into a network of this description: the header with its tensor
+    /// names and shapes, names of up to 64 KiB for the network and the optimiser, the parameters and state buffers, and
+    /// the optimiser's buffers (as many as <paramref name="optimizer"/> has, or the format's limit of 64 without one),
+    /// each as long as the parameters. A longer file is refused before it is read.
+    /// </summary>
+    public static long MaxFileLength(NetworkDescription description, Optimizer? optimizer = null)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        long header = Magic.Length + 4 + 8 + (4 + MaxString) + 4 + 4 + 1 + 8 + 4; // ... version, hash, name, counts, flag, value count, CRC
+        foreach (var t in description.Parameters) header += 4 + Encoding.UTF8.GetByteCount(t.Name) + 4 + 4L * t.Shape.Count;
+        foreach (var t in description.Buffers) header += 4 + Encoding.UTF8.GetByteCount(t.Name) + 4 + 4L * t.Shape.Count + 1;
+        long k = optimizer?.StateNames.Count ?? MaxOptimizerBuffers;
+        long state = (4 + MaxString) + 8 + 4 + 4 + k * (4 + MaxString + 4);
+        return header + state + 4L * ((long)description.ParameterCount + description.BufferCount) + 4L * k * description.ParameterCount;
+    }
+
+    /// <summary>Loads from any byte source: the file overload, tests and the fuzzer.</summary>
+    internal static WeightFileInfo LoadFrom(INetwork network, ByteSource source, Optimizer? optimizer = null)
+    {
+        var (info, parameters, buffers, state, learningRate) = Parse(source, network.Description, optimizer);
         ThrowHelper.CheckLength(network.Parameters.Length, parameters.Length, nameof(network), "Parameters must match the description");
         ThrowHelper.CheckLength(network.Buffers.Length, buffers.Length, nameof(network), "Buffers must match the description");
         bool loaded = false;
@@ -173,23 +207,44 @@ public static class WeightFile
         return info with { OptimizerStateLoaded = loaded };
     }
 
-    private static (WeightFileInfo, float[], float[], OptimizerState?, float) Parse(byte[] bytes, string path, NetworkDescription d, Optimizer? optimizer)
+    /// <summary>The CRC-32 of the source's bytes before <paramref name="end"/>, read in chunks.</summary>
+    private static uint Checksum(ByteSource source, long end)
     {
-        var r = new Reader(bytes, path);
-        if (bytes.Length < Magic.Length || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
-            throw new WeightFileException(path, "it is not a SourceGenNN weight file (the magic bytes 'SGNNWTS\\0' are missing).");
-        r.Skip(Magic.Length);
+        var buffer = new byte[(int)Math.Min(1 << 20, Math.Max(end, 1))]; // large reads: 64 KiB ones cost several times more in system time
+        uint crc = 0;
+        for (long at = 0; at < end;)
+        {
+            int n = (int)Math.Min(buffer.Length, end - at);
+            source.Read(at, buffer.AsSpan(0, n));
+            crc = Crc32.Append(crc, buffer.AsSpan(0, n));
+            at += n;
+        }
+        return crc;
+    }
+
+    private static (WeightFileInfo, float[], float[], OptimizerState?, float) Parse(ByteSource source, NetworkDescription d, Optimizer? optimizer)
+    {
+        string path = source.Path;
+        long length = source.Length;
+        var r = new SourceReader(source);
+        Span<byte> magic = stackalloc byte[8];
+        if (length < Magic.Length) throw NotAWeightFile(path);
+        source.Read(0, magic);
+        if (!magic.SequenceEqual(Magic)) throw NotAWeightFile(path);
+        r.Skip(Magic.Length, "the header");
         uint version = r.UInt32("the version");
         if (version < OldestVersion || version > Version)
             throw new WeightFileException(path, $"its format version is {version}, but this library reads versions {OldestVersion} to {Version}.");
-        if (bytes.Length < Magic.Length + 8)
+        if (length < Magic.Length + 8)
             throw new WeightFileException(path, "it is truncated (too short to hold a checksum).");
-        uint stored = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4));
-        uint actual = Crc32.Compute(bytes.AsSpan(0, bytes.Length - 4));
+        Span<byte> tail = stackalloc byte[4];
+        source.Read(length - 4, tail);
+        uint stored = BinaryPrimitives.ReadUInt32LittleEndian(tail);
+        uint actual = Checksum(source, length - 4);
         if (stored != actual)
             throw new WeightFileException(path,
                 $"its checksum does not match (stored 0x{stored:X8}, computed 0x{actual:X8}): the file is corrupt or truncated.");
-        r.Limit(bytes.Length - 4);
+        r.Limit(length - 4);
 
         ulong hash = r.UInt64("the fingerprint");
         string name = r.String("the network name");
@@ -198,8 +253,8 @@ public static class WeightFile
         ulong expectedHash = version == 1 ? (legacy is null ? 0 : Rng.Fnv1a(legacy)) : FingerprintHash(d);
         int tensorCount = r.Int32("the tensor count");
         if (tensorCount < 0 || tensorCount > 1_000_000) throw new WeightFileException(path, $"its tensor count {tensorCount} is invalid.");
-        var names = new List<string>(tensorCount);
-        var shapes = new List<int[]>(tensorCount);
+        var names = new List<string>();
+        var shapes = new List<int[]>();
         for (int i = 0; i < tensorCount; i++)
         {
             names.Add(r.String($"the name of tensor {i}"));
@@ -264,12 +319,14 @@ public static class WeightFile
             steps = r.Int64("the optimiser step count");
             learningRate = r.Single("the learning rate");
             int count = r.Int32("the optimiser buffer count");
-            if (count < 0 || count > 64) throw new WeightFileException(path, $"its optimiser buffer count {count} is invalid.");
+            if (count < 0 || count > MaxOptimizerBuffers) throw new WeightFileException(path, $"its optimiser buffer count {count} is invalid.");
             for (int i = 0; i < count; i++)
             {
                 optimizerNames.Add(r.String($"the name of optimiser buffer {i}"));
                 int len = r.Int32($"the length of optimiser buffer '{optimizerNames[i]}'");
                 if (len < 0) throw new WeightFileException(path, $"optimiser buffer '{optimizerNames[i]}' has a negative length {len}.");
+                if (len > d.ParameterCount)
+                    throw new WeightFileException(path, $"optimiser buffer '{optimizerNames[i]}' has {len} values, more than the network's {d.ParameterCount} parameters.");
                 bufferLengths.Add(len);
                 expectedFloats += len;
             }
@@ -281,28 +338,36 @@ public static class WeightFile
         if (remaining != floats * 4)
             throw new WeightFileException(path, $"it holds {remaining} bytes of values, but {floats * 4} were expected.");
 
-        var parameters = r.Floats(d.ParameterCount);
-        var stateBuffers = r.Floats(d.BufferCount);
+        var parameters = new float[d.ParameterCount];
+        r.Floats(parameters, "the parameters");
+        var stateBuffers = new float[d.BufferCount];
+        r.Floats(stateBuffers, "the state buffers");
         OptimizerState? state = null;
-        if (hasState == 1)
+        if (hasState == 1 && optimizer is not null)
         {
+            // Without an optimiser to load it into, the state is checked by the CRC but not read.
             var buffers = new KeyValuePair<string, float[]>[optimizerNames.Count];
-            for (int i = 0; i < buffers.Length; i++) buffers[i] = new(optimizerNames[i], r.Floats(bufferLengths[i]));
-            state = new OptimizerState(kind!, steps, buffers);
-            if (optimizer is not null)
+            for (int i = 0; i < buffers.Length; i++)
             {
-                try
-                {
-                    optimizer.ValidateState(state);
-                }
-                catch (ArgumentException e)
-                {
-                    throw new WeightFileException(path, "its optimiser state does not fit the optimiser given: " + e.Message, e);
-                }
+                var values = new float[bufferLengths[i]];
+                r.Floats(values, $"optimiser buffer '{optimizerNames[i]}'");
+                buffers[i] = new(optimizerNames[i], values);
+            }
+            state = new OptimizerState(kind!, steps, buffers);
+            try
+            {
+                optimizer.ValidateState(state);
+            }
+            catch (ArgumentException e)
+            {
+                throw new WeightFileException(path, "its optimiser state does not fit the optimiser given: " + e.Message, e);
             }
         }
         return (new WeightFileInfo(name, d.ParameterCount, kind, false) { FormatVersion = version, BufferCount = d.BufferCount }, parameters, stateBuffers, state, learningRate);
     }
+
+    private static WeightFileException NotAWeightFile(string path) =>
+        new(path, "it is not a SourceGenNN weight file (the magic bytes 'SGNNWTS\\0' are missing).");
 
     private static bool SameShape(int[] a, IReadOnlyList<int> b)
     {
@@ -341,57 +406,6 @@ public static class WeightFile
             for (int i = 0; i < n; i++) BinaryPrimitives.WriteSingleLittleEndian(buf[(i * 4)..], values[i]);
             w.Write(buf[..(n * 4)]);
             values = values[n..];
-        }
-    }
-
-    /// <summary>A bounds-checked little-endian reader that reports truncation as a <see cref="WeightFileException"/>.</summary>
-    private struct Reader(byte[] bytes, string path)
-    {
-        private int _pos;
-        private int _end = bytes.Length;
-
-        public readonly long Remaining => _end - _pos;
-
-        public void Limit(int end) => _end = end;
-
-        public void Skip(int n) => Take(n, "the header");
-
-        private ReadOnlySpan<byte> Take(int n, string what)
-        {
-            if (n < 0 || _end - _pos < n)
-                throw new WeightFileException(path, $"it is truncated: {what} needs {n} bytes at offset {_pos}, but only {Math.Max(0, _end - _pos)} remain.");
-            var s = bytes.AsSpan(_pos, n);
-            _pos += n;
-            return s;
-        }
-
-        public byte Byte(string what) => Take(1, what)[0];
-        public int Int32(string what) => BinaryPrimitives.ReadInt32LittleEndian(Take(4, what));
-        public uint UInt32(string what) => BinaryPrimitives.ReadUInt32LittleEndian(Take(4, what));
-        public long Int64(string what) => BinaryPrimitives.ReadInt64LittleEndian(Take(8, what));
-        public ulong UInt64(string what) => BinaryPrimitives.ReadUInt64LittleEndian(Take(8, what));
-        public float Single(string what) => BinaryPrimitives.ReadSingleLittleEndian(Take(4, what));
-
-        public string String(string what)
-        {
-            int n = Int32(what);
-            if (n < 0 || n > 1 << 20) throw new WeightFileException(path, $"{what} has an invalid length {n}.");
-            try
-            {
-                return new UTF8Encoding(false, true).GetString(Take(n, what));
-            }
-            catch (DecoderFallbackException e)
-            {
-                throw new WeightFileException(path, $"{what} is not valid UTF-8.", e);
-            }
-        }
-
-        public float[] Floats(int n)
-        {
-            var src = Take(checked(n * 4), "the values");
-            var values = new float[n];
-            for (int i = 0; i < n; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(src[(i * 4)..]);
-            return values;
         }
     }
 }
