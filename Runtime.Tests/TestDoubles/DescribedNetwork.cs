@@ -3,12 +3,14 @@ using System;
 namespace SourceGenNN.Tests.TestDoubles;
 
 /// <summary>
-/// A network that has a description and nothing else: no values behind it (its spans are empty). File tests use it to
-/// describe networks far larger than a test can hold in memory, for code that must refuse or stream before it touches
-/// a value.
+/// A network that has a description and nothing else: no values behind it (its spans are empty) unless
+/// <paramref name="withParameters"/> asks for parameter storage. File tests use it to describe networks far larger than
+/// a test can hold in memory, for code that must refuse or stream before it touches a value.
 /// </summary>
-public sealed class DescribedNetwork(NetworkDescription description) : INetwork
+public sealed class DescribedNetwork(NetworkDescription description, bool withParameters = false) : INetwork
 {
+    private readonly float[] _parameters = withParameters ? new float[description.ParameterCount] : [];
+
     /// <summary>One dense layer <c>0.weight</c> [outputs, inputs] and <c>0.bias</c> [outputs], as <see cref="LinearNetwork"/>'s.</summary>
     public static NetworkDescription Dense(int inputs, int outputs, string name = "Huge") =>
         new(name, [new InputDescription("input", [inputs])],
@@ -22,7 +24,7 @@ public sealed class DescribedNetwork(NetworkDescription description) : INetwork
     public NetworkDescription Description { get; } = description;
     public int InputSize => Description.InputSize;
     public int OutputSize => Description.OutputSize;
-    public Span<float> Parameters => default;
+    public Span<float> Parameters => _parameters;
     public Span<float> Buffers => default;
     public Span<float> Gradients => default;
     public int Batch => 0;

@@ -11,16 +11,24 @@ namespace SourceGenNN.IO;
 /// </summary>
 internal static partial class AtomicFile
 {
-    public static void Write(string path, ReadOnlySpan<byte> content)
+    /// <summary>Writes <paramref name="content"/> to <paramref name="path"/> atomically.</summary>
+    public static void Write(string path, ReadOnlyMemory<byte> content) => Write(path, stream => stream.Write(content.Span));
+
+    /// <summary>
+    /// Writes <paramref name="path"/> atomically with what <paramref name="write"/> writes to the stream it is given (a
+    /// temporary file beside the target, buffered): streamed, so the content is never held whole in memory. If
+    /// <paramref name="write"/> throws, the temporary file is removed and the target is untouched.
+    /// </summary>
+    public static void Write(string path, Action<Stream> write)
     {
         string full = Path.GetFullPath(path);
         string dir = Path.GetDirectoryName(full) ?? ".";
         string tmp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture) + ".tmp");
         try
         {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
             {
-                fs.Write(content);
+                write(fs);
                 fs.Flush(flushToDisk: true);
             }
             File.Move(tmp, full, overwrite: true);

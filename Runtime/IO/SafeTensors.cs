@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
@@ -28,6 +29,10 @@ public static class SafeTensors
     private const long MaxHeader = 100L << 20;
 
     /// <summary>Writes a network's parameters as safetensors, atomically.</summary>
+    /// <remarks>
+    /// The file is streamed: the header, then each tensor in chunks, straight to a temporary file beside the target,
+    /// then renamed over it. Nothing the size of the weights is built in memory, so networks over 2 GiB save.
+    /// </remarks>
     /// <param name="network">The network.</param>
     /// <param name="path">The file written.</param>
     /// <param name="metadata">Optional string metadata for <c>__metadata__</c>.</param>
@@ -36,14 +41,33 @@ public static class SafeTensors
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
         var d = network.Description;
-        ReadOnlySpan<float> p = network.Parameters, b = network.Buffers;
-        ThrowHelper.CheckLength(p.Length, d.ParameterCount, nameof(network), "Parameters must match the description");
-        ThrowHelper.CheckLength(b.Length, d.BufferCount, nameof(network), "Buffers must match the description");
-        var tensors = new List<(TensorDescription T, bool Buffer)>();
-        foreach (var t in d.Parameters) tensors.Add((t, false));
-        foreach (var t in d.Buffers) tensors.Add((t, true));
+        ThrowHelper.CheckLength(network.Parameters.Length, d.ParameterCount, nameof(network), "Parameters must match the description");
+        ThrowHelper.CheckLength(network.Buffers.Length, d.BufferCount, nameof(network), "Buffers must match the description");
+        var tensors = new List<TensorData>();
+        foreach (var t in d.Parameters)
+        {
+            int at = t.Offset;
+            tensors.Add(new TensorData(t.Name, t.DType, t.Shape, t.Length, (offset, dst) => network.Parameters.Slice(at + checked((int)offset), dst.Length).CopyTo(dst)));
+        }
+        foreach (var t in d.Buffers)
+        {
+            int at = t.Offset;
+            tensors.Add(new TensorData(t.Name, t.DType, t.Shape, t.Length, (offset, dst) => network.Buffers.Slice(at + checked((int)offset), dst.Length).CopyTo(dst)));
+        }
+        AtomicFile.Write(path, stream => WriteTo(stream, tensors, metadata));
+    }
 
-        var json = new MemoryStream();
+    /// <summary>One tensor to write: its name, file dtype, shape, element count, and where its values come from.</summary>
+    internal sealed record TensorData(string Name, TensorDType DType, IReadOnlyList<int> Shape, long Length, FloatSource Values);
+
+    /// <summary>
+    /// Writes a safetensors file to <paramref name="output"/>: the 8-byte header length, the JSON header (padded with
+    /// spaces to a multiple of 8, as the reference implementation aligns it), then each tensor's values pulled in chunks
+    /// (F32, or I64 for counters). Offsets are 64-bit throughout. Returns the number of bytes written.
+    /// </summary>
+    internal static long WriteTo(Stream output, IReadOnlyList<TensorData> tensors, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var json = new ArrayBufferWriter<byte>();
         long dataBytes = 0;
         using (var w = new Utf8JsonWriter(json))
         {
@@ -54,9 +78,9 @@ public static class SafeTensors
                 foreach (var kv in metadata) w.WriteString(kv.Key, kv.Value);
                 w.WriteEndObject();
             }
-            foreach (var (t, _) in tensors)
+            foreach (var t in tensors)
             {
-                int size = t.DType == TensorDType.Int64 ? 8 : 4;
+                long bytes = (t.DType == TensorDType.Int64 ? 8L : 4L) * t.Length;
                 w.WriteStartObject(t.Name);
                 w.WriteString("dtype", t.DType == TensorDType.Int64 ? "I64" : "F32");
                 w.WriteStartArray("shape");
@@ -64,39 +88,29 @@ public static class SafeTensors
                 w.WriteEndArray();
                 w.WriteStartArray("data_offsets");
                 w.WriteNumberValue(dataBytes);
-                w.WriteNumberValue(dataBytes + (long)size * t.Length);
+                w.WriteNumberValue(dataBytes + bytes);
                 w.WriteEndArray();
                 w.WriteEndObject();
-                dataBytes += (long)size * t.Length;
+                dataBytes += bytes;
             }
             w.WriteEndObject();
         }
-        int headerLength = (int)json.Length;
+        int headerLength = json.WrittenCount;
         int padded = (headerLength + 7) / 8 * 8; // aligned like the reference implementation, padded with spaces
-        var bytes = new byte[8 + padded + dataBytes];
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)padded);
-        json.GetBuffer().AsSpan(0, headerLength).CopyTo(bytes.AsSpan(8));
-        bytes.AsSpan(8 + headerLength, padded - headerLength).Fill((byte)' ');
-        long at = 8 + padded;
-        foreach (var (t, buffer) in tensors)
+        Span<byte> prefix = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)padded);
+        output.Write(prefix);
+        output.Write(json.WrittenSpan);
+        Span<byte> spaces = stackalloc byte[8];
+        spaces.Fill((byte)' ');
+        output.Write(spaces[..(padded - headerLength)]);
+        var chunk = new FloatChunk();
+        foreach (var t in tensors)
         {
-            var source = buffer ? b : p;
-            for (int i = 0; i < t.Length; i++)
-            {
-                float v = source[t.Offset + i];
-                if (t.DType == TensorDType.Int64)
-                {
-                    BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan((int)at), (long)v);
-                    at += 8;
-                }
-                else
-                {
-                    BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan((int)at), v);
-                    at += 4;
-                }
-            }
+            if (t.DType == TensorDType.Int64) chunk.WriteInt64(output, t.Length, t.Values);
+            else chunk.Write(output, t.Length, t.Values);
         }
-        AtomicFile.Write(path, bytes);
+        return 8 + padded + dataBytes;
     }
 
     /// <summary>Reads the <c>__metadata__</c> map of a safetensors file (empty when it has none).</summary>

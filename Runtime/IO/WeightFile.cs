@@ -80,22 +80,48 @@ public static class WeightFile
     }
 
     /// <summary>Saves a network's parameters, and the optimiser's state when given, atomically.</summary>
+    /// <remarks>
+    /// The file is streamed: written in chunks straight to a temporary file beside the target, its CRC computed as it
+    /// goes, then renamed over the target. Nothing the size of the weights is built in memory, so a network of any size
+    /// the description allows saves (over 2 GiB too).
+    /// </remarks>
     public static void Save(INetwork network, string path, Optimizer? optimizer = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
         var d = network.Description;
-        ReadOnlySpan<float> parameters = network.Parameters;
-        ThrowHelper.CheckLength(parameters.Length, d.ParameterCount, nameof(network), "Parameters must match the description");
-        OptimizerState? state = null;
+        ThrowHelper.CheckLength(network.Parameters.Length, d.ParameterCount, nameof(network), "Parameters must match the description");
+        ThrowHelper.CheckLength(network.Buffers.Length, d.BufferCount, nameof(network), "Buffers must match the description");
+        OptimizerSection? state = null;
         if (optimizer is not null)
         {
             ThrowHelper.CheckLength(optimizer.ParameterCount, d.ParameterCount, nameof(optimizer), "the optimiser's parameter count must be the network's");
-            state = optimizer.ExportState();
+            var buffers = new (string, long, FloatSource)[optimizer.StateNames.Count];
+            for (int i = 0; i < buffers.Length; i++)
+            {
+                int k = i;
+                buffers[i] = (optimizer.StateNames[i], optimizer.ParameterCount, (offset, dst) => optimizer.StateBuffer(k).Slice(checked((int)offset), dst.Length).CopyTo(dst));
+            }
+            state = new OptimizerSection(optimizer.Kind, optimizer.Steps, optimizer.LearningRate, buffers);
         }
+        AtomicFile.Write(path, stream => WriteTo(stream, d,
+            (offset, dst) => network.Parameters.Slice(checked((int)offset), dst.Length).CopyTo(dst),
+            (offset, dst) => network.Buffers.Slice(checked((int)offset), dst.Length).CopyTo(dst),
+            state));
+    }
 
-        using var ms = new MemoryStream();
-        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+    /// <summary>An optimiser's state as written: its kind, steps, learning rate and named buffers, each read in chunks.</summary>
+    internal sealed record OptimizerSection(string Kind, long Steps, float LearningRate, IReadOnlyList<(string Name, long Length, FloatSource Values)> Buffers);
+
+    /// <summary>
+    /// Writes a weight file for <paramref name="d"/> to <paramref name="output"/>: the header, then the values pulled in
+    /// chunks from the sources (parameters, state buffers, optimiser buffers), then the CRC-32 of everything before it,
+    /// computed as the bytes go. Offsets and counts are 64-bit throughout. Returns the number of bytes written.
+    /// </summary>
+    internal static long WriteTo(Stream output, NetworkDescription d, FloatSource parameters, FloatSource buffers, OptimizerSection? state)
+    {
+        var crc = new ChecksumStream(output);
+        using (var w = new BinaryWriter(crc, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Magic);
             w.Write(Version);
@@ -116,34 +142,32 @@ public static class WeightFile
                 foreach (int dim in t.Shape) w.Write(dim);
                 w.Write((byte)t.DType);
             }
-            ReadOnlySpan<float> buffers = network.Buffers;
-            ThrowHelper.CheckLength(buffers.Length, d.BufferCount, nameof(network), "Buffers must match the description");
-            long floats = parameters.Length + buffers.Length;
+            long floats = (long)d.ParameterCount + d.BufferCount;
             w.Write((byte)(state is null ? 0 : 1));
             if (state is not null)
             {
                 WriteString(w, state.Kind);
                 w.Write(state.Steps);
-                w.Write(optimizer!.LearningRate);
+                w.Write(state.LearningRate);
                 w.Write(state.Buffers.Count);
-                foreach (var (name, data) in state.Buffers)
+                foreach (var (name, length, _) in state.Buffers)
                 {
                     WriteString(w, name);
-                    w.Write(data.Length);
-                    floats += data.Length;
+                    w.Write(checked((int)length));
+                    floats += length;
                 }
             }
             w.Write(floats);
-            WriteFloats(w, parameters);
-            WriteFloats(w, buffers);
-            if (state is not null)
-                foreach (var b in state.Buffers) WriteFloats(w, b.Value);
         }
-        uint crc = Crc32.Compute(ms.GetBuffer().AsSpan(0, (int)ms.Length));
+        var chunk = new FloatChunk();
+        chunk.Write(crc, d.ParameterCount, parameters);
+        chunk.Write(crc, d.BufferCount, buffers);
+        if (state is not null)
+            foreach (var (_, length, values) in state.Buffers) chunk.Write(crc, length, values);
         Span<byte> tail = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(tail, crc);
-        ms.Write(tail);
-        AtomicFile.Write(path, ms.GetBuffer().AsSpan(0, (int)ms.Length));
+        BinaryPrimitives.WriteUInt32LittleEndian(tail, crc.Crc);
+        output.Write(tail);
+        return crc.Length + tail.Length;
     }
 
     /// <summary>
@@ -395,17 +419,5 @@ public static class WeightFile
         var b = Encoding.UTF8.GetBytes(s);
         w.Write(b.Length);
         w.Write(b);
-    }
-
-    private static void WriteFloats(BinaryWriter w, ReadOnlySpan<float> values)
-    {
-        Span<byte> buf = stackalloc byte[4096];
-        while (!values.IsEmpty)
-        {
-            int n = Math.Min(values.Length, buf.Length / 4);
-            for (int i = 0; i < n; i++) BinaryPrimitives.WriteSingleLittleEndian(buf[(i * 4)..], values[i]);
-            w.Write(buf[..(n * 4)]);
-            values = values[n..];
-        }
     }
 }
