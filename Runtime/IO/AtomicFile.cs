@@ -8,6 +8,15 @@ namespace SourceGenNN.IO;
 /// <summary>
 /// Writes files atomically: a temporary file in the same folder, flushed to disk, then renamed over the target; on Unix
 /// the folder is then flushed too, so that the rename itself survives a machine crash.
+/// <para>
+/// A process killed mid-save leaves its temporary file (<c>.name.GUID.tmp</c>) behind; the next save or load of the same
+/// target removes it (<see cref="RemoveStaleTemporaries"/>). A temporary file is stale when no writer holds it: a writer
+/// keeps it open with <see cref="FileShare.None"/>, which .NET enforces with an exclusive lock (<c>flock</c> on Unix, a
+/// share mode on Windows) that the system releases when the process dies, however it dies. So a temporary file that can
+/// be opened exclusively belongs to no live save. It must also be at least <see cref="StaleAfter"/> old, which covers the
+/// instant between a writer creating the file and locking it, and runtimes started with file locking disabled
+/// (<c>DOTNET_SYSTEM_IO_DISABLEFILELOCKING</c>), where a live save still writes often enough to stay younger.
+/// </para>
 /// </summary>
 internal static partial class AtomicFile
 {
@@ -23,6 +32,7 @@ internal static partial class AtomicFile
     {
         string full = Path.GetFullPath(path);
         string dir = Path.GetDirectoryName(full) ?? ".";
+        RemoveStaleTemporaries(full);
         string tmp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture) + ".tmp");
         try
         {
@@ -39,6 +49,61 @@ internal static partial class AtomicFile
             throw;
         }
         SyncDirectory(dir);
+    }
+
+    /// <summary>How old a temporary file no writer holds must be before a later save or load removes it.</summary>
+    internal static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Removes the temporary files that saves of <paramref name="path"/> left behind when they were killed: those no
+    /// writer holds and older than <see cref="StaleAfter"/> (see the class remarks). Best effort: a file that cannot be
+    /// removed, or a folder that cannot be listed, is left alone. Returns how many were removed.
+    /// </summary>
+    internal static int RemoveStaleTemporaries(string path)
+    {
+        int removed = 0;
+        try
+        {
+            string full = Path.GetFullPath(path);
+            string dir = Path.GetDirectoryName(full) ?? ".";
+            string name = Path.GetFileName(full);
+            if (name.Length == 0 || !Directory.Exists(dir)) return 0;
+            var options = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = true, MatchType = MatchType.Simple, RecurseSubdirectories = false };
+            // The pattern narrows the listing; the exact name is checked after, as a target's name may hold '*' or '?'.
+            string pattern = name.AsSpan().IndexOfAny('*', '?') >= 0 ? "*" : "." + name + ".*.tmp";
+            DateTime cutoff = DateTime.UtcNow - StaleAfter;
+            foreach (string file in Directory.EnumerateFiles(dir, pattern, options))
+            {
+                if (!IsTemporaryOf(Path.GetFileName(file), name) || File.GetLastWriteTimeUtc(file) > cutoff) continue;
+                try
+                {
+                    // Opening it exclusively fails while a live writer holds it; DeleteOnClose removes it as we let go.
+                    using var held = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.None, 1, FileOptions.DeleteOnClose);
+                    removed++;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // held by a live save, or not ours to remove
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // the folder cannot be listed: nothing to clean
+        }
+        return removed;
+    }
+
+    /// <summary>Whether <paramref name="file"/> is a temporary file of a save of <paramref name="name"/>: <c>.name.</c>, 32 hex digits, <c>.tmp</c>.</summary>
+    internal static bool IsTemporaryOf(string file, string name)
+    {
+        const int Guid = 32;
+        if (file.Length != name.Length + Guid + 6 || file[0] != '.' || !file.AsSpan(1).StartsWith(name, StringComparison.Ordinal)
+            || file[name.Length + 1] != '.' || !file.EndsWith(".tmp", StringComparison.Ordinal))
+            return false;
+        foreach (char c in file.AsSpan(name.Length + 2, Guid))
+            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c)) return false;
+        return true;
     }
 
     /// <summary>

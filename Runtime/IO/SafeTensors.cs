@@ -31,7 +31,9 @@ public static class SafeTensors
     /// <summary>Writes a network's parameters as safetensors, atomically.</summary>
     /// <remarks>
     /// The file is streamed: the header, then each tensor in chunks, straight to a temporary file beside the target,
-    /// then renamed over it. Nothing the size of the weights is built in memory, so networks over 2 GiB save.
+    /// then renamed over it. Nothing the size of the weights is built in memory, so networks over 2 GiB save. Temporary
+    /// files that earlier saves of the same path left behind when killed are removed first, as by
+    /// <see cref="WeightFile.Save"/>.
     /// </remarks>
     /// <param name="network">The network.</param>
     /// <param name="path">The file written.</param>
@@ -182,7 +184,8 @@ public static class SafeTensors
     /// </summary>
     /// <remarks>
     /// Only a regular file is read, and only one no longer than the network could need (<see cref="MaxFileLength"/>);
-    /// every tensor is checked against the network before any data is read.
+    /// every tensor is checked against the network before any data is read. Temporary files that killed saves of the
+    /// same path left behind are removed first.
     /// </remarks>
     /// <exception cref="WeightFileException">The file is malformed, or a tensor is missing, extra, misshapen or of a
     /// dtype this reader cannot convert. The network is unchanged.</exception>
@@ -190,6 +193,7 @@ public static class SafeTensors
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
+        AtomicFile.RemoveStaleTemporaries(path);
         using var source = FileSource.Open(path, MaxFileLength(network.Description), "this network's tensors can take");
         LoadFrom(network, source);
     }

@@ -83,7 +83,8 @@ public static class WeightFile
     /// <remarks>
     /// The file is streamed: written in chunks straight to a temporary file beside the target, its CRC computed as it
     /// goes, then renamed over the target. Nothing the size of the weights is built in memory, so a network of any size
-    /// the description allows saves (over 2 GiB too).
+    /// the description allows saves (over 2 GiB too). Temporary files that earlier saves of the same path left behind
+    /// when killed (<c>.name.GUID.tmp</c>, held by no live save and at least 5 s old) are removed first.
     /// </remarks>
     public static void Save(INetwork network, string path, Optimizer? optimizer = null)
     {
@@ -178,7 +179,8 @@ public static class WeightFile
     /// <remarks>
     /// Only a regular file is read (not a directory, device or pipe), and only one no longer than the network could need
     /// (<see cref="MaxFileLength"/>); both are refused before a byte is read. The file is read in chunks, once to check
-    /// its CRC and once to parse it, so a load needs memory for the values it loads and little more.
+    /// its CRC and once to parse it, so a load needs memory for the values it loads and little more. Temporary files that
+    /// killed saves of the same path left behind are removed first (as by <see cref="Save"/>).
     /// </remarks>
     /// <exception cref="WeightFileException">The file is not a weight file, is corrupt, truncated, of another version,
     /// for another network, or its optimiser state does not fit <paramref name="optimizer"/>.</exception>
@@ -186,6 +188,7 @@ public static class WeightFile
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
+        AtomicFile.RemoveStaleTemporaries(path);
         using var source = FileSource.Open(path, MaxFileLength(network.Description, optimizer), "this network's weights and optimiser state can take");
         return LoadFrom(network, source, optimizer);
     }
