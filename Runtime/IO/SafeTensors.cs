@@ -187,15 +187,23 @@ public static class SafeTensors
     /// every tensor is checked against the network before any data is read. Temporary files that killed saves of the
     /// same path left behind are removed first.
     /// </remarks>
-    /// <exception cref="WeightFileException">The file is malformed, or a tensor is missing, extra, misshapen or of a
-    /// dtype this reader cannot convert. The network is unchanged.</exception>
-    public static void Load(INetwork network, string path)
+    /// <param name="network">The network whose parameters and state buffers are replaced.</param>
+    /// <param name="path">The file.</param>
+    /// <param name="allowNonFinite">
+    /// False (the default): a tensor holding NaN or an infinity (after conversion to float: an F64 beyond float's range
+    /// becomes one) is refused with a <see cref="WeightFileException"/> naming it and the index of its first bad value.
+    /// True loads the values as stored.
+    /// </param>
+    /// <exception cref="WeightFileException">The file is malformed, or a tensor is missing, extra, misshapen, of a
+    /// dtype this reader cannot convert, or holds non-finite values (unless <paramref name="allowNonFinite"/>). The
+    /// network is unchanged.</exception>
+    public static void Load(INetwork network, string path, bool allowNonFinite = false)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
         AtomicFile.RemoveStaleTemporaries(path);
         using var source = FileSource.Open(path, MaxFileLength(network.Description), "this network's tensors can take");
-        LoadFrom(network, source);
+        LoadFrom(network, source, allowNonFinite);
     }
 
     /// <summary>
@@ -209,7 +217,7 @@ public static class SafeTensors
         return 8 + MaxHeader + 8L * ((long)description.ParameterCount + description.BufferCount);
     }
 
-    internal static void LoadFrom(INetwork network, ByteSource source)
+    internal static void LoadFrom(INetwork network, ByteSource source, bool allowNonFinite = false)
     {
         string path = source.Path;
         var d = network.Description;
@@ -251,7 +259,11 @@ public static class SafeTensors
         var bufferScratch = new float[d.BufferCount];
         var chunk = new byte[ChunkBytes];
         foreach (var (entry, t, isBuffer) in reads)
-            ReadConverted(source, header.DataStart + entry.Begin, entry.DType, (isBuffer ? bufferScratch : scratch).AsSpan(t.Offset, t.Length), chunk);
+        {
+            var values = (isBuffer ? bufferScratch : scratch).AsSpan(t.Offset, t.Length);
+            ReadConverted(source, header.DataStart + entry.Begin, entry.DType, values, chunk);
+            if (!allowNonFinite) FiniteCheck.Require(values, $"tensor '{t.Name}'", t.Shape, path);
+        }
         ThrowHelper.CheckLength(network.Parameters.Length, scratch.Length, nameof(network), "Parameters must match the description");
         ThrowHelper.CheckLength(network.Buffers.Length, bufferScratch.Length, nameof(network), "Buffers must match the description");
         scratch.CopyTo(network.Parameters);

@@ -182,15 +182,24 @@ public static class WeightFile
     /// its CRC and once to parse it, so a load needs memory for the values it loads and little more. Temporary files that
     /// killed saves of the same path left behind are removed first (as by <see cref="Save"/>).
     /// </remarks>
+    /// <param name="network">The network whose parameters and state buffers are replaced.</param>
+    /// <param name="path">The file.</param>
+    /// <param name="optimizer">The optimiser whose state is replaced, when the file has one; null to ignore the state.</param>
+    /// <param name="allowNonFinite">
+    /// False (the default): a NaN or infinite parameter, state buffer or optimiser state value, or a learning rate that
+    /// is NaN, infinite or negative, is refused with a <see cref="WeightFileException"/> naming the tensor and the index of
+    /// the first bad value. True loads them as stored (to inspect a run that diverged, say).
+    /// </param>
     /// <exception cref="WeightFileException">The file is not a weight file, is corrupt, truncated, of another version,
-    /// for another network, or its optimiser state does not fit <paramref name="optimizer"/>.</exception>
-    public static WeightFileInfo Load(INetwork network, string path, Optimizer? optimizer = null)
+    /// for another network, holds non-finite values (unless <paramref name="allowNonFinite"/>), or its optimiser state
+    /// does not fit <paramref name="optimizer"/>.</exception>
+    public static WeightFileInfo Load(INetwork network, string path, Optimizer? optimizer = null, bool allowNonFinite = false)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
         AtomicFile.RemoveStaleTemporaries(path);
         using var source = FileSource.Open(path, MaxFileLength(network.Description, optimizer), "this network's weights and optimiser state can take");
-        return LoadFrom(network, source, optimizer);
+        return LoadFrom(network, source, optimizer, allowNonFinite);
     }
 
     /// <summary>The longest string the format holds: names of networks, tensors and optimisers are far shorter.</summary>
@@ -217,9 +226,9 @@ public static class WeightFile
     }
 
     /// <summary>Loads from any byte source: the file overload, tests and the fuzzer.</summary>
-    internal static WeightFileInfo LoadFrom(INetwork network, ByteSource source, Optimizer? optimizer = null)
+    internal static WeightFileInfo LoadFrom(INetwork network, ByteSource source, Optimizer? optimizer = null, bool allowNonFinite = false)
     {
-        var (info, parameters, buffers, state, learningRate) = Parse(source, network.Description, optimizer);
+        var (info, parameters, buffers, state, learningRate) = Parse(source, network.Description, optimizer, allowNonFinite);
         ThrowHelper.CheckLength(network.Parameters.Length, parameters.Length, nameof(network), "Parameters must match the description");
         ThrowHelper.CheckLength(network.Buffers.Length, buffers.Length, nameof(network), "Buffers must match the description");
         bool loaded = false;
@@ -249,7 +258,7 @@ public static class WeightFile
         return crc;
     }
 
-    private static (WeightFileInfo, float[], float[], OptimizerState?, float) Parse(ByteSource source, NetworkDescription d, Optimizer? optimizer)
+    private static (WeightFileInfo, float[], float[], OptimizerState?, float) Parse(ByteSource source, NetworkDescription d, Optimizer? optimizer, bool allowNonFinite)
     {
         string path = source.Path;
         long length = source.Length;
@@ -369,6 +378,11 @@ public static class WeightFile
         r.Floats(parameters, "the parameters");
         var stateBuffers = new float[d.BufferCount];
         r.Floats(stateBuffers, "the state buffers");
+        if (!allowNonFinite)
+        {
+            foreach (var t in d.Parameters) FiniteCheck.Require(parameters.AsSpan(t.Offset, t.Length), $"parameter '{t.Name}'", t.Shape, path);
+            foreach (var t in d.Buffers) FiniteCheck.Require(stateBuffers.AsSpan(t.Offset, t.Length), $"state buffer '{t.Name}'", t.Shape, path);
+        }
         OptimizerState? state = null;
         if (hasState == 1 && optimizer is not null)
         {
@@ -388,6 +402,11 @@ public static class WeightFile
             catch (ArgumentException e)
             {
                 throw new WeightFileException(path, "its optimiser state does not fit the optimiser given: " + e.Message, e);
+            }
+            if (!allowNonFinite)
+            {
+                FiniteCheck.RequireLearningRate(learningRate, path);
+                foreach (var (bufferName, values) in buffers) FiniteCheck.Require(values, $"optimiser buffer '{bufferName}'", null, path);
             }
         }
         return (new WeightFileInfo(name, d.ParameterCount, kind, false) { FormatVersion = version, BufferCount = d.BufferCount }, parameters, stateBuffers, state, learningRate);
