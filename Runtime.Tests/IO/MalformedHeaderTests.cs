@@ -48,6 +48,10 @@ public class MalformedHeaderTests
         yield return new object[] { "a lone surrogate escaped in a key", File("{\"\\ud800\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}," + Bias + "}"), "" };
         yield return new object[] { "a lone surrogate escaped in a metadata key", File("{\"__metadata__\":{\"\\udfff\":\"x\"}," + Weight + "," + Bias + "}"), "" };
         yield return new object[] { "a lone surrogate escaped in a dtype", File("{\"0.weight\":{\"dtype\":\"F\\ud800\",\"shape\":[2,3],\"data_offsets\":[0,24]}," + Bias + "}"), "" };
+        // Found by the fuzzer: looking up "dtype" in an entry unescapes its other names, and threw there.
+        yield return new object[] { "a lone surrogate escaped in a name inside a tensor entry", File("{\"0.weight\":{\"\\ud800\":1,\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}," + Bias + "}"), "Unicode" };
+        yield return new object[] { "a lone low surrogate escaped in a name inside a tensor entry", File("{\"0.weight\":{\"dtype\":\"F32\",\"x\\udfffy\":[],\"shape\":[2,3],\"data_offsets\":[0,24]}," + Bias + "}"), "Unicode" };
+        yield return new object[] { "a lone surrogate escaped in a string inside a tensor entry", File("{\"0.weight\":{\"dtype\":\"F32\",\"note\":\"\\ud800\",\"shape\":[2,3],\"data_offsets\":[0,24]}," + Bias + "}"), "Unicode" };
         yield return new object[] { "__metadata__ a string", File("{\"__metadata__\":\"pt\"," + Weight + "," + Bias + "}"), "__metadata__" };
         yield return new object[] { "__metadata__ a number", File("{\"__metadata__\":7," + Weight + "," + Bias + "}"), "__metadata__" };
         yield return new object[] { "__metadata__ an array", File("{\"__metadata__\":[\"a\"]," + Weight + "," + Bias + "}"), "__metadata__" };

@@ -335,13 +335,14 @@ public static class SafeTensors
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new WeightFileException(path, "its header is not a JSON object.");
+            RequireUnicode(doc.RootElement, path);
             var entries = new List<Entry>();
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             // JSON allows a name twice and the last would silently win; the safetensors format does not allow it.
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var entry in doc.RootElement.EnumerateObject())
             {
-                string name = Name(entry, path);
+                string name = entry.Name;
                 if (!seen.Add(name)) throw new WeightFileException(path, $"its header names '{name}' twice.");
                 if (name == "__metadata__")
                 {
@@ -349,9 +350,9 @@ public static class SafeTensors
                         throw new WeightFileException(path, $"its '__metadata__' is a JSON {entry.Value.ValueKind.ToString().ToLowerInvariant()}, not an object of strings.");
                     foreach (var p in entry.Value.EnumerateObject())
                     {
-                        string key = Name(p, path);
+                        string key = p.Name;
                         if (metadata.ContainsKey(key)) throw new WeightFileException(path, $"its '__metadata__' names '{key}' twice.");
-                        metadata[key] = p.Value.ValueKind == JsonValueKind.String ? Text(p.Value, path) : p.Value.GetRawText();
+                        metadata[key] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
                     }
                     continue;
                 }
@@ -372,28 +373,40 @@ public static class SafeTensors
         }
     }
 
-    /// <summary>A property name; an escaped lone surrogate makes it invalid Unicode, which System.Text.Json reports late.</summary>
-    private static string Name(JsonProperty p, string path)
+    /// <summary>
+    /// Checks that every name and string of the header is valid Unicode. An escaped lone surrogate (<c>"\ud800"</c>) is
+    /// valid JSON but not a string; System.Text.Json reports it only when the string is read, which includes looking a
+    /// name up (<c>TryGetProperty</c> unescapes the others), so every one is read here, once, before any other use.
+    /// </summary>
+    private static void RequireUnicode(JsonElement root, string path)
     {
         try
         {
-            return p.Name;
+            Walk(root);
         }
         catch (InvalidOperationException e)
         {
-            throw new WeightFileException(path, "its header has a name that is not valid Unicode (an escaped lone surrogate).", e);
+            throw new WeightFileException(path, "its header has a name or string that is not valid Unicode (an escaped lone surrogate).", e);
         }
-    }
 
-    private static string Text(JsonElement e, string path)
-    {
-        try
+        static void Walk(JsonElement e)
         {
-            return e.GetString()!;
-        }
-        catch (InvalidOperationException x)
-        {
-            throw new WeightFileException(path, "its header has a string that is not valid Unicode (an escaped lone surrogate).", x);
+            switch (e.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    foreach (var p in e.EnumerateObject())
+                    {
+                        _ = p.Name;
+                        Walk(p.Value);
+                    }
+                    break;
+                case JsonValueKind.Array:
+                    foreach (var item in e.EnumerateArray()) Walk(item);
+                    break;
+                case JsonValueKind.String:
+                    _ = e.GetString();
+                    break;
+            }
         }
     }
 
@@ -423,7 +436,7 @@ public static class SafeTensors
         long begin = Offset(offsets[0], name, path), end = Offset(offsets[1], name, path);
         if (begin < 0 || end < begin || end > dataLength)
             throw new WeightFileException(path, $"tensor '{name}' has data offsets [{begin}, {end}] outside the {dataLength}-byte data section.");
-        return new Entry(name, Text(dtype, path), dims, count, begin, end);
+        return new Entry(name, dtype.GetString()!, dims, count, begin, end);
     }
 
     /// <summary>The most elements a tensor may declare: its byte count must fit a long at 8 bytes an element.</summary>
