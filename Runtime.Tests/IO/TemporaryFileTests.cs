@@ -11,7 +11,8 @@ namespace SourceGenNN.Tests.IO;
 
 /// <summary>
 /// A save killed mid-write leaves its temporary file; the next save or load of the same target removes it, and only
-/// it: not one a live save holds, not a fresh one, not another target's.
+/// it: not one a live save holds, not a fresh one, not another target's. Killing real processes mid-save is
+/// <c>SourceGenNN.Fuzz --kill-saves</c>, which <c>scripts/fuzz.sh</c> runs in CI.
 /// </summary>
 public class TemporaryFileTests
 {
