@@ -85,6 +85,17 @@ public class BoundedReadTests
     }
 
     [Fact]
+    public void A_path_with_a_nul_is_the_callers_error_and_opens_nothing()
+    {
+        using var tmp = new TempDir();
+        System.IO.File.WriteAllBytes(tmp.File("w"), [1, 2, 3]);
+        // The native open would stop at the NUL and read "w".
+        foreach (var (name, read) in Readers())
+            Assert.IsType<ArgumentException>(Record.Exception(() => read(tmp.File("w") + "\0.sgnn")));
+        Assert.IsType<ArgumentException>(Record.Exception(() => SafeTensors.ReadMetadata("")));
+    }
+
+    [Fact]
     public void A_directory_is_refused()
     {
         using var tmp = new TempDir();

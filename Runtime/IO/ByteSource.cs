@@ -67,6 +67,10 @@ internal sealed partial class FileSource : ByteSource
     /// </summary>
     public static FileSource Open(string path, long maxLength = long.MaxValue, string? bound = null)
     {
+        // As File's methods do: a path is not a file's content, so a bad one is the caller's error. (The native open
+        // would also stop at a NUL and open another file.)
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (path.Contains('\0')) throw new ArgumentException("The path contains a NUL character.", nameof(path));
         var handle = OperatingSystem.IsLinux() ? OpenLinux(path) : null;
         handle ??= OpenPortable(path);
         try
