@@ -50,16 +50,19 @@ public class StreamingSaveTests
         public override void SetLength(long value) => throw new NotSupportedException();
     }
 
-    /// <summary>A synthetic source: value i is (i mod 1000) / 8; checks that it is read once, in order, in chunks.</summary>
+    /// <summary>
+    /// A synthetic source: value i is (i mod 1000) / 8. It records whether it was read once, in order, within its length
+    /// (checked by the test afterwards: it allocates nothing itself, so the test measures the writer's allocations).
+    /// </summary>
     private sealed class Synthetic(long length)
     {
         public long Next { get; private set; }
         public int LargestChunk { get; private set; }
+        public bool OutOfOrder { get; private set; }
 
         public void Read(long offset, Span<float> destination)
         {
-            Assert.Equal(Next, offset);
-            Assert.True(offset + destination.Length <= length);
+            if (offset != Next || offset + destination.Length > length) OutOfOrder = true;
             for (int i = 0; i < destination.Length; i++) destination[i] = (offset + i) % 1000 / 8f;
             Next += destination.Length;
             LargestChunk = Math.Max(LargestChunk, destination.Length);
@@ -79,6 +82,7 @@ public class StreamingSaveTests
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
 
         Assert.Equal(Huge.ParameterCount, weights.Next);
+        Assert.False(weights.OutOfOrder);
         Assert.Equal(output.Length, written);
         Assert.True(written > int.MaxValue, $"{written} bytes");
         // The header, then the values, then the CRC: the header is what a small save of the same layout writes.
@@ -89,7 +93,7 @@ public class StreamingSaveTests
         Assert.Equal(0f, BitConverter.ToSingle(output.Head, (int)header));
         Assert.Equal(1 / 8f, BitConverter.ToSingle(output.Head, (int)header + 4));
         Assert.True(weights.LargestChunk <= 1 << 20, $"a chunk of {weights.LargestChunk} values");
-        Assert.True(allocated < 4 << 20, $"streaming {written} bytes allocated {allocated} bytes");
+        Assert.True(allocated < 2 << 20, $"streaming {written} bytes allocated {allocated} bytes"); // the chunk buffers: 256 KiB of floats, 512 KiB for I64
     }
 
     [Fact]
@@ -97,10 +101,11 @@ public class StreamingSaveTests
     {
         var weights = new Synthetic(Huge.ParameterCount);
         var t = Huge.Parameters;
+        int weightLength = t[0].Length;
         var tensors = new[]
         {
             new SafeTensors.TensorData(t[0].Name, TensorDType.Float32, t[0].Shape, t[0].Length, weights.Read),
-            new SafeTensors.TensorData(t[1].Name, TensorDType.Float32, t[1].Shape, t[1].Length, (o, dst) => weights.Read(t[0].Length + o, dst)),
+            new SafeTensors.TensorData(t[1].Name, TensorDType.Float32, t[1].Shape, t[1].Length, (o, dst) => weights.Read(weightLength + o, dst)),
             new SafeTensors.TensorData("count", TensorDType.Int64, [], 1, (_, dst) => dst.Fill(3)),
         };
         var output = new CountingStream();
@@ -109,6 +114,7 @@ public class StreamingSaveTests
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
 
         Assert.Equal(Huge.ParameterCount, weights.Next);
+        Assert.False(weights.OutOfOrder);
         Assert.Equal(output.Length, written);
         Assert.True(written > int.MaxValue, $"{written} bytes");
         long n = BitConverter.ToInt64(output.Head, 0);
@@ -119,7 +125,7 @@ public class StreamingSaveTests
         Assert.Equal(weightEnd + 4L * t[1].Length + 8, doc.RootElement.GetProperty("count").GetProperty("data_offsets")[1].GetInt64());
         Assert.Equal(8 + n + weightEnd + 4L * t[1].Length + 8, written);
         Assert.Equal(3L, BitConverter.ToInt64(output.Tail)); // the I64 counter ends the file
-        Assert.True(allocated < 4 << 20, $"streaming {written} bytes allocated {allocated} bytes");
+        Assert.True(allocated < 2 << 20, $"streaming {written} bytes allocated {allocated} bytes"); // the chunk buffers: 256 KiB of floats, 512 KiB for I64
     }
 
     [Fact]
