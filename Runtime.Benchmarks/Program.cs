@@ -25,8 +25,9 @@ namespace SourceGenNN.Benchmarks;
 /// The benchmark program. Usage:
 /// <code>
 /// dotnet run -c Release --project Runtime.Benchmarks -- [--verify] [--quick] [--workloads W1,W5] [--artifacts DIR]
+/// dotnet run -c Release --project Runtime.Benchmarks -- --peak [--quick] [--peak-threads 1,2]
 /// </code>
-/// <c>--verify</c> checks that the plain and generated versions compute the same thing and exits (non-zero on a
+/// <c>--peak</c> measures the machine's peak (<see cref="Peak"/>) and prints it as JSON. <c>--verify</c> checks that the plain and generated versions compute the same thing and exits (non-zero on a
 /// mismatch). Otherwise the BenchmarkDotNet suite runs in process, single-threaded, and writes BenchmarkDotNet's JSON,
 /// CSV and Markdown reports plus <c>sourcegennn-results.json</c> (one row per workload, batch and implementation) to the
 /// artifacts folder (default <c>artifacts/bench</c>).
@@ -42,7 +43,8 @@ public static class Program
     /// <returns>0 on success.</returns>
     public static int Main(string[] args)
     {
-        bool verify = false, quick = false;
+        bool verify = false, quick = false, peak = false;
+        int[] peakThreads = [1, 2];
         string artifacts = Path.Combine("artifacts", "bench");
         HashSet<string>? workloads = null;
         for (int k = 0; k < args.Length; k++)
@@ -51,6 +53,11 @@ public static class Program
             {
                 case "--verify": verify = true; break;
                 case "--quick": quick = true; break;
+                case "--peak": peak = true; break;
+                case "--peak-threads" when k + 1 < args.Length:
+                    peakThreads = args[++k].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                        .Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+                    break;
                 case "--artifacts" when k + 1 < args.Length: artifacts = args[++k]; break;
                 case "--workloads" when k + 1 < args.Length:
                     workloads = new HashSet<string>(args[++k].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
@@ -58,6 +65,7 @@ public static class Program
                     break;
                 case "-h" or "--help":
                     Console.WriteLine("usage: SourceGenNN.Runtime.Benchmarks [--verify] [--quick] [--workloads W1,W2,...] [--artifacts DIR]");
+                    Console.WriteLine("       SourceGenNN.Runtime.Benchmarks --peak [--quick] [--peak-threads 1,2]   (JSON on stdout)");
                     return 0;
                 default:
                     Console.Error.WriteLine($"unknown argument '{args[k]}' (try --help)");
@@ -66,6 +74,11 @@ public static class Program
         }
         Func<string, bool> wanted = w => workloads is null || workloads.Contains(w);
 
+        if (peak)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(Peak.Report(peakThreads, quick), new JsonSerializerOptions { WriteIndented = true }));
+            return 0;
+        }
         if (verify) return Verify.Run(wanted) == 0 ? 0 : 1;
         Console.WriteLine($"kernel threads: 1 (Parallelism.MaxThreads; the W5 two-thread benchmark sets 2), processors: {Environment.ProcessorCount}");
 
@@ -117,7 +130,7 @@ public static class Program
     private static string WorkloadOf(Type t) => t.Name[..t.Name.IndexOf('_', StringComparison.Ordinal)];
 
     /// <summary>The first three fields of /proc/loadavg ("1-min 5-min 15-min"), or "n/a" where it cannot be read.</summary>
-    private static string LoadAverage()
+    internal static string LoadAverage()
     {
         try
         {

@@ -33,7 +33,6 @@ BEGIN, END = "<!-- BENCH-TABLE:BEGIN (written by bench/compare.py) -->", "<!-- B
 BENCH_PROJECT = os.path.join(ROOT, "Runtime.Benchmarks")
 BENCH_DLL = os.path.join(BENCH_PROJECT, "bin", "Release", "net10.0", "SourceGenNN.Runtime.Benchmarks.dll")
 
-PEAK_GFLOPS = 235.0  # a register-only 512-bit FMA loop measured on this machine's CPU (see docs/benchmarks.md)
 # One W5 step: batch 256, layers 1024->1024->1024->10.
 W5_FORWARD_MACS = 256 * (1024 * 1024 + 1024 * 1024 + 1024 * 10)
 W5_WEIGHT_GRAD_MACS = W5_FORWARD_MACS
@@ -47,24 +46,34 @@ ROWS = [("W1", 64, "train step, 784-128(ReLU)-10, CE, Adam"),
         ("W3", 5, "forward, 3-3(σ)-2(ReLU)-2(softmax)"),
         ("W4", 32, "train step, 20-64-32-1(σ), BCE, Adam"),
         ("W5", 256, "train step, 1024-1024-1024-10, CE, SGD+momentum")]
-# Targets from the issue "CPU speed": PyTorch (1 thread) time / our time.
-TARGETS = {("W1", 64): 2.5, ("W2", 1): 6.0, ("W2", 64): 1.3, ("W3", 1): 300.0, ("W3", 5): 300.0,
-           ("W4", 32): 25.0, ("W5", 256): 1.15}
+# Targets from issue 12 ("CPU speed on every machine"): PyTorch (1 thread) time / our time, same run, medians.
+TARGETS = {("W1", 64): 2.5, ("W2", 1): 6.0, ("W2", 64): 1.5, ("W3", 1): 300.0, ("W3", 5): 150.0,
+           ("W4", 32): 25.0, ("W5", 256): 1.3}
 W5_TWO_THREAD_TARGET = 1.8  # our 2-thread W5 speed-up over our 1-thread W5
+W5_PEAK_TARGET = 0.75  # W5 (ours, 1 thread) at least this fraction of the measured peak of the vector width in use
 
 
 def log(msg):
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
-def run(cmd, log_file=None):
-    """Runs a command from the repository root; with log_file, its output goes there (the tail is shown on failure)."""
-    log("$ " + " ".join(cmd) + (f"   (output: {os.path.relpath(log_file, ROOT)})" if log_file else ""))
-    if log_file is None:
-        subprocess.run(cmd, cwd=ROOT, check=True)
+def run(cmd, log_file=None, stdout_file=None, env=None):
+    """Runs a command from the repository root; with log_file, its output goes there (the tail is shown on failure);
+    with stdout_file, its standard output goes there (written atomically) and its standard error to the console."""
+    target = log_file or stdout_file
+    log("$ " + " ".join(cmd) + (f"   (output: {os.path.relpath(target, ROOT)})" if target else ""))
+    if target is None:
+        subprocess.run(cmd, cwd=ROOT, check=True, env=env)
+        return
+    if stdout_file is not None:
+        with open(stdout_file + ".tmp", "w", encoding="utf-8") as f:
+            proc = subprocess.run(cmd, cwd=ROOT, stdout=f, env=env)
+        if proc.returncode != 0:
+            raise SystemExit(f"{cmd[0]} failed with exit code {proc.returncode}")
+        os.replace(stdout_file + ".tmp", stdout_file)
         return
     with open(log_file, "w", encoding="utf-8") as f:
-        proc = subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
+        proc = subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT, env=env)
     if proc.returncode != 0:
         with open(log_file, encoding="utf-8", errors="replace") as f:
             sys.stderr.write("".join(f.readlines()[-60:]))
@@ -148,8 +157,27 @@ def index_torch(doc):
     return {(r["workload"], r["batch"], r["threads"]): r for r in doc["results"]}
 
 
-def build_table(ours_doc, torch_doc, meta):
+def peak_gflops(peak_doc, threads):
+    """The measured peak at this many threads (the figure to divide by), or None."""
+    if not peak_doc:
+        return None
+    for r in peak_doc.get("results", []):
+        if r["threads"] == threads:
+            return r["gflops"]
+    return None
+
+
+def pct(gflops, peak):
+    return f"{100 * gflops / peak:.0f}%" if peak else "n/a (no peak measured)"
+
+
+def verdict(gflops, peak, target):
+    return "" if not peak else (" ✓" if gflops / peak >= target else " ✗")
+
+
+def build_table(ours_doc, torch_doc, peak_doc, meta):
     ours, torch = index_ours(ours_doc), index_torch(torch_doc)
+    summary_peak = {}
     lines = []
     header = ["Workload", "Batch", "Ours (1 thread)", "PyTorch 1 thread", "PyTorch 2 threads", "Plain C#",
               "PyTorch 1T / ours", "Target", "Plain / ours", "Ours, 2 threads", "Alloc/op (ours)"]
@@ -181,17 +209,28 @@ def build_table(ours_doc, torch_doc, meta):
     notes = []
     w5 = ours.get(("W5", 256, "generated", 1))
     w5_2 = ours.get(("W5", 256, "generated", 2))
+    peak1, peak2 = peak_gflops(peak_doc, 1), peak_gflops(peak_doc, 2)
+    isa = peak_doc.get("instruction_set", "unknown") if peak_doc else "unknown"
+    if peak_doc:
+        notes.insert(0, f"- **Instruction set in use: {isa}.** Measured peak (bench/run.sh's register-only FMA loop, "
+                        f"{peak_doc.get('accumulators')} independent accumulators, thread CPU time): "
+                        + "; ".join(f"{r['threads']} thread{'s' if r['threads'] > 1 else ''} **{r['gflops']:.1f} GFLOP/s** "
+                                    f"(wall clock best {r['gflops_wall_best']:.1f})" for r in peak_doc["results"]) + ".")
     if w5:
         gflops = W5_FLOPS / w5["median_ns"]
-        notes.append(f"- **W5 throughput (ours, 1 thread): {gflops:.1f} GFLOP/s = {100 * gflops / PEAK_GFLOPS:.0f}% of "
-                     f"{PEAK_GFLOPS:g} GFLOP/s** (a register-only 512-bit FMA loop on this CPU).")
+        notes.append(f"- **W5 throughput (ours, 1 thread): {gflops:.1f} GFLOP/s = {pct(gflops, peak1)} of the measured "
+                     f"1-thread {isa} peak** (target ≥ {100 * W5_PEAK_TARGET:.0f}%){verdict(gflops, peak1, W5_PEAK_TARGET)}.")
+        summary_peak["w5_gflops"] = gflops
+        summary_peak["w5_fraction_of_peak"] = gflops / peak1 if peak1 else None
     t1w5 = torch.get(("W5", 256, 1))
     if t1w5:
-        notes.append(f"- W5 throughput, PyTorch 1 thread: {W5_FLOPS / (t1w5['median_us'] * 1e3):.1f} GFLOP/s.")
+        g = W5_FLOPS / (t1w5["median_us"] * 1e3)
+        notes.append(f"- W5 throughput, PyTorch 1 thread: {g:.1f} GFLOP/s = {pct(g, peak1)} of the peak.")
     if w5 and w5_2:
         s = w5["median_ns"] / w5_2["median_ns"]
+        g2 = W5_FLOPS / w5_2["median_ns"]
         notes.append(f"- **W5 at 2 threads (ours, Parallelism.MaxThreads = 2): {fmt_time(w5_2['median_ns'])}, "
-                     f"{W5_FLOPS / w5_2['median_ns']:.1f} GFLOP/s, {s:.2f}× our 1-thread speed** "
+                     f"{g2:.1f} GFLOP/s = {pct(g2, peak2)} of the measured 2-thread peak, {s:.2f}× our 1-thread speed** "
                      f"(target ≥ {W5_TWO_THREAD_TARGET:g}×){' ✓' if s >= W5_TWO_THREAD_TARGET else ' ✗'}.")
     else:
         notes.append(f"- W5 at 2 threads (ours): **n/a**: no 2-thread result in this run (the suite's W5_TrainWideThreads "
@@ -207,10 +246,12 @@ def build_table(ours_doc, torch_doc, meta):
                  "bench/pytorch_peer.py (median over timed blocks; for 2 threads the faster of ATen 2/OpenBLAS 2 and "
                  "ATen 1/OpenBLAS 2). ✓/✗: the PyTorch-1-thread/ours ratio against the issue's target.")
     m = meta["machine"]
+    env = " ".join(f"{k}={v}" for k, v in sorted((peak_doc or {}).get("env", {}).items()))
     tm = torch_doc.get("machine", {})
     ts = torch_doc.get("settings", {})
     notes.append(f"- Machine: {m.get('cpu_model')}; {m.get('logical_cpus')} logical CPUs ({m.get('cores')} cores, "
-                 f"{m.get('affinity_cpus')} usable by this process), {m.get('memory_gib')} GiB; {m.get('simd')}; "
+                 f"{m.get('affinity_cpus')} usable by this process), {m.get('memory_gib')} GiB; CPU flags {m.get('simd')}; "
+                 f"{'environment ' + env + '; ' if env else ''}"
                  f"{ours_doc.get('machine', {}).get('runtime')}; torch {tm.get('torch')} "
                  f"(capability {tm.get('torch_cpu_capability')}, OpenBLAS core {tm.get('openblas_corename')}).")
     notes.append(f"- Load average (1/5/15 min) before the run: {' / '.join(map(str, meta['load_before']))}; after: "
@@ -225,6 +266,7 @@ def build_table(ours_doc, torch_doc, meta):
              f"{'quick' if ts.get('quick') else 'full'}")
     reused = " (re-rendered from earlier result files)" if meta.get("reused") else ""
     notes.append(f"- Run: {meta['date']}, commit {meta['commit']}, {kinds}, {meta['seconds']:.0f} s end to end{reused}.")
+    summary.append({"peak": summary_peak})
     return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n", summary
 
 
@@ -247,6 +289,8 @@ def main():
     ap.add_argument("--workloads", default=None, help="comma-separated subset, e.g. W1,W5 (default all)")
     ap.add_argument("--ours", help="reuse this sourcegennn-results.json instead of running BenchmarkDotNet")
     ap.add_argument("--torch", help="reuse this pytorch.json instead of running the PyTorch peer")
+    ap.add_argument("--peak", help="reuse this peak.json instead of measuring the peak (default with --ours: "
+                                   "artifacts/bench/peak.json when it exists)")
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     args = ap.parse_args()
 
@@ -259,9 +303,20 @@ def main():
         log("warning: the machine is busy; timings will be noisy")
 
     sel = ["--workloads", args.workloads] if args.workloads else []
+    quick = ["--quick"] if args.quick else []
     ours_path = args.ours
-    if ours_path is None:
+    peak_path = args.peak
+    if peak_path is None and args.ours and os.path.exists(os.path.join(ARTIFACTS, "peak.json")):
+        peak_path = os.path.join(ARTIFACTS, "peak.json")
+        log(f"reusing the peak measured earlier: {os.path.relpath(peak_path, ROOT)}")
+    if ours_path is None or peak_path is None:
         run(["dotnet", "build", BENCH_PROJECT, "-c", "Release", "--nologo", "-v", "q"])
+    if peak_path is None:
+        # The machine's peak, measured with the same JIT as the library: register-only FMA loops at the vector width the
+        # kernels use (so DOTNET_EnableAVX512=0 gives the 256-bit peak), at 1 and 2 threads.
+        peak_path = os.path.join(ARTIFACTS, "peak.json")
+        run(["dotnet", BENCH_DLL, "--peak"] + quick, stdout_file=peak_path)
+    if ours_path is None:
         run(["dotnet", BENCH_DLL, "--verify"] + sel)
         ours_path = os.path.join(ARTIFACTS, "sourcegennn-results.json")
         run(["dotnet", BENCH_DLL, "--artifacts", ARTIFACTS] + (["--quick"] if args.quick else []) + sel,
@@ -279,12 +334,14 @@ def main():
         ours_doc = json.load(f)
     with open(torch_path, encoding="utf-8") as f:
         torch_doc = json.load(f)
-    table, summary = build_table(ours_doc, torch_doc, meta)
+    with open(peak_path, encoding="utf-8") as f:
+        peak_doc = json.load(f)
+    table, summary = build_table(ours_doc, torch_doc, peak_doc, meta)
     print(table)
     with open(os.path.join(ARTIFACTS, "table.md"), "w", encoding="utf-8") as f:
         f.write(table)
     with open(os.path.join(ARTIFACTS, "comparison.json"), "w", encoding="utf-8") as f:
-        json.dump({"meta": meta, "rows": summary, "w5_flops": W5_FLOPS, "peak_gflops": PEAK_GFLOPS}, f, indent=1)
+        json.dump({"meta": meta, "rows": summary, "w5_flops": W5_FLOPS, "peak": peak_doc}, f, indent=1)
     if not args.no_write:
         write_doc(table)
         log(f"table written to {os.path.relpath(DOC, ROOT)}")
