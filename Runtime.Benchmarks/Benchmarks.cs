@@ -181,3 +181,30 @@ public class W5_TrainWideThreads
     [Benchmark]
     public float Generated() => _f.GeneratedStep();
 }
+
+/// <summary>
+/// W5F: the forward pass (evaluation mode) of W5's network 1024-1024(ReLU)-1024(ReLU)-10 at batch 256, the forward half
+/// of a W5 step on its own (two 256×1024×1024 products and one 256×10×1024). No plain version: its loops would take
+/// about a quarter of a second a call.
+/// </summary>
+[MemoryDiagnoser]
+public class W5F_ForwardWide
+{
+    private ForwardFixture<WideMlp> _f = null!;
+
+    /// <summary>The batch size (fixed).</summary>
+    [Params(256)]
+    public int Batch { get; set; }
+
+    /// <summary>Builds the network and data.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        Parallelism.MaxThreads = 1;
+        _f = Workloads.W5Forward(Batch);
+    }
+
+    /// <summary>The generated network's forward pass.</summary>
+    [Benchmark]
+    public void Generated() => _f.Net.Forward(_f.Input, _f.Output, _f.Batch, training: false);
+}

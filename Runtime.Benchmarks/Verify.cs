@@ -34,6 +34,8 @@ public static class Verify
             try { Train("W5 (kernels on 2 threads)", Workloads.W5(), steps: 3); }
             finally { Parallelism.MaxThreads = 1; }
         }
+        if (wanted("W5F")) Forward("W5F batch 256", Workloads.W5Forward(256));
+        if (wanted("GEMM")) foreach (var shape in GemmShapes.All) Gemm(shape);
         Console.WriteLine(s_failures == 0 ? "verify: all checks passed" : $"verify: {s_failures} check(s) FAILED");
         return s_failures;
     }
@@ -83,6 +85,46 @@ public static class Verify
         for (int k = 0; k < 3; k++) f.PlainStep();
         allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Check($"{name}: plain train step allocates nothing ({allocated} bytes in 3 steps)", allocated == 0);
+    }
+
+    /// <summary>
+    /// The GEMM benchmark computes what its shape says: 256 sampled elements of C against a double-precision sum over the
+    /// operands laid out as <see cref="GemmShapes.All"/> describes, each within 1e-4 of the sum of its terms' magnitudes;
+    /// and a second (warm) call allocates nothing.
+    /// </summary>
+    private static unsafe void Gemm(GemmShape s)
+    {
+        float[] a = BenchData.Normal(s.M * s.K, seed: 21), b = BenchData.Normal(s.K * s.N, seed: 22), bias = BenchData.Normal(s.N, seed: 23);
+        float[] c = new float[s.M * s.N];
+        long allocated;
+        fixed (float* pa = a, pb = b, pc = c, pbias = bias)
+        {
+            GEMM_Shapes.Run(s, pa, pb, pc, pbias);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            GEMM_Shapes.Run(s, pa, pb, pc, pbias);
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        var rng = new Random(5);
+        double worst = 0;
+        for (int sample = 0; sample < 256; sample++)
+        {
+            int m = rng.Next(s.M), n = rng.Next(s.N);
+            double sum = s.Kind == GemmKind.Forward ? bias[n] : 0, magnitude = Math.Abs(sum);
+            for (int k = 0; k < s.K; k++)
+            {
+                double term = s.Kind switch
+                {
+                    GemmKind.Forward => (double)a[m * s.K + k] * b[n * s.K + k],
+                    GemmKind.WeightGradient => (double)a[k * s.M + m] * b[k * s.N + n],
+                    _ => (double)a[m * s.K + k] * b[k * s.N + n],
+                };
+                sum += term;
+                magnitude += Math.Abs(term);
+            }
+            worst = Math.Max(worst, Math.Abs(c[m * s.N + n] - sum) / Math.Max(magnitude, 1e-30));
+        }
+        Check($"GEMM {s.Kernel} {s.Id}: 256 sampled elements agree with a double-precision sum (max |Δ| / Σ|terms| = {Fmt(worst)})", worst <= 1e-4);
+        Check($"GEMM {s.Kernel} {s.Id}: a warm call allocates nothing ({allocated} bytes)", allocated == 0);
     }
 
     private static double MaxRelativeDifference(float[] a, float[] b, out double scale)

@@ -38,6 +38,7 @@ W5_FORWARD_MACS = 256 * (1024 * 1024 + 1024 * 1024 + 1024 * 10)
 W5_WEIGHT_GRAD_MACS = W5_FORWARD_MACS
 W5_INPUT_GRAD_MACS = 256 * (1024 * 1024 + 1024 * 10)  # layers 2 and 3 only; layer 1's input gradient is not computed
 W5_FLOPS = 2 * (W5_FORWARD_MACS + W5_WEIGHT_GRAD_MACS + W5_INPUT_GRAD_MACS)
+W5F_FLOPS = 2 * W5_FORWARD_MACS  # W5F: the forward pass alone
 
 ROWS = [("W1", 64, "train step, 784-128(ReLU)-10, CE, Adam"),
         ("W2", 1, "forward, 784-128(ReLU)-10"),
@@ -45,7 +46,8 @@ ROWS = [("W1", 64, "train step, 784-128(ReLU)-10, CE, Adam"),
         ("W3", 1, "forward, 3-3(σ)-2(ReLU)-2(softmax)"),
         ("W3", 5, "forward, 3-3(σ)-2(ReLU)-2(softmax)"),
         ("W4", 32, "train step, 20-64-32-1(σ), BCE, Adam"),
-        ("W5", 256, "train step, 1024-1024-1024-10, CE, SGD+momentum")]
+        ("W5", 256, "train step, 1024-1024-1024-10, CE, SGD+momentum"),
+        ("W5F", 256, "forward only, 1024-1024(ReLU)-1024(ReLU)-10")]
 # Targets from issue 12 ("CPU speed on every machine"): PyTorch (1 thread) time / our time, same run, medians.
 TARGETS = {("W1", 64): 2.5, ("W2", 1): 6.0, ("W2", 64): 1.5, ("W3", 1): 300.0, ("W3", 5): 150.0,
            ("W4", 32): 25.0, ("W5", 256): 1.3}
@@ -148,9 +150,27 @@ def ratio(a, b):
 def index_ours(doc):
     out = {}
     for r in doc["results"]:
-        if r.get("success") and r.get("median_ns") is not None:
+        if r.get("success") and r.get("median_ns") is not None and r["workload"] != "GEMM":
             out[(r["workload"], r["batch"], r["implementation"], r.get("threads", 1))] = r
     return out
+
+
+def gemm_table(ours_doc, peak_doc):
+    """The raw GEMM shapes of W1 and W5 (the GEMM_Shapes benchmark), or "" when the run has none."""
+    rows = sorted((r for r in ours_doc["results"] if r["workload"] == "GEMM"), key=lambda r: r.get("shape_index") or 0)
+    if not rows:
+        return ""
+    peak = peak_gflops(peak_doc, 1)
+    isa = peak_doc.get("instruction_set", "unknown") if peak_doc else "unknown"
+    lines = [f"Raw GEMM shapes of W1 and W5 (SourceGenNN.Kernels.Gemm, 1 thread; % of the measured 1-thread {isa} peak, "
+             f"{peak:.1f} GFLOP/s):" if peak else "Raw GEMM shapes of W1 and W5 (1 thread; no peak measured):", "",
+             "| Shape (M×N×K) | Kernel | Where | Time | GFLOP/s | % of peak |", "|---|---|---|---:|---:|---:|"]
+    for r in rows:
+        ok = r.get("success") and r.get("median_ns")
+        g = r["flops"] / r["median_ns"] if ok else None
+        lines.append(f"| {r['shape']} | {r['kernel']} | {r['role']} | {fmt_time(r['median_ns'] if ok else None)} | "
+                     f"{'n/a' if g is None else f'{g:.1f}'} | {'n/a' if g is None else pct(g, peak)} |")
+    return "\n".join(lines) + "\n"
 
 
 def index_torch(doc):
@@ -222,6 +242,11 @@ def build_table(ours_doc, torch_doc, peak_doc, meta):
                      f"1-thread {isa} peak** (target ≥ {100 * W5_PEAK_TARGET:.0f}%){verdict(gflops, peak1, W5_PEAK_TARGET)}.")
         summary_peak["w5_gflops"] = gflops
         summary_peak["w5_fraction_of_peak"] = gflops / peak1 if peak1 else None
+    w5f = ours.get(("W5F", 256, "generated", 1))
+    if w5f:
+        g = W5F_FLOPS / w5f["median_ns"]
+        notes.append(f"- W5F (W5's forward pass alone, ours, 1 thread): {g:.1f} GFLOP/s = {pct(g, peak1)} of the peak "
+                     f"({W5F_FLOPS:,} flops: 2·forward MACs).")
     t1w5 = torch.get(("W5", 256, 1))
     if t1w5:
         g = W5_FLOPS / (t1w5["median_us"] * 1e3)
@@ -267,7 +292,8 @@ def build_table(ours_doc, torch_doc, peak_doc, meta):
     reused = " (re-rendered from earlier result files)" if meta.get("reused") else ""
     notes.append(f"- Run: {meta['date']}, commit {meta['commit']}, {kinds}, {meta['seconds']:.0f} s end to end{reused}.")
     summary.append({"peak": summary_peak})
-    return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n", summary
+    gemm = gemm_table(ours_doc, peak_doc)
+    return "\n".join(lines) + "\n\n" + (gemm + "\n" if gemm else "") + "\n".join(notes) + "\n", summary
 
 
 def write_doc(table):

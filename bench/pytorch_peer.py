@@ -10,6 +10,7 @@ Workloads (a train step is zero_grad, forward, loss, backward, optimizer.step, f
   W3  forward (eval, inference_mode) of the course network 3-3(Sigmoid)-2(ReLU)-2(Softmax), batch 1 and 5
   W4  train step, 20-64(ReLU)-32(ReLU)-1(Sigmoid), BCE, Adam lr 1e-3, batch 32
   W5  train step, 1024-1024(ReLU)-1024(ReLU)-10, cross entropy, SGD lr 0.01 momentum 0.9, batch 256
+  W5F forward (eval, inference_mode) of W5's network, batch 256
 
 Each (workload, batch, threads) is warmed up, then timed in blocks of R calls (R calibrated so a block lasts about
 --block-ms), with time.perf_counter_ns around each block; the result per call is the median and the minimum over the
@@ -257,10 +258,13 @@ def workload(name, batch):
         opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
         return ("train step 1024-1024(ReLU)-1024(ReLU)-10, CrossEntropyLoss, SGD momentum 0.9",
                 make_train(m, nn.CrossEntropyLoss(), opt, x, y))
+    if name == "W5F":
+        m = _mlp([1024, 1024, 1024, 10], nn.ReLU)
+        return "forward (eval, inference_mode) 1024-1024(ReLU)-1024(ReLU)-10", make_forward(m, torch.randn(batch, 1024))
     raise ValueError(name)
 
 
-PLAN = [("W1", 64), ("W2", 1), ("W2", 64), ("W3", 1), ("W3", 5), ("W4", 32), ("W5", 256)]
+PLAN = [("W1", 64), ("W2", 1), ("W2", 64), ("W3", 1), ("W3", 5), ("W4", 32), ("W5", 256), ("W5F", 256)]
 
 
 def time_it(fn, block_ns, blocks, warmup_ns):
@@ -292,7 +296,7 @@ def main():
     ap.add_argument("--out", help="write the JSON here (atomically) instead of stdout")
     ap.add_argument("--quick", action="store_true", help="a fast smoke run: short blocks, few of them")
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
-    ap.add_argument("--workloads", default="W1,W2,W3,W4,W5", help="comma-separated workloads (default all)")
+    ap.add_argument("--workloads", default="W1,W2,W3,W4,W5,W5F", help="comma-separated workloads (default all)")
     ap.add_argument("--block-ms", type=float, default=None, help="target length of one timed block")
     ap.add_argument("--blocks", type=int, default=None, help="timed blocks per measurement")
     args = ap.parse_args()
