@@ -74,8 +74,14 @@ public sealed class FlopsColumn : IColumn
         return percent is null ? "-" : percent.Value.ToString("F0", CultureInfo.InvariantCulture) + "%";
     }
 
-    /// <inheritdoc/>
-    public bool IsAvailable(Summary summary) => true;
+    /// <summary>Shown only when some benchmark of the run has counted flops.</summary>
+    /// <param name="summary">The summary.</param>
+    /// <returns>True when the column has a value to show.</returns>
+    public bool IsAvailable(Summary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        return summary.BenchmarksCases.Any(bc => FlopsOf(bc) is not null);
+    }
 
     /// <inheritdoc/>
     public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;

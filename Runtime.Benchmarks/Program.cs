@@ -12,6 +12,7 @@ using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Exporters;
 using BenchmarkDotNet.Exporters.Csv;
 using BenchmarkDotNet.Exporters.Json;
+using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Loggers;
 using BenchmarkDotNet.Reports;
@@ -48,7 +49,7 @@ public static class Program
         bool verify = false, quick = false, peak = false;
         int[] peakThreads = [1, 2];
         string artifacts = Path.Combine("artifacts", "bench");
-        string? peakFile = null;
+        string? peakFile = null, exportWeights = null;
         HashSet<string>? workloads = null;
         for (int k = 0; k < args.Length; k++)
         {
@@ -63,13 +64,16 @@ public static class Program
                     break;
                 case "--artifacts" when k + 1 < args.Length: artifacts = args[++k]; break;
                 case "--peak-file" when k + 1 < args.Length: peakFile = args[++k]; break;
+                case "--onnx" when k + 1 < args.Length: OnnxModels.Directory = args[++k]; break;
+                case "--export-weights" when k + 1 < args.Length: exportWeights = args[++k]; break;
                 case "--workloads" when k + 1 < args.Length:
                     workloads = new HashSet<string>(args[++k].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                         StringComparer.OrdinalIgnoreCase);
                     break;
                 case "-h" or "--help":
-                    Console.WriteLine("usage: SourceGenNN.Runtime.Benchmarks [--verify] [--quick] [--workloads W1,W2,...,W5F,GEMM] [--artifacts DIR] [--peak-file FILE]");
+                    Console.WriteLine("usage: SourceGenNN.Runtime.Benchmarks [--verify] [--quick] [--workloads W1,W2,...,W5F,GEMM] [--artifacts DIR] [--peak-file FILE] [--onnx DIR]");
                     Console.WriteLine("       SourceGenNN.Runtime.Benchmarks --peak [--quick] [--peak-threads 1,2]   (JSON on stdout)");
+                    Console.WriteLine("       SourceGenNN.Runtime.Benchmarks --export-weights DIR   (safetensors for bench/pytorch_peer.py --export-onnx DIR)");
                     return 0;
                 default:
                     Console.Error.WriteLine($"unknown argument '{args[k]}' (try --help)");
@@ -81,6 +85,11 @@ public static class Program
         if (peak)
         {
             Console.WriteLine(JsonSerializer.Serialize(Peak.Report(peakThreads, quick), new JsonSerializerOptions { WriteIndented = true }));
+            return 0;
+        }
+        if (exportWeights is not null)
+        {
+            OnnxModels.ExportWeights(exportWeights);
             return 0;
         }
         if (verify) return Verify.Run(wanted) == 0 ? 0 : 1;
@@ -96,7 +105,19 @@ public static class Program
         Directory.CreateDirectory(artifacts);
         LoadPeak(peakFile, quick);
         string loadBefore = LoadAverage();
-        var summaries = BenchmarkRunner.Run(types, CreateConfig(quick, artifacts));
+        var config = CreateConfig(quick, artifacts);
+        var missing = OnnxModels.Exported
+            .Where(e => wanted(e.Workload))
+            .SelectMany(e => e.Batches.Where(b => !OnnxModels.Has(e.Workload, b)).Select(b => OnnxModels.PathOf(e.Workload, b)))
+            .ToList();
+        if (missing.Count > 0)
+        {
+            Console.WriteLine($"ONNX Runtime benchmarks skipped where the model is missing ({string.Join(", ", missing)}); to make them, {OnnxModels.HowToMake}");
+            config = ((ManualConfig)config).AddFilter(new SimpleFilter(bc =>
+                bc.Descriptor.WorkloadMethod.Name != "OnnxRuntime" || OnnxModels.Has(WorkloadOf(bc.Descriptor.Type),
+                    Convert.ToInt32(bc.Parameters["Batch"], CultureInfo.InvariantCulture))));
+        }
+        var summaries = BenchmarkRunner.Run(types, config);
         string path = WriteResults(summaries, artifacts, quick, loadBefore, LoadAverage());
         Console.WriteLine($"results: {path}");
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
@@ -233,6 +254,8 @@ public static class Program
             ["peak_instruction_set"] = FlopsColumn.PeakInstructionSet,
             ["peak_gflops"] = FlopsColumn.PeakGflops.ToDictionary(p => p.Key.ToString(CultureInfo.InvariantCulture), p => p.Value),
             ["instruction_set"] = Peak.InstructionSet,
+            ["onnx_directory"] = Path.GetFullPath(OnnxModels.Directory),
+            ["onnxruntime_version"] = typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version?.ToString(),
             ["results"] = rows,
         };
         string path = Path.Combine(artifacts, "sourcegennn-results.json");

@@ -36,6 +36,7 @@ public static class Verify
         }
         if (wanted("W5F")) Forward("W5F batch 256", Workloads.W5Forward(256));
         if (wanted("GEMM")) foreach (var shape in GemmShapes.All) Gemm(shape);
+        OnnxRuntime(wanted);
         Console.WriteLine(s_failures == 0 ? "verify: all checks passed" : $"verify: {s_failures} check(s) FAILED");
         return s_failures;
     }
@@ -85,6 +86,53 @@ public static class Verify
         for (int k = 0; k < 3; k++) f.PlainStep();
         allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Check($"{name}: plain train step allocates nothing ({allocated} bytes in 3 steps)", allocated == 0);
+    }
+
+    /// <summary>
+    /// The ONNX Runtime peer computes what the generated network computes: for every exported model present in
+    /// <see cref="OnnxModels.Directory"/>, ONNX Runtime's output on the benchmark's input must agree with the generated
+    /// network's to 1e-5 of the largest output. Without models (CI: nothing has exported them) this is skipped with a
+    /// line saying so; models exported from other weights than the benchmarks build now are skipped as stale.
+    /// </summary>
+    private static void OnnxRuntime(Func<string, bool> wanted)
+    {
+        var present = OnnxModels.Exported.Where(e => wanted(e.Workload))
+            .SelectMany(e => e.Batches.Where(b => OnnxModels.Has(e.Workload, b)).Select(b => (e.Workload, Batch: b)))
+            .ToList();
+        if (present.Count == 0)
+        {
+            Console.WriteLine($"  skip  ONNX Runtime: no models in {OnnxModels.Directory} (to make them, {OnnxModels.HowToMake})");
+            return;
+        }
+        foreach (var (workload, batch) in present)
+        {
+            string name = $"{workload} batch {batch}, ONNX Runtime";
+            if (!OnnxModels.WeightsAreCurrent(workload))
+            {
+                Console.WriteLine($"  skip  {name}: {OnnxModels.WeightsOf(workload)} is missing or holds other weights than the benchmarks build now (stale export; {OnnxModels.HowToMake})");
+                continue;
+            }
+            switch (workload)
+            {
+                case "W2": CompareOnnx(name, Workloads.W2(batch), OnnxModels.PathOf(workload, batch)); break;
+                case "W3": CompareOnnx(name, Workloads.W3(batch), OnnxModels.PathOf(workload, batch)); break;
+                default: CompareOnnx(name, Workloads.W5Forward(batch), OnnxModels.PathOf(workload, batch)); break;
+            }
+        }
+    }
+
+    private static void CompareOnnx<TNet>(string name, ForwardFixture<TNet> f, string model) where TNet : INetwork
+    {
+        f.Net.Forward(f.Input, f.Output, f.Batch, training: false);
+        using var ort = new OrtForward(model, f.Input, f.Batch, f.Output.Length / f.Batch);
+        ort.Run();
+        double diff = MaxRelativeDifference(ort.Output, f.Output, out double scale);
+        Console.WriteLine($"  {name}: first outputs " + string.Join(" ", ort.Output.Take(6).Select(v => Fmt(v))));
+        Check($"{name}: outputs agree with the generated network's (max |Δ| / max |y| = {Fmt(diff)}, max |y| = {Fmt(scale)})", diff <= 1e-5);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int k = 0; k < 10; k++) ort.Run();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Console.WriteLine($"  info  {name}: {allocated} managed bytes allocated in 10 bound runs");
     }
 
     /// <summary>
