@@ -142,3 +142,100 @@ public unsafe class GEMM_Shapes
         return p;
     }
 }
+
+/// <summary>
+/// <c>--gemm-cputime</c>: the GEMM shapes timed by both clocks outside BenchmarkDotNet, for a shared machine where
+/// wall-clock times move with every other process. Each shape runs in blocks of calls lasting about a quarter second
+/// (quick: a tenth); per block, the time per call by <see cref="System.Diagnostics.Stopwatch"/> and by the thread's
+/// CPU time (<see cref="Peak.ThreadCpuSeconds"/>). Same operands and thread count as <see cref="GEMM_Shapes"/>.
+/// </summary>
+public static class GemmCpuTime
+{
+    /// <summary>Times every shape and returns the JSON document <c>bench/compare.py</c> reads.</summary>
+    /// <param name="quick">3 blocks of 0.1 s instead of 7 of 0.25 s.</param>
+    /// <returns>The document, as nested dictionaries and lists.</returns>
+    public static Dictionary<string, object?> Report(bool quick)
+    {
+        int blocks = quick ? 3 : 7;
+        double seconds = quick ? 0.1 : 0.25;
+        var rows = new List<Dictionary<string, object?>>();
+        string loadBefore = Program.LoadAverage();
+        foreach (var shape in GemmShapes.All)
+        {
+            var bench = new GEMM_Shapes { Shape = shape.Id };
+            bench.Setup();
+            try
+            {
+                var (wall, cpu) = Measure(bench, blocks, seconds);
+                double Gflops(double secondsPerCall) => shape.Flops / secondsPerCall / 1e9;
+                rows.Add(new Dictionary<string, object?>
+                {
+                    ["shape"] = shape.Id,
+                    ["kernel"] = shape.Kernel,
+                    ["m"] = shape.M,
+                    ["n"] = shape.N,
+                    ["k"] = shape.K,
+                    ["flops"] = shape.Flops,
+                    ["wall_ns_min"] = wall.Min() * 1e9,
+                    ["wall_ns_median"] = Median(wall) * 1e9,
+                    ["cpu_ns_min"] = cpu?.Min() * 1e9,
+                    ["cpu_ns_median"] = cpu is null ? null : Median(cpu) * 1e9,
+                    ["gflops_wall_best"] = Gflops(wall.Min()),
+                    ["gflops_cpu_best"] = cpu is null ? null : Gflops(cpu.Min()),
+                    ["gflops_cpu_median"] = cpu is null ? null : Gflops(Median(cpu)),
+                });
+                Console.Error.WriteLine(FormattableString.Invariant(
+                    $"GEMM {shape.Id}: {Gflops(wall.Min()):F1} GFLOP/s by wall clock (best block)")
+                    + (cpu is null ? "" : FormattableString.Invariant($", {Gflops(cpu.Min()):F1} by thread CPU time (median {Gflops(Median(cpu)):F1})")));
+            }
+            finally
+            {
+                bench.Cleanup();
+            }
+        }
+        return new Dictionary<string, object?>
+        {
+            ["instruction_set"] = Peak.InstructionSet,
+            ["threads"] = 1,
+            ["blocks"] = blocks,
+            ["seconds_per_block"] = seconds,
+            ["thread_cpu_clock"] = Peak.HasThreadCpuClock,
+            ["loadavg_before"] = loadBefore,
+            ["loadavg_after"] = Program.LoadAverage(),
+            ["results"] = rows,
+        };
+    }
+
+    private static (List<double> Wall, List<double>? Cpu) Measure(GEMM_Shapes bench, int blocks, double seconds)
+    {
+        // Warm up (and JIT) for about a block, which also sizes the blocks.
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        int calls = 0;
+        while (calls < 3 || System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds < seconds)
+        {
+            bench.Kernel();
+            calls++;
+        }
+        int reps = Math.Max(1, (int)(calls * seconds / System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds));
+        var wall = new List<double>();
+        var cpu = Peak.HasThreadCpuClock ? new List<double>() : null;
+        for (int b = 0; b < blocks; b++)
+        {
+            double? c0 = Peak.ThreadCpuSeconds();
+            long w0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            for (int r = 0; r < reps; r++) bench.Kernel();
+            double w = System.Diagnostics.Stopwatch.GetElapsedTime(w0).TotalSeconds;
+            double? c1 = Peak.ThreadCpuSeconds();
+            wall.Add(w / reps);
+            if (cpu is not null && c0 is double a && c1 is double z) cpu.Add((z - a) / reps);
+        }
+        return (wall, cpu);
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToArray();
+        int n = sorted.Length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+}

@@ -19,6 +19,7 @@ using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Perfolizer.Horology;
+using SourceGenNN.Kernels;
 
 namespace SourceGenNN.Benchmarks;
 
@@ -27,8 +28,12 @@ namespace SourceGenNN.Benchmarks;
 /// <code>
 /// dotnet run -c Release --project Runtime.Benchmarks -- [--verify] [--quick] [--workloads W1,W5,W5F,GEMM] [--artifacts DIR] [--peak-file FILE]
 /// dotnet run -c Release --project Runtime.Benchmarks -- --peak [--quick] [--peak-threads 1,2]
+/// dotnet run -c Release --project Runtime.Benchmarks -- --gemm-cputime [--quick]
+/// dotnet run -c Release --project Runtime.Benchmarks -- --export-weights DIR
 /// </code>
-/// <c>--peak</c> measures the machine's peak (<see cref="Peak"/>) and prints it as JSON. <c>--verify</c> checks that the plain and generated versions compute the same thing and exits (non-zero on a
+/// <c>--peak</c> measures the machine's peak (<see cref="Peak"/>) and prints it as JSON; <c>--gemm-cputime</c> times the
+/// GEMM shapes by wall clock and thread CPU time (<see cref="GemmCpuTime"/>) and prints JSON; <c>--export-weights DIR</c>
+/// writes the weights the ONNX models are exported from (<see cref="OnnxModels"/>). <c>--verify</c> checks that the plain and generated versions compute the same thing and exits (non-zero on a
 /// mismatch). Otherwise the BenchmarkDotNet suite runs in process, single-threaded, and writes BenchmarkDotNet's JSON,
 /// CSV and Markdown reports plus <c>sourcegennn-results.json</c> (one row per workload, batch and implementation) to the
 /// artifacts folder (default <c>artifacts/bench</c>). Workloads are W1–W5, W5F (W5's forward pass alone) and GEMM (the raw
@@ -46,7 +51,7 @@ public static class Program
     /// <returns>0 on success.</returns>
     public static int Main(string[] args)
     {
-        bool verify = false, quick = false, peak = false;
+        bool verify = false, quick = false, peak = false, gemmCpuTime = false;
         int[] peakThreads = [1, 2];
         string artifacts = Path.Combine("artifacts", "bench");
         string? peakFile = null, exportWeights = null;
@@ -58,6 +63,7 @@ public static class Program
                 case "--verify": verify = true; break;
                 case "--quick": quick = true; break;
                 case "--peak": peak = true; break;
+                case "--gemm-cputime": gemmCpuTime = true; break;
                 case "--peak-threads" when k + 1 < args.Length:
                     peakThreads = args[++k].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                         .Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
@@ -73,6 +79,7 @@ public static class Program
                 case "-h" or "--help":
                     Console.WriteLine("usage: SourceGenNN.Runtime.Benchmarks [--verify] [--quick] [--workloads W1,W2,...,W5F,GEMM] [--artifacts DIR] [--peak-file FILE] [--onnx DIR]");
                     Console.WriteLine("       SourceGenNN.Runtime.Benchmarks --peak [--quick] [--peak-threads 1,2]   (JSON on stdout)");
+                    Console.WriteLine("       SourceGenNN.Runtime.Benchmarks --gemm-cputime [--quick]   (the GEMM shapes by thread CPU time, JSON on stdout)");
                     Console.WriteLine("       SourceGenNN.Runtime.Benchmarks --export-weights DIR   (safetensors for bench/pytorch_peer.py --export-onnx DIR)");
                     return 0;
                 default:
@@ -85,6 +92,12 @@ public static class Program
         if (peak)
         {
             Console.WriteLine(JsonSerializer.Serialize(Peak.Report(peakThreads, quick), new JsonSerializerOptions { WriteIndented = true }));
+            return 0;
+        }
+        if (gemmCpuTime)
+        {
+            Parallelism.MaxThreads = 1;
+            Console.WriteLine(JsonSerializer.Serialize(GemmCpuTime.Report(quick), new JsonSerializerOptions { WriteIndented = true }));
             return 0;
         }
         if (exportWeights is not null)

@@ -14,7 +14,8 @@ Steps, in this order (sequentially, so the suites never compete for the cores):
      versions the same losses and parameters) as the generated networks, and the GEMM benchmark the right products
      (else the run stops);
   5. runs the BenchmarkDotNet suite (in process, one thread; ONNX Runtime in the same process)
-     -> artifacts/bench/sourcegennn-results.json (BenchmarkDotNet's own reports land in artifacts/bench/results/);
+     -> artifacts/bench/sourcegennn-results.json (BenchmarkDotNet's own reports land in artifacts/bench/results/),
+     then the GEMM shapes again by thread CPU time (--gemm-cputime) -> artifacts/bench/gemm-cputime.json;
   6. runs bench/pytorch_peer.py at 1 and 2 threads -> artifacts/bench/pytorch.json, with OPENBLAS_CORETYPE and
      OPENBLAS_L2_SIZE unset for it;
   7. records the load average after, prints the table (GFLOP/s as % of the measured peak, the instruction set named,
@@ -42,6 +43,7 @@ DOC = os.path.join(ROOT, "docs", "benchmarks.md")
 BEGIN, END = "<!-- BENCH-TABLE:BEGIN (written by bench/compare.py) -->", "<!-- BENCH-TABLE:END -->"
 BENCH_PROJECT = os.path.join(ROOT, "Runtime.Benchmarks")
 BENCH_DLL = os.path.join(BENCH_PROJECT, "bin", "Release", "net10.0", "SourceGenNN.Runtime.Benchmarks.dll")
+GEMM_CPU_PATH = os.path.join(ARTIFACTS, "gemm-cputime.json")  # Runtime.Benchmarks --gemm-cputime
 ONNX_DIR = os.path.join(ARTIFACTS, "onnx")  # the ONNX Runtime peer's models, made by every run (not committed)
 # Read by OpenBLAS when it loads; they pin a kernel set or cache size that may not be this CPU's. Unset for the PyTorch
 # peer only (pytorch_peer.py also re-executes itself without them when run directly).
@@ -182,21 +184,31 @@ def index_ours(doc):
     return out
 
 
-def gemm_table(ours_doc, peak_doc):
-    """The raw GEMM shapes of W1 and W5 (the GEMM_Shapes benchmark), or "" when the run has none."""
+def gemm_table(ours_doc, peak_doc, cpu_doc):
+    """The raw GEMM shapes of W1 and W5 (the GEMM_Shapes benchmark, and --gemm-cputime's thread-CPU-time figures), or
+    "" when the run has none."""
     rows = sorted((r for r in ours_doc["results"] if r["workload"] == "GEMM"), key=lambda r: r.get("shape_index") or 0)
     if not rows:
         return ""
+    cpu = {r["shape"]: r for r in (cpu_doc or {}).get("results", [])}
     peak = peak_gflops(peak_doc, 1)
     isa = peak_doc.get("instruction_set", "unknown") if peak_doc else "unknown"
     lines = [f"Raw GEMM shapes of W1 and W5 (SourceGenNN.Kernels.Gemm, 1 thread; % of the measured 1-thread {isa} peak, "
              f"{peak:.1f} GFLOP/s):" if peak else "Raw GEMM shapes of W1 and W5 (1 thread; no peak measured):", "",
-             "| Shape (M×N×K) | Kernel | Where | Time | GFLOP/s | % of peak |", "|---|---|---|---:|---:|---:|"]
+             "| Shape (M×N×K) | Kernel | Where | Time (BDN median) | GFLOP/s | % of peak | GFLOP/s by thread CPU time "
+             "(best / median) | % of peak (CPU time, best) |", "|---|---|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         ok = r.get("success") and r.get("median_ns")
         g = r["flops"] / r["median_ns"] if ok else None
+        c = cpu.get(r["shape"])
+        cb, cm = (c.get("gflops_cpu_best"), c.get("gflops_cpu_median")) if c else (None, None)
         lines.append(f"| {r['shape']} | {r['kernel']} | {r['role']} | {fmt_time(r['median_ns'] if ok else None)} | "
-                     f"{'n/a' if g is None else f'{g:.1f}'} | {'n/a' if g is None else pct(g, peak)} |")
+                     f"{'n/a' if g is None else f'{g:.1f}'} | {'n/a' if g is None else pct(g, peak)} | "
+                     f"{'n/a' if cb is None else f'{cb:.1f} / {cm:.1f}'} | {'n/a' if cb is None else pct(cb, peak)} |")
+    lines.append("")
+    lines.append("The BenchmarkDotNet columns are wall clock; the CPU-time columns (Runtime.Benchmarks --gemm-cputime: "
+                 "blocks of calls timed by the thread's CPU time) do not count time the thread spent descheduled, so "
+                 "they hold on a loaded machine, where the wall-clock figures fall.")
     return "\n".join(lines) + "\n"
 
 
@@ -223,7 +235,7 @@ def mark(value, target):
     return "" if value is None or target is None else (" ✓" if value >= target else " ✗")
 
 
-def build_table(ours_doc, torch_doc, peak_doc, meta):
+def build_table(ours_doc, torch_doc, peak_doc, meta, cpu_doc=None):
     ours, torch = index_ours(ours_doc), index_torch(torch_doc)
     peak1, peak2 = peak_gflops(peak_doc, 1), peak_gflops(peak_doc, 2)
     isa = peak_doc.get("instruction_set", "unknown") if peak_doc else "unknown"
@@ -349,7 +361,7 @@ def build_table(ours_doc, torch_doc, peak_doc, meta):
     reused = " (re-rendered from earlier result files)" if meta.get("reused") else ""
     notes.append(f"- Run: {meta['date']}, commit {meta['commit']}, {kinds}, {meta['seconds']:.0f} s end to end{reused}.")
     summary.append({"peak": summary_peak})
-    gemm = gemm_table(ours_doc, peak_doc)
+    gemm = gemm_table(ours_doc, peak_doc, cpu_doc)
     return "\n".join(lines) + "\n\n" + (gemm + "\n" if gemm else "") + "\n".join(notes) + "\n", summary
 
 
@@ -427,6 +439,11 @@ def main():
         ours_path = os.path.join(ARTIFACTS, "sourcegennn-results.json")
         run(["dotnet", BENCH_DLL, "--artifacts", ARTIFACTS, "--peak-file", peak_path] + onnx + quick + sel,
             log_file=os.path.join(ARTIFACTS, "benchmarkdotnet-console.log"))
+        if wanted is None or "GEMM" in wanted:
+            # The same shapes by thread CPU time, which a loaded machine does not skew.
+            run(["dotnet", BENCH_DLL, "--gemm-cputime"] + quick, stdout_file=GEMM_CPU_PATH)
+        elif os.path.exists(GEMM_CPU_PATH):
+            os.remove(GEMM_CPU_PATH)  # not from this run
     torch_path = args.torch
     if torch_path is None:
         torch_path = os.path.join(ARTIFACTS, "pytorch.json")
@@ -442,7 +459,11 @@ def main():
         torch_doc = json.load(f)
     with open(peak_path, encoding="utf-8") as f:
         peak_doc = json.load(f)
-    table, summary = build_table(ours_doc, torch_doc, peak_doc, meta)
+    cpu_doc = None
+    if os.path.exists(GEMM_CPU_PATH):
+        with open(GEMM_CPU_PATH, encoding="utf-8") as f:
+            cpu_doc = json.load(f)
+    table, summary = build_table(ours_doc, torch_doc, peak_doc, meta, cpu_doc)
     print(table)
     with open(os.path.join(ARTIFACTS, "table.md"), "w", encoding="utf-8") as f:
         f.write(table)
