@@ -201,8 +201,8 @@ public static partial class SafeTensors
         ThrowHelper.CheckLength(p.Length, d.ParameterCount, nameof(network), "Parameters must match the description");
         ThrowHelper.CheckLength(b.Length, d.BufferCount, nameof(network), "Buffers must match the description");
         var result = new List<SafeTensor>(d.Parameters.Count + d.Buffers.Count);
-        foreach (var t in d.Parameters) result.Add(new SafeTensor(prefix + t.Name, t.Shape, p.Slice(t.Offset, t.Length).ToArray()));
-        foreach (var t in d.Buffers) result.Add(new SafeTensor(prefix + t.Name, t.Shape, b.Slice(t.Offset, t.Length).ToArray()));
+        foreach (var t in d.Parameters) result.Add(new SafeTensor(prefix + t.Name, [.. t.Shape], p.Slice(t.Offset, t.Length).ToArray()));
+        foreach (var t in d.Buffers) result.Add(new SafeTensor(prefix + t.Name, [.. t.Shape], b.Slice(t.Offset, t.Length).ToArray()));
         return result;
     }
 
