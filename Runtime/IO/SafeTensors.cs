@@ -24,7 +24,7 @@ public sealed record SafeTensor(string Name, IReadOnlyList<int> Shape, float[] D
 /// Loading reads F32, F64, F16, BF16, I64, I32, I16 and I8 and converts to float. It is strict: a missing, extra or
 /// misshapen tensor is an error naming it, and the network is unchanged.
 /// </summary>
-public static class SafeTensors
+public static partial class SafeTensors
 {
     private const long MaxHeader = 100L << 20;
 
