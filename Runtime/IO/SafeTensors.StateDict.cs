@@ -97,15 +97,23 @@ public static partial class SafeTensors
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(options);
+        using var file = FileSource.Open(path);
+        return LoadFrom(network, file, options);
+    }
+
+    /// <summary>Loads from any byte source: the file overload, tests and the fuzzer.</summary>
+    internal static SafeTensorsLoadResult LoadFrom(INetwork network, ByteSource file, SafeTensorsLoadOptions options)
+    {
         var d = network.Description;
+        string path = file.Path;
         string prefix = options.Prefix ?? "";
-        var file = StateDictFile.Read(path);
+        var header = ReadHeader(file); // checked whole: offsets inside the data, tiling it exactly
 
         var unexpected = new List<string>();
-        var reads = new List<(StateDictFile.Entry Entry, TensorDescription Tensor, bool Buffer)>();
+        var reads = new List<(Entry Entry, TensorDescription Tensor, bool Buffer)>();
         var source = new Dictionary<string, string>(StringComparer.Ordinal); // network tensor -> the file name loaded into it
         int outside = 0;
-        foreach (var entry in file.Entries)
+        foreach (var entry in header.Entries)
         {
             string name;
             if (options.Rename is not null && options.Rename.TryGetValue(entry.Name, out var renamed))
@@ -153,11 +161,11 @@ public static partial class SafeTensors
         }
 
         Standardizer? standardizer = null;
-        if (file.Metadata.ContainsKey(Standardizer.MetadataKey))
+        if (header.Metadata.ContainsKey(Standardizer.MetadataKey))
         {
             try
             {
-                standardizer = Standardizer.FromMetadata(file.Metadata);
+                standardizer = Standardizer.FromMetadata(header.Metadata);
             }
             catch (FormatException e)
             {
@@ -172,10 +180,11 @@ public static partial class SafeTensors
         var buffers = network.Buffers.ToArray();
         ThrowHelper.CheckLength(parameters.Length, d.ParameterCount, nameof(network), "Parameters must match the description");
         ThrowHelper.CheckLength(buffers.Length, d.BufferCount, nameof(network), "Buffers must match the description");
+        var chunk = new byte[ChunkBytes];
         foreach (var (entry, t, isBuffer) in reads)
         {
             var values = (isBuffer ? buffers : parameters).AsSpan(t.Offset, t.Length);
-            file.Read(entry, values);
+            ReadConverted(file, header.DataStart + entry.Begin, entry.DType, values, chunk);
             int bad = options.AllowNonFinite ? -1 : TensorOps.IndexOfNonFinite(values);
             if (bad >= 0)
                 throw new WeightFileException(path, string.Create(CultureInfo.InvariantCulture,
@@ -183,7 +192,7 @@ public static partial class SafeTensors
         }
         parameters.CopyTo(network.Parameters);
         buffers.CopyTo(network.Buffers);
-        return new SafeTensorsLoadResult(missing, unexpected, loaded, file.Metadata, standardizer);
+        return new SafeTensorsLoadResult(missing, unexpected, loaded, header.Metadata, standardizer);
     }
 
     /// <summary>
@@ -287,71 +296,5 @@ public static partial class SafeTensors
                 at += 4;
             }
         AtomicFile.Write(path, bytes);
-    }
-
-    /// <summary>
-    /// A safetensors file's checked header: its tensors in file order, its metadata, and a way to read one tensor as
-    /// float. Every structural check of <see cref="Load(INetwork, string)"/> applies (entries well formed, offsets inside
-    /// the data section and tiling it); no tensor is converted until asked for.
-    /// </summary>
-    private sealed class StateDictFile
-    {
-        public sealed record Entry(string Name, string DType, long[] Shape, long Begin, long End);
-
-        private readonly byte[] _bytes;
-        private readonly long _dataStart;
-
-        private StateDictFile(byte[] bytes, long dataStart, List<Entry> entries, Dictionary<string, string> metadata)
-        {
-            _bytes = bytes;
-            _dataStart = dataStart;
-            Entries = entries;
-            Metadata = metadata;
-        }
-
-        public List<Entry> Entries { get; }
-
-        public Dictionary<string, string> Metadata { get; }
-
-        public void Read(Entry entry, Span<float> destination) =>
-            Convert(_bytes.AsSpan((int)(_dataStart + entry.Begin), (int)(entry.End - entry.Begin)), entry.DType, destination);
-
-        public static StateDictFile Read(string path)
-        {
-            var (bytes, header, dataStart) = ReadHeader(path);
-            long dataLength = bytes.Length - dataStart;
-            var entries = new List<Entry>();
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            using (header)
-            {
-                foreach (var property in header.RootElement.EnumerateObject())
-                {
-                    if (property.Name == "__metadata__")
-                    {
-                        if (property.Value.ValueKind != JsonValueKind.Object)
-                            throw new WeightFileException(path, "its '__metadata__' is not a JSON object.");
-                        foreach (var p in property.Value.EnumerateObject())
-                            metadata[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
-                        continue;
-                    }
-                    var (dtype, shape, begin, end) = ReadEntry(property, path);
-                    if (begin < 0 || end < begin || end > dataLength)
-                        throw new WeightFileException(path, $"tensor '{property.Name}' has data offsets [{begin}, {end}] outside the {dataLength}-byte data section.");
-                    entries.Add(new Entry(property.Name, dtype, shape, begin, end));
-                }
-            }
-            var order = entries.ToArray();
-            Array.Sort(order, (a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
-            long next = 0;
-            foreach (var e in order)
-            {
-                if (e.Begin != next)
-                    throw new WeightFileException(path, $"tensor '{e.Name}' starts at byte {e.Begin}, but the data must be contiguous and the previous tensor ends at {next}.");
-                next = e.End;
-            }
-            if (next != dataLength)
-                throw new WeightFileException(path, $"its data section is {dataLength} bytes, but the tensors cover {next}.");
-            return new StateDictFile(bytes, dataStart, entries, metadata);
-        }
     }
 }

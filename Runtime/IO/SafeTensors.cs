@@ -207,7 +207,7 @@ public static partial class SafeTensors
     }
 
     /// <summary>
-    /// The longest safetensors file <see cref="Load"/> reads into a network of this description: the 8-byte length, a
+    /// The longest safetensors file <see cref="Load(INetwork, string, bool)"/> reads into a network of this description: the 8-byte length, a
     /// header of at most 100 MiB, and every tensor at 8 bytes an element (F64 or I64, the widest dtypes). A longer file is
     /// refused before it is read.
     /// </summary>
