@@ -256,8 +256,10 @@ public class DeclarationFuzzTests(ITestOutputHelper output)
         var failures = new List<string>();
         var ids = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var gate = new object();
-        // The cases are independent (each its own PCG stream and compilation), so they run on every core.
-        System.Threading.Tasks.Parallel.For(0, cases, (i, loop) =>
+        // The cases are independent (each its own PCG stream and compilation), so they run on every core: one case per
+        // core at a time (an unbounded loop grew to hundreds of pool threads on a loaded machine, each case blocking).
+        var options = new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
+        System.Threading.Tasks.Parallel.For(0, cases, options, (i, loop) =>
         {
             var c = CaseGen.Generate(new PCG((uint)i, seed), null, out _);
             var sources = Sources(c);

@@ -30,7 +30,8 @@ internal static class GeneratorHarness
         "Tests",
         sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"Input{i}.cs")),
         References.Value,
-        new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+        // concurrentBuild off: the sources are small, and the fuzz test already runs a compilation per core.
+        new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, concurrentBuild: false));
 
     public static GeneratorDriver CreateDriver(bool trackSteps = false) => CreateDriver(new NetworkGenerator(), trackSteps);
 
