@@ -39,12 +39,12 @@ public partial class ConvOptionsNet { }
 [Dense(2)]
 public partial class DepthwiseNet { }
 
-/// <summary>Sequences: a strided, dilated, padded Conv1d, dilated max pooling, average pooling with padding counted and ceil_mode, a transposed Conv1d.</summary>
+/// <summary>Sequences: a strided, dilated, padded Conv1d, dilated max pooling, average pooling with padding counted and ceil_mode, a transposed Conv1d without bias.</summary>
 [Network(3, 10)]
 [Conv1d(4, 3, Stride = 2, Padding = 2, Dilation = 2)]                            // [4, 5]
 [MaxPool1d(2, Stride = 1, Padding = 1, Dilation = 2)]                            // [4, 5]
 [AvgPool1d(3, Stride = 2, Padding = 1, CeilMode = true)]                         // [4, 3]
-[ConvTranspose1d(2, 3, Stride = 2, Padding = 1, OutputPadding = 1)]              // [2, 6]
+[ConvTranspose1d(2, 3, Stride = 2, Padding = 1, OutputPadding = 1, Bias = false)] // [2, 6]
 [Flatten]
 [Dense(2)]
 public partial class SequenceConvNet { }

@@ -36,6 +36,22 @@ public class ConvolutionTests
     }
 
     [Theory]
+    [MemberData(nameof(Networks))]
+    public void A_second_forward_pass_gives_the_same_output(string name)
+    {
+        // Kernels that add onto their output (col2im) must start from the bias or zero every time, not from the last pass.
+        var net = Create(name, 7);
+        var x = ForwardTests.RandomInput(2 * net.InputSize, 8);
+        var first = new float[2 * net.OutputSize];
+        var second = new float[first.Length];
+        net.Forward(x, first, 2, training: true);
+        net.Forward(x, second, 2, training: true);
+        Assert.Equal(first, second);
+        net.Forward(x, second, 2);
+        Assert.Equal(first, second);
+    }
+
+    [Theory]
     [InlineData("block")]
     [InlineData("options")]
     [InlineData("depthwise")]

@@ -129,8 +129,8 @@ public static unsafe class Convolution
                     float* yg = py + (long)n * s.OutSample + (long)g * s.OutGroup * window.OutPlane;
                     float* cols = pointwise ? xg : pc;
                     if (!pointwise) Im2Col(window, s.InGroup, xg, cols);
-                    FillBias(pb, bias.IsEmpty, g * s.OutGroup, s.OutGroup, yg, window.OutPlane);
-                    // y_g[o, p] (+)= Σ_k W_g[o, k]·cols[k, p]
+                    // y_g[o, p] = b[o] + Σ_k W_g[o, k]·cols[k, p]: the bias first, then the product added (or written, without one).
+                    if (!bias.IsEmpty) FillBias(pb, none: false, g * s.OutGroup, s.OutGroup, yg, window.OutPlane);
                     Gemm.Broadcast(s.OutGroup, window.OutPlane, s.Taps, pw + (long)g * s.OutGroup * s.Taps, s.Taps, 1, cols, window.OutPlane,
                         yg, window.OutPlane, accumulate: !bias.IsEmpty);
                 }
@@ -310,10 +310,10 @@ public static unsafe class Convolution
         }
     }
 
+    /// <summary>Each output channel's plane set to its bias, or to zero without one (col2im then adds onto it).</summary>
     private static void FillBias(float* bias, bool none, int first, int channels, float* y, int plane)
     {
-        if (none) return;
-        for (int o = 0; o < channels; o++) new Span<float>(y + (long)o * plane, plane).Fill(bias[first + o]);
+        for (int o = 0; o < channels; o++) new Span<float>(y + (long)o * plane, plane).Fill(none ? 0f : bias[first + o]);
     }
 
     private static void AddRowSums(float* dy, int rows, int length, Span<float> dBias, int first)
