@@ -35,7 +35,7 @@ public static class Program
 {
     private static readonly Type[] s_benchmarks =
         [typeof(W1_TrainMlp), typeof(W2_ForwardMlp), typeof(W3_ForwardCourse), typeof(W4_TrainBinary), typeof(W5_TrainWide),
-         typeof(W5_TrainWideThreads)];
+         typeof(W5_TrainWideThreads), typeof(W6_TrainCnn), typeof(W6_ForwardCnn)];
 
     /// <summary>The entry point.</summary>
     /// <param name="args">The command line; see the class summary.</param>
@@ -172,6 +172,8 @@ public static class Program
             ["loadavg_before"] = loadBefore,
             ["loadavg_after"] = loadAfter,
             ["w5_flops_per_step"] = Workloads.W5Flops,
+            ["w6_train_flops_per_step"] = Workloads.W6TrainFlops,
+            ["w6_forward_flops_per_sample"] = Workloads.W6ForwardFlopsPerSample,
             ["results"] = rows,
         };
         string path = Path.Combine(artifacts, "sourcegennn-results.json");

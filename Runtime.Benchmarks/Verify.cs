@@ -16,7 +16,7 @@ public static class Verify
     private static int s_failures;
 
     /// <summary>Runs every check and prints one line per check.</summary>
-    /// <param name="wanted">Which workloads to check (W1…W5).</param>
+    /// <param name="wanted">Which workloads to check (W1…W6).</param>
     /// <returns>The number of failed checks.</returns>
     public static int Run(Func<string, bool> wanted)
     {
@@ -34,6 +34,7 @@ public static class Verify
             try { Train("W5 (kernels on 2 threads)", Workloads.W5(), steps: 3); }
             finally { Parallelism.MaxThreads = 1; }
         }
+        if (wanted("W6")) { Train("W6", Workloads.W6Train(), steps: 5); Forward("W6 batch 1", Workloads.W6Forward(1)); }
         Console.WriteLine(s_failures == 0 ? "verify: all checks passed" : $"verify: {s_failures} check(s) FAILED");
         return s_failures;
     }

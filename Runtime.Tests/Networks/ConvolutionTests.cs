@@ -290,6 +290,111 @@ public class ConvolutionTests
                         Assert.Equal(y[(n * 4 + o) * 20 + 2 * i * 4 + 2 * j], ys[(n * 4 + o) * 6 + i * 2 + j], 5);
     }
 
+    public static TheoryData<int, int, int, int, int> Geometries => new()
+    {
+        // height, width, kernel, padding, dilation: rows narrower than one vector, exactly one, one and a bit, several.
+        { 3, 5, 3, 1, 1 }, { 4, 16, 3, 0, 1 }, { 5, 17, 3, 2, 1 }, { 2, 33, 5, 2, 2 }, { 3, 40, 4, 3, 1 }, { 1, 9, 1, 0, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void Convolution_kernels_match_plain_loops_for_any_row_width(int height, int width, int kernel, int padding, int dilation)
+    {
+        // Forward (im2col), and backward's weight and input gradients (col2im gathers rows in vectors), against the
+        // definition written as loops: every width a vector path handles in full, in part, or with a tail.
+        const int batch = 2, cin = 3, cout = 2;
+        int oh = height + 2 * padding - dilation * (kernel - 1), ow = width + 2 * padding - dilation * (kernel - 1);
+        if (oh <= 0) return;
+        var w = new SlidingWindow(input: (height, width), output: (oh, ow), kernel: (kernel, kernel), stride: (1, 1), padding: (padding, padding), dilation: (dilation, dilation));
+        var rng = new Random(height * 100 + width);
+        float[] R(int n) => Enumerable.Range(0, n).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        var x = R(batch * cin * height * width);
+        var weight = R(cout * cin * kernel * kernel);
+        var bias = R(cout);
+        var dy = R(batch * cout * oh * ow);
+        var y = new float[dy.Length];
+        var columns = new float[Convolution.ColumnsLength(w, cin)];
+        Convolution.Forward(w, cin, cout, 1, x, weight, bias, y, columns, batch);
+        var dx = new float[x.Length];
+        var dw = new float[weight.Length];
+        var db = new float[cout];
+        Convolution.Backward(w, cin, cout, 1, x, weight, dy, dx, dw, db, columns, batch, accumulate: false);
+
+        var ey = new double[y.Length];
+        var edx = new double[x.Length];
+        var edw = new double[weight.Length];
+        for (int n = 0; n < batch; n++)
+            for (int o = 0; o < cout; o++)
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++)
+                    {
+                        int yi = ((n * cout + o) * oh + i) * ow + j;
+                        ey[yi] = bias[o];
+                        for (int c = 0; c < cin; c++)
+                            for (int p = 0; p < kernel; p++)
+                                for (int q = 0; q < kernel; q++)
+                                {
+                                    int r = i - padding + p * dilation, t = j - padding + q * dilation;
+                                    if (r < 0 || r >= height || t < 0 || t >= width) continue;
+                                    int xi = ((n * cin + c) * height + r) * width + t, wi = ((o * cin + c) * kernel + p) * kernel + q;
+                                    ey[yi] += weight[wi] * x[xi];
+                                    edx[xi] += weight[wi] * dy[yi];
+                                    edw[wi] += x[xi] * dy[yi];
+                                }
+                    }
+        static void Close(double[] expected, float[] actual, string what)
+        {
+            for (int i = 0; i < actual.Length; i++)
+                Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * (1 + Math.Abs(expected[i])), $"{what}[{i}]: {actual[i]}, expected {expected[i]}");
+        }
+        Close(ey, y, "y");
+        Close(edx, dx, "dx");
+        Close(edw, dw, "dW");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(33)]
+    public void Two_by_two_max_pooling_matches_the_definition_for_any_width_with_ties_and_nans(int outWidth)
+    {
+        // The 2×2, stride-2 path (branch-free, 16 windows at a time) against the definition: the first maximum in
+        // row-major order wins a tie, a NaN wins (the last one), an odd input width leaves a column out.
+        const int planes = 3, outHeight = 2;
+        int width = 2 * outWidth + outWidth % 2, height = 2 * outHeight + 1;
+        var w = new SlidingWindow(input: (height, width), output: (outHeight, outWidth), kernel: (2, 2), stride: (2, 2), padding: (0, 0), dilation: (1, 1));
+        var rng = new Random(outWidth);
+        var x = Enumerable.Range(0, planes * height * width).Select(_ => (float)rng.Next(-3, 4)).ToArray(); // many ties
+        x[5] = float.NaN;
+        x[width + 4] = float.NaN;
+        var y = new float[planes * outHeight * outWidth];
+        var dy = Enumerable.Range(0, y.Length).Select(i => (float)(i + 1)).ToArray();
+        Pooling.MaxForward(w, planes, x, y, 1);
+        var dx = Enumerable.Repeat(99f, x.Length).ToArray();
+        Pooling.MaxBackward(w, planes, x, dy, dx, 1);
+        var edx = new float[x.Length];
+        for (int c = 0; c < planes; c++)
+            for (int i = 0; i < outHeight; i++)
+                for (int j = 0; j < outWidth; j++)
+                {
+                    int best = -1;
+                    float m = 0;
+                    for (int p = 0; p < 2; p++)
+                        for (int q = 0; q < 2; q++)
+                        {
+                            int at = (c * height + 2 * i + p) * width + 2 * j + q;
+                            if (best < 0 || x[at] > m || float.IsNaN(x[at])) { m = x[at]; best = at; }
+                        }
+                    int o = (c * outHeight + i) * outWidth + j;
+                    Assert.Equal(m, y[o]);
+                    edx[best] += dy[o];
+                }
+        Assert.Equal(edx, dx);
+    }
+
     [Fact]
     public void Kernels_refuse_buffers_that_are_too_short()
     {

@@ -1,4 +1,7 @@
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.Kernels;
@@ -267,18 +270,32 @@ public static unsafe class Convolution
                             continue;
                         }
                         float* src = plane + ih * w.InWidth + colOffset;
-                        new Span<float>(dst, lo).Clear();
-                        if (w.StrideWidth == 1) new ReadOnlySpan<float>(src + lo, hi - lo).CopyTo(new Span<float>(dst + lo, hi - lo));
-                        else for (int ow = lo; ow < hi; ow++) dst[ow] = src[ow * w.StrideWidth];
-                        new Span<float>(dst + hi, OW - hi).Clear();
+                        if (w.StrideWidth == 1)
+                        {
+                            CopyRange(dst, src, OW, lo, hi);
+                            continue;
+                        }
+                        for (int ow = 0; ow < lo; ow++) dst[ow] = 0f;
+                        for (int ow = lo; ow < hi; ow++) dst[ow] = src[ow * w.StrideWidth];
+                        for (int ow = hi; ow < OW; ow++) dst[ow] = 0f;
                     }
                 }
         }
     }
 
-    /// <summary>col2im: the adjoint of <see cref="Im2Col"/>, each column entry added onto the image element it was read from.</summary>
+    /// <summary>
+    /// col2im: the adjoint of <see cref="Im2Col"/>, each column entry added onto the image element it was read from.
+    /// With a horizontal stride of 1 it gathers: each image row sums, in vector registers, the column rows that read it
+    /// (shifted by their tap), then is added to memory once; adding the shifted rows to memory one after the other would
+    /// make each load wait for the store before it. Other strides scatter.
+    /// </summary>
     internal static void Col2ImAdd(in SlidingWindow w, int channels, float* cols, float* image)
     {
+        if (w.StrideWidth == 1 && (Vector512.IsHardwareAccelerated && Avx512F.IsSupported || Vector256.IsHardwareAccelerated && Avx.IsSupported))
+        {
+            Col2ImGather(w, channels, cols, image);
+            return;
+        }
         int P = w.OutPlane, OW = w.OutWidth;
         for (int c = 0; c < channels; c++)
         {
@@ -289,25 +306,116 @@ public static unsafe class Convolution
                     float* row = cols + ((long)(c * w.KernelHeight + kh) * w.KernelWidth + kw) * P;
                     int rowOffset = kh * w.DilationHeight - w.PadTop, colOffset = kw * w.DilationWidth - w.PadLeft;
                     var (lo, hi) = w.ValidColumns(colOffset);
-                    if (hi <= lo) continue;
                     for (int oh = 0; oh < w.OutHeight; oh++)
                     {
                         int ih = oh * w.StrideHeight + rowOffset;
                         if ((uint)ih >= (uint)w.InHeight) continue;
                         float* src = row + oh * OW;
                         float* dst = plane + ih * w.InWidth + colOffset;
-                        if (w.StrideWidth == 1)
-                        {
-                            var target = new Span<float>(dst + lo, hi - lo);
-                            TensorOps.Add(target, new ReadOnlySpan<float>(src + lo, hi - lo), target);
-                        }
-                        else
-                        {
-                            for (int ow = lo; ow < hi; ow++) dst[ow * w.StrideWidth] += src[ow];
-                        }
+                        for (int ow = lo; ow < hi; ow++) dst[ow * w.StrideWidth] += src[ow];
                     }
                 }
         }
+    }
+
+    /// <summary>
+    /// <see cref="Col2ImAdd"/> for a horizontal stride of 1: image[c, ih, iw] += Σ over taps (kh, kw) whose output row
+    /// oh = (ih + padTop − kh·dilationH)/strideH is whole and in range of cols[(c, kh, kw), oh, iw + padLeft − kw·dilationW]
+    /// (where that column is in range), summed 16 (or 8) columns at a time in a register.
+    /// </summary>
+    private static void Col2ImGather(in SlidingWindow w, int channels, float* cols, float* image)
+    {
+        int P = w.OutPlane, OW = w.OutWidth, W = w.InWidth;
+        bool wide = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+        int lanes = wide ? 16 : 8;
+        for (int c = 0; c < channels; c++)
+        {
+            float* plane = image + (long)c * w.InPlane;
+            float* taps = cols + (long)c * w.KernelElements * P;
+            for (int ih = 0; ih < w.InHeight; ih++)
+                for (int j = 0; j < W; j += lanes)
+                {
+                    var sum512 = Vector512<float>.Zero;
+                    var sum256 = Vector256<float>.Zero;
+                    for (int kh = 0; kh < w.KernelHeight; kh++)
+                    {
+                        int t = ih + w.PadTop - kh * w.DilationHeight;
+                        if (t < 0 || t % w.StrideHeight != 0 || t / w.StrideHeight >= w.OutHeight) continue;
+                        float* rows = taps + (long)kh * w.KernelWidth * P + t / w.StrideHeight * OW;
+                        for (int kw = 0; kw < w.KernelWidth; kw++)
+                        {
+                            // Image column iw reads output column ow = iw + shift.
+                            int shift = w.PadLeft - kw * w.DilationWidth;
+                            float* src = rows + (long)kw * P + j + shift;
+                            int lo = -(j + shift), hi = OW - (j + shift); // lanes l with 0 ≤ j + l + shift < OW
+                            if (wide)
+                            {
+                                var l = Vector512<int>.Indices;
+                                var inside = (Vector512.GreaterThanOrEqual(l, Vector512.Create(lo)) & Vector512.LessThan(l, Vector512.Create(hi))).AsSingle();
+                                sum512 += Avx512F.MaskLoad(src, inside, Vector512<float>.Zero);
+                            }
+                            else
+                            {
+                                var l = Vector256<int>.Indices;
+                                var inside = (Vector256.GreaterThanOrEqual(l, Vector256.Create(lo)) & Vector256.LessThan(l, Vector256.Create(hi))).AsSingle();
+                                sum256 += Avx.MaskLoad(src, inside);
+                            }
+                        }
+                    }
+                    float* dst = plane + ih * W + j;
+                    if (wide)
+                    {
+                        var tail = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(W - j)).AsSingle();
+                        Avx512F.MaskStore(dst, tail, Avx512F.MaskLoad(dst, tail, Vector512<float>.Zero) + sum512);
+                    }
+                    else
+                    {
+                        var tail = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(W - j)).AsSingle();
+                        Avx.MaskStore(dst, tail, Avx.MaskLoad(dst, tail) + sum256);
+                    }
+                }
+        }
+    }
+
+    /// <summary>
+    /// <c>dst[k] = src[k]</c> for <paramref name="lo"/> ≤ k &lt; <paramref name="hi"/>, else 0, for k in [0, count): one
+    /// row of an im2col matrix, whose window runs off the image outside [lo, hi). <paramref name="src"/> is read only
+    /// inside [lo, hi): the masked vector loads do not touch the lanes outside it (they may lie before or after the image).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRange(float* dst, float* src, int count, int lo, int hi)
+    {
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+        {
+            var first = Vector512.Create(lo);
+            var end = Vector512.Create(hi);
+            for (int k = 0; k < count; k += 16)
+            {
+                var index = Vector512<int>.Indices + Vector512.Create(k);
+                var inside = (Vector512.GreaterThanOrEqual(index, first) & Vector512.LessThan(index, end)).AsSingle();
+                var v = Avx512F.MaskLoad(src + k, inside, Vector512<float>.Zero);
+                if (count - k >= 16) v.Store(dst + k);
+                else Avx512F.MaskStore(dst + k, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - k)).AsSingle(), v);
+            }
+            return;
+        }
+        if (Vector256.IsHardwareAccelerated && Avx.IsSupported)
+        {
+            var first = Vector256.Create(lo);
+            var end = Vector256.Create(hi);
+            for (int k = 0; k < count; k += 8)
+            {
+                var index = Vector256<int>.Indices + Vector256.Create(k);
+                var inside = (Vector256.GreaterThanOrEqual(index, first) & Vector256.LessThan(index, end)).AsSingle();
+                var v = Avx.MaskLoad(src + k, inside); // lanes outside are zero
+                if (count - k >= 8) v.Store(dst + k);
+                else Avx.MaskStore(dst + k, Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count - k)).AsSingle(), v);
+            }
+            return;
+        }
+        for (int k = 0; k < lo; k++) dst[k] = 0f;
+        for (int k = lo; k < hi; k++) dst[k] = src[k];
+        for (int k = hi; k < count; k++) dst[k] = 0f;
     }
 
     /// <summary>Each output channel's plane set to its bias, or to zero without one (col2im then adds onto it).</summary>

@@ -1,4 +1,6 @@
 using System;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.Kernels;
@@ -11,18 +13,19 @@ namespace SourceGenNN.Kernels;
 public static class Pooling
 {
     /// <summary><c>y[p] = max of the window of p</c> (NaN wins, as in PyTorch).</summary>
-    public static void MaxForward(in SlidingWindow window, int channels, ReadOnlySpan<float> x, Span<float> y, int batch)
+    public static unsafe void MaxForward(in SlidingWindow window, int channels, ReadOnlySpan<float> x, Span<float> y, int batch)
     {
         int planes = Check(window, channels, x.Length, y.Length, batch);
+        if (IsPairs(window))
+        {
+            fixed (float* px = x, py = y)
+                for (int c = 0; c < planes; c++) MaxPairs(window, px + (long)c * window.InPlane, py + (long)c * window.OutPlane, null, null);
+            return;
+        }
         for (int c = 0; c < planes; c++)
         {
             var xp = x.Slice(c * window.InPlane, window.InPlane);
             var yp = y.Slice(c * window.OutPlane, window.OutPlane);
-            if (IsPairs(window))
-            {
-                MaxPairs(window, xp, yp);
-                continue;
-            }
             for (int oh = 0, p = 0; oh < window.OutHeight; oh++)
                 for (int ow = 0; ow < window.OutWidth; ow++, p++)
                     yp[p] = xp[ArgMax(window, xp, oh, ow)];
@@ -33,11 +36,18 @@ public static class Pooling
     /// The gradient of <see cref="MaxForward"/>: <c>dx</c> (overwritten) is zero except at the first maximum of each
     /// window, which receives the window's <c>dy</c> (summed where overlapping windows share it).
     /// </summary>
-    public static void MaxBackward(in SlidingWindow window, int channels, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int batch)
+    public static unsafe void MaxBackward(in SlidingWindow window, int channels, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int batch)
     {
         int planes = Check(window, channels, x.Length, dy.Length, batch);
         ThrowHelper.CheckAtLeast(dx.Length, (long)planes * window.InPlane, nameof(dx));
         dx.Slice(0, planes * window.InPlane).Clear();
+        if (IsPairs(window))
+        {
+            fixed (float* px = x, pdy = dy, pdx = dx)
+                for (int c = 0; c < planes; c++)
+                    MaxPairs(window, px + (long)c * window.InPlane, null, pdy + (long)c * window.OutPlane, pdx + (long)c * window.InPlane);
+            return;
+        }
         for (int c = 0; c < planes; c++)
         {
             var xp = x.Slice(c * window.InPlane, window.InPlane);
@@ -81,19 +91,88 @@ public static class Pooling
         w.KernelHeight == 2 && w.KernelWidth == 2 && w.StrideHeight == 2 && w.StrideWidth == 2 && w.PadTop == 0 && w.PadLeft == 0
         && w.DilationHeight == 1 && w.DilationWidth == 1 && w.OutHeight * 2 <= w.InHeight && w.OutWidth * 2 <= w.InWidth;
 
-    private static void MaxPairs(in SlidingWindow w, ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>
+    /// One plane of 2×2 windows with stride 2, visited as <see cref="ArgMax"/> visits them (row by row, PyTorch's test):
+    /// forward writes each maximum to <paramref name="y"/>; backward (y null) adds each window's dy to its maximum in dx.
+    /// </summary>
+    private static unsafe void MaxPairs(in SlidingWindow w, float* x, float* y, float* dy, float* dx)
     {
+        int width = w.InWidth, outWidth = w.OutWidth;
         for (int oh = 0; oh < w.OutHeight; oh++)
         {
-            var top = x.Slice(2 * oh * w.InWidth, w.InWidth);
-            var bottom = x.Slice((2 * oh + 1) * w.InWidth, w.InWidth);
-            var row = y.Slice(oh * w.OutWidth, w.OutWidth);
-            for (int ow = 0; ow < row.Length; ow++)
-                row[ow] = First(First(top[2 * ow], top[2 * ow + 1]), First(bottom[2 * ow], bottom[2 * ow + 1]));
+            float* top = x + 2 * oh * width;
+            int ow = 0;
+            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            {
+                for (; ow < outWidth; ow += 16)
+                    MaxPairs16(top, width, Math.Min(16, outWidth - ow), ow, y == null ? null : y + oh * outWidth,
+                        dy == null ? null : dy + oh * outWidth, dx == null ? null : dx + 2 * oh * width);
+                continue;
+            }
+            for (; ow < outWidth; ow++)
+            {
+                int at = 2 * ow;
+                float m = top[at];
+                if (top[at + 1] > m || float.IsNaN(top[at + 1])) { m = top[at + 1]; at++; }
+                if (top[width + 2 * ow] > m || float.IsNaN(top[width + 2 * ow])) { m = top[width + 2 * ow]; at = width + 2 * ow; }
+                if (top[width + 2 * ow + 1] > m || float.IsNaN(top[width + 2 * ow + 1])) { m = top[width + 2 * ow + 1]; at = width + 2 * ow + 1; }
+                if (y != null) y[oh * outWidth + ow] = m;
+                else dx[2 * oh * width + at] += dy[oh * outWidth + ow];
+            }
         }
+    }
 
-        // The larger of a and b, a on a tie; NaN wins (the order ArgMax visits them in).
-        static float First(float a, float b) => float.IsNaN(a) ? a : b > a || float.IsNaN(b) ? b : a;
+    /// <summary>
+    /// 16 windows of a 2×2 pooling row at once (<paramref name="count"/> of them real), branch-free: the even and odd
+    /// elements of the two input rows are pulled apart with permutes, and each maximum is chosen as <see cref="ArgMax"/>
+    /// chooses it (a larger value or a NaN takes over, in row-major order). Forward writes the maxima to
+    /// <paramref name="y"/>; backward writes each window's dy to its maximum's place in <paramref name="dx"/> (whose
+    /// windows do not overlap) and zero to the other three.
+    /// </summary>
+    private static unsafe void MaxPairs16(float* top, int width, int count, int ow, float* y, float* dy, float* dx)
+    {
+        var lanes = Vector512<int>.Indices;
+        var even = lanes * 2;
+        var odd = even + Vector512<int>.One;
+        float* t = top + 2 * ow, b = t + width;
+        // The row's 2·count elements from 2·ow, in two vectors.
+        var first = Vector512.LessThan(lanes, Vector512.Create(2 * count)).AsSingle();
+        var second = Vector512.LessThan(lanes, Vector512.Create(2 * count - 16)).AsSingle();
+        var t0 = Avx512F.MaskLoad(t, first, Vector512<float>.Zero);
+        var t1 = Avx512F.MaskLoad(t + 16, second, Vector512<float>.Zero);
+        var b0 = Avx512F.MaskLoad(b, first, Vector512<float>.Zero);
+        var b1 = Avx512F.MaskLoad(b + 16, second, Vector512<float>.Zero);
+        var m = Avx512F.PermuteVar16x32x2(t0, even, t1);
+        var k = Vector512<int>.Zero;
+        Take(Avx512F.PermuteVar16x32x2(t0, odd, t1), 1, ref m, ref k);
+        Take(Avx512F.PermuteVar16x32x2(b0, even, b1), 2, ref m, ref k);
+        Take(Avx512F.PermuteVar16x32x2(b0, odd, b1), 3, ref m, ref k);
+        var outputs = Vector512.LessThan(lanes, Vector512.Create(count)).AsSingle();
+        if (y != null)
+        {
+            Avx512F.MaskStore(y + ow, outputs, m);
+            return;
+        }
+        var g = Avx512F.MaskLoad(dy + ow, outputs, Vector512<float>.Zero);
+        var g0 = Vector512.ConditionalSelect(Vector512.Equals(k, Vector512<int>.Zero).AsSingle(), g, Vector512<float>.Zero);
+        var g1 = Vector512.ConditionalSelect(Vector512.Equals(k, Vector512.Create(1)).AsSingle(), g, Vector512<float>.Zero);
+        var g2 = Vector512.ConditionalSelect(Vector512.Equals(k, Vector512.Create(2)).AsSingle(), g, Vector512<float>.Zero);
+        var g3 = Vector512.ConditionalSelect(Vector512.Equals(k, Vector512.Create(3)).AsSingle(), g, Vector512<float>.Zero);
+        // Interleave back: element 2i of a row is window i's left, 2i + 1 its right.
+        var low = (lanes >> 1) + (lanes & Vector512<int>.One) * 16;
+        var high = low + Vector512.Create(8);
+        float* dt = dx + 2 * ow, db = dt + width;
+        Avx512F.MaskStore(dt, first, Avx512F.PermuteVar16x32x2(g0, low, g1));
+        Avx512F.MaskStore(dt + 16, second, Avx512F.PermuteVar16x32x2(g0, high, g1));
+        Avx512F.MaskStore(db, first, Avx512F.PermuteVar16x32x2(g2, low, g3));
+        Avx512F.MaskStore(db + 16, second, Avx512F.PermuteVar16x32x2(g2, high, g3));
+
+        static void Take(Vector512<float> v, int index, ref Vector512<float> m, ref Vector512<int> k)
+        {
+            var wins = Vector512.GreaterThan(v, m) | ~Vector512.Equals(v, v);
+            m = Vector512.ConditionalSelect(wins, v, m);
+            k = Vector512.ConditionalSelect(wins.AsInt32(), Vector512.Create(index), k);
+        }
     }
 
     /// <summary>
