@@ -25,7 +25,9 @@ namespace SourceGenNN.Benchmarks;
 /// The benchmark program. Usage:
 /// <code>
 /// dotnet run -c Release --project Runtime.Benchmarks -- [--verify] [--quick] [--workloads W1,W5] [--artifacts DIR]
+/// dotnet run -c Release --project Runtime.Benchmarks -- --conv-kernels [--quick]
 /// </code>
+/// <c>--conv-kernels</c> times the convolution kernel candidates (<see cref="ConvKernels"/>) instead of the workloads.
 /// <c>--verify</c> checks that the plain and generated versions compute the same thing and exits (non-zero on a
 /// mismatch). Otherwise the BenchmarkDotNet suite runs in process, single-threaded, and writes BenchmarkDotNet's JSON,
 /// CSV and Markdown reports plus <c>sourcegennn-results.json</c> (one row per workload, batch and implementation) to the
@@ -42,7 +44,7 @@ public static class Program
     /// <returns>0 on success.</returns>
     public static int Main(string[] args)
     {
-        bool verify = false, quick = false;
+        bool verify = false, quick = false, convKernels = false;
         string artifacts = Path.Combine("artifacts", "bench");
         HashSet<string>? workloads = null;
         for (int k = 0; k < args.Length; k++)
@@ -51,13 +53,14 @@ public static class Program
             {
                 case "--verify": verify = true; break;
                 case "--quick": quick = true; break;
+                case "--conv-kernels": convKernels = true; break;
                 case "--artifacts" when k + 1 < args.Length: artifacts = args[++k]; break;
                 case "--workloads" when k + 1 < args.Length:
                     workloads = new HashSet<string>(args[++k].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                         StringComparer.OrdinalIgnoreCase);
                     break;
                 case "-h" or "--help":
-                    Console.WriteLine("usage: SourceGenNN.Runtime.Benchmarks [--verify] [--quick] [--workloads W1,W2,...] [--artifacts DIR]");
+                    Console.WriteLine("usage: SourceGenNN.Runtime.Benchmarks [--verify] [--quick] [--workloads W1,W2,...] [--artifacts DIR] | --conv-kernels [--quick]");
                     return 0;
                 default:
                     Console.Error.WriteLine($"unknown argument '{args[k]}' (try --help)");
@@ -67,6 +70,11 @@ public static class Program
         Func<string, bool> wanted = w => workloads is null || workloads.Contains(w);
 
         if (verify) return Verify.Run(wanted) == 0 ? 0 : 1;
+        if (convKernels)
+        {
+            var kernels = BenchmarkRunner.Run<ConvKernels>(CreateConfig(quick, Path.GetFullPath(Path.Combine(artifacts, "conv-kernels"))));
+            return kernels.HasCriticalValidationErrors || kernels.Reports.Any(r => !r.Success) ? 1 : 0;
+        }
         Console.WriteLine($"kernel threads: 1 (Parallelism.MaxThreads; the W5 two-thread benchmark sets 2), processors: {Environment.ProcessorCount}");
 
         var types = s_benchmarks.Where(t => wanted(WorkloadOf(t))).ToArray();
