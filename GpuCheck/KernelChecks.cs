@@ -73,11 +73,14 @@ internal sealed class KernelChecks
 
     private static unsafe DeviceBuffer Counters(ulong step, ulong forwards)
     {
-        var b = new DeviceBuffer(2, sizeof(ulong));
-        ulong* v = stackalloc ulong[2];
+        // [steps, training forwards, guard, skip]: CudaNetwork's layout; the guard off, no step skipped.
+        var b = new DeviceBuffer(4, sizeof(ulong));
+        ulong* v = stackalloc ulong[4];
         v[0] = step;
         v[1] = forwards;
-        Check.Runtime(CudaNative.cudaMemcpy(b.Pointer, (IntPtr)v, 16, CudaNative.MemcpyHostToDevice));
+        v[2] = 0;
+        v[3] = 0;
+        Check.Runtime(CudaNative.cudaMemcpy(b.Pointer, (IntPtr)v, 32, CudaNative.MemcpyHostToDevice));
         return b;
     }
 

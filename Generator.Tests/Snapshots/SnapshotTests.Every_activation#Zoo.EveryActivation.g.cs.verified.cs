@@ -542,34 +542,39 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
         var a24 = View(_out24, batch * Layer24Size);
 
         // Layer 0 "0" · Dense [20] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
-        global::SourceGenNN.Kernels.Dense<D20, D24>.Forward(x, L0Weight, L0Bias, a0, batch);
+        // ... and layer 1's Identity in the product's epilogue: a1 = f(a0), each block while it is in cache.
+        global::SourceGenNN.Kernels.Dense<D20, D24>.Forward(x, L0Weight, L0Bias, a0, batch, new global::SourceGenNN.Kernels.IdentityOperator(), a1);
 
         // Layer 1 "1" · Identity [24] → [24]:  y = x
-        global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.IdentityOperator(), a0, a1);
+        // Computed above, in layer 0's product epilogue.
 
         // Layer 2 "2" · Dense [24] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
-        global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a1, L2Weight, L2Bias, a2, batch);
+        // ... and layer 3's Sigmoid in the product's epilogue: a3 = f(a2), each block while it is in cache.
+        global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a1, L2Weight, L2Bias, a2, batch, new global::SourceGenNN.Kernels.SigmoidOperator(), a3);
 
         // Layer 3 "3" · Sigmoid [24] → [24]:  y = 1 / (1 + e^(−x))
-        global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.SigmoidOperator(), a2, a3);
+        // Computed above, in layer 2's product epilogue.
 
         // Layer 4 "4" · Dense [24] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
-        global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a3, L4Weight, L4Bias, a4, batch);
+        // ... and layer 5's Tanh in the product's epilogue: a5 = f(a4), each block while it is in cache.
+        global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a3, L4Weight, L4Bias, a4, batch, new global::SourceGenNN.Kernels.TanhOperator(), a5);
 
         // Layer 5 "5" · Tanh [24] → [24]:  y = tanh(x)
-        global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.TanhOperator(), a4, a5);
+        // Computed above, in layer 4's product epilogue.
 
         // Layer 6 "6" · Dense [24] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
-        global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a5, L6Weight, L6Bias, a6, batch);
+        // ... and layer 7's ReLU in the product's epilogue: a7 = f(a6), each block while it is in cache.
+        global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a5, L6Weight, L6Bias, a6, batch, new global::SourceGenNN.Kernels.ReluOperator(), a7);
 
         // Layer 7 "7" · ReLU [24] → [24]:  y = max(0, x)
-        global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.ReluOperator(), a6, a7);
+        // Computed above, in layer 6's product epilogue.
 
         // Layer 8 "8" · Dense [24] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
-        global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a7, L8Weight, L8Bias, a8, batch);
+        // ... and layer 9's LeakyReLU in the product's epilogue: a9 = f(a8), each block while it is in cache.
+        global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a7, L8Weight, L8Bias, a8, batch, new global::SourceGenNN.Kernels.LeakyReluOperator(0.2f), a9);
 
         // Layer 9 "9" · LeakyReLU [24] → [24]:  y = x if x ≥ 0, else slope·x
-        global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.LeakyReluOperator(0.2f), a8, a9);
+        // Computed above, in layer 8's product epilogue.
 
         // Layer 10 "10" · Dense [24] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a9, L10Weight, L10Bias, a10, batch);
@@ -584,10 +589,11 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
         global::SourceGenNN.Kernels.PRelu.Forward(a12, L13Weight, a13, batch, channels: 24, inner: 1);
 
         // Layer 14 "14" · Dense [24] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
-        global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a13, L14Weight, L14Bias, a14, batch);
+        // ... and layer 15's ELU in the product's epilogue: a15 = f(a14), each block while it is in cache.
+        global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a13, L14Weight, L14Bias, a14, batch, new global::SourceGenNN.Kernels.EluOperator(0.5f), a15);
 
         // Layer 15 "15" · ELU [24] → [24]:  y = x if x > 0, else α·(eˣ − 1)
-        global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.EluOperator(0.5f), a14, a15);
+        // Computed above, in layer 14's product epilogue.
 
         // Layer 16 "16" · Dense [24] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a15, L16Weight, L16Bias, a16, batch);
@@ -603,16 +609,18 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
         }
 
         // Layer 18 "18" · Dense [24] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
-        global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a17, L18Weight, L18Bias, a18, batch);
+        // ... and layer 19's GELU in the product's epilogue: a19 = f(a18), each block while it is in cache.
+        global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a17, L18Weight, L18Bias, a18, batch, new global::SourceGenNN.Kernels.GeluOperator(), a19);
 
         // Layer 19 "19" · GELU [24] → [24]:  y = x·Φ(x), Φ the standard normal CDF
-        global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.GeluOperator(), a18, a19);
+        // Computed above, in layer 18's product epilogue.
 
         // Layer 20 "20" · Dense [24] → [24]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
-        global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a19, L20Weight, L20Bias, a20, batch);
+        // ... and layer 21's SiLU in the product's epilogue: a21 = f(a20), each block while it is in cache.
+        global::SourceGenNN.Kernels.Dense<D24, D24>.Forward(a19, L20Weight, L20Bias, a20, batch, new global::SourceGenNN.Kernels.SiluOperator(), a21);
 
         // Layer 21 "21" · SiLU [24] → [24]:  y = x·σ(x)
-        global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.SiluOperator(), a20, a21);
+        // Computed above, in layer 20's product epilogue.
 
         // Layer 22 "22" · Dropout [24] → [24]:  training: y = x·m, m = 0 with probability p, else 1/(1 − p); evaluation: y = x
         if (_training)

@@ -232,10 +232,11 @@ partial class Mlp : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStr
         var a2 = View(_out2, batch * Layer2Size);
 
         // Layer 0 "fc1" · Dense [784] → [128]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
-        global::SourceGenNN.Kernels.Dense<D784, D128>.Forward(x, L0Weight, L0Bias, a0, batch);
+        // ... and layer 1's ReLU in the product's epilogue: a1 = f(a0), each block while it is in cache.
+        global::SourceGenNN.Kernels.Dense<D784, D128>.Forward(x, L0Weight, L0Bias, a0, batch, new global::SourceGenNN.Kernels.ReluOperator(), a1);
 
         // Layer 1 "1" · ReLU [128] → [128]:  y = max(0, x)
-        global::SourceGenNN.Kernels.Activation.Forward(new global::SourceGenNN.Kernels.ReluOperator(), a0, a1);
+        // Computed above, in layer 0's product epilogue.
 
         // Layer 2 "fc2" · Dense [128] → [10]:  y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]
         global::SourceGenNN.Kernels.Dense<D128, D10>.Forward(a1, L2Weight, L2Bias, a2, batch);

@@ -38,8 +38,11 @@ internal sealed class ActivationEmitter : LayerEmitter
         _ => "",
     };
 
+    /// <summary>Activations a product's epilogue can apply: element-wise, deterministic, without parameters.</summary>
+    public static bool Fusable(ActivationLayer a) => a.ActivationKind is "Identity" or "Sigmoid" or "Tanh" or "ReLU" or "LeakyReLU" or "ELU" or "GELU" or "SiLU";
+
     /// <summary>The operator struct of the activation.</summary>
-    private static string Operator(ActivationLayer a) => a.ActivationKind switch
+    public static string Operator(ActivationLayer a) => a.ActivationKind switch
     {
         "Identity" => $"new {K}IdentityOperator()",
         "Sigmoid" => $"new {K}SigmoidOperator()",

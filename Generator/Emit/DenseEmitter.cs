@@ -21,7 +21,7 @@ internal sealed class DenseEmitter : LayerEmitter
         return d.HasBias ? $"y[{row}, o] = b[o] + Σᵢ x[{row}, i]·W[o, i]" : $"y[{row}, o] = Σᵢ x[{row}, i]·W[o, i]";
     }
 
-    private static bool Unrolled(DenseLayer d) => d.InFeatures * d.Units <= UnrollLimit;
+    internal static bool Unrolled(DenseLayer d) => d.InFeatures * d.Units <= UnrollLimit;
 
     /// <summary>The loop variable over rows: <c>n</c> (one row a sample) or <c>r</c> (rows of [batch·leading]).</summary>
     private static string RowVar(DenseLayer d) => d.Rows == 1 ? "n" : "r";
@@ -61,6 +61,16 @@ internal sealed class DenseEmitter : LayerEmitter
                 w.Line(sb.ToString());
             }
         }
+    }
+
+    /// <summary>The kernel call with the next layer's activation in its epilogue (see <see cref="NetworkPlan.FusedActivation"/>).</summary>
+    public static void ForwardFused(SourceWriter w, DenseLayer d, EmitContext c, string input, string output, ActivationLayer activation, string activated)
+    {
+        string W = EmitContext.Param(d, "weight");
+        string b = d.HasBias ? EmitContext.Param(d, "bias") : "default";
+        if (d.Rows > 1) w.Line($"// The input is [batch, {string.Join(", ", d.Input.Dims)}]: {Rows(d.Rows)} rows of {d.InFeatures}.");
+        w.Line($"// ... and layer {activation.Index}'s {activation.ActivationKind} in the product's epilogue: {activated} = f({output}), each block while it is in cache.");
+        w.Line($"{EmitContext.Kernels}Dense<{c.Dim(d.InFeatures)}, {c.Dim(d.Units)}>.Forward({input}, {W}, {b}, {output}, {Rows(d.Rows)}, {ActivationEmitter.Operator(activation)}, {activated});");
     }
 
     public override void Backward(SourceWriter w, LayerInfo layer, EmitContext c, BackwardSpans s)

@@ -490,7 +490,12 @@ internal static class NetworkEmitter
                 w.Line();
                 var e = plan.Emitter(l);
                 w.Line($"{Heading(plan, l)}:  {e.ForwardComment(l)}");
-                e.Forward(w, l, c, l.Inputs.Select(plan.View).ToList(), "a" + l.Index);
+                if (plan.IsFusedIntoProduct(l))
+                    w.Line($"// Computed above, in layer {l.Index - 1}'s product epilogue.");
+                else if (l is DenseLayer d && plan.FusedActivation(l) is { } activation)
+                    DenseEmitter.ForwardFused(w, d, c, plan.View(l.Inputs[0]), "a" + l.Index, activation, "a" + activation.Index);
+                else
+                    e.Forward(w, l, c, l.Inputs.Select(plan.View).ToList(), "a" + l.Index);
             }
             w.Line();
             w.Line($"a{plan.Last.Index}.CopyTo(output);");

@@ -43,7 +43,24 @@ internal sealed class NetworkPlan
             _ => false,
         };
         Widest = Inputs.Select(i => i.Shape.Size).Concat(Layers.Select(l => l.Output.Size)).Max();
+
+        // A Dense layer's product followed by an element-wise activation of its output: the activation runs in the
+        // product's epilogue, on each block of the output while it is in cache (both tensors are still written: the
+        // backward pass reads them).
+        for (int i = 0; i + 1 < Layers.Length; i++)
+            if (Layers[i] is DenseLayer d && !DenseEmitter.Unrolled(d) && !IsView(d)
+                && Layers[i + 1] is ActivationLayer a && ActivationEmitter.Fusable(a)
+                && a.Inputs.Count == 1 && !a.Inputs[0].IsNetworkInput && a.Inputs[0].Layer == d.Index)
+                _fusedAfter[d.Index] = a;
     }
+
+    private readonly Dictionary<int, ActivationLayer> _fusedAfter = new();
+
+    /// <summary>The activation that runs in this Dense layer's product epilogue, or null.</summary>
+    public ActivationLayer? FusedActivation(LayerInfo dense) => _fusedAfter.TryGetValue(dense.Index, out var a) ? a : null;
+
+    /// <summary>True when this activation runs in the previous Dense layer's product epilogue.</summary>
+    public bool IsFusedIntoProduct(LayerInfo layer) => layer.Index > 0 && _fusedAfter.TryGetValue(layer.Index - 1, out var a) && a.Index == layer.Index;
 
     public NetworkInfo Net { get; }
 

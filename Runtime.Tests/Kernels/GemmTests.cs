@@ -231,3 +231,91 @@ public unsafe class GemmBatchInvarianceTests
         }
     }
 }
+
+/// <summary>The packed product and the fused epilogue keep the guarantees of the plain products.</summary>
+public unsafe class GemmPackedAndFusedTests
+{
+    private static float[] Fill(int n, int seed)
+    {
+        var r = new Random(seed);
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float)(r.NextDouble() * 2 - 1);
+        return a;
+    }
+
+    [Theory]
+    [InlineData(64, 300)]   // packed: k beyond one packed block (KC is at most 256 here)
+    [InlineData(80, 300)]   // the same, with a partial last column panel
+    [InlineData(20, 300)]   // a small B (N × K < 16384): read in place
+    [InlineData(50, 20)]
+    [InlineData(70, 10)]    // few terms: the unpacked path
+    [InlineData(33, 37)]
+    [InlineData(1, 17)]
+    public void An_input_gradient_row_gives_the_same_bits_alone_and_in_any_batch(int N, int K)
+    {
+        // dX = dY·W: the rows are the batch. 29 rows: full 12- and 6-row tiles, 4-row and single-row edges.
+        const int M = 29;
+        var a = Fill(M * K, N + K);
+        var b = Fill(K * N, 2 * N + K);
+        var all = new float[M * N];
+        fixed (float* pa = a, pb = b, pc = all)
+            Gemm.Broadcast(M, N, K, pa, K, 1, pb, N, pc, N, false);
+        for (int m = 0; m < M; m++)
+        {
+            var one = new float[N];
+            fixed (float* pa = a, pb = b, pc = one)
+                Gemm.Broadcast(1, N, K, pa + m * K, K, 1, pb, N, pc, N, false);
+            Assert.Equal(all.AsSpan(m * N, N).ToArray(), one);
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_product_beyond_every_packed_block_matches_the_reference(bool transposed)
+    {
+        // More rows than one block of A (MC ≤ 672 here), more terms than one k block, a partial last column panel; A
+        // stored [K, M] (a weight gradient's dYᵀ) or [M, K] (an input gradient's dY, packed by 4 × 4 transposes).
+        const int M = 700, N = 45, K = 530;
+        var a = Fill(K * M, 1);
+        int ams = transposed ? 1 : K, aks = transposed ? M : 1;
+        var b = Fill(K * N, 2);
+        var c0 = Fill(M * N, 3);
+        var c = (float[])c0.Clone();
+        fixed (float* pa = a, pb = b, pc = c)
+            Gemm.Broadcast(M, N, K, pa, ams, aks, pb, N, pc, N, accumulate: true);
+        for (int m = 0; m < M; m += 7)
+            for (int n = 0; n < N; n++)
+            {
+                double s = c0[m * N + n];
+                for (int k = 0; k < K; k++) s += (double)a[m * ams + k * aks] * b[k * N + n];
+                Assert.True(Math.Abs(s - c[m * N + n]) <= 1e-5 * Math.Sqrt(K) + 1e-5 * Math.Abs(s), $"C[{m},{n}] = {c[m * N + n]}, reference {s}");
+            }
+    }
+
+    public static TheoryData<int, int, int> FusedShapes() => new()
+    {
+        { 1, 128, 784 }, { 5, 10, 20 }, { 64, 33, 37 }, { 13, 70, 1100 }, { 7, 20, 3 }, { 40, 300, 24 },
+    };
+
+    [Theory]
+    [MemberData(nameof(FusedShapes))]
+    public void The_fused_epilogue_gives_the_bits_of_the_product_then_the_activation(int M, int N, int K)
+    {
+        var a = Fill(M * K, 11);
+        var b = Fill(N * K, 12);
+        var bias = Fill(N, 13);
+        var z = new float[M * N];
+        var expected = new float[M * N];
+        fixed (float* pa = a, pb = b, pz = z, pbias = bias)
+            Gemm.DotNT(M, N, K, pa, K, pb, K, pz, N, pbias, false);
+        Activation.Forward(new GeluOperator(), z, expected);
+
+        var z2 = new float[M * N];
+        var act = new float[M * N];
+        fixed (float* pa = a, pb = b, pz = z2, pbias = bias, pact = act)
+            Gemm.DotNT(M, N, K, pa, K, pb, K, pz, N, pbias, pact, N, new GeluOperator());
+        Assert.Equal(z, z2);
+        Assert.Equal(expected, act);
+    }
+}

@@ -2,6 +2,8 @@ using System;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using SourceGenNN.Data;
+using SourceGenNN.Training;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -196,5 +198,44 @@ public class ConcurrencyTests(ITestOutputHelper output)
         ((INetwork)net).Forward(x, a, 3);
         ((INetwork)net.CloneForInference()).Forward(x, b, 3);
         Assert.Equal(a, b);
+    }
+
+    [Fact]
+    public void A_trainer_used_from_two_threads_refuses_the_second_and_nested_calls_pass()
+    {
+        var net = new MnistMlp(5);
+        var trainer = new Trainer(net, new CrossEntropy(), new Sgd(net, 0.01f));
+        var x = Inputs(Batch, MnistMlp.InputSize, 12);
+        var y = Enumerable.Range(0, Batch).Select(i => (float)(i % 10)).ToArray();
+        // Deterministic: another thread holds the trainer.
+        var owner = typeof(Trainer).GetField("_owner", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!;
+        owner.SetValue(trainer, -1);
+        var e = Assert.Throws<InvalidOperationException>(() => trainer.TrainStep(x, y, Batch));
+        Assert.Contains("Trainer.TrainStep", e.Message);
+        Assert.Throws<InvalidOperationException>(() => trainer.Predict(x));
+        Assert.Throws<InvalidOperationException>(() => trainer.Fit(new Dataset(x, y, MnistMlp.InputSize), new FitOptions { Epochs = 1 }));
+        owner.SetValue(trainer, 0);
+        // Fit reserves, evaluates and predicts inside itself: nested calls on the same thread pass.
+        var history = trainer.Fit(new Dataset(x, y, MnistMlp.InputSize), new FitOptions { Epochs = 2, BatchSize = 16, ValidationSplit = 0.25, Progress = ProgressMode.None });
+        Assert.Equal(2, history.Epochs.Count);
+
+        // Two threads fitting at once: one of them is refused (or they happen not to overlap), never a silent race.
+        int refused = 0;
+        var data = new Dataset(Inputs(512, MnistMlp.InputSize, 13), Enumerable.Range(0, 512).Select(i => (float)(i % 10)).ToArray(), MnistMlp.InputSize);
+        using var start = new Barrier(2);
+        Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, _ =>
+        {
+            start.SignalAndWait();
+            try
+            {
+                trainer.Fit(data, new FitOptions { Epochs = 3, BatchSize = 32, Progress = ProgressMode.None });
+            }
+            catch (InvalidOperationException)
+            {
+                Interlocked.Increment(ref refused);
+            }
+        });
+        output.WriteLine($"two threads fitting one trainer: {refused} refused");
+        Assert.True(refused >= 1);
     }
 }

@@ -50,6 +50,22 @@ public static class ThrowHelper
         throw new ArgumentException(
             $"'{parameter}' has length {actual}, but {(long)rows * features} was expected ([{rowsName}, features] = [{rows}, {features}]).", parameter);
 
+    /// <summary>
+    /// Checks that a span holds <paramref name="rows"/> × <paramref name="columns"/> elements, the product in
+    /// <see cref="long"/> (65536 × 65536 wraps around to 0 in <see cref="int"/>, which an empty span would pass). The
+    /// message, built only on failure, names both dimensions: <c>[batch, target width] = [65536, 1]</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void CheckShape(int length, int rows, int columns, string parameter, string rowsName, string columnsName)
+    {
+        if (length != (long)rows * columns) ThrowShape(parameter, length, rows, columns, rowsName, columnsName);
+    }
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowShape(string parameter, int actual, int rows, int columns, string rowsName, string columnsName) =>
+        throw new ArgumentException(
+            $"'{parameter}' has length {actual}, but {(long)rows * columns} was expected ([{rowsName}, {columnsName}] = [{rows}, {columns}]).", parameter);
+
     /// <summary>Checks that a span holds at least <paramref name="needed"/> elements (kernels may be given longer buffers).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void CheckAtLeast(int length, long needed, string parameter)

@@ -80,11 +80,12 @@ internal static class CudaActivations
     private static (string Value, string Derivative) Formula(CudaActivation a) => a switch
     {
         CudaActivation.Identity => ("z", "1.0f"),
-        CudaActivation.ReLU => ("z > 0.0f ? z : 0.0f", "z > 0.0f ? 1.0f : 0.0f"),
+        // ReLU and ELU test z <= 0, false for NaN: NaN stays NaN with f'(NaN) = 1, as in PyTorch and on the CPU.
+        CudaActivation.ReLU => ("z <= 0.0f ? 0.0f : z", "z <= 0.0f ? 0.0f : 1.0f"),
         CudaActivation.Sigmoid => ("1.0f / (1.0f + expf(-z))", "a * (1.0f - a)"),
         CudaActivation.Tanh => ("tanhf(z)", "1.0f - a * a"),
         CudaActivation.LeakyReLU => ("z >= 0.0f ? z : p * z", "z > 0.0f ? 1.0f : p"),
-        CudaActivation.ELU => ("z > 0.0f ? z : p * (expf(z) - 1.0f)", "z > 0.0f ? 1.0f : a + p"),
+        CudaActivation.ELU => ("z <= 0.0f ? p * (expf(z) - 1.0f) : z", "z <= 0.0f ? a + p : 1.0f"),
         CudaActivation.GELU => ("0.5f * z * (1.0f + erff(z * 0.70710678118654752f))",
             "0.5f * (1.0f + erff(z * 0.70710678118654752f)) + z * 0.39894228040143268f * expf(-0.5f * z * z)"),
         CudaActivation.SiLU => ("z / (1.0f + expf(-z))", "sgnn_silu_d(z)"),

@@ -35,6 +35,8 @@ internal sealed class CudaKernelSource
     internal const string ReadBlocks = "sgnn_read_blocks";
     internal const string WriteBlocks = "sgnn_write_blocks";
     internal const string Increment = "sgnn_increment";
+    internal const string StepGate = "sgnn_step_gate";
+    internal const string RestoreIfSkipped = "sgnn_restore_if_skipped";
     internal const string SoftmaxCrossEntropy = "sgnn_softmax_cross_entropy";
     internal const string SigmoidBce = "sgnn_sigmoid_bce";
     internal const string MeanSquared = "sgnn_mse";
@@ -50,7 +52,7 @@ internal sealed class CudaKernelSource
     {
         bool train = training is not null;
         CudaLoss loss = training?.Loss ?? CudaLoss.None;
-        var b = new CudaSourceBuilder();
+        var b = new CudaSourceBuilder { Training = train };
         if (plan.Description.Inputs.Count > 1) b.Kernel(ReadBlocks, ReadBlocksCode); // the packed inputs are split on the device
         for (int i = 0; i < plan.Steps.Count; i++)
             plan.Steps[i].Source(b, train && plan.RunsBackward(i));
@@ -59,6 +61,11 @@ internal sealed class CudaKernelSource
             if (plan.Accumulates) b.Kernel(AddInPlace, AddInPlaceCode);
             b.Kernel(Sum, SumCode);
             b.Kernel(Increment, IncrementCode);
+            if (training!.Optimizer is not null)
+            {
+                b.Kernel(StepGate, StepGateCode);
+                if (plan.Description.BufferCount > 0) b.Kernel(RestoreIfSkipped, RestoreIfSkippedCode);
+            }
         }
         if (loss == CudaLoss.CrossEntropy) b.Kernel(SoftmaxCrossEntropy, CrossEntropyCode);
         if (loss == CudaLoss.BinaryCrossEntropy) b.Kernel(SigmoidBce, BceCode);
@@ -279,14 +286,15 @@ extern "C" __global__ void $NAME(const float* logits, const float* target, float
 """;
 
     private const string BceCode = """
-// Binary cross entropy from logits, element-wise: loss = max(z, 0) - z*y + log(1 + exp(-|z|)); grad = scale * (sigmoid(z) - y).
+// Binary cross entropy from logits, element-wise, in PyTorch's arrangement (+inf at z = +inf, y = 0, as the CPU loss):
+// loss = (1 - y)*z + max(-z, 0) + log(1 + exp(-|z|)); grad = scale * (sigmoid(z) - y).
 extern "C" __global__ void $NAME(const float* logits, const float* target, float* grad, float* loss, int n, float scale)
 {
     SGNN_LOOP(i, n)
     {
         float z = logits[i];
         float y = target[i];
-        loss[i] = fmaxf(z, 0.0f) - z * y + log1pf(expf(-fabsf(z)));
+        loss[i] = (1.0f - y) * z + fmaxf(-z, 0.0f) + log1pf(expf(-fabsf(z)));
         grad[i] = scale * (1.0f / (1.0f + expf(-z)) - y);
     }
 }
@@ -317,11 +325,41 @@ extern "C" __global__ void $NAME(sgnn_u64* counter)
 
 """;
 
+    private const string StepGateCode = """
+// Before the update (one thread). counters: [0] optimizer steps, [1] training forwards, [2] the guard, [3] skip.
+// With the guard on and a NaN or infinite loss, skip = 1: the update kernels return at once, the step count stays,
+// and the state buffers the forward pass changed are put back. Otherwise skip = 0 and the step count advances.
+extern "C" __global__ void $NAME(const float* loss, sgnn_u64* counters)
+{
+    if (blockIdx.x == 0 && threadIdx.x == 0)
+    {
+        float l = loss[0];
+        int finite = l - l == 0.0f; // false for NaN and +-inf
+        sgnn_u64 skip = counters[2] != 0ULL && !finite ? 1ULL : 0ULL;
+        counters[3] = skip;
+        if (skip == 0ULL) counters[0] += 1ULL;
+    }
+}
+
+""";
+
+    private const string RestoreIfSkippedCode = """
+// After a skipped step (counters[3], see sgnn_step_gate): the state buffers as they were before its forward pass.
+extern "C" __global__ void $NAME(float* buffers, const float* before, long long n, const sgnn_u64* counters)
+{
+    if (counters[3] == 0ULL) return;
+    SGNN_LOOP(i, n) buffers[i] = before[i];
+}
+
+""";
+
     private const string SgdCode = """
 // PyTorch SGD: d = g + wd * p; with momentum, buf = d on the first step, else momentum * buf + (1 - dampening) * d;
-// d = nesterov ? d + momentum * buf : buf; p -= lr * d. counters[0] is the step (1 on the first).
+// d = nesterov ? d + momentum * buf : buf; p -= lr * d. counters[0] is the step (1 on the first); nothing when
+// counters[3] says the step is skipped (sgnn_step_gate).
 extern "C" __global__ void $NAME(float* p, const float* g, float* buf, int n, const float* lr, float momentum, float dampening, float weightDecay, int nesterov, const sgnn_u64* counters)
 {
+    if (counters[3] != 0ULL) return;
     sgnn_u64 t = counters[0];
     float rate = lr[0];
     SGNN_LOOP(i, n)
@@ -342,8 +380,10 @@ extern "C" __global__ void $NAME(float* p, const float* g, float* buf, int n, co
     private const string AdamCode = """
 // PyTorch Adam/AdamW with bias correction: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
 // p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). L2 decay adds wd * p to g; decoupled multiplies p by 1 - lr * wd.
+// Nothing when counters[3] says the step is skipped (sgnn_step_gate).
 extern "C" __global__ void $NAME(float* p, const float* g, float* m, float* v, int n, const float* lr, float beta1, float beta2, float eps, float weightDecay, int decoupled, const sgnn_u64* counters)
 {
+    if (counters[3] != 0ULL) return;
     float t = (float)counters[0];
     float rate = lr[0];
     float stepSize = rate / (1.0f - powf(beta1, t));
@@ -371,6 +411,12 @@ extern "C" __global__ void $NAME(float* p, const float* g, float* m, float* v, i
 /// </summary>
 internal sealed class CudaSourceBuilder
 {
+    /// <summary>
+    /// Whether the kernels are for training. A layer's training forward pass (dropout's masks, RReLU's slopes) runs in
+    /// every training step, even when its own backward pass does not (a dropout first in the network needs none).
+    /// </summary>
+    public bool Training { get; init; }
+
     private readonly List<(string Key, string Code)> _helpers = new();
     private readonly List<(string Name, string Code)> _kernels = new();
 

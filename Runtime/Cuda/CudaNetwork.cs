@@ -19,8 +19,12 @@ namespace SourceGenNN.Cuda;
 /// var mlp = new Mlp(seed: 1);
 /// var options = new CudaTrainingOptions(CudaLoss.CrossEntropy, CudaOptimizer.Adam(1e-3f));
 /// using var net = CudaNetwork.Create(gpu, mlp, options, maxBatch: 64);
+/// float[] x = new float[64 * Mlp.InputSize], oneHot = new float[64 * Mlp.OutputSize]; // a batch and its targets
 /// net.TrainStep(x, oneHot, batch: 64);
 /// net.CopyParametersTo(mlp);
+///
+/// [Network(784)] [Dense(128)] [ReLU] [Dense(10)]
+/// public partial class Mlp { }
 /// </code>
 /// </example>
 public sealed class CudaNetwork : IDisposable
@@ -32,7 +36,7 @@ public sealed class CudaNetwork : IDisposable
     private readonly CudaTrainingOptions? _training;
     private readonly List<IDisposable> _owned = new();
     private readonly DeviceBuffer _params, _grads, _buffers, _x, _lr, _counters, _loss;
-    private readonly DeviceBuffer? _state1, _state2, _target, _lossTerms;
+    private readonly DeviceBuffer? _state1, _state2, _target, _lossTerms, _buffersBefore;
     private readonly Dictionary<string, IntPtr> _tensor = new(StringComparer.Ordinal), _gradient = new(StringComparer.Ordinal);
     private readonly StepTensors[] _io;
     private readonly List<(int Step, IntPtr Into, IntPtr Part, long PerSample)>[] _additions;
@@ -69,7 +73,7 @@ public sealed class CudaNetwork : IDisposable
         _buffers = Own(new DeviceBuffer(Math.Max(1, Description.BufferCount)));
         _x = Own(new DeviceBuffer((long)maxBatch * Description.InputSize));
         _lr = Own(new DeviceBuffer(1));
-        _counters = Own(new DeviceBuffer(2, sizeof(ulong)));
+        _counters = Own(new DeviceBuffer(CounterCount, sizeof(ulong)));
         _loss = Own(new DeviceBuffer(1));
         _pinnedX = Own(new PinnedBuffer(maxBatch * Description.InputSize));
         _pinnedOut = Own(new PinnedBuffer(maxBatch * Math.Max(Description.OutputSize, Widest(LogitsSize()))));
@@ -126,6 +130,7 @@ public sealed class CudaNetwork : IDisposable
             _lossTerms = Own(new DeviceBuffer((long)maxBatch * Description.OutputSize));
             _pinnedTarget = Own(new PinnedBuffer(maxBatch * Description.OutputSize));
             var opt = training!.Optimizer;
+            if (opt is not null && Description.BufferCount > 0) _buffersBefore = Own(new DeviceBuffer(Description.BufferCount));
             if (opt is { Kind: CudaOptimizerKind.Adam })
             {
                 _state1 = Own(new DeviceBuffer(Math.Max(1, p)));
@@ -328,7 +333,26 @@ public sealed class CudaNetwork : IDisposable
 
     // The device-side counters (_counters): the optimiser steps, which Adam's bias correction reads, and the
     // training forwards, which key the masks. Graphs read them from device memory, so they stay valid when these change.
-    private const int StepCounter = 0, ForwardCounter = 1;
+    // Then two flags: the guard (SkipNonFiniteSteps) and whether the current step is skipped (set by sgnn_step_gate).
+    private const int StepCounter = 0, ForwardCounter = 1, GuardFlag = 2, CounterCount = 4;
+
+    /// <summary>
+    /// Whether a training step whose loss is NaN or infinite changes nothing: the device skips the update, the step
+    /// count and the state buffers' changes (without waiting for the host; the step's graph does it). Off by default,
+    /// as on the CPU, where <c>Trainer.TrainStep</c> applies any loss; <c>Trainer.Fit</c> turns it on.
+    /// </summary>
+    internal bool SkipNonFiniteSteps
+    {
+        get => _skipNonFinite;
+        set
+        {
+            if (value == _skipNonFinite) return;
+            WriteCounter(GuardFlag, value ? 1UL : 0UL);
+            _skipNonFinite = value;
+        }
+    }
+
+    private bool _skipNonFinite;
 
     private unsafe ulong ReadCounter(int index)
     {
@@ -582,7 +606,9 @@ public sealed class CudaNetwork : IDisposable
         int inN = batch * Description.InputSize, outN = batch * Description.OutputSize;
         _device.CopyToDeviceAsync(_pinnedX.Pointer, _x.Pointer, inN);
         _device.CopyToDeviceAsync(_pinnedTarget!.Pointer, _target!.Pointer, outN);
-        if (update) _context.Single(CudaKernelSource.Increment, _counters.At(StepCounter));
+        // The state buffers before the forward pass changes them, for a step the gate skips (a few floats: BatchNorm's
+        // running statistics).
+        if (update && _buffersBefore is not null) _context.Copy(_buffers.Pointer, _buffersBefore.Pointer, Description.BufferCount);
         EnqueueForward(batch, training: true);
         _context.Single(CudaKernelSource.Increment, _counters.At(ForwardCounter)); // after the pass, as Forward does
 
@@ -608,6 +634,16 @@ public sealed class CudaNetwork : IDisposable
                     KernelArg.Ptr(_lossTerms!.Pointer), KernelArg.Int(outN), KernelArg.Float(1f / outN));
                 _context.Sum(_lossTerms.Pointer, _loss.Pointer, outN, 1f / outN);
                 break;
+        }
+
+        if (update)
+        {
+            // The step count advances here, unless the guard is on and the loss is not finite: then the update kernels
+            // return at once and the state buffers go back (sgnn_step_gate).
+            _context.Launch(CudaKernelSource.StepGate, (1, 1), (1, 1), KernelArg.Ptr(_loss.Pointer), KernelArg.Ptr(_counters.Pointer));
+            if (_buffersBefore is not null)
+                _context.Elementwise(CudaKernelSource.RestoreIfSkipped, Description.BufferCount, KernelArg.Ptr(_buffers.Pointer), KernelArg.Ptr(_buffersBefore.Pointer),
+                    KernelArg.U64((ulong)Description.BufferCount), KernelArg.Ptr(_counters.Pointer));
         }
 
         var steps = _plan.Steps;

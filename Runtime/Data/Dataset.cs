@@ -24,7 +24,7 @@ public sealed class Dataset
         if (features.Length % featureCount != 0)
             ThrowHelper.ThrowLength(nameof(features), features.Length / featureCount * featureCount, features.Length, "[count, featureCount]");
         int count = features.Length / featureCount;
-        ThrowHelper.CheckLength(targets.Length, count * targetWidth, nameof(targets), $"[{count}, {targetWidth}]");
+        ThrowHelper.CheckShape(targets.Length, count, targetWidth, nameof(targets), "count", "targetWidth"); // in long: no wrap-around
         Features = features;
         Targets = targets;
         FeatureCount = featureCount;

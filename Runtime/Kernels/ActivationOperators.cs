@@ -35,36 +35,43 @@ public readonly struct IdentityOperator : IActivationOperator
     public Vector512<float> Derivative(Vector512<float> z, Vector512<float> a) { return Vector512.Create(1f); }
 }
 
-/// <summary>ReLU: f(z) = max(0, z); f'(z) = 1 for z > 0, else 0 (PyTorch's choice at 0).</summary>
+/// <summary>
+/// ReLU: f(z) = max(0, z); f'(z) = 1 for z &gt; 0, else 0 (PyTorch's choice at 0). NaN stays NaN with f'(NaN) = 1, as in
+/// PyTorch, on every path: each body tests z ≤ 0 (false for NaN) rather than relying on a Max, whose NaN behaviour
+/// differs between the scalar and the vector forms.
+/// </summary>
 public readonly struct ReluOperator : IActivationOperator
 {
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float Invoke(float z) { return z > 0f ? z : 0f; }
+    public float Invoke(float z) { return z <= 0f ? 0f : z; }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Invoke(Vector128<float> z) { return Vector128.Max(z, Vector128<float>.Zero); }
+    public Vector128<float> Invoke(Vector128<float> z) { return Vector128.AndNot(z, Vector128.LessThanOrEqual(z, Vector128<float>.Zero)); }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Invoke(Vector256<float> z) { return Vector256.Max(z, Vector256<float>.Zero); }
+    public Vector256<float> Invoke(Vector256<float> z) { return Vector256.AndNot(z, Vector256.LessThanOrEqual(z, Vector256<float>.Zero)); }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Invoke(Vector512<float> z) { return Vector512.Max(z, Vector512<float>.Zero); }
+    public Vector512<float> Invoke(Vector512<float> z) { return Vector512.AndNot(z, Vector512.LessThanOrEqual(z, Vector512<float>.Zero)); }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float Derivative(float z, float a) { return z > 0f ? 1f : 0f; }
+    public float Derivative(float z, float a) { return z <= 0f ? 0f : 1f; }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Derivative(Vector128<float> z, Vector128<float> a) { return Vector128.ConditionalSelect(Vector128.GreaterThan(z, Vector128<float>.Zero), Vector128.Create(1f), Vector128<float>.Zero); }
+    public Vector128<float> Derivative(Vector128<float> z, Vector128<float> a) { return Vector128.AndNot(Vector128.Create(1f), Vector128.LessThanOrEqual(z, Vector128<float>.Zero)); }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Derivative(Vector256<float> z, Vector256<float> a) { return Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), Vector256.Create(1f), Vector256<float>.Zero); }
+    public Vector256<float> Derivative(Vector256<float> z, Vector256<float> a) { return Vector256.AndNot(Vector256.Create(1f), Vector256.LessThanOrEqual(z, Vector256<float>.Zero)); }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Derivative(Vector512<float> z, Vector512<float> a) { return Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), Vector512.Create(1f), Vector512<float>.Zero); }
+    public Vector512<float> Derivative(Vector512<float> z, Vector512<float> a) { return Vector512.AndNot(Vector512.Create(1f), Vector512.LessThanOrEqual(z, Vector512<float>.Zero)); }
 }
 
-/// <summary>Leaky ReLU: f(z) = z for z ≥ 0, slope·z otherwise; f'(z) = 1 or slope.</summary>
+/// <summary>
+/// Leaky ReLU: f(z) = z for z ≥ 0, slope·z otherwise; f'(z) = 1 for z &gt; 0, else slope. NaN gives NaN with
+/// f'(NaN) = slope, as in PyTorch, on every path.
+/// </summary>
 public readonly struct LeakyReluOperator(float slope) : IActivationOperator
 {
     /// <summary>The operator's parameter.</summary>
@@ -154,36 +161,42 @@ public readonly struct TanhOperator : IActivationOperator
     public Vector512<float> Derivative(Vector512<float> z, Vector512<float> a) { return Vector512.Create(1f) - a * a; }
 }
 
-/// <summary>ELU: f(z) = z for z > 0, α(eᶻ − 1) otherwise; f'(z) = 1 or α·eᶻ (= a + α).</summary>
+/// <summary>
+/// ELU: f(z) = z for z &gt; 0, α(eᶻ − 1) otherwise; f'(z) = 1 or α·eᶻ (= a + α). NaN takes the z &gt; 0 branch, as in
+/// PyTorch: f(NaN) = NaN, f'(NaN) = 1, on every path.
+/// </summary>
 public readonly struct EluOperator(float alpha) : IActivationOperator
 {
     /// <summary>The operator's parameter.</summary>
     public float Alpha { get; } = alpha;
 
+    // Every body selects on z ≤ 0, which is false for NaN, so a NaN lane keeps z itself. The vector bodies compute
+    // e^z − 1 in every lane; where z is large it overflows to +∞ in lanes the select then discards.
+
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float Invoke(float z) { return z > 0f ? z : Alpha * MathHelpers.Expm1(z); }
+    public float Invoke(float z) { return z <= 0f ? Alpha * MathHelpers.Expm1(z) : z; }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Invoke(Vector128<float> z) { return Vector128.ConditionalSelect(Vector128.GreaterThan(z, Vector128<float>.Zero), z, Vector128.Create(Alpha) * MathHelpers.Expm1(Vector128.Min(z, Vector128<float>.Zero))); }
+    public Vector128<float> Invoke(Vector128<float> z) { return Vector128.ConditionalSelect(Vector128.LessThanOrEqual(z, Vector128<float>.Zero), Vector128.Create(Alpha) * MathHelpers.Expm1(z), z); }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Invoke(Vector256<float> z) { return Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), z, Vector256.Create(Alpha) * MathHelpers.Expm1(Vector256.Min(z, Vector256<float>.Zero))); }
+    public Vector256<float> Invoke(Vector256<float> z) { return Vector256.ConditionalSelect(Vector256.LessThanOrEqual(z, Vector256<float>.Zero), Vector256.Create(Alpha) * MathHelpers.Expm1(z), z); }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Invoke(Vector512<float> z) { return Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), z, Vector512.Create(Alpha) * MathHelpers.Expm1(Vector512.Min(z, Vector512<float>.Zero))); }
+    public Vector512<float> Invoke(Vector512<float> z) { return Vector512.ConditionalSelect(Vector512.LessThanOrEqual(z, Vector512<float>.Zero), Vector512.Create(Alpha) * MathHelpers.Expm1(z), z); }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float Derivative(float z, float a) { return z > 0f ? 1f : a + Alpha; }
+    public float Derivative(float z, float a) { return z <= 0f ? a + Alpha : 1f; }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Derivative(Vector128<float> z, Vector128<float> a) { return Vector128.ConditionalSelect(Vector128.GreaterThan(z, Vector128<float>.Zero), Vector128.Create(1f), a + Vector128.Create(Alpha)); }
+    public Vector128<float> Derivative(Vector128<float> z, Vector128<float> a) { return Vector128.ConditionalSelect(Vector128.LessThanOrEqual(z, Vector128<float>.Zero), a + Vector128.Create(Alpha), Vector128.Create(1f)); }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Derivative(Vector256<float> z, Vector256<float> a) { return Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), Vector256.Create(1f), a + Vector256.Create(Alpha)); }
+    public Vector256<float> Derivative(Vector256<float> z, Vector256<float> a) { return Vector256.ConditionalSelect(Vector256.LessThanOrEqual(z, Vector256<float>.Zero), a + Vector256.Create(Alpha), Vector256.Create(1f)); }
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Derivative(Vector512<float> z, Vector512<float> a) { return Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), Vector512.Create(1f), a + Vector512.Create(Alpha)); }
+    public Vector512<float> Derivative(Vector512<float> z, Vector512<float> a) { return Vector512.ConditionalSelect(Vector512.LessThanOrEqual(z, Vector512<float>.Zero), a + Vector512.Create(Alpha), Vector512.Create(1f)); }
 }
 
 /// <summary>SiLU (swish): f(z) = z·σ(z); f'(z) = σ(z)·(1 + z·(1 − σ(z))).</summary>

@@ -26,6 +26,25 @@ public static class Dense<TIn, TOut> where TIn : IDim where TOut : IDim
     }
 
     /// <summary>
+    /// Forward with the activation fused into the product's epilogue: <c>y[n, o] = b[o] + Σᵢ x[n, i]·W[o, i]</c> and
+    /// <c>a = f(y)</c>, each block of y activated while it is in cache (the same values as <see cref="Forward"/>
+    /// followed by <see cref="Activation.Forward"/>).
+    /// </summary>
+    public static unsafe void Forward<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int batch, TOp op, Span<float> a)
+        where TOp : unmanaged, IActivationOperator
+    {
+        int nIn = TIn.Value, nOut = TOut.Value;
+        ThrowHelper.CheckAtLeast(x.Length, (long)batch * nIn, nameof(x));
+        ThrowHelper.CheckLength(w.Length, nIn * nOut, nameof(w), "[out, in]");
+        if (!b.IsEmpty) ThrowHelper.CheckLength(b.Length, nOut, nameof(b), "[out] or empty");
+        ThrowHelper.CheckAtLeast(y.Length, (long)batch * nOut, nameof(y));
+        ThrowHelper.CheckAtLeast(a.Length, (long)batch * nOut, nameof(a));
+        ThrowHelper.CheckNoOverlap(y, a, nameof(y), nameof(a));
+        fixed (float* px = x, pw = w, pb = b, py = y, pa = a)
+            Gemm.DotNT(batch, nOut, nIn, px, nIn, pw, nIn, py, nOut, b.IsEmpty ? null : pb, pa, nOut, op);
+    }
+
+    /// <summary>
     /// Parameter gradients: <c>dW[o, i] += Σₙ dy[n, o]·x[n, i]</c> and <c>db[o] += Σₙ dy[n, o]</c>, or written with
     /// <c>=</c> instead of <c>+=</c> when <paramref name="accumulate"/> is false. An empty <paramref name="db"/> means no bias.
     /// </summary>

@@ -6,35 +6,73 @@ using System.Runtime.Intrinsics.X86;
 namespace SourceGenNN.Kernels;
 
 /// <summary>
-/// The matrix products of dense layers, register-tiled, reading both operands in place (no packing):
+/// The matrix products of dense layers:
 /// <list type="bullet">
-/// <item><see cref="DotNT"/>: <c>C[m, n] = bias[n] + Σₖ A[m, k]·B[n, k]</c>, both operands contiguous along k
-/// (the forward pass, <c>X·Wᵀ</c>). A 4×4 tile of dot products accumulates in 16 vector registers.</item>
-/// <item><see cref="Broadcast"/>: <c>C[m, n] (+)= Σₖ a(m, k)·B[k, n]</c> with B contiguous along n and a(m, k) at any
-/// strides (the backward products <c>dYᵀ·X</c> and <c>dY·W</c>). An 8×32 tile of C stays in 16 vector registers while
-/// k runs; each step broadcasts 8 values of a and loads 2 vectors of B.</item>
+/// <item><see cref="DotNT"/>: <c>C[m, n] = bias[n] + Σₖ A[m, k]·B[n, k]</c>, both operands contiguous along k (the
+/// forward pass, <c>X·Wᵀ</c>, reading the weights in PyTorch's [out, in] layout in place). Register tiles of dot
+/// products (6×4 of 16 lanes with AVX-512, 6×2 of 8 lanes with AVX2), cache-blocked from the detected L1 and L2. Every
+/// output is the same dot product whichever tile, row or thread computes it, so a sample's output does not depend on
+/// the batch it is in, and a batch of one (a matrix-vector product) reads the weights once without repacking them.</item>
+/// <item><see cref="Broadcast"/>: <c>C[m, n] (+)= Σₖ a(m, k)·B[k, n]</c> with a(m, k) at any strides (the backward
+/// products <c>dYᵀ·X</c> and <c>dY·W</c>): the packed product of <see cref="PackedGemm"/> (BLIS's loops, micro-tiles
+/// of 12×32 with AVX-512 and 6×16 with AVX2).</item>
 /// </list>
-/// The AVX-512 path is the tuned one; AVX2 uses the same tiles at half width; other machines use plain loops.
+/// Machines without AVX2 use 128-bit or scalar versions of the same loops.
 /// </summary>
-public static unsafe class Gemm
+public static unsafe partial class Gemm
 {
     /// <summary>
     /// <c>C[m, n] = bias[n] + Σₖ A[m·lda + k]·B[n·ldb + k]</c> (bias may be null), or added to C when
     /// <paramref name="accumulate"/> is set.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void DotNT(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
+    public static void DotNT(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate) =>
+        DotNTCore(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate, default);
+
+    /// <summary>
+    /// <see cref="DotNT(int, int, int, float*, int, float*, int, float*, int, float*, bool)"/> with an activation in
+    /// its epilogue: <c>C = bias + A·Bᵀ</c> and <c>activated[m·ldActivated + n] = f(C[m·ldc + n])</c>, each block of
+    /// C activated while it is still in cache rather than in a second pass over memory.
+    /// </summary>
+    public static void DotNT<TOp>(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias,
+        float* activated, int ldActivated, TOp op) where TOp : unmanaged, IActivationOperator
     {
-        if (!Wide && Vector256.IsHardwareAccelerated && Avx.IsSupported && K >= 8)
+        TOp copy = op;
+        var epilogue = new Epilogue { Apply = &ApplyActivation<TOp>, Op = &copy, Out = activated, Ld = ldActivated };
+        DotNTCore(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate: false, epilogue);
+    }
+
+    /// <summary>What runs on each finished block of C: an activation into a second output, or nothing.</summary>
+    private struct Epilogue
+    {
+        public delegate*<void*, float*, float*, int, void> Apply;
+        public void* Op;
+        public float* Out;
+        public int Ld;
+
+        /// <summary>Activates rows [0, rows) of columns [n0, n0 + width) of C.</summary>
+        public readonly void Run(float* C, int ldc, int rows, int n0, int width)
         {
-            DotBlockV256(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate);
-            return;
+            if (Apply == null) return;
+            for (int m = 0; m < rows; m++)
+                Apply(Op, C + (long)m * ldc + n0, Out + (long)m * Ld + n0, width);
         }
-        if (!(Wide && K >= 16))
+
+        /// <summary>The same epilogue for the columns from <paramref name="n0"/> on.</summary>
+        public readonly Epilogue Shifted(int n0) => Apply == null ? this : this with { Out = Out + n0 };
+    }
+
+    private static void ApplyActivation<TOp>(void* op, float* z, float* a, int n) where TOp : unmanaged, IActivationOperator =>
+        Activation.Forward(*(TOp*)op, new ReadOnlySpan<float>(z, n), new Span<float>(a, n));
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DotNTCore(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate, Epilogue epilogue)
+    {
+        if (DotLanes == 0 || K < DotLanes)
         {
             for (int m = 0; m < M; m++)
                 for (int n = 0; n < N; n++)
                     DotScalarOut(K, A + m * lda, B + n * ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
+            epilogue.Run(C, ldc, M, 0, N);
             return;
         }
         if (K < SmallK && Wide && N >= 16)
@@ -42,19 +80,30 @@ public static unsafe class Gemm
             // Few terms per output: dot products would spend more on their final reductions than on the products.
             // Transpose B (N×K, a few KiB) once and use the broadcast kernel, which needs no reductions.
             DotNTSmallK(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate);
+            epilogue.Run(C, ldc, M, 0, N);
             return;
         }
         int threads = Math.Min(Parallelism.ThreadsFor((long)M * N * K), (N + DotNB - 1) / DotNB);
         if (threads > 1)
         {
-            var job = new Job { M = M, N = N, K = K, A = A, Ams = lda, Aks = 1, B = B, Ldb = ldb, C = C, Ldc = ldc, Bias = bias, Accumulate = accumulate, Align = DotNB };
+            var job = new Job { M = M, N = N, K = K, A = A, Ams = lda, Aks = 1, B = B, Ldb = ldb, C = C, Ldc = ldc, Bias = bias, Accumulate = accumulate, Align = DotNB, Epilogue = epilogue };
             Parallelism.For(threads, &DotNTPart, &job);
             return;
         }
-        DotNTSerial(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate);
+        DotNTSerial(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate, epilogue);
     }
 
+    /// <summary>
+    /// The lanes of the forward product's dot products: 16 with AVX-512, 8 with AVX2 and FMA, else 0 (plain loops).
+    /// Every output of one machine is the same sum in the same order, whatever its row, tile or thread.
+    /// </summary>
+    private static readonly int DotLanes = Vector512.IsHardwareAccelerated && Avx512F.IsSupported ? 16
+        : Vector256.IsHardwareAccelerated && Fma.IsSupported && Sse3.IsSupported ? 8 : 0;
+
     private const int SmallK = 32;
+
+    /// <summary>Elements of B (N × K) below which the backward products read their operands in place instead of packing them.</summary>
+    private const long SmallProduct = 1 << 14;
 
     /// <summary>The tuned path: 512-bit vectors with AVX-512's masked loads and stores for every tail.</summary>
     private static bool Wide => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
@@ -91,6 +140,7 @@ public static unsafe class Gemm
         public int M, N, K, Ams, Aks, Ldb, Ldc, Align;
         public float* A, B, C, Bias;
         public bool Accumulate;
+        public Epilogue Epilogue;
 
         /// <summary>Part <paramref name="i"/> of <paramref name="count"/>: a range of columns aligned to <see cref="Align"/>.</summary>
         public readonly (int Start, int End) Columns(int i, int count)
@@ -107,7 +157,7 @@ public static unsafe class Gemm
         ref Job j = ref *(Job*)context;
         var (n0, n1) = j.Columns(i, count);
         if (n1 > n0)
-            DotNTSerial(j.M, n1 - n0, j.K, j.A, j.Ams, j.B + (long)n0 * j.Ldb, j.Ldb, j.C + n0, j.Ldc, j.Bias == null ? null : j.Bias + n0, j.Accumulate);
+            DotNTSerial(j.M, n1 - n0, j.K, j.A, j.Ams, j.B + (long)n0 * j.Ldb, j.Ldb, j.C + n0, j.Ldc, j.Bias == null ? null : j.Bias + n0, j.Accumulate, j.Epilogue.Shifted(n0));
     }
 
     private static void BroadcastPart(void* context, int i, int count)
@@ -119,11 +169,11 @@ public static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DotNTSerial(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
+    private static void DotNTSerial(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate, Epilogue epilogue)
     {
-        // Cache blocking: a block of DotNB rows of B over DotKC of k (128 KiB) stays in L2 while every row block of A
-        // passes over it; each 4×4 tile then reads 4 rows of A from L1 and 4 rows of B from L2. Later k blocks add to
-        // what the earlier ones stored, and only the first adds the bias.
+        // Cache blocking: a block of DotNB rows of B over DotKC of k stays in L2 while every row block of A passes over
+        // it; each tile then reads its rows of A from L1 and its rows of B from L2. Later k blocks add to what the
+        // earlier ones stored, and only the first adds the bias.
         for (int k0 = 0; k0 < K; k0 += DotKC)
         {
             int kc = Math.Min(DotKC, K - k0);
@@ -133,13 +183,23 @@ public static unsafe class Gemm
             for (int n0 = 0; n0 < N; n0 += DotNB)
             {
                 int nb = Math.Min(DotNB, N - n0);
-                DotBlock(M, nb, kc, A + k0, lda, B + n0 * ldb + k0, ldb, C + n0, ldc, biasK == null ? null : biasK + n0, acc);
+                if (DotLanes == 16) DotBlock(M, nb, kc, A + k0, lda, B + n0 * ldb + k0, ldb, C + n0, ldc, biasK == null ? null : biasK + n0, acc);
+                else DotBlockV256(M, nb, kc, A + k0, lda, B + n0 * ldb + k0, ldb, C + n0, ldc, biasK == null ? null : biasK + n0, acc);
+                // The block of C is final after the last k block: activate it while it is in cache.
+                if (k0 + kc == K) epilogue.Run(C, ldc, M, n0, nb);
             }
             if (kc == K - k0) break;
         }
     }
 
-    private const int DotKC = 1024, DotNB = 64;
+    /// <summary>
+    /// Terms per k block of the forward product: the rows of A a tile reads (6 × DotKC floats) take half of L1, a power
+    /// of two from 256 to 2048 (1024 with a 48 KiB L1, 512 with 32 KiB).
+    /// </summary>
+    private static readonly int DotKC = (int)Math.Clamp(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(CacheInfo.L1Data / 2 / (4 * 6)) + 1) / 2, 256, 2048);
+
+    /// <summary>Rows of B per block: DotNB × DotKC floats take half of L2, a multiple of 16 from 32 to 256.</summary>
+    private static readonly int DotNB = Math.Clamp(CacheInfo.L2 / 2 / (4 * DotKC) / 16 * 16, 32, 256);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DotBlock(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
@@ -228,104 +288,6 @@ public static unsafe class Gemm
         }
     }
 
-    /// <summary>
-    /// The AVX2 forward product: 4×2 tiles of dot products (8 accumulators of the 16 ymm registers), masked tails.
-    /// Not cache-blocked: it is the fallback for machines without AVX-512.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DotBlockV256(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate)
-    {
-        int m = 0;
-        for (; m + 4 <= M; m += 4)
-        {
-            int n = 0;
-            for (; n + 2 <= N; n += 2)
-                Dot4x2V256(K, A + m * lda, lda, B + n * ldb, ldb, C + m * ldc + n, ldc, bias == null ? null : bias + n, accumulate);
-            for (; n < N; n++)
-                for (int r = 0; r < 4; r++)
-                    DotScalarOut(K, A + (m + r) * lda, B + n * ldb, C + (m + r) * ldc + n, bias == null ? null : bias + n, accumulate);
-        }
-        for (; m < M; m++)
-        {
-            int n = 0;
-            for (; n + 2 <= N; n += 2)
-                Dot1x2V256(K, A + m * lda, B + n * ldb, ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
-            for (; n < N; n++)
-                DotScalarOut(K, A + m * lda, B + n * ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
-        }
-    }
-
-    /// <summary>One row against two, with exactly the arithmetic of a row of <see cref="Dot4x2V256"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot1x2V256(int K, float* a, float* b, int ldb, float* c, float* bias, bool accumulate)
-    {
-        Vector256<float> c0 = default, c1 = default;
-        float* b0 = b, b1 = b + ldb;
-        int k = 0;
-        for (; k + 8 <= K; k += 8)
-        {
-            var x = Vector256.Load(a + k);
-            c0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b0 + k), c0);
-            c1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b1 + k), c1);
-        }
-        if (k < K)
-        {
-            var mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(K - k)).AsSingle();
-            var x = Avx.MaskLoad(a + k, mask);
-            c0 = Vector256.FusedMultiplyAdd(x, Avx.MaskLoad(b0 + k, mask), c0);
-            c1 = Vector256.FusedMultiplyAdd(x, Avx.MaskLoad(b1 + k, mask), c1);
-        }
-        float s0 = Vector256.Sum(c0) + (bias == null ? 0f : bias[0]), s1 = Vector256.Sum(c1) + (bias == null ? 0f : bias[1]);
-        c[0] = accumulate ? c[0] + s0 : s0;
-        c[1] = accumulate ? c[1] + s1 : s1;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot4x2V256(int K, float* a, int lda, float* b, int ldb, float* c, int ldc, float* bias, bool accumulate)
-    {
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
-        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, b0 = b, b1 = b + ldb;
-        int k = 0;
-        for (; k + 8 <= K; k += 8)
-        {
-            var w0 = Vector256.Load(b0 + k);
-            var w1 = Vector256.Load(b1 + k);
-            var x = Vector256.Load(a0 + k);
-            c00 = Vector256.FusedMultiplyAdd(x, w0, c00); c01 = Vector256.FusedMultiplyAdd(x, w1, c01);
-            x = Vector256.Load(a1 + k);
-            c10 = Vector256.FusedMultiplyAdd(x, w0, c10); c11 = Vector256.FusedMultiplyAdd(x, w1, c11);
-            x = Vector256.Load(a2 + k);
-            c20 = Vector256.FusedMultiplyAdd(x, w0, c20); c21 = Vector256.FusedMultiplyAdd(x, w1, c21);
-            x = Vector256.Load(a3 + k);
-            c30 = Vector256.FusedMultiplyAdd(x, w0, c30); c31 = Vector256.FusedMultiplyAdd(x, w1, c31);
-        }
-        if (k < K)
-        {
-            // vmaskmovps: masked-off lanes read as zero and never touch memory.
-            var mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(K - k)).AsSingle();
-            var w0 = Avx.MaskLoad(b0 + k, mask);
-            var w1 = Avx.MaskLoad(b1 + k, mask);
-            var x = Avx.MaskLoad(a0 + k, mask);
-            c00 = Vector256.FusedMultiplyAdd(x, w0, c00); c01 = Vector256.FusedMultiplyAdd(x, w1, c01);
-            x = Avx.MaskLoad(a1 + k, mask);
-            c10 = Vector256.FusedMultiplyAdd(x, w0, c10); c11 = Vector256.FusedMultiplyAdd(x, w1, c11);
-            x = Avx.MaskLoad(a2 + k, mask);
-            c20 = Vector256.FusedMultiplyAdd(x, w0, c20); c21 = Vector256.FusedMultiplyAdd(x, w1, c21);
-            x = Avx.MaskLoad(a3 + k, mask);
-            c30 = Vector256.FusedMultiplyAdd(x, w0, c30); c31 = Vector256.FusedMultiplyAdd(x, w1, c31);
-        }
-        float b0v = bias == null ? 0f : bias[0], b1v = bias == null ? 0f : bias[1];
-        Store2(c, Vector256.Sum(c00) + b0v, Vector256.Sum(c01) + b1v, accumulate);
-        Store2(c + ldc, Vector256.Sum(c10) + b0v, Vector256.Sum(c11) + b1v, accumulate);
-        Store2(c + 2 * ldc, Vector256.Sum(c20) + b0v, Vector256.Sum(c21) + b1v, accumulate);
-        Store2(c + 3 * ldc, Vector256.Sum(c30) + b0v, Vector256.Sum(c31) + b1v, accumulate);
-
-        static void Store2(float* c, float s0, float s1, bool accumulate)
-        {
-            c[0] = accumulate ? c[0] + s0 : s0;
-            c[1] = accumulate ? c[1] + s1 : s1;
-        }
-    }
 
     /// <summary>One output: a vectorised dot product (any width), plus bias, stored or added.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -640,6 +602,15 @@ public static unsafe class Gemm
     /// </summary>
     public static void Broadcast(int M, int N, int K, float* A, int ams, int aks, float* B, int ldb, float* C, int ldc, bool accumulate)
     {
+        // Packing costs a pass over A and B. A small product (a few terms per output, or a B of a few thousand
+        // elements that stays in L1 anyway) does not repay it: its operands are read in place. The choice depends on
+        // N and K only, never on M, which is the batch of an input gradient: a sample's gradient does not depend on
+        // the batch it is in.
+        if ((K > 16 && (long)N * K >= SmallProduct) || PackedGemm.Width < 256)
+        {
+            PackedGemm.Multiply(M, N, K, A, ams, aks, B, ldb, C, ldc, accumulate);
+            return;
+        }
         int threads = Math.Min(Parallelism.ThreadsFor((long)M * N * K), N / 32);
         if (threads > 1)
         {

@@ -25,7 +25,10 @@ public static class Dropout
     }
 }
 
-/// <summary>Randomised leaky ReLU in training mode: each negative element gets a slope drawn from U(lower, upper).</summary>
+/// <summary>
+/// Randomised leaky ReLU in training mode: each negative element gets a slope drawn from U(lower, upper). NaN passes
+/// through with slope 1, as PyTorch's <c>rrelu_with_noise</c> does.
+/// </summary>
 public static class RRelu
 {
     /// <summary>Training-mode forward; the per-element derivative (1, or the drawn slope) is kept in <paramref name="slopes"/>.</summary>
@@ -34,7 +37,7 @@ public static class RRelu
         for (int i = 0; i < z.Length; i++)
         {
             float v = z[i];
-            if (v >= 0f)
+            if (!(v < 0f)) // z ≥ 0, or NaN
             {
                 a[i] = v;
                 slopes[i] = 1f;

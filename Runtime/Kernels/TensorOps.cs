@@ -6,7 +6,7 @@ using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.Kernels;
 
-/// <summary>Element-wise tensor arithmetic: residual sums and the sums of gradients of tensors read by several layers.</summary>
+/// <summary>Element-wise tensor arithmetic: residual sums and the sums of gradients of tensors read by several layers; finiteness checks.</summary>
 public static class TensorOps
 {
     /// <summary><c>y[i] = a[i] + b[i]</c>. <paramref name="y"/> may be <paramref name="a"/> or <paramref name="b"/>.</summary>
@@ -58,5 +58,38 @@ public static class TensorOps
         }
         for (; i < n; i++) sum += Unsafe.Add(ref xr, i);
         return sum;
+    }
+
+    /// <summary>
+    /// The index of the first NaN or ±∞ in <paramref name="x"/>, or −1 when every value is finite. The trainer checks
+    /// its data with it once per <c>Fit</c>; it reads a vector at a time until one holds a non-finite value.
+    /// </summary>
+    public static int IndexOfNonFinite(ReadOnlySpan<float> x)
+    {
+        // v − v is 0 for every finite v and NaN for NaN and ±∞, so a vector is all finite when v − v equals 0 in every
+        // lane. A vector that is not is rescanned one element at a time, from where it starts.
+        int n = x.Length, i = 0;
+        ref float r = ref MemoryMarshal.GetReference(x);
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                var v = Vector512.LoadUnsafe(ref r, (nuint)i);
+                if (!Vector512.EqualsAll(v - v, Vector512<float>.Zero)) break;
+            }
+        if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var v = Vector256.LoadUnsafe(ref r, (nuint)i);
+                if (!Vector256.EqualsAll(v - v, Vector256<float>.Zero)) break;
+            }
+        if (Vector128.IsHardwareAccelerated)
+            for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)
+            {
+                var v = Vector128.LoadUnsafe(ref r, (nuint)i);
+                if (!Vector128.EqualsAll(v - v, Vector128<float>.Zero)) break;
+            }
+        for (; i < n; i++)
+            if (!float.IsFinite(Unsafe.Add(ref r, i))) return i;
+        return -1;
     }
 }

@@ -20,6 +20,9 @@ public sealed class ConfusionMatrix
     public ConfusionMatrix(int classes, IReadOnlyList<string>? labels = null)
     {
         if (classes < 2) ThrowHelper.ThrowArgumentOutOfRange(nameof(classes), classes, "at least 2 classes");
+        // classes² counts: checked in long, since the square of more than 46340 classes wraps around in int.
+        if ((long)classes * classes > Array.MaxLength)
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(classes), classes, $"at most {(int)Math.Sqrt(Array.MaxLength)} classes (the matrix holds classes² counts)");
         if (labels is not null && labels.Count != classes)
             ThrowHelper.ThrowLength(nameof(labels), classes, labels.Count, "one label per class");
         Classes = classes;

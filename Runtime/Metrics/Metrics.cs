@@ -61,7 +61,7 @@ public static class ClassificationMetrics
     {
         if (batch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
         if (features <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(features), features, "a positive number of features");
-        ThrowHelper.CheckLength(output.Length, batch * features, nameof(output), "[batch, features]");
+        ThrowHelper.CheckShape(output.Length, batch, features, nameof(output), "batch", "features"); // in long: no wrap-around
         int width = target.Length / batch;
         if (target.Length != batch * width || (width != 1 && width != features))
             ThrowHelper.ThrowLength(nameof(target), batch * features, target.Length, "[batch, 1] class indices or [batch, features] one-hot rows");
@@ -146,6 +146,23 @@ public abstract class Metric
 
     /// <summary>The metric over every batch since the last reset.</summary>
     public abstract double Result { get; }
+
+    /// <summary>
+    /// What is wrong with a data set's targets for this metric, or null (the trainer asks once, when <c>Fit</c> or
+    /// <c>Evaluate</c> starts, so that a bad target is reported by its index in the data set, before any update).
+    /// </summary>
+    internal virtual string? TargetProblem(ReadOnlySpan<float> targets, int targetWidth, int features, out int index)
+    {
+        index = -1;
+        return null;
+    }
+
+    /// <summary>Class-index targets (width 1) must be classes of a classification metric: whole numbers in [0, classes).</summary>
+    private protected string? ClassTargetProblem(ReadOnlySpan<float> targets, int targetWidth, int features, out int index)
+    {
+        index = -1;
+        return targetWidth == 1 ? Training.Loss.ClassIndexProblem(targets, features == 1 ? 2 : features, $"the metric '{Name}'", out index) : null;
+    }
 }
 
 /// <summary>The fraction of samples whose predicted class (arg-max, or output ≥ threshold for one output) is the target class.</summary>
@@ -174,6 +191,10 @@ public sealed class Accuracy(float threshold = 0.5f) : Metric
 
     /// <inheritdoc />
     public override double Result => _total == 0 ? 0 : (double)_correct / _total;
+
+    /// <inheritdoc />
+    internal override string? TargetProblem(ReadOnlySpan<float> targets, int targetWidth, int features, out int index) =>
+        ClassTargetProblem(targets, targetWidth, features, out index);
 }
 
 /// <summary>How precision, recall and F1 combine classes.</summary>
@@ -224,6 +245,7 @@ public abstract class ConfusionMetric : Metric
     /// <inheritdoc />
     public override void Update(ReadOnlySpan<float> output, ReadOnlySpan<float> target, int batch, int features)
     {
+        ClassificationMetrics.CheckShapes(output, target, batch, features); // before sizing a matrix from features
         int classes = features == 1 ? 2 : features;
         if (_matrix is null || _matrix.Classes != classes) _matrix = new ConfusionMatrix(classes);
         if (Averaging == Averaging.Binary && PositiveClass >= classes)
@@ -246,6 +268,10 @@ public abstract class ConfusionMetric : Metric
 
     /// <summary>The score of one class.</summary>
     protected abstract double Score(ConfusionMatrix matrix, int c);
+
+    /// <inheritdoc />
+    internal override string? TargetProblem(ReadOnlySpan<float> targets, int targetWidth, int features, out int index) =>
+        ClassTargetProblem(targets, targetWidth, features, out index);
 
     /// <summary>The metric's name: the base name, with <c>_macro</c> for macro averaging.</summary>
     protected string NameFor(string baseName) => Averaging == Averaging.Macro ? baseName + "_macro" : baseName;
@@ -310,8 +336,10 @@ public abstract class ErrorMetric : Metric
     public override void Update(ReadOnlySpan<float> output, ReadOnlySpan<float> target, int batch, int features)
     {
         if (batch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
-        ThrowHelper.CheckLength(output.Length, batch * features, nameof(output), "[batch, features]");
-        ThrowHelper.CheckLength(target.Length, batch * features, nameof(target), "[batch, features]");
+        if (features <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(features), features, "a positive number of features");
+        // In long: batch × features can exceed int, and a product wrapped around to 0 would let empty spans through.
+        ThrowHelper.CheckShape(output.Length, batch, features, nameof(output), "batch", "features");
+        ThrowHelper.CheckShape(target.Length, batch, features, nameof(target), "batch", "features");
         double sq = 0, ab = 0;
         for (int i = 0; i < output.Length; i++)
         {
@@ -383,8 +411,10 @@ public sealed class RSquared : Metric
     public override void Update(ReadOnlySpan<float> output, ReadOnlySpan<float> target, int batch, int features)
     {
         if (batch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
-        ThrowHelper.CheckLength(output.Length, batch * features, nameof(output), "[batch, features]");
-        ThrowHelper.CheckLength(target.Length, batch * features, nameof(target), "[batch, features]");
+        if (features <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(features), features, "a positive number of features");
+        // In long: batch × features can exceed int, and a product wrapped around to 0 would let empty spans through.
+        ThrowHelper.CheckShape(output.Length, batch, features, nameof(output), "batch", "features");
+        ThrowHelper.CheckShape(target.Length, batch, features, nameof(target), "batch", "features");
         if (_sum.Length != features)
         {
             _sum = new double[features];

@@ -41,6 +41,23 @@ public sealed class EarlyStopping
     public bool? HigherIsBetter { get; init; }
 }
 
+/// <summary>What <see cref="Trainer.Fit"/> does with a batch whose loss is NaN or infinite.</summary>
+public enum NonFiniteLossAction
+{
+    /// <summary>
+    /// Stop with an <see cref="InvalidOperationException"/> naming the epoch, the batch and the loss. The batch updates
+    /// nothing: the network (weights and state buffers) and the optimiser are as the previous batch left them.
+    /// </summary>
+    Throw,
+
+    /// <summary>
+    /// Skip the batch: no update of the weights, the state buffers (BatchNorm's running statistics) or the optimiser
+    /// (its moments and step count), and no part in the epoch's loss and metrics; <see cref="EpochRecord.SkippedBatches"/>
+    /// counts it and the progress line shows it.
+    /// </summary>
+    Skip,
+}
+
 /// <summary>What <see cref="Trainer.Fit"/> does.</summary>
 public sealed class FitOptions
 {
@@ -73,6 +90,13 @@ public sealed class FitOptions
 
     /// <summary>Where progress goes; null for the console.</summary>
     public System.IO.TextWriter? Output { get; init; }
+
+    /// <summary>
+    /// What to do with a batch whose loss is NaN or infinite (a learning rate too high, overflowing logits): stop with an
+    /// error naming the epoch and batch (the default), or skip the batch. Either way that batch changes nothing, on the
+    /// CPU and on a GPU, so a NaN never reaches the weights and early stopping never restores NaN weights.
+    /// </summary>
+    public NonFiniteLossAction NonFiniteLoss { get; init; } = NonFiniteLossAction.Throw;
 }
 
 /// <summary>The loss and metrics of one evaluation.</summary>
@@ -99,8 +123,10 @@ public sealed class EvaluationResult
 /// <summary>The record of one epoch.</summary>
 public sealed class EpochRecord
 {
-    internal EpochRecord(int epoch, IReadOnlyDictionary<string, double> values, double learningRate, TimeSpan duration, double samplesPerSecond)
+    internal EpochRecord(int epoch, IReadOnlyDictionary<string, double> values, double learningRate, TimeSpan duration, double samplesPerSecond,
+        int skippedBatches = 0)
     {
+        SkippedBatches = skippedBatches;
         Epoch = epoch;
         Values = values;
         LearningRate = learningRate;
@@ -122,6 +148,12 @@ public sealed class EpochRecord
 
     /// <summary>Training throughput.</summary>
     public double SamplesPerSecond { get; }
+
+    /// <summary>
+    /// The batches skipped for a non-finite loss (<see cref="NonFiniteLossAction.Skip"/>); their samples are not in the
+    /// epoch's loss and metrics (the loss is NaN when every batch was skipped).
+    /// </summary>
+    public int SkippedBatches { get; }
 
     /// <summary>The mean training loss.</summary>
     public double Loss => Values["loss"];
@@ -147,6 +179,17 @@ public sealed class TrainingHistory
 
     /// <summary>Whether the best epoch's weights were put back at the end.</summary>
     public bool RestoredBestWeights { get; internal set; }
+
+    /// <summary>The batches skipped for a non-finite loss over every epoch (<see cref="NonFiniteLossAction.Skip"/>).</summary>
+    public int SkippedBatches
+    {
+        get
+        {
+            int n = 0;
+            foreach (var e in _epochs) n += e.SkippedBatches;
+            return n;
+        }
+    }
 
     /// <summary>The series of a value over the epochs (<c>loss</c>, <c>val_accuracy</c>, …).</summary>
     public double[] this[string name]

@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.Training;
@@ -28,14 +29,52 @@ public abstract class LearningRateSchedule
     /// <summary>The learning rate at step <paramref name="t"/> (0 for the first epoch or batch).</summary>
     /// <param name="baseLearningRate">The optimiser's initial learning rate.</param>
     /// <param name="t">The step, from 0.</param>
+    /// <exception cref="InvalidOperationException">
+    /// The schedule gives a rate an optimiser cannot take at this step: negative, NaN, or beyond <see cref="float"/>'s
+    /// range (a negative <c>gamma</c>, a negative minimum, a growth that overflows). The message names the schedule,
+    /// the step and the rate.
+    /// </exception>
     public double LearningRate(double baseLearningRate, long t)
     {
+        if (!TryRate(baseLearningRate, t, out double rate)) ThrowInvalidRate(rate, baseLearningRate, t, where: null);
+        return rate;
+    }
+
+    /// <summary>
+    /// The rate at step <paramref name="t"/>, and whether an optimiser can take it (finite, non-negative, within
+    /// <see cref="float"/>'s range, as the optimisers hold a float rate). The trainer calls it and builds its error
+    /// message, which says where in training the step falls, only when the rate is refused.
+    /// </summary>
+    internal bool TryRate(double baseLearningRate, long t, out double rate)
+    {
         if (t < 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(t), t, "a non-negative step");
-        return Rate(baseLearningRate, t);
+        rate = Rate(baseLearningRate, t);
+        return rate >= 0 && float.IsFinite((float)rate);
+    }
+
+    /// <summary>The rate of a nested schedule (<see cref="LinearWarmup.Then"/>), checked once by the outer one.</summary>
+    internal double Unchecked(double baseLearningRate, long t) => Rate(baseLearningRate, t);
+
+    /// <summary>Throws the error for a refused rate, naming this schedule, the step (and <paramref name="where"/>: <c>epoch 3</c>, <c>epoch 2, batch 7</c>) and the rate.</summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    internal void ThrowInvalidRate(double rate, double baseLearningRate, long t, string? where)
+    {
+        string what = double.IsNaN(rate) ? "NaN" : rate < 0 ? "a negative rate" : "a rate beyond float's range";
+        string step = (Interval == ScheduleInterval.Epoch ? "epoch step t = " : "batch step t = ") + t.ToString(CultureInfo.InvariantCulture);
+        throw new InvalidOperationException(
+            $"The learning-rate schedule {this} gives {what}{(double.IsNaN(rate) ? "" : ", " + Num(rate))}, at {(where is null ? step : where + " (" + step + ")")} " +
+            $"from the base rate {Num(baseLearningRate)}; a learning rate must be finite and non-negative.");
     }
 
     /// <summary>The learning rate at a validated step.</summary>
     protected abstract double Rate(double baseLearningRate, long t);
+
+    /// <summary>"per epoch" or "per batch", for the schedules' descriptions.</summary>
+    private protected string Per => Interval == ScheduleInterval.Epoch ? "per epoch" : "per batch";
+
+    /// <summary>A number in a description, culture-invariant; a float's value (an optimiser's rate) as that float: 0.1, not 0.10000000149011612.</summary>
+    private protected static string Num(double value) =>
+        (double)(float)value == value ? ((float)value).ToString("R", CultureInfo.InvariantCulture) : value.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>Checks that a schedule length is positive.</summary>
     protected static int Positive(int value, string name)
@@ -66,6 +105,9 @@ public sealed class StepDecay : LearningRateSchedule
 
     /// <inheritdoc />
     protected override double Rate(double baseLearningRate, long t) => baseLearningRate * Math.Pow(Gamma, t / StepSize);
+
+    /// <summary>The schedule and its settings: <c>StepDecay(stepSize: 30, gamma: 0.1, per epoch)</c>.</summary>
+    public override string ToString() => $"StepDecay(stepSize: {StepSize.ToString(CultureInfo.InvariantCulture)}, gamma: {Num(Gamma)}, {Per})";
 }
 
 /// <summary>Exponential decay, PyTorch's <c>ExponentialLR</c>: η·γ^t.</summary>
@@ -81,6 +123,9 @@ public sealed class ExponentialDecay : LearningRateSchedule
 
     /// <inheritdoc />
     protected override double Rate(double baseLearningRate, long t) => baseLearningRate * Math.Pow(Gamma, t);
+
+    /// <summary>The schedule and its settings: <c>ExponentialDecay(gamma: 0.9, per epoch)</c>.</summary>
+    public override string ToString() => $"ExponentialDecay(gamma: {Num(Gamma)}, {Per})";
 }
 
 /// <summary>
@@ -114,6 +159,10 @@ public sealed class CosineAnnealing : LearningRateSchedule
         long phase = t % (2L * Period);
         return MinimumLearningRate + (baseLearningRate - MinimumLearningRate) * (1 + Math.Cos(Math.PI * phase / Period)) / 2;
     }
+
+    /// <summary>The schedule and its settings: <c>CosineAnnealing(period: 100, minimumLearningRate: 0, per epoch)</c>.</summary>
+    public override string ToString() =>
+        $"CosineAnnealing(period: {Period.ToString(CultureInfo.InvariantCulture)}, minimumLearningRate: {Num(MinimumLearningRate)}, {Per})";
 }
 
 /// <summary>
@@ -151,6 +200,10 @@ public sealed class LinearWarmup : LearningRateSchedule
     protected override double Rate(double baseLearningRate, long t)
     {
         if (t < WarmupSteps) return baseLearningRate * (StartFactor + (1 - StartFactor) * t / WarmupSteps);
-        return Then is null ? baseLearningRate : Then.LearningRate(baseLearningRate, t - WarmupSteps);
+        return Then is null ? baseLearningRate : Then.Unchecked(baseLearningRate, t - WarmupSteps);
     }
+
+    /// <summary>The schedule and its settings: <c>LinearWarmup(warmupSteps: 100, startFactor: 0.1, then: …, per batch)</c>.</summary>
+    public override string ToString() =>
+        $"LinearWarmup(warmupSteps: {WarmupSteps.ToString(CultureInfo.InvariantCulture)}, startFactor: {Num(StartFactor)}{(Then is null ? "" : ", then: " + Then)}, {Per})";
 }

@@ -1,5 +1,7 @@
 using System;
+using System.Globalization;
 using SourceGenNN.CompilerServices;
+using SourceGenNN.Kernels;
 
 namespace SourceGenNN.Training;
 
@@ -69,9 +71,55 @@ public abstract class Loss
     {
         if (batch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
         if (features <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(features), features, "a positive number of features");
-        ThrowHelper.CheckLength(output.Length, batch * features, outputName, "[batch, features]");
-        ThrowHelper.CheckLength(target.Length, batch * TargetWidth(features), nameof(target), "[batch, target width]");
-        if (!gradient.IsEmpty) ThrowHelper.CheckLength(gradient.Length, batch * features, nameof(gradient), "[batch, features]");
+        // In long: batch × features can exceed int, and a product wrapped around to 0 would let empty spans through.
+        ThrowHelper.CheckShape(output.Length, batch, features, outputName, "batch", "features");
+        ThrowHelper.CheckShape(target.Length, batch, TargetWidth(features), nameof(target), "batch", "target width");
+        if (!gradient.IsEmpty) ThrowHelper.CheckShape(gradient.Length, batch, features, nameof(gradient), "batch", "features");
+    }
+
+    /// <summary>
+    /// What is wrong with a data set's targets for this loss, or null: the trainer asks once, when <c>Fit</c> or
+    /// <c>Evaluate</c> starts, so that a bad target is reported by its index in the data set, before any update. Finite
+    /// values by default; class indices for cross entropy and NLL, values in [0, 1] for binary cross entropy.
+    /// </summary>
+    /// <param name="targets">[count, target width].</param>
+    /// <param name="features">Outputs per sample.</param>
+    /// <param name="index">The first bad value's index in <paramref name="targets"/>, or −1.</param>
+    /// <returns>The rest of a sentence about the bad value ("is NaN, but …"), or null.</returns>
+    internal virtual string? TargetProblem(ReadOnlySpan<float> targets, int features, out int index)
+    {
+        index = TensorOps.IndexOfNonFinite(targets);
+        return index < 0 ? null : string.Create(CultureInfo.InvariantCulture, $"is {targets[index]}, but the loss '{Name}' needs finite targets");
+    }
+
+    /// <summary>The first target that is not a class index (a whole number in [0, classes)), for <see cref="TargetProblem"/>.</summary>
+    internal static string? ClassIndexProblem(ReadOnlySpan<float> targets, int classes, string user, out int index)
+    {
+        for (int i = 0; i < targets.Length; i++)
+        {
+            float v = targets[i];
+            int c = (int)v;
+            if (c != v || c < 0 || c >= classes)
+            {
+                index = i;
+                return string.Create(CultureInfo.InvariantCulture, $"is {v}, but {user} needs a class index: a whole number in [0, {classes})");
+            }
+        }
+        index = -1;
+        return null;
+    }
+
+    /// <summary>The first target outside [0, 1] (NaN included), for <see cref="TargetProblem"/>.</summary>
+    internal static string? UnitIntervalProblem(ReadOnlySpan<float> targets, string user, out int index)
+    {
+        for (int i = 0; i < targets.Length; i++)
+            if (!(targets[i] >= 0f && targets[i] <= 1f))
+            {
+                index = i;
+                return string.Create(CultureInfo.InvariantCulture, $"is {targets[i]}, but {user} needs targets in [0, 1]");
+            }
+        index = -1;
+        return null;
     }
 
     /// <summary>Reads a class index stored as a float target, checking that it is a whole number in [0, classes).</summary>
@@ -178,7 +226,9 @@ public sealed class HuberLoss : Loss
 /// <summary>
 /// Binary cross entropy on probabilities, PyTorch's <c>BCELoss</c>: −[y·log p + (1 − y)·log(1 − p)] with each log
 /// clamped at −100, averaged over every element. Fuses with a final <c>Sigmoid</c>: the loss is then computed from the
-/// logits in the stable form of <see cref="BinaryCrossEntropyWithLogits"/>.
+/// logits in the stable form of <see cref="BinaryCrossEntropyWithLogits"/>. Like PyTorch, <see cref="Loss.Compute"/>
+/// throws an <see cref="ArgumentOutOfRangeException"/> for an output outside [0, 1] (NaN included), before writing
+/// anything; targets are not checked here (the trainer checks that they lie in [0, 1]).
 /// </summary>
 public sealed class BinaryCrossEntropy : Loss
 {
@@ -189,9 +239,20 @@ public sealed class BinaryCrossEntropy : Loss
     public override string? FusedActivation => LayerKindNames.Sigmoid;
 
     /// <inheritdoc />
+    internal override string? TargetProblem(ReadOnlySpan<float> targets, int features, out int index) =>
+        UnitIntervalProblem(targets, "the loss 'bce'", out index);
+
+    /// <inheritdoc />
     protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)
     {
         int n = output.Length;
+        // PyTorch raises "all elements of input should be between 0 and 1"; without the check an output of 1.5 gives a
+        // NaN loss and gradients of 1e12.
+        for (int i = 0; i < n; i++)
+        {
+            float p = output[i];
+            if (!(p >= 0f && p <= 1f)) ThrowNotProbability(p, i, features);
+        }
         double sum = 0;
         bool grad = !gradient.IsEmpty;
         for (int i = 0; i < n; i++)
@@ -209,12 +270,19 @@ public sealed class BinaryCrossEntropy : Loss
     /// <inheritdoc />
     protected override double ComputeFromLogitsCore(ReadOnlySpan<float> logits, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features) =>
         BinaryCrossEntropyWithLogits.Stable(logits, target, gradient);
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowNotProbability(float p, int index, int features) =>
+        throw new ArgumentOutOfRangeException("output", p,
+            string.Create(CultureInfo.InvariantCulture, $"The loss 'bce' reads probabilities, but output element {index} (sample {index / features}, feature {index % features}) is {p}: every output must lie in [0, 1], as in PyTorch's BCELoss. ") +
+            "For logits use BinaryCrossEntropyWithLogits, or end the network in a Sigmoid.");
 }
 
 /// <summary>
-/// Binary cross entropy on logits, PyTorch's <c>BCEWithLogitsLoss</c>, in the stable form
-/// max(z, 0) − z·y + log(1 + e^−|z|), averaged over every element; the gradient is (σ(z) − y)/N.
-/// When a network ends in <c>Sigmoid</c>, the trainer applies it to the sigmoid's input.
+/// Binary cross entropy on logits, PyTorch's <c>BCEWithLogitsLoss</c>, in PyTorch's stable form
+/// (1 − y)·z + max(−z, 0) + log(1 + e^−|z|), averaged over every element; the gradient is (σ(z) − y)/N.
+/// When a network ends in <c>Sigmoid</c>, the trainer applies it to the sigmoid's input. At infinite logits it gives
+/// PyTorch's values: +∞ for z = +∞ with y &lt; 1, NaN where the form multiplies 0 by ∞ (z = +∞ with y = 1, z = −∞).
 /// </summary>
 public sealed class BinaryCrossEntropyWithLogits : Loss
 {
@@ -223,6 +291,10 @@ public sealed class BinaryCrossEntropyWithLogits : Loss
 
     /// <inheritdoc />
     public override string? FusedActivation => LayerKindNames.Sigmoid;
+
+    /// <inheritdoc />
+    internal override string? TargetProblem(ReadOnlySpan<float> targets, int features, out int index) =>
+        UnitIntervalProblem(targets, "the loss 'bce_logits'", out index);
 
     /// <inheritdoc />
     protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features) =>
@@ -234,8 +306,9 @@ public sealed class BinaryCrossEntropyWithLogits : Loss
 
     internal static double Stable(ReadOnlySpan<float> z, ReadOnlySpan<float> target, Span<float> gradient)
     {
-        // max(z, 0) − z·y + log(1 + e^(−|z|)) never overflows; the same e^(−|z|) gives σ(z) for the gradient, so each
-        // element costs one exp and one log, in float (the sum is kept in double).
+        // (1 − y)·z + max(−z, 0) + log(1 + e^(−|z|)) never overflows for finite z; the same e^(−|z|) gives σ(z) for the
+        // gradient, so each element costs one exp and one log, in float (the sum is kept in double). It is PyTorch's
+        // arrangement, which matters at z = +∞, y = 0: +∞ here, where max(z, 0) − z·y would be ∞ − ∞·0 = NaN.
         int n = z.Length;
         double sum = 0;
         bool grad = !gradient.IsEmpty;
@@ -244,7 +317,7 @@ public sealed class BinaryCrossEntropyWithLogits : Loss
         {
             float v = z[i], y = target[i];
             float e = MathF.Exp(-MathF.Abs(v));
-            sum += MathF.Max(v, 0f) - v * y + MathF.Log(1f + e);
+            sum += (1f - y) * v + MathF.Max(-v, 0f) + MathF.Log(1f + e);
             if (grad)
             {
                 float s = v >= 0f ? 1f / (1f + e) : e / (1f + e);
@@ -288,6 +361,12 @@ public sealed class CrossEntropy : Loss
 
     /// <inheritdoc />
     public override int TargetWidth(int features) => Targets == CrossEntropyTarget.ClassIndex ? 1 : features;
+
+    /// <inheritdoc />
+    internal override string? TargetProblem(ReadOnlySpan<float> targets, int features, out int index) =>
+        Targets == CrossEntropyTarget.ClassIndex
+            ? ClassIndexProblem(targets, features, "the loss 'cross_entropy'", out index)
+            : base.TargetProblem(targets, features, out index);
 
     /// <inheritdoc />
     protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)
@@ -357,6 +436,10 @@ public sealed class NegativeLogLikelihood : Loss
 
     /// <inheritdoc />
     public override int TargetWidth(int features) => 1;
+
+    /// <inheritdoc />
+    internal override string? TargetProblem(ReadOnlySpan<float> targets, int features, out int index) =>
+        ClassIndexProblem(targets, features, "the loss 'nll'", out index);
 
     /// <inheritdoc />
     protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)

@@ -42,8 +42,22 @@ public abstract class Optimizer
     /// <summary>The number of parameters it updates.</summary>
     public int ParameterCount { get; }
 
-    /// <summary>The learning rate of the next step. Learning-rate schedules set it.</summary>
-    public float LearningRate { get; set; }
+    /// <summary>
+    /// The learning rate of the next step. Learning-rate schedules set it. Like the constructor, the setter refuses a
+    /// negative, NaN or infinite rate with an <see cref="ArgumentOutOfRangeException"/>, leaving the rate as it was.
+    /// </summary>
+    public float LearningRate
+    {
+        get => _learningRate;
+        set
+        {
+            if (!(value >= 0f) || float.IsInfinity(value))
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(LearningRate), value, "a finite, non-negative learning rate");
+            _learningRate = value;
+        }
+    }
+
+    private float _learningRate;
 
     /// <summary>The number of steps taken so far.</summary>
     public long Steps { get; private set; }
@@ -53,6 +67,9 @@ public abstract class Optimizer
 
     /// <summary>A state buffer by index, as a live span.</summary>
     protected Span<float> State(int index) => _state[index];
+
+    /// <summary>A state buffer by index, read-only: weight files stream it rather than copy it (<see cref="ExportState"/> copies).</summary>
+    internal ReadOnlySpan<float> StateBuffer(int index) => _state[index];
 
     /// <summary>Applies one update to <paramref name="parameters"/> from <paramref name="gradients"/>.</summary>
     /// <param name="parameters">The parameters, updated in place.</param>

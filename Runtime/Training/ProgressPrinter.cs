@@ -34,7 +34,7 @@ internal sealed class ProgressPrinter : IDisposable
         _lastDraw = 0;
     }
 
-    public void Batch(int done, double loss, Metric[] metrics, int samples, TimeSpan elapsed)
+    public void Batch(int done, double loss, Metric[] metrics, int samples, TimeSpan elapsed, int skipped = 0)
     {
         if (!_bar || _out is null) return;
         long now = Stopwatch.GetTimestamp();
@@ -49,6 +49,7 @@ internal sealed class ProgressPrinter : IDisposable
         _sb.Append("] ").Append(done.ToString(inv)).Append('/').Append(_batches.ToString(inv));
         _sb.Append("  loss ").Append(loss.ToString("0.0000", inv));
         foreach (var m in metrics) _sb.Append("  ").Append(m.Name).Append(' ').Append(m.Result.ToString("0.0000", inv));
+        if (skipped > 0) _sb.Append("  skipped ").Append(skipped.ToString(inv));
         _sb.Append("  ").Append((samples / Math.Max(elapsed.TotalSeconds, 1e-9)).ToString("N0", inv)).Append(" samples/s");
         _out.Write(_sb.ToString());
         _out.Flush();
@@ -62,6 +63,8 @@ internal sealed class ProgressPrinter : IDisposable
         if (_bar) _sb.Append("\r\u001b[2K");
         _sb.Append(EpochText());
         foreach (var kv in record.Values) _sb.Append("  ").Append(kv.Key).Append(' ').Append(kv.Value.ToString("0.0000", inv));
+        if (record.SkippedBatches > 0)
+            _sb.Append("  skipped ").Append(record.SkippedBatches.ToString(inv)).Append(record.SkippedBatches == 1 ? " batch" : " batches").Append(" (non-finite loss)");
         _sb.Append("  ").Append(record.SamplesPerSecond.ToString("N0", inv)).Append(" samples/s");
         _sb.Append("  ").Append(record.Duration.TotalSeconds.ToString("0.00", inv)).Append(" s");
         _out.WriteLine(_sb.ToString());

@@ -33,6 +33,19 @@ public sealed partial class Trainer
     /// <exception cref="NotSupportedException">The loss, the optimiser or a layer has no GPU implementation; the message names it and lists what is supported. Nothing changes.</exception>
     public Trainer UseDevice(CudaDevice? device)
     {
+        bool entered = Enter(nameof(UseDevice));
+        try
+        {
+            return UseDeviceCore(device);
+        }
+        finally
+        {
+            Exit(entered);
+        }
+    }
+
+    private Trainer UseDeviceCore(CudaDevice? device)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (ReferenceEquals(device, Device)) return this;
         CudaTrainingOptions? options = device is null ? null : CudaTrainingMapping.Map(Loss, Optimizer, Network.Description);
@@ -59,6 +72,19 @@ public sealed partial class Trainer
     /// <see cref="Fit"/> calls it when it ends.
     /// </summary>
     public void CopyWeightsToHost()
+    {
+        bool entered = Enter(nameof(CopyWeightsToHost));
+        try
+        {
+            CopyWeightsToHostCore();
+        }
+        finally
+        {
+            Exit(entered);
+        }
+    }
+
+    private void CopyWeightsToHostCore()
     {
         if (_gpu is null || !_deviceAhead) return;
         _gpu.CopyParametersTo(Network);
@@ -161,7 +187,7 @@ public sealed partial class Trainer
         }
     }
 
-    private float DeviceTrainStep(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int batch, bool wantOutput, out ReadOnlySpan<float> output)
+    private float DeviceTrainStep(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int batch, bool wantOutput, out ReadOnlySpan<float> output, bool guard)
     {
         var gpu = _gpu!;
         int nOut = Network.OutputSize;
@@ -179,6 +205,9 @@ public sealed partial class Trainer
             gpu.SetLearningRate(rate);
             _deviceRate = rate;
         }
+        // Fit's guard: the device itself skips a step whose loss is not finite (update, step count, state buffers), in the
+        // same captured graph, so nothing reaches the weights before the loss is read back below.
+        gpu.SkipNonFiniteSteps = guard;
         gpu.TrainStep(input, deviceTarget, batch);
         float loss = gpu.ReadLoss();
         if (wantOutput)

@@ -45,7 +45,7 @@ extern "C" __global__ void sgnn_relu_forward(float* z, const float* bias, float*
         }
         {
             float z = v;
-            a[i] = z > 0.0f ? z : 0.0f;
+            a[i] = z <= 0.0f ? 0.0f : z;
         }
     }
 }
@@ -56,7 +56,7 @@ extern "C" __global__ void sgnn_relu_backward(const float* zs, const float* outs
     SGNN_LOOP(i, n)
     {
         float z = zs[i];
-        dz[i] = da[i] * (z > 0.0f ? 1.0f : 0.0f);
+        dz[i] = da[i] * (z <= 0.0f ? 0.0f : 1.0f);
     }
 }
 
@@ -137,6 +137,21 @@ extern "C" __global__ void sgnn_increment(sgnn_u64* counter)
     if (blockIdx.x == 0 && threadIdx.x == 0) counter[0] += 1ULL;
 }
 
+// Before the update (one thread). counters: [0] optimizer steps, [1] training forwards, [2] the guard, [3] skip.
+// With the guard on and a NaN or infinite loss, skip = 1: the update kernels return at once, the step count stays,
+// and the state buffers the forward pass changed are put back. Otherwise skip = 0 and the step count advances.
+extern "C" __global__ void sgnn_step_gate(const float* loss, sgnn_u64* counters)
+{
+    if (blockIdx.x == 0 && threadIdx.x == 0)
+    {
+        float l = loss[0];
+        int finite = l - l == 0.0f; // false for NaN and +-inf
+        sgnn_u64 skip = counters[2] != 0ULL && !finite ? 1ULL : 0ULL;
+        counters[3] = skip;
+        if (skip == 0ULL) counters[0] += 1ULL;
+    }
+}
+
 // One block per row: softmax cross entropy from logits with probability targets. loss[r] = sum(y * (lse - z));
 // grad = scale * (p * sum(y) - y), which is scale * (p - y) for one-hot targets. scale = 1 / rows.
 extern "C" __global__ void sgnn_softmax_cross_entropy(const float* logits, const float* target, float* grad, float* rowLoss, int rows, int cols, float scale)
@@ -175,8 +190,10 @@ extern "C" __global__ void sgnn_softmax_cross_entropy(const float* logits, const
 
 // PyTorch Adam/AdamW with bias correction: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
 // p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). L2 decay adds wd * p to g; decoupled multiplies p by 1 - lr * wd.
+// Nothing when counters[3] says the step is skipped (sgnn_step_gate).
 extern "C" __global__ void sgnn_adam(float* p, const float* g, float* m, float* v, int n, const float* lr, float beta1, float beta2, float eps, float weightDecay, int decoupled, const sgnn_u64* counters)
 {
+    if (counters[3] != 0ULL) return;
     float t = (float)counters[0];
     float rate = lr[0];
     float stepSize = rate / (1.0f - powf(beta1, t));

@@ -130,7 +130,7 @@ extern "C" __global__ void sgnn_elu_forward(float* z, const float* bias, float* 
         }
         {
             float z = v;
-            a[i] = z > 0.0f ? z : p * (expf(z) - 1.0f);
+            a[i] = z <= 0.0f ? p * (expf(z) - 1.0f) : z;
         }
     }
 }
@@ -142,7 +142,7 @@ extern "C" __global__ void sgnn_elu_backward(const float* zs, const float* outs,
     {
         float z = zs[i];
         float a = outs[i];
-        dz[i] = da[i] * (z > 0.0f ? 1.0f : a + p);
+        dz[i] = da[i] * (z <= 0.0f ? a + p : 1.0f);
     }
 }
 
@@ -238,14 +238,15 @@ extern "C" __global__ void sgnn_silu_backward(const float* zs, const float* outs
     }
 }
 
-// RReLU in training mode: each negative element gets a slope from U(lower, upper), kept for backward.
+// RReLU in training mode: each negative element gets a slope from U(lower, upper), kept for backward; NaN passes with
+// slope 1, as in PyTorch and on the CPU.
 extern "C" __global__ void sgnn_rrelu_forward_train(const float* z, float* a, float* slopes, int n, float lower, float upper, sgnn_u64 seed, int layer, const sgnn_u64* counters)
 {
     sgnn_u64 key = sgnn_key(seed, layer, counters[1]);
     SGNN_LOOP(i, n)
     {
         float v = z[i];
-        if (v >= 0.0f)
+        if (!(v < 0.0f))
         {
             a[i] = v;
             slopes[i] = 1.0f;
@@ -340,22 +341,40 @@ extern "C" __global__ void sgnn_increment(sgnn_u64* counter)
     if (blockIdx.x == 0 && threadIdx.x == 0) counter[0] += 1ULL;
 }
 
-// Binary cross entropy from logits, element-wise: loss = max(z, 0) - z*y + log(1 + exp(-|z|)); grad = scale * (sigmoid(z) - y).
+// Before the update (one thread). counters: [0] optimizer steps, [1] training forwards, [2] the guard, [3] skip.
+// With the guard on and a NaN or infinite loss, skip = 1: the update kernels return at once, the step count stays,
+// and the state buffers the forward pass changed are put back. Otherwise skip = 0 and the step count advances.
+extern "C" __global__ void sgnn_step_gate(const float* loss, sgnn_u64* counters)
+{
+    if (blockIdx.x == 0 && threadIdx.x == 0)
+    {
+        float l = loss[0];
+        int finite = l - l == 0.0f; // false for NaN and +-inf
+        sgnn_u64 skip = counters[2] != 0ULL && !finite ? 1ULL : 0ULL;
+        counters[3] = skip;
+        if (skip == 0ULL) counters[0] += 1ULL;
+    }
+}
+
+// Binary cross entropy from logits, element-wise, in PyTorch's arrangement (+inf at z = +inf, y = 0, as the CPU loss):
+// loss = (1 - y)*z + max(-z, 0) + log(1 + exp(-|z|)); grad = scale * (sigmoid(z) - y).
 extern "C" __global__ void sgnn_sigmoid_bce(const float* logits, const float* target, float* grad, float* loss, int n, float scale)
 {
     SGNN_LOOP(i, n)
     {
         float z = logits[i];
         float y = target[i];
-        loss[i] = fmaxf(z, 0.0f) - z * y + log1pf(expf(-fabsf(z)));
+        loss[i] = (1.0f - y) * z + fmaxf(-z, 0.0f) + log1pf(expf(-fabsf(z)));
         grad[i] = scale * (1.0f / (1.0f + expf(-z)) - y);
     }
 }
 
 // PyTorch SGD: d = g + wd * p; with momentum, buf = d on the first step, else momentum * buf + (1 - dampening) * d;
-// d = nesterov ? d + momentum * buf : buf; p -= lr * d. counters[0] is the step (1 on the first).
+// d = nesterov ? d + momentum * buf : buf; p -= lr * d. counters[0] is the step (1 on the first); nothing when
+// counters[3] says the step is skipped (sgnn_step_gate).
 extern "C" __global__ void sgnn_sgd(float* p, const float* g, float* buf, int n, const float* lr, float momentum, float dampening, float weightDecay, int nesterov, const sgnn_u64* counters)
 {
+    if (counters[3] != 0ULL) return;
     sgnn_u64 t = counters[0];
     float rate = lr[0];
     SGNN_LOOP(i, n)

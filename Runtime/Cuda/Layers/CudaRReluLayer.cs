@@ -15,10 +15,10 @@ internal sealed class CudaRReluLayer(NetworkDescription network, LayerDescriptio
     public override void Source(CudaSourceBuilder b, bool backward)
     {
         CudaActivations.AddForward(b, CudaActivation.LeakyReLU); // evaluation mode: the mean slope
-        if (!backward) return;
+        if (!b.Training) return;
         b.Random();
         b.Kernel(TrainingKernel, Code);
-        b.Kernel(CudaKernelSource.Multiply, CudaKernelSource.MultiplyCode);
+        if (backward) b.Kernel(CudaKernelSource.Multiply, CudaKernelSource.MultiplyCode);
     }
 
     public override void Allocate(CudaContext c, int maxBatch, bool training)
@@ -45,14 +45,15 @@ internal sealed class CudaRReluLayer(NetworkDescription network, LayerDescriptio
     }
 
     private const string Code = """
-// RReLU in training mode: each negative element gets a slope from U(lower, upper), kept for backward.
+// RReLU in training mode: each negative element gets a slope from U(lower, upper), kept for backward; NaN passes with
+// slope 1, as in PyTorch and on the CPU.
 extern "C" __global__ void $NAME(const float* z, float* a, float* slopes, int n, float lower, float upper, sgnn_u64 seed, int layer, const sgnn_u64* counters)
 {
     sgnn_u64 key = sgnn_key(seed, layer, counters[1]);
     SGNN_LOOP(i, n)
     {
         float v = z[i];
-        if (v >= 0.0f)
+        if (!(v < 0.0f))
         {
             a[i] = v;
             slopes[i] = 1.0f;
