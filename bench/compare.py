@@ -419,7 +419,7 @@ def main():
     ap = argparse.ArgumentParser(description="Run SourceGenNN's CPU benchmarks and the PyTorch and ONNX Runtime peers; "
                                              "print one table.")
     ap.add_argument("--quick", action="store_true", help="short smoke run of both suites (noisier)")
-    ap.add_argument("--workloads", default=None, help="comma-separated subset of W1,W2,W3,W4,W5,W5F,GEMM, e.g. W1,W5 "
+    ap.add_argument("--workloads", default=None, help="comma-separated subset of W1,W2,W3,W4,W5,W5F,W6,GEMM, e.g. W1,W5 "
                                                       "(default all; W5F is W5's forward pass, GEMM the raw products)")
     ap.add_argument("--ours", help="reuse this sourcegennn-results.json instead of running BenchmarkDotNet")
     ap.add_argument("--torch", help="reuse this pytorch.json instead of running the PyTorch peer")
