@@ -109,6 +109,13 @@ public static class Pooling
                         dy == null ? null : dy + oh * outWidth, dx == null ? null : dx + 2 * oh * width);
                 continue;
             }
+            if (Vector256.IsHardwareAccelerated && Avx2.IsSupported)
+            {
+                for (; ow < outWidth; ow += 8)
+                    MaxPairs8(top, width, Math.Min(8, outWidth - ow), ow, y == null ? null : y + oh * outWidth,
+                        dy == null ? null : dy + oh * outWidth, dx == null ? null : dx + 2 * oh * width);
+                continue;
+            }
             for (; ow < outWidth; ow++)
             {
                 int at = 2 * ow;
@@ -172,6 +179,66 @@ public static class Pooling
             var wins = Vector512.GreaterThan(v, m) | ~Vector512.Equals(v, v);
             m = Vector512.ConditionalSelect(wins, v, m);
             k = Vector512.ConditionalSelect(wins.AsInt32(), Vector512.Create(index), k);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="MaxPairs16"/> for AVX2: 8 windows at a time (<paramref name="count"/> of them real). The even and odd
+    /// elements of each row are pulled apart with an in-lane shuffle and a cross-lane permute, and put back together in
+    /// backward with unpacks; the maxima are chosen in the same order. Without it the scalar loop's data-dependent
+    /// branches made W6's pooling most of its step on AVX2.
+    /// </summary>
+    private static unsafe void MaxPairs8(float* top, int width, int count, int ow, float* y, float* dy, float* dx)
+    {
+        var lanes = Vector256<int>.Indices;
+        float* t = top + 2 * ow, b = t + width;
+        // The row's 2·count elements from 2·ow, in two vectors.
+        var first = Vector256.LessThan(lanes, Vector256.Create(2 * count)).AsSingle();
+        var second = Vector256.LessThan(lanes, Vector256.Create(2 * count - 8)).AsSingle();
+        var t0 = Avx.MaskLoad(t, first);
+        var t1 = Avx.MaskLoad(t + 8, second);
+        var b0 = Avx.MaskLoad(b, first);
+        var b1 = Avx.MaskLoad(b + 8, second);
+        var m = Even(t0, t1);
+        var k = Vector256<int>.Zero;
+        Take(Odd(t0, t1), 1, ref m, ref k);
+        Take(Even(b0, b1), 2, ref m, ref k);
+        Take(Odd(b0, b1), 3, ref m, ref k);
+        var outputs = Vector256.LessThan(lanes, Vector256.Create(count)).AsSingle();
+        if (y != null)
+        {
+            Avx.MaskStore(y + ow, outputs, m);
+            return;
+        }
+        var g = Avx.MaskLoad(dy + ow, outputs);
+        var g0 = Vector256.ConditionalSelect(Vector256.Equals(k, Vector256<int>.Zero).AsSingle(), g, Vector256<float>.Zero);
+        var g1 = Vector256.ConditionalSelect(Vector256.Equals(k, Vector256.Create(1)).AsSingle(), g, Vector256<float>.Zero);
+        var g2 = Vector256.ConditionalSelect(Vector256.Equals(k, Vector256.Create(2)).AsSingle(), g, Vector256<float>.Zero);
+        var g3 = Vector256.ConditionalSelect(Vector256.Equals(k, Vector256.Create(3)).AsSingle(), g, Vector256<float>.Zero);
+        float* dt = dx + 2 * ow, db = dt + width;
+        // Interleave back: element 2i of a row is window i's left, 2i + 1 its right. The unpacks interleave within each
+        // 128-bit half ([l0 r0 l1 r1 | l4 r4 l5 r5] and [l2 r2 l3 r3 | l6 r6 l7 r7]); the permutes put the halves in order.
+        var tl = Avx.UnpackLow(g0, g1);
+        var th = Avx.UnpackHigh(g0, g1);
+        Avx.MaskStore(dt, first, Avx.Permute2x128(tl, th, 0x20));
+        Avx.MaskStore(dt + 8, second, Avx.Permute2x128(tl, th, 0x31));
+        var bl = Avx.UnpackLow(g2, g3);
+        var bh = Avx.UnpackHigh(g2, g3);
+        Avx.MaskStore(db, first, Avx.Permute2x128(bl, bh, 0x20));
+        Avx.MaskStore(db + 8, second, Avx.Permute2x128(bl, bh, 0x31));
+
+        // [a0 a2 b0 b2 | a4 a6 b4 b6], then the 64-bit quarters reordered 0, 2, 1, 3: [a0 a2 a4 a6 b0 b2 b4 b6].
+        static Vector256<float> Even(Vector256<float> a, Vector256<float> b) =>
+            Avx2.Permute4x64(Avx.Shuffle(a, b, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
+
+        static Vector256<float> Odd(Vector256<float> a, Vector256<float> b) =>
+            Avx2.Permute4x64(Avx.Shuffle(a, b, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle();
+
+        static void Take(Vector256<float> v, int index, ref Vector256<float> m, ref Vector256<int> k)
+        {
+            var wins = Vector256.GreaterThan(v, m) | ~Vector256.Equals(v, v);
+            m = Vector256.ConditionalSelect(wins, v, m);
+            k = Vector256.ConditionalSelect(wins.AsInt32(), Vector256.Create(index), k);
         }
     }
 
