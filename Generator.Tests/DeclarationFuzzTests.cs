@@ -45,6 +45,12 @@ public class DeclarationFuzzTests(ITestOutputHelper output)
 
     private static readonly Gen<string> Dim = Gen.Frequency((6, Gen.OneOf("-1", "1", "2")), (1, Gen.OneOf("0", "-2", "3", "-5", "9")));
 
+    /// <summary>A kernel or output size: one int or one per axis (PyTorch's int or tuple), sometimes of the wrong form.</summary>
+    private static readonly Gen<string> WindowSize = Gen.Frequency(
+        (6, Gen.Int[1, 4].Select(i => i.ToString(CultureInfo.InvariantCulture))),
+        (2, Gen.Select(Gen.Int[1, 4], Gen.Int[1, 4], (a, b) => $"new[] {{ {a}, {b} }}")),
+        (1, Gen.OneOf("0", "-1", "\"same\"", "new[] { 1, 2, 3 }", "new int[0]", "1.5", "null", "new[] { \"a\" }", "int.MaxValue")));
+
     /// <summary>Named options a layer may get (some wrong for the layer, some of the wrong type).</summary>
     private static readonly Gen<string> Option = Gen.Frequency(
         (4, TensorName.Select(n => "Name = " + n)),
@@ -53,6 +59,9 @@ public class DeclarationFuzzTests(ITestOutputHelper output)
             "WeightInit = (Init)99", "BiasInit = Init.XavierUniform", "InitStd = -1", "InitGain = 0", "InitNonlinearity = (Nonlinearity)7",
             "Eps = 0", "Momentum = 2", "Affine = false", "TrackRunningStats = false", "ElementwiseAffine = false", "PerFeature = true",
             "Init = double.NaN", "StartDim = 2", "EndDim = 1", "Foo = 1", "Name = 7")),
+        (1, Gen.OneOf("Stride = 2", "Stride = new[] { 2, 1 }", "Stride = null", "Stride = 0", "Padding = 1", "Padding = \"same\"", "Padding = \"valid\"",
+            "Padding = \"full\"", "Padding = new[] { 1 }", "Padding = 9", "Dilation = 2", "Dilation = new[] { 1, 3 }", "Groups = 2", "Groups = 0",
+            "OutputPadding = 1", "OutputPadding = 5", "CeilMode = true", "CountIncludePad = false", "Padding = 1.5", "Stride = \"2\"")),
         (1, Dim.Select(d => "Dim = " + d)));
 
     private static readonly Gen<string> Options = Gen.Frequency(
@@ -81,6 +90,16 @@ public class DeclarationFuzzTests(ITestOutputHelper output)
         (2, Layer("Reshape", Gen.Frequency((3, SmallInt.Array[1, 3].Select(d => string.Join(", ", d))), (1, Gen.OneOf("-1", "2, -1", "0", "-1, -1", ""))))),
         (2, Layer("Add", TensorName.Array[0, 2].Select(n => string.Join(", ", n)))),
         (2, Layer("Concat", TensorName.Array[0, 2].Select(n => string.Join(", ", n)))),
+        (2, Layer("Conv2d", Gen.Select(Size, WindowSize, (o, k) => o + ", " + k))),
+        (1, Layer("Conv1d", Gen.Select(Size, Size, (o, k) => o + ", " + k))),
+        (1, Layer("ConvTranspose2d", Gen.Select(Size, WindowSize, (o, k) => o + ", " + k))),
+        (1, Layer("ConvTranspose1d", Gen.Select(Size, Size, (o, k) => o + ", " + k))),
+        (2, Layer("MaxPool2d", WindowSize)),
+        (1, Layer("MaxPool1d", Size)),
+        (1, Layer("AvgPool2d", WindowSize)),
+        (1, Layer("AvgPool1d", Size)),
+        (1, Layer("AdaptiveAvgPool2d", WindowSize)),
+        (1, Layer("Dropout2d", Real)),
         // Names the generator does not know, and attributes that are not layers.
         (1, Gen.OneOf("Conv2d(3)", "Dense2(4)", "Dense", "Dense(1, 2)", "Obsolete", "Network(3)", "Input(\"ctx\", 2)", "Input(\"input\", 2)",
             "Input(\"class\", 2)", "Input(\"ctx\")", "Softmax(1)", "Dense(Bias = false)")));
@@ -90,6 +109,15 @@ public class DeclarationFuzzTests(ITestOutputHelper output)
         (6, SmallInt.Select(n => "Dense(" + n + ")")),
         (4, Gen.OneOf("ReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Identity", "PReLU", "LeakyReLU(0.1)", "ELU")),
         (1, Gen.OneOf("Dropout(0.5)", "LayerNorm", "BatchNorm1d", "Dense(4, Bias = false)", "Dense(3, WeightInit = Init.XavierNormal)")));
+
+    /// <summary>An image network that fits its input: convolution blocks, pooling, then a classifier.</summary>
+    private static readonly Gen<string> ImageLayers =
+        from channels in Gen.Int[1, 4]
+        from size in Gen.Int[6, 12]
+        from block in Gen.OneOf("[Conv2d(4, 3, Padding = 1)][ReLU][MaxPool2d(2)]", "[Conv2d(4, 3, Stride = 2, Groups = 1)][BatchNorm2d]",
+            "[ConvTranspose2d(2, 2, Stride = 2)][AvgPool2d(3, Stride = 2, Padding = 1, CeilMode = true)]", "[Conv2d(6, new[] { 3, 1 }, Padding = \"same\")][Dropout2d(0.2)]",
+            "[MaxPool2d(3, Stride = 1, Padding = 1, Dilation = 1)][AdaptiveAvgPool2d(1)]", "[Reshape(-1, 4)][Conv1d(3, 2)][MaxPool1d(2, CeilMode = true)][AvgPool1d(1)]")
+        select $"[Network({channels}, {size}, {size})]{block}[Flatten][Dense(2)]";
 
     /// <summary>A residual block over a plain prefix: names, Add and Concat that do resolve.</summary>
     private static readonly Gen<string> ResidualLayers = SmallInt.Select(n =>
@@ -124,12 +152,13 @@ public class DeclarationFuzzTests(ITestOutputHelper output)
         from layers in Gen.Frequency(
             (8, PlainLayer.Array[1, 8].Select(a => string.Concat(a.Select(l => "[" + l + "]")))),
             (2, ResidualLayers),
+            (2, ImageLayers),
             (8, LayerAttribute.Array[0, 8].Select(a => string.Concat(a.Select(l => "[" + l + "]")))),
             (1, LayerAttribute.Array[20, 60].Select(a => string.Concat(a.Select(l => "[" + l + "]")))))
         from body in Body
         from split in Gen.Frequency((10, Gen.Const(false)), (1, Gen.Const(true)))
         from baseType in Gen.Frequency((20, Gen.Const("")), (1, Gen.OneOf(" : NeedsArgs", " : Plain", " : HasForward")))
-        select new Network(name, modifiers, generic, primary, network + input + layers, body, split, baseType);
+        select new Network(name, modifiers, generic, primary, (layers.StartsWith("[Network(", StringComparison.Ordinal) ? "" : network) + input + layers, body, split, baseType); // image layers bring their own [Network]
 
     private sealed record Case(Network[] Networks, string Namespace, bool Nested, bool NestedPartial, int Damage, uint DamageAt);
 

@@ -93,6 +93,44 @@ internal static class Declarations
         public partial class EveryInitializer { }
         """;
 
+    public const string Cnn = """
+        using SourceGenNN;
+
+        namespace Vision;
+
+        // The network a course draws for MNIST: two convolution blocks, then a dense classifier.
+        [Network(1, 28, 28)]
+        [Conv2d(8, 3, Padding = 1, Name = "conv1")] [ReLU] [MaxPool2d(2)]                      // [8, 14, 14]
+        [Conv2d(16, 3, Padding = 1, Name = "conv2")] [BatchNorm2d(Name = "bn")] [ReLU] [MaxPool2d(2)] // [16, 7, 7]
+        [Dropout2d(0.1)]
+        [Flatten]
+        [Dense(10, Name = "fc")]
+        public partial class SmallCnn { }
+        """;
+
+    public const string EveryWindowLayer = """
+        using SourceGenNN;
+
+        namespace Zoo;
+
+        // Every sliding-window kind and option form: per-axis sizes, "same" padding, groups, dilation, ceil_mode.
+        [Network(4, 12, 12)]
+        [Conv2d(8, new[] { 3, 5 }, Stride = 2, Padding = new[] { 1, 2 }, Groups = 2, Bias = false)] // [8, 6, 6]
+        [ConvTranspose2d(4, 2, Stride = 2, Groups = 4)]                                            // [4, 12, 12]
+        [AvgPool2d(3, Stride = 2, Padding = 1, CeilMode = true, CountIncludePad = false)]           // [4, 7, 7]
+        [MaxPool2d(3, Stride = 1, Dilation = 2)]                                                   // [4, 3, 3]
+        [AdaptiveAvgPool2d(1)]                                                                     // [4, 1, 1]
+        [Reshape(1, 4)]
+        [Conv1d(6, 2, Padding = "same")]                                                           // [6, 4]
+        [ConvTranspose1d(3, 3, Stride = 2, Padding = 1, OutputPadding = 1, Dilation = 1)]          // [3, 8]
+        [MaxPool1d(2)]                                                                             // [3, 4]
+        [AvgPool1d(2, Stride = 1)]                                                                 // [3, 3]
+        [Conv1d(2, 1)]                                                                             // [2, 3]
+        [Flatten]
+        [Dense(2)]
+        public partial class EveryWindowLayer { }
+        """;
+
     /// <summary>Every declaration above, for tests that run over the whole corpus.</summary>
     public static System.Collections.Generic.IEnumerable<(string Name, string Source)> Corpus =>
         typeof(Declarations).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)

@@ -31,6 +31,12 @@ public class SnapshotTests
     public void Every_initializer() => VerifyGenerated(Declarations.EveryInitializer, "Zoo.EveryInitializer.g.cs");
 
     [Fact]
+    public void Cnn() => VerifyGenerated(Declarations.Cnn, "Vision.SmallCnn.g.cs");
+
+    [Fact]
+    public void Every_window_layer() => VerifyGenerated(Declarations.EveryWindowLayer, "Zoo.EveryWindowLayer.g.cs");
+
+    [Fact]
     public void Output_does_not_depend_on_the_current_culture()
     {
         var saved = System.Globalization.CultureInfo.CurrentCulture;

@@ -503,7 +503,8 @@ public sealed partial class NetworkGenerator
             }
             return value.Value switch
             {
-                null => value.Type?.SpecialType == SpecialType.System_String ? AttributeArgument.OfText(name, null) : null,
+                // A null string, or a null object (PyTorch's None: [MaxPool2d(2, Stride = null)]), is read as a null text.
+                null => value.Type?.SpecialType is SpecialType.System_String or SpecialType.System_Object ? AttributeArgument.OfText(name, null) : null,
                 string s => AttributeArgument.OfText(name, s),
                 bool b => AttributeArgument.OfNumber(name, b ? 1 : 0),
                 int i => AttributeArgument.OfNumber(name, i),

@@ -27,6 +27,10 @@ internal static class NetworkChecks
             new(CudaLoss.BinaryCrossEntropy, CudaOptimizer.Adam(1e-2f)), 13);
         yield return new("BatchNorm2d and BatchNorm1d (running statistics), MSE, Adam", s => new CheckNorm(s),
             new(CudaLoss.MeanSquaredError, CudaOptimizer.Adam(1e-2f)), 17);
+        yield return new("CNN (Conv2d, BatchNorm2d, MaxPool2d, Dropout2d, groups, global pooling), CE, Adam", s => new CheckCnn(s),
+            new(CudaLoss.CrossEntropy, CudaOptimizer.Adam(1e-2f)), 9);
+        yield return new("Window kinds (ConvTranspose2d/1d, AvgPool2d/1d, AdaptiveAvgPool2d, Conv1d, MaxPool1d), MSE, SGD momentum", s => new CheckWindows(s),
+            new(CudaLoss.MeanSquaredError, CudaOptimizer.Sgd(0.05f, momentum: 0.9f)), 6);
     }
 
     public static IEnumerable<(string, Func<string?>)> All(CudaDevice gpu)

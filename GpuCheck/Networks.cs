@@ -130,3 +130,40 @@ internal partial class TrainerResidual { }
 [Dense(6, Bias = false)] [BatchNorm1d(Momentum = 0.2)] [ReLU]
 [Dense(2)]
 internal partial class CheckNorm { }
+
+/// <summary>
+/// A CNN as a course draws it, with BatchNorm2d and channel dropout: convolutions (one without bias before the
+/// BatchNorm, one strided with groups), max pooling with ceil_mode, global average pooling.
+/// </summary>
+[Network(1, 12, 12)]
+[Conv2d(8, 3, Padding = 1, Bias = false)] [BatchNorm2d] [ReLU]
+[MaxPool2d(2)]                               // [8, 6, 6]
+[Dropout2d(0.25)]
+[Conv2d(12, 3, Stride = 2, Padding = "valid", Groups = 4)] [Tanh] // [12, 2, 2]
+[MaxPool2d(2, Stride = 1, Padding = 1, CeilMode = true)]         // [12, 3, 3]
+[AdaptiveAvgPool2d(1)] [Flatten]
+[Dense(4)]
+internal partial class CheckCnn { }
+
+/// <summary>The other window kinds: transposed convolutions, average and adaptive pooling with their options, the 1-D kinds.</summary>
+[Network(3, 4, 5)]
+[ConvTranspose2d(4, new[] { 3, 2 }, Stride = 2, Padding = new[] { 1, 0 }, OutputPadding = 1, Dilation = new[] { 1, 2 })] // [4, 8, 12]
+[ELU]
+[AvgPool2d(3, Stride = 2, Padding = 1, CeilMode = true, CountIncludePad = false)] // [4, 5, 7]
+[AdaptiveAvgPool2d(new[] { 3, 4 })]                                             // [4, 3, 4]
+[Reshape(4, 12)]
+[Conv1d(6, 3, Padding = "same", Groups = 2)]                                     // [6, 12]
+[MaxPool1d(2)]                                                                   // [6, 6]
+[ConvTranspose1d(2, 2, Stride = 2, Bias = false)]                                // [2, 12]
+[AvgPool1d(3, Stride = 2, Padding = 1)]                                          // [2, 6]
+[Flatten]
+[Dense(2)]
+internal partial class CheckWindows { }
+
+/// <summary>W6 of the benchmarks: conv(1→8) ReLU maxpool, conv(8→16) ReLU maxpool, flatten, Dense(10), on MNIST-shaped input.</summary>
+[Network(1, 28, 28)]
+[Conv2d(8, 3, Padding = 1)] [ReLU] [MaxPool2d(2)]
+[Conv2d(16, 3, Padding = 1)] [ReLU] [MaxPool2d(2)]
+[Flatten]
+[Dense(10)]
+internal partial class W6 { }

@@ -3,6 +3,8 @@
 
 W1: 784-128-10 (ReLU), batch 64, Adam(lr=1e-3), cross entropy from logits.
 W5: 1024-1024-1024-10 (ReLU), SGD(lr=0.01, momentum=0.9), batches 256 and 4096, cross entropy.
+W6: conv(1->8, k3, pad 1) ReLU maxpool 2, conv(8->16, k3, pad 1) ReLU maxpool 2, flatten, Linear(784, 10), on [1, 28, 28]
+    inputs, batch 32, Adam(lr=1e-3), cross entropy (cuDNN, FP32).
 Each step copies the batch from pinned host memory to the GPU (non_blocking), as GpuCheck's executor copies through
 its pinned staging buffers; 8 distinct batches are cycled; 20 warm-up steps; the median of 5 timed runs is printed.
 FP32 throughout (TF32 disabled), like GpuCheck's default cuBLAS math mode.
@@ -17,6 +19,11 @@ import torch
 
 
 def make(widths):
+    if widths == "W6":
+        return torch.nn.Sequential(
+            torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(8, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Flatten(), torch.nn.Linear(784, 10)).cuda()
     layers = []
     for i in range(len(widths) - 1):
         layers.append(torch.nn.Linear(widths[i], widths[i + 1]))
@@ -30,9 +37,11 @@ def bench(name, widths, batch, make_opt, steps, graphs):
     model = make(widths)
     opt = make_opt(model.parameters())
     loss_fn = torch.nn.CrossEntropyLoss()
-    xs = [torch.randn(batch, widths[0]).pin_memory() for _ in range(8)]
-    ys = [torch.randint(0, widths[-1], (batch,)).pin_memory() for _ in range(8)]
-    x_dev = torch.empty(batch, widths[0], device="cuda")
+    shape = (1, 28, 28) if widths == "W6" else (widths[0],)
+    classes = 10 if widths == "W6" else widths[-1]
+    xs = [torch.randn(batch, *shape).pin_memory() for _ in range(8)]
+    ys = [torch.randint(0, classes, (batch,)).pin_memory() for _ in range(8)]
+    x_dev = torch.empty(batch, *shape, device="cuda")
     y_dev = torch.empty(batch, dtype=torch.long, device="cuda")
 
     def step_body():
@@ -87,6 +96,7 @@ def main():
         return 2
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cudnn.benchmark = True
     print(f"device: {torch.cuda.get_device_name(0)}, torch {torch.__version__}, CUDA {torch.version.cuda}")
     print("workload, batch, graphs, ms/step (median of 5 runs), samples/s")
     adam = lambda p: torch.optim.Adam(p, lr=1e-3, capturable="--graphs" in sys.argv)
@@ -95,6 +105,7 @@ def main():
         bench("W1", [784, 128, 10], 64, adam, 500, graphs)
         bench("W5", [1024, 1024, 1024, 10], 256, sgd, 200, graphs)
         bench("W5", [1024, 1024, 1024, 10], 4096, sgd, 50, graphs)
+        bench("W6", "W6", 32, adam, 500, graphs)
     return 0
 
 

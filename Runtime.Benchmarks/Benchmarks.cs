@@ -260,3 +260,59 @@ public class W5F_ForwardWide
     [Benchmark]
     public void OnnxRuntime() => _ort!.Run();
 }
+
+/// <summary>W6: train step of the small CNN (conv-ReLU-maxpool ×2, Dense 784→10), cross entropy, Adam, batch 32.</summary>
+[MemoryDiagnoser]
+public class W6_TrainCnn
+{
+    private TrainFixture<SmallCnn> _f = null!;
+
+    /// <summary>The batch size (fixed).</summary>
+    [Params(32)]
+    public int Batch { get; set; }
+
+    /// <summary>Builds the networks and data.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        Parallelism.MaxThreads = 1;
+        _f = Workloads.W6Train();
+    }
+
+    /// <summary>The generated network's step through <c>Trainer.TrainStep</c>.</summary>
+    /// <returns>The loss.</returns>
+    [Benchmark]
+    public float Generated() => _f.GeneratedStep();
+
+    /// <summary>The hand-written step (direct convolution in nested loops).</summary>
+    /// <returns>The loss.</returns>
+    [Benchmark]
+    public float Plain() => _f.PlainStep();
+}
+
+/// <summary>W6: forward (evaluation mode) of the small CNN, batch 1.</summary>
+[MemoryDiagnoser]
+public class W6_ForwardCnn
+{
+    private ForwardFixture<SmallCnn> _f = null!;
+
+    /// <summary>The batch size.</summary>
+    [Params(1)]
+    public int Batch { get; set; }
+
+    /// <summary>Builds the networks and data.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        Parallelism.MaxThreads = 1;
+        _f = Workloads.W6Forward(Batch);
+    }
+
+    /// <summary>The generated network's forward pass.</summary>
+    [Benchmark]
+    public void Generated() => _f.Net.Forward(_f.Input, _f.Output, _f.Batch, training: false);
+
+    /// <summary>The hand-written forward pass.</summary>
+    [Benchmark]
+    public void Plain() => _f.Plain.Forward(_f.Input, _f.Batch, _f.PlainOutput);
+}

@@ -46,7 +46,18 @@ public static class BenchData
     public static PlainMlp PlainCopyOf(INetwork network, params (int Units, PlainActivation Activation)[] layers)
     {
         ArgumentNullException.ThrowIfNull(network);
-        var plain = new PlainMlp(network.InputSize, layers);
+        return CopyWeights(network, new PlainMlp(network.InputSize, layers));
+    }
+
+    /// <summary>Copies <paramref name="network"/>'s parameter tensors, in declaration order, into <paramref name="plain"/>'s.</summary>
+    /// <typeparam name="TPlain">The plain network's type.</typeparam>
+    /// <param name="network">The generated network to copy.</param>
+    /// <param name="plain">A plain network with the same tensors (same order and sizes).</param>
+    /// <returns><paramref name="plain"/>.</returns>
+    public static TPlain CopyWeights<TPlain>(INetwork network, TPlain plain) where TPlain : IPlainNetwork
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(plain);
         var tensors = network.Description.Parameters;
         if (tensors.Count != plain.Tensors.Length)
             throw new InvalidOperationException($"{network.Description.Name} has {tensors.Count} parameter tensors; the plain copy has {plain.Tensors.Length}.");
@@ -71,10 +82,19 @@ public sealed class ForwardFixture<TNet> where TNet : INetwork
     /// <param name="batch">The batch size.</param>
     /// <param name="layers">The plain twin's layers.</param>
     public ForwardFixture(TNet net, int batch, params (int Units, PlainActivation Activation)[] layers)
+        : this(net, batch, BenchData.PlainCopyOf(net, layers))
+    {
+    }
+
+    /// <summary>Builds the fixture with a plain twin of another kind (its weights are copied from <paramref name="net"/>).</summary>
+    /// <param name="net">The generated network.</param>
+    /// <param name="batch">The batch size.</param>
+    /// <param name="plain">The plain twin, with the generated network's tensors in order.</param>
+    public ForwardFixture(TNet net, int batch, IPlainNetwork plain)
     {
         Net = net;
         Batch = batch;
-        Plain = BenchData.PlainCopyOf(net, layers);
+        Plain = BenchData.CopyWeights(net, plain);
         Input = BenchData.Normal(batch * net.InputSize, seed: 7);
         Output = new float[batch * net.OutputSize];
         PlainOutput = new float[batch * net.OutputSize];
@@ -85,7 +105,7 @@ public sealed class ForwardFixture<TNet> where TNet : INetwork
     public TNet Net { get; }
 
     /// <summary>The hand-written twin.</summary>
-    public PlainMlp Plain { get; }
+    public IPlainNetwork Plain { get; }
 
     /// <summary>The batch size.</summary>
     public int Batch { get; }
@@ -117,8 +137,20 @@ public sealed class TrainFixture<TNet> where TNet : INetwork
     /// <param name="optimizer">The library optimiser for <paramref name="net"/>.</param>
     /// <param name="plainOptimizer">Makes the hand-written optimiser of the same kind and settings.</param>
     /// <param name="layers">The plain twin's layers.</param>
-    public TrainFixture(TNet net, int batch, Loss loss, Optimizer optimizer, Func<PlainMlp, PlainOptimizer> plainOptimizer,
+    public TrainFixture(TNet net, int batch, Loss loss, Optimizer optimizer, Func<IPlainNetwork, PlainOptimizer> plainOptimizer,
         params (int Units, PlainActivation Activation)[] layers)
+        : this(net, batch, loss, optimizer, plainOptimizer, BenchData.PlainCopyOf(net, layers))
+    {
+    }
+
+    /// <summary>Builds the fixture with a plain twin of another kind (its weights are copied from <paramref name="net"/>).</summary>
+    /// <param name="net">The generated network.</param>
+    /// <param name="batch">The batch size.</param>
+    /// <param name="loss">The library loss (cross entropy or binary cross entropy).</param>
+    /// <param name="optimizer">The library optimiser for <paramref name="net"/>.</param>
+    /// <param name="plainOptimizer">Makes the hand-written optimiser of the same kind and settings.</param>
+    /// <param name="plain">The plain twin, with the generated network's tensors in order.</param>
+    public TrainFixture(TNet net, int batch, Loss loss, Optimizer optimizer, Func<IPlainNetwork, PlainOptimizer> plainOptimizer, IPlainNetwork plain)
     {
         ArgumentNullException.ThrowIfNull(plainOptimizer);
         Net = net;
@@ -129,7 +161,7 @@ public sealed class TrainFixture<TNet> where TNet : INetwork
         Targets = _binary
             ? BenchData.Labels(batch * net.OutputSize, 2, seed: 13)
             : BenchData.Labels(batch, net.OutputSize, seed: 13);
-        Plain = BenchData.PlainCopyOf(net, layers);
+        Plain = BenchData.CopyWeights(net, plain);
         PlainOptimizer = plainOptimizer(Plain);
         _plainOutput = new float[batch * net.OutputSize];
         _plainGradient = new float[batch * net.OutputSize];
@@ -144,7 +176,7 @@ public sealed class TrainFixture<TNet> where TNet : INetwork
     public Trainer Trainer { get; }
 
     /// <summary>The hand-written twin.</summary>
-    public PlainMlp Plain { get; }
+    public IPlainNetwork Plain { get; }
 
     /// <summary>The twin's optimiser.</summary>
     public PlainOptimizer PlainOptimizer { get; }
@@ -213,6 +245,33 @@ public static class Workloads
         return new TrainFixture<WideMlp>(net, 256, new CrossEntropy(), new Sgd(net, learningRate: 0.01f, momentum: 0.9f),
             p => new PlainSgd(p, 0.01f, 0.9f), (1024, PlainActivation.ReLU), (1024, PlainActivation.ReLU), (10, PlainActivation.None));
     }
+
+    /// <summary>W6: train step of the small CNN on [1, 28, 28], cross entropy, Adam lr 1e-3, batch 32.</summary>
+    /// <returns>The fixture.</returns>
+    public static TrainFixture<SmallCnn> W6Train()
+    {
+        var net = new SmallCnn(Seed);
+        return new TrainFixture<SmallCnn>(net, 32, new CrossEntropy(), new Adam(net, learningRate: 1e-3f), p => new PlainAdam(p, 1e-3f), PlainW6());
+    }
+
+    /// <summary>W6: forward (evaluation mode) of the small CNN.</summary>
+    /// <param name="batch">1.</param>
+    /// <returns>The fixture.</returns>
+    public static ForwardFixture<SmallCnn> W6Forward(int batch) => new(new SmallCnn(Seed), batch, PlainW6());
+
+    private static PlainCnn PlainW6() => new(1, 28, 28, [8, 16], 10);
+
+    /// <summary>
+    /// Floating-point operations of one W6 forward pass per sample, counting the multiply-adds of the convolutions
+    /// and the dense layer (2 each): conv1 8·9·28·28, conv2 16·72·14·14, dense 784·10.
+    /// </summary>
+    public const long W6ForwardFlopsPerSample = 2 * (8L * 9 * 28 * 28 + 16L * 72 * 14 * 14 + 784L * 10);
+
+    /// <summary>
+    /// Floating-point operations of one W6 train step at batch 32: forward, weight gradients (the same multiply-adds),
+    /// and input gradients of conv2 and the dense layer (conv1's input gradient is not computed).
+    /// </summary>
+    public const long W6TrainFlops = 32 * (2 * W6ForwardFlopsPerSample + 2 * (16L * 72 * 14 * 14 + 784L * 10));
 
     /// <summary>W5's network forward (evaluation mode), batch 256: the forward half of a W5 step.</summary>
     /// <param name="batch">The batch size (256 in the suite).</param>

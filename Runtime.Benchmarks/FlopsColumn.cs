@@ -10,8 +10,9 @@ namespace SourceGenNN.Benchmarks;
 
 /// <summary>
 /// The GFLOP/s and "% peak" columns of the BenchmarkDotNet summary, for the benchmarks whose flops are counted: the
-/// GEMM shapes (2·M·N·K), W5's train step (<see cref="Workloads.W5Flops"/>) and W5's forward pass
-/// (<see cref="Workloads.W5ForwardFlops"/>). GFLOP/s is over the median time; the peak is the measured one at the
+/// GEMM shapes (2·M·N·K), W5's train step (<see cref="Workloads.W5Flops"/>), W5's forward pass
+/// (<see cref="Workloads.W5ForwardFlops"/>) and W6's train step and forward pass (<see cref="Workloads.W6TrainFlops"/>,
+/// <see cref="Workloads.W6ForwardFlopsPerSample"/>). GFLOP/s is over the median time; the peak is the measured one at the
 /// benchmark's thread count (<see cref="Peak"/>), set by <see cref="Program"/> before the run.
 /// </summary>
 public sealed class FlopsColumn : IColumn
@@ -56,7 +57,7 @@ public sealed class FlopsColumn : IColumn
     /// <inheritdoc/>
     public string Legend => _percent
         ? $"GFLOP/s as a percentage of the measured {PeakInstructionSet} peak at the benchmark's thread count (register-only FMA loop, thread CPU time)"
-        : "Floating-point operations per second over the median time (GEMM: 2·M·N·K; W5: see docs/benchmarks.md)";
+        : "Floating-point operations per second over the median time (GEMM: 2·M·N·K; W5, W6: see docs/benchmarks.md)";
 
     /// <inheritdoc/>
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
@@ -99,6 +100,8 @@ public sealed class FlopsColumn : IColumn
         if (type == typeof(GEMM_Shapes)) return GemmShapes.Get((string)benchmarkCase.Parameters["Shape"]).Flops;
         if (type == typeof(W5_TrainWide) || type == typeof(W5_TrainWideThreads)) return Workloads.W5Flops;
         if (type == typeof(W5F_ForwardWide)) return Workloads.W5ForwardFlops;
+        if (type == typeof(W6_TrainCnn)) return Workloads.W6TrainFlops;
+        if (type == typeof(W6_ForwardCnn)) return Workloads.W6ForwardFlopsPerSample * Convert.ToInt64(benchmarkCase.Parameters["Batch"], System.Globalization.CultureInfo.InvariantCulture);
         return null;
     }
 

@@ -36,3 +36,16 @@ public partial class BinaryNet { }
 [ReLU]
 [Dense(10)]
 public partial class WideMlp { }
+
+/// <summary>W6: the CNN a course would draw for MNIST: conv(1→8, k3, pad 1), ReLU, maxpool 2; conv(8→16, k3, pad 1),
+/// ReLU, maxpool 2; flatten; Dense(784→10), ending in raw logits.</summary>
+[Network(1, 28, 28)]
+[Conv2d(8, 3, Padding = 1)]
+[ReLU]
+[MaxPool2d(2)]
+[Conv2d(16, 3, Padding = 1)]
+[ReLU]
+[MaxPool2d(2)]
+[Flatten]
+[Dense(10)]
+public partial class SmallCnn { }

@@ -30,7 +30,9 @@ namespace SourceGenNN.Benchmarks;
 /// dotnet run -c Release --project Runtime.Benchmarks -- --peak [--quick] [--peak-threads 1,2]
 /// dotnet run -c Release --project Runtime.Benchmarks -- --gemm-cputime [--quick]
 /// dotnet run -c Release --project Runtime.Benchmarks -- --export-weights DIR
+/// dotnet run -c Release --project Runtime.Benchmarks -- --conv-kernels [--quick]
 /// </code>
+/// <c>--conv-kernels</c> times the convolution kernel candidates (<see cref="ConvKernels"/>) instead of the workloads.
 /// <c>--peak</c> measures the machine's peak (<see cref="Peak"/>) and prints it as JSON; <c>--gemm-cputime</c> times the
 /// GEMM shapes by wall clock and thread CPU time (<see cref="GemmCpuTime"/>) and prints JSON; <c>--export-weights DIR</c>
 /// writes the weights the ONNX models are exported from (<see cref="OnnxModels"/>). <c>--verify</c> checks that the
@@ -38,7 +40,7 @@ namespace SourceGenNN.Benchmarks;
 /// the kernels' definitions say, and exits (non-zero on a mismatch). Otherwise the BenchmarkDotNet suite runs in
 /// process, single-threaded, and writes BenchmarkDotNet's JSON, CSV and Markdown reports plus
 /// <c>sourcegennn-results.json</c> (one row per workload, batch and implementation) to the artifacts folder (default
-/// <c>artifacts/bench</c>). Workloads are W1–W5, W5F (W5's forward pass alone) and GEMM (the raw matrix products of W1
+/// <c>artifacts/bench</c>). Workloads are W1–W6, W5F (W5's forward pass alone) and GEMM (the raw matrix products of W1
 /// and W5); <c>--workloads</c> selects by exact id. ONNX Runtime's models are read from <c>--onnx DIR</c> (see
 /// <see cref="OnnxModels.Directory"/>). The GFLOP/s and "% peak" columns divide by the peak in <c>--peak-file</c> (the
 /// JSON of <c>--peak</c>), or by a quick measurement made before the run.
@@ -47,14 +49,14 @@ public static class Program
 {
     private static readonly Type[] s_benchmarks =
         [typeof(W1_TrainMlp), typeof(W2_ForwardMlp), typeof(W3_ForwardCourse), typeof(W4_TrainBinary), typeof(W5_TrainWide),
-         typeof(W5_TrainWideThreads), typeof(W5F_ForwardWide), typeof(GEMM_Shapes)];
+         typeof(W5_TrainWideThreads), typeof(W5F_ForwardWide), typeof(W6_TrainCnn), typeof(W6_ForwardCnn), typeof(GEMM_Shapes)];
 
     /// <summary>The entry point.</summary>
     /// <param name="args">The command line; see the class summary.</param>
     /// <returns>0 on success.</returns>
     public static int Main(string[] args)
     {
-        bool verify = false, quick = false, peak = false, gemmCpuTime = false;
+        bool verify = false, quick = false, peak = false, gemmCpuTime = false, convKernels = false;
         int[] peakThreads = [1, 2];
         string artifacts = Path.Combine("artifacts", "bench");
         string? peakFile = null, exportWeights = null;
@@ -71,6 +73,7 @@ public static class Program
                     peakThreads = args[++k].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                         .Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
                     break;
+                case "--conv-kernels": convKernels = true; break;
                 case "--artifacts" when k + 1 < args.Length: artifacts = args[++k]; break;
                 case "--peak-file" when k + 1 < args.Length: peakFile = args[++k]; break;
                 case "--onnx" when k + 1 < args.Length: OnnxModels.Directory = args[++k]; break;
@@ -80,10 +83,11 @@ public static class Program
                         StringComparer.OrdinalIgnoreCase);
                     break;
                 case "-h" or "--help":
-                    Console.WriteLine("usage: SourceGenNN.Runtime.Benchmarks [--verify] [--quick] [--workloads W1,W2,...,W5F,GEMM] [--artifacts DIR] [--peak-file FILE] [--onnx DIR]");
+                    Console.WriteLine("usage: SourceGenNN.Runtime.Benchmarks [--verify] [--quick] [--workloads W1,W2,...,W5F,W6,GEMM] [--artifacts DIR] [--peak-file FILE] [--onnx DIR]");
                     Console.WriteLine("       SourceGenNN.Runtime.Benchmarks --peak [--quick] [--peak-threads 1,2]   (JSON on stdout)");
                     Console.WriteLine("       SourceGenNN.Runtime.Benchmarks --gemm-cputime [--quick]   (the GEMM shapes by thread CPU time, JSON on stdout)");
                     Console.WriteLine("       SourceGenNN.Runtime.Benchmarks --export-weights DIR   (safetensors for bench/pytorch_peer.py --export-onnx DIR)");
+                    Console.WriteLine("       SourceGenNN.Runtime.Benchmarks --conv-kernels [--quick]   (the convolution kernel candidates)");
                     return 0;
                 default:
                     Console.Error.WriteLine($"unknown argument '{args[k]}' (try --help)");
@@ -109,6 +113,11 @@ public static class Program
             return 0;
         }
         if (verify) return Verify.Run(wanted) == 0 ? 0 : 1;
+        if (convKernels)
+        {
+            var kernels = BenchmarkRunner.Run<ConvKernels>(CreateConfig(quick, Path.GetFullPath(Path.Combine(artifacts, "conv-kernels"))));
+            return kernels.HasCriticalValidationErrors || kernels.Reports.Any(r => !r.Success) ? 1 : 0;
+        }
         Console.WriteLine($"kernel threads: 1 (Parallelism.MaxThreads; the W5 two-thread benchmark sets 2), processors: {Environment.ProcessorCount}");
 
         var types = s_benchmarks.Where(t => wanted(WorkloadOf(t))).ToArray();
@@ -267,6 +276,8 @@ public static class Program
             ["loadavg_before"] = loadBefore,
             ["loadavg_after"] = loadAfter,
             ["w5_flops_per_step"] = Workloads.W5Flops,
+            ["w6_train_flops_per_step"] = Workloads.W6TrainFlops,
+            ["w6_forward_flops_per_sample"] = Workloads.W6ForwardFlopsPerSample,
             ["w5_forward_flops"] = Workloads.W5ForwardFlops,
             ["peak_instruction_set"] = FlopsColumn.PeakInstructionSet,
             ["peak_gflops"] = FlopsColumn.PeakGflops.ToDictionary(p => p.Key.ToString(CultureInfo.InvariantCulture), p => p.Value),

@@ -16,7 +16,7 @@ public static class Verify
     private static int s_failures;
 
     /// <summary>Runs every check and prints one line per check.</summary>
-    /// <param name="wanted">Which workloads to check (W1…W5).</param>
+    /// <param name="wanted">Which workloads to check (W1…W6).</param>
     /// <returns>The number of failed checks.</returns>
     public static int Run(Func<string, bool> wanted)
     {
@@ -34,6 +34,7 @@ public static class Verify
             try { Train("W5 (kernels on 2 threads)", Workloads.W5(), steps: 3); }
             finally { Parallelism.MaxThreads = 1; }
         }
+        if (wanted("W6")) { Train("W6", Workloads.W6Train(), steps: 5); Forward("W6 batch 1", Workloads.W6Forward(1)); }
         if (wanted("W5F")) Forward("W5F batch 256", Workloads.W5Forward(256));
         if (wanted("GEMM")) foreach (var shape in GemmShapes.All) Gemm(shape);
         OnnxRuntime(wanted);

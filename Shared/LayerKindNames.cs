@@ -58,12 +58,33 @@ static class LayerKindNames
     public const string BatchNorm1d = "BatchNorm1d";
     /// <summary><c>nn.BatchNorm2d</c>: [C, H, W] samples.</summary>
     public const string BatchNorm2d = "BatchNorm2d";
+    /// <summary><c>nn.Conv1d</c>: [C, L] samples.</summary>
+    public const string Conv1d = "Conv1d";
+    /// <summary><c>nn.Conv2d</c>: [C, H, W] samples.</summary>
+    public const string Conv2d = "Conv2d";
+    /// <summary><c>nn.ConvTranspose1d</c>: [C, L] samples.</summary>
+    public const string ConvTranspose1d = "ConvTranspose1d";
+    /// <summary><c>nn.ConvTranspose2d</c>: [C, H, W] samples.</summary>
+    public const string ConvTranspose2d = "ConvTranspose2d";
+    /// <summary><c>nn.MaxPool1d</c>: [C, L] samples.</summary>
+    public const string MaxPool1d = "MaxPool1d";
+    /// <summary><c>nn.MaxPool2d</c>: [C, H, W] samples.</summary>
+    public const string MaxPool2d = "MaxPool2d";
+    /// <summary><c>nn.AvgPool1d</c>: [C, L] samples.</summary>
+    public const string AvgPool1d = "AvgPool1d";
+    /// <summary><c>nn.AvgPool2d</c>: [C, H, W] samples.</summary>
+    public const string AvgPool2d = "AvgPool2d";
+    /// <summary><c>nn.AdaptiveAvgPool2d</c>: [C, H, W] samples; output size (1, 1) is global average pooling.</summary>
+    public const string AdaptiveAvgPool2d = "AdaptiveAvgPool2d";
+    /// <summary><c>nn.Dropout2d</c>: whole channels of [C, H, W] samples.</summary>
+    public const string Dropout2d = "Dropout2d";
 
     /// <summary>Every kind, in the order the documentation lists them.</summary>
     public static readonly string[] All =
     {
         Dense, Dropout, Identity, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, RReLU, Softmax, GELU, SiLU,
         LayerNorm, Flatten, Reshape, Add, Concat, BatchNorm1d, BatchNorm2d,
+        Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool2d, Dropout2d,
     };
 }
 
@@ -112,6 +133,24 @@ static class OptionDefaults
     public const int FlattenStartDim = 1;
     /// <summary><c>nn.Flatten(end_dim=-1)</c>.</summary>
     public const int FlattenEndDim = -1;
+    /// <summary><c>nn.Conv*d(stride=1)</c>.</summary>
+    public const int ConvStride = 1;
+    /// <summary><c>nn.Conv*d(padding=0)</c>, also the pooling layers' default padding.</summary>
+    public const int ConvPadding = 0;
+    /// <summary><c>nn.Conv*d(dilation=1)</c>, also <c>nn.MaxPool*d</c>'s.</summary>
+    public const int ConvDilation = 1;
+    /// <summary><c>nn.Conv*d(groups=1)</c>.</summary>
+    public const int ConvGroups = 1;
+    /// <summary><c>nn.Conv*d(bias=True)</c>.</summary>
+    public const bool ConvBias = true;
+    /// <summary><c>nn.ConvTranspose*d(output_padding=0)</c>.</summary>
+    public const int ConvOutputPadding = 0;
+    /// <summary><c>nn.MaxPool*d(ceil_mode=False)</c>, also <c>nn.AvgPool*d</c>'s.</summary>
+    public const bool PoolCeilMode = false;
+    /// <summary><c>nn.AvgPool*d(count_include_pad=True)</c>.</summary>
+    public const bool AvgPoolCountIncludePad = true;
+    /// <summary><c>nn.Dropout2d(p=0.5)</c>.</summary>
+    public const double Dropout2dP = 0.5;
     /// <summary>Lower bound of <c>Init.Uniform</c> (<c>uniform_(a=0)</c>).</summary>
     public const double InitLow = 0.0;
     /// <summary>Upper bound of <c>Init.Uniform</c> (<c>uniform_(b=1)</c>).</summary>

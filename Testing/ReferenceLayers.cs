@@ -71,6 +71,16 @@ internal static class ReferenceLayers
         [LayerKindNames.Concat] = (n, l) => new ConcatReference(n, l),
         [LayerKindNames.BatchNorm1d] = (n, l) => new BatchNormReference(n, l),
         [LayerKindNames.BatchNorm2d] = (n, l) => new BatchNormReference(n, l),
+        [LayerKindNames.Conv1d] = (n, l) => new ConvReference(n, l),
+        [LayerKindNames.Conv2d] = (n, l) => new ConvReference(n, l),
+        [LayerKindNames.ConvTranspose1d] = (n, l) => new ConvReference(n, l),
+        [LayerKindNames.ConvTranspose2d] = (n, l) => new ConvReference(n, l),
+        [LayerKindNames.MaxPool1d] = (n, l) => new PoolReference(n, l),
+        [LayerKindNames.MaxPool2d] = (n, l) => new PoolReference(n, l),
+        [LayerKindNames.AvgPool1d] = (n, l) => new PoolReference(n, l),
+        [LayerKindNames.AvgPool2d] = (n, l) => new PoolReference(n, l),
+        [LayerKindNames.AdaptiveAvgPool2d] = (n, l) => new AdaptivePoolReference(n, l),
+        [LayerKindNames.Dropout2d] = (n, l) => new Dropout2dReference(n, l),
     };
 
     public static IEnumerable<string> Kinds => Table.Keys;

@@ -54,6 +54,12 @@ W5_FORWARD_MACS = 256 * (1024 * 1024 + 1024 * 1024 + 1024 * 10)
 W5_WEIGHT_GRAD_MACS = W5_FORWARD_MACS
 W5_INPUT_GRAD_MACS = 256 * (1024 * 1024 + 1024 * 10)  # layers 2 and 3 only; layer 1's input gradient is not computed
 W5_FLOPS = 2 * (W5_FORWARD_MACS + W5_WEIGHT_GRAD_MACS + W5_INPUT_GRAD_MACS)
+# W6 per sample: conv1 8·9·28·28, conv2 16·72·14·14, dense 784·10 multiply-adds. A train step at batch 32 does the
+# forward ones, the same again for the weight gradients, and the input gradients of conv2 and the dense layer (conv1's
+# input gradient is not computed). Pooling, activation, loss and optimiser work is not counted.
+W6_CONV1_MACS, W6_CONV2_MACS, W6_DENSE_MACS = 8 * 9 * 28 * 28, 16 * 72 * 14 * 14, 784 * 10
+W6_FORWARD_FLOPS = 2 * (W6_CONV1_MACS + W6_CONV2_MACS + W6_DENSE_MACS)
+W6_TRAIN_FLOPS = 32 * (2 * W6_FORWARD_FLOPS + 2 * (W6_CONV2_MACS + W6_DENSE_MACS))
 W5F_FLOPS = 2 * W5_FORWARD_MACS  # W5F: the forward pass alone
 
 ROWS = [("W1", 64, "train step, 784-128(ReLU)-10, CE, Adam"),
@@ -63,10 +69,13 @@ ROWS = [("W1", 64, "train step, 784-128(ReLU)-10, CE, Adam"),
         ("W3", 5, "forward, 3-3(σ)-2(ReLU)-2(softmax)"),
         ("W4", 32, "train step, 20-64-32-1(σ), BCE, Adam"),
         ("W5", 256, "train step, 1024-1024-1024-10, CE, SGD+momentum"),
-        ("W5F", 256, "forward only, 1024-1024(ReLU)-1024(ReLU)-10")]
-# Targets from issue 12 ("CPU speed on every machine"): PyTorch (1 thread) time / our time, same run, medians.
+        ("W5F", 256, "forward only, 1024-1024(ReLU)-1024(ReLU)-10"),
+        ("W6", 32, "train step, CNN conv8-pool-conv16-pool-dense10, CE, Adam"),
+        ("W6", 1, "forward, CNN conv8-pool-conv16-pool-dense10")]
+# Targets from issue 12 ("CPU speed on every machine") and, for W6, issue 14 (convolution): PyTorch (1 thread) time /
+# our time, same run, medians.
 TARGETS = {("W1", 64): 2.5, ("W2", 1): 6.0, ("W2", 64): 1.5, ("W3", 1): 300.0, ("W3", 5): 150.0,
-           ("W4", 32): 25.0, ("W5", 256): 1.3}
+           ("W4", 32): 25.0, ("W5", 256): 1.3, ("W6", 32): 3.0, ("W6", 1): 5.0}
 W5_TWO_THREAD_TARGET = 1.8  # our 2-thread W5 speed-up over our 1-thread W5
 W5_PEAK_TARGET = 0.75  # W5 (ours, 1 thread) at least this fraction of the measured peak of the vector width in use
 # ONNX Runtime (1 thread) time / our time, same run, medians. ORT_ROWS: the rows with an ONNX Runtime column.
@@ -327,6 +336,23 @@ def build_table(ours_doc, torch_doc, peak_doc, meta, cpu_doc=None):
     elif w5:
         notes.append(f"- W5 at 2 threads (ours): **n/a**: no 2-thread result in this run (the suite's W5_TrainWideThreads "
                      f"benchmark sets Parallelism.MaxThreads = 2; target ≥ {W5_TWO_THREAD_TARGET:g}× our 1-thread speed).")
+    w6 = ours.get(("W6", 32, "generated", 1))
+    w6f = ours.get(("W6", 1, "generated", 1))
+    if w6 or w6f:
+        parts = []
+        if w6:
+            g = W6_TRAIN_FLOPS / w6["median_ns"]
+            parts.append(f"train step {g:.1f} GFLOP/s = {pct(g, peak1)}")
+        if w6f:
+            g = W6_FORWARD_FLOPS / w6f["median_ns"]
+            parts.append(f"forward at batch 1 {g:.1f} GFLOP/s = {pct(g, peak1)}")
+        t6 = torch.get(("W6", 32, 1))
+        notes.append(f"- **W6 throughput (ours, 1 thread): {', '.join(parts)} of the measured 1-thread {isa} peak**"
+                     + (f"; PyTorch 1 thread: train step {W6_TRAIN_FLOPS / (t6['median_us'] * 1e3):.1f} GFLOP/s" if t6 else "")
+                     + f". W6 flops: {W6_FORWARD_FLOPS:,} per sample forward (2·multiply-adds of conv1 {W6_CONV1_MACS:,}, conv2 "
+                     f"{W6_CONV2_MACS:,}, dense {W6_DENSE_MACS:,}); a train step at batch 32 adds the weight gradients and the "
+                     f"input gradients of conv2 and the dense layer: {W6_TRAIN_FLOPS:,} ≈ {W6_TRAIN_FLOPS / 1e6:.1f} MFLOP. "
+                     "Its convolutions are small products (8 or 16 rows), far from a GEMM's best case.")
     if w5:
         notes.append(f"- W5 flops per step: 2·(forward MACs {W5_FORWARD_MACS:,}) + 2·(weight-gradient MACs "
                      f"{W5_WEIGHT_GRAD_MACS:,}) + 2·(input-gradient MACs of layers 2 and 3 {W5_INPUT_GRAD_MACS:,}; "
@@ -393,7 +419,7 @@ def main():
     ap = argparse.ArgumentParser(description="Run SourceGenNN's CPU benchmarks and the PyTorch and ONNX Runtime peers; "
                                              "print one table.")
     ap.add_argument("--quick", action="store_true", help="short smoke run of both suites (noisier)")
-    ap.add_argument("--workloads", default=None, help="comma-separated subset of W1,W2,W3,W4,W5,W5F,GEMM, e.g. W1,W5 "
+    ap.add_argument("--workloads", default=None, help="comma-separated subset of W1,W2,W3,W4,W5,W5F,W6,GEMM, e.g. W1,W5 "
                                                       "(default all; W5F is W5's forward pass, GEMM the raw products)")
     ap.add_argument("--ours", help="reuse this sourcegennn-results.json instead of running BenchmarkDotNet")
     ap.add_argument("--torch", help="reuse this pytorch.json instead of running the PyTorch peer")
@@ -468,7 +494,8 @@ def main():
     with open(os.path.join(ARTIFACTS, "table.md"), "w", encoding="utf-8") as f:
         f.write(table)
     with open(os.path.join(ARTIFACTS, "comparison.json"), "w", encoding="utf-8") as f:
-        json.dump({"meta": meta, "rows": summary, "w5_flops": W5_FLOPS, "peak": peak_doc}, f, indent=1)
+        json.dump({"meta": meta, "rows": summary, "w5_flops": W5_FLOPS, "w6_train_flops": W6_TRAIN_FLOPS,
+                   "w6_forward_flops": W6_FORWARD_FLOPS, "peak": peak_doc}, f, indent=1)
     if not args.no_write:
         write_doc(table)
         log(f"table written to {os.path.relpath(DOC, ROOT)}")

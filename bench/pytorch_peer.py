@@ -12,6 +12,8 @@ Workloads (a train step is zero_grad, forward, loss, backward, optimizer.step, f
   W4  train step, 20-64(ReLU)-32(ReLU)-1(Sigmoid), BCE, Adam lr 1e-3, batch 32
   W5  train step, 1024-1024(ReLU)-1024(ReLU)-10, cross entropy, SGD lr 0.01 momentum 0.9, batch 256
   W5F forward (eval, inference_mode) of W5's network, batch 256
+  W6  the small CNN on [1, 28, 28]: conv(1->8, k3, pad 1), ReLU, maxpool 2, conv(8->16, k3, pad 1), ReLU, maxpool 2,
+      flatten, Linear(784, 10); train step (cross entropy, Adam lr 1e-3) at batch 32, forward (eval) at batch 1
 
 Each (workload, batch, threads) is warmed up, then timed in blocks of R calls (R calibrated so a block lasts about
 --block-ms), with time.perf_counter_ns around each block; the result per call is the median and the minimum over the
@@ -298,6 +300,17 @@ def workload(name, batch):
     if name == "W5F":
         m = forward_model("W5F")
         return "forward (eval, inference_mode) 1024-1024(ReLU)-1024(ReLU)-10", make_forward(m, torch.randn(batch, 1024))
+    if name == "W6":
+        m = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(784, 10))
+        x = torch.randn(batch, 1, 28, 28)
+        if batch == 1:
+            return "forward (eval, inference_mode) CNN conv8-pool-conv16-pool-linear10", make_forward(m, x)
+        y = torch.randint(0, 10, (batch,))
+        opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+        return ("train step CNN conv8-pool-conv16-pool-linear10, CrossEntropyLoss, Adam",
+                make_train(m, nn.CrossEntropyLoss(), opt, x, y))
     raise ValueError(name)
 
 
@@ -354,7 +367,9 @@ def export_onnx(directory):
     return 0
 
 
-PLAN = [("W1", 64), ("W2", 1), ("W2", 64), ("W3", 1), ("W3", 5), ("W4", 32), ("W5", 256), ("W5F", 256)]
+# W6 at batch 32 is its train step, at batch 1 its forward pass.
+PLAN = [("W1", 64), ("W2", 1), ("W2", 64), ("W3", 1), ("W3", 5), ("W4", 32), ("W5", 256), ("W5F", 256), ("W6", 32),
+        ("W6", 1)]
 
 
 def time_it(fn, block_ns, blocks, warmup_ns):
@@ -386,7 +401,7 @@ def main():
     ap.add_argument("--out", help="write the JSON here (atomically) instead of stdout")
     ap.add_argument("--quick", action="store_true", help="a fast smoke run: short blocks, few of them")
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
-    ap.add_argument("--workloads", default="W1,W2,W3,W4,W5,W5F", help="comma-separated workloads (default all)")
+    ap.add_argument("--workloads", default="W1,W2,W3,W4,W5,W5F,W6", help="comma-separated workloads (default all)")
     ap.add_argument("--block-ms", type=float, default=None, help="target length of one timed block")
     ap.add_argument("--blocks", type=int, default=None, help="timed blocks per measurement")
     ap.add_argument("--export-onnx", metavar="DIR", help="export the ONNX Runtime peer's models into DIR (which holds "

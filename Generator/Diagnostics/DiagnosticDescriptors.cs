@@ -121,6 +121,18 @@ internal static class DiagnosticDescriptors
         "Layer '{0}' is a Softmax over the last dimension with {1} layer(s) after it: losses fuse only with a final Softmax, so if these are the network's probabilities, put the Softmax last; if the softmax is meant (an attention-like weighting), suppress this warning",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "sgnn0026");
 
+    public static readonly DiagnosticDescriptor NonPositiveOutputSize = Error("SGNN0030",
+        "Output size not positive",
+        "[{0}] gives {1}: {2}");
+
+    public static readonly DiagnosticDescriptor GroupsDoNotDivideChannels = Error("SGNN0031",
+        "Groups do not divide the channels",
+        "[{0}] has groups = {1}, but {2}: {3}");
+
+    public static readonly DiagnosticDescriptor WrongInputRank = Error("SGNN0032",
+        "Input rank does not fit the layer",
+        "[{0}] works on {1} samples, but its input is {2} (rank {3}): {4}");
+
     public static readonly DiagnosticDescriptor InternalError = Error("SGNN0999",
         "Generator internal error",
         "The SourceGenNN generator failed on '{0}': {1}. This is a bug; please report it with the declaration");
@@ -153,6 +165,9 @@ internal static class DiagnosticDescriptors
         [FileLocalNetwork.Id] = FileLocalNetwork,
         [LayersWithoutNetwork.Id] = LayersWithoutNetwork,
         [SoftmaxBeforeTheEnd.Id] = SoftmaxBeforeTheEnd,
+        [NonPositiveOutputSize.Id] = NonPositiveOutputSize,
+        [GroupsDoNotDivideChannels.Id] = GroupsDoNotDivideChannels,
+        [WrongInputRank.Id] = WrongInputRank,
         [InternalError.Id] = InternalError,
     };
 

@@ -410,7 +410,7 @@ internal static class NetworkEmitter
                     "XavierUniform" => $"{I}XavierUniform({view}, fanIn: {init.FanIn}, fanOut: {init.FanOut}, gain: {Lit.D(init.A)}, ref rng);",
                     _ => $"{I}XavierNormal({view}, fanIn: {init.FanIn}, fanOut: {init.FanOut}, gain: {Lit.D(init.A)}, ref rng);",
                 };
-                w.Line($"// {t.Name} {t.Shape.Text}: {Describe(init, isBias)}");
+                w.Line($"// {t.Name} {t.Shape.Text}: {Describe(init, isBias, t.Layer.Kind == LayerKindNames.Dense ? "nn.Linear" : "nn." + t.Layer.Kind)}");
                 if (random)
                 {
                     w.Line($"{(rngDeclared ? "" : "var ")}rng = new {Rt}Kernels.Rng(seed, {Lit.S(t.Name)});");
@@ -433,10 +433,10 @@ internal static class NetworkEmitter
         w.Line();
     }
 
-    private static string Describe(InitInfo i, bool isBias) => i.Kind switch
+    private static string Describe(InitInfo i, bool isBias, string module) => i.Kind switch
     {
-        "Default" when isBias => "U(−1/√fan_in, 1/√fan_in), nn.Linear's default",
-        "Default" => "kaiming_uniform_(a=√5), nn.Linear's default",
+        "Default" when isBias => $"U(−1/√fan_in, 1/√fan_in), {module}'s default",
+        "Default" => $"kaiming_uniform_(a=√5), {module}'s default",
         "Uniform" => "U(low, high)",
         "Normal" => "N(mean, std²)",
         "Constant" => "constant",

@@ -1,3 +1,4 @@
+using SourceGenNN.Generator.Diagnostics;
 using SourceGenNN.Generator.Helpers;
 using SourceGenNN.Generator.Models;
 
@@ -49,9 +50,8 @@ internal sealed record BatchNormLayer(LayerCore Core, string BatchNormKind, doub
         bool twoD = kind == LayerKindNames.BatchNorm2d;
         if (twoD ? input.Rank != 3 : input.Rank is not (1 or 2))
         {
-            c.ShapeError(twoD
-                ? $"BatchNorm2d normalises images [C, H, W], but its input is {input.BatchText}: use BatchNorm1d for [C] or [C, L]"
-                : $"BatchNorm1d normalises [C] or [C, L] samples, but its input is {input.BatchText}: use BatchNorm2d for [C, H, W]");
+            c.Report(DiagnosticDescriptors.WrongInputRank, kind, twoD ? "[C, H, W]" : "[C] or [C, L]", input.BatchText, Lit.I(input.Rank),
+                twoD ? "use BatchNorm1d for [C] or [C, L]" : "use BatchNorm2d for [C, H, W]");
             return null;
         }
         double eps = c.Args.Number("Eps", OptionDefaults.BatchNormEps);

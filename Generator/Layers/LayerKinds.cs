@@ -28,6 +28,14 @@ internal static class LayerKinds
         Add<ConcatLayer>(LayerKindNames.Concat, ConcatLayer.Parse, new ConcatEmitter());
         Add<BatchNormLayer>(LayerKindNames.BatchNorm1d, BatchNormLayer.Parse, new BatchNormEmitter());
         Add<BatchNormLayer>(LayerKindNames.BatchNorm2d, BatchNormLayer.Parse, new BatchNormEmitter());
+        var conv = new ConvEmitter();
+        foreach (var name in new[] { LayerKindNames.Conv1d, LayerKindNames.Conv2d, LayerKindNames.ConvTranspose1d, LayerKindNames.ConvTranspose2d })
+            Add<ConvLayer>(name, ConvLayer.Parse, conv);
+        var pool = new PoolEmitter();
+        foreach (var name in new[] { LayerKindNames.MaxPool1d, LayerKindNames.MaxPool2d, LayerKindNames.AvgPool1d, LayerKindNames.AvgPool2d })
+            Add<PoolLayer>(name, PoolLayer.Parse, pool);
+        Add<AdaptivePoolLayer>(LayerKindNames.AdaptiveAvgPool2d, AdaptivePoolLayer.Parse, new AdaptivePoolEmitter());
+        Add<Dropout2dLayer>(LayerKindNames.Dropout2d, Dropout2dLayer.Parse, new Dropout2dEmitter());
         var activation = new ActivationEmitter();
         foreach (var name in new[]
                  {

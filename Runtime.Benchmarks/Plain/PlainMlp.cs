@@ -24,7 +24,7 @@ public enum PlainActivation
 /// written cleanly (contiguous row-major arrays, inner loops over the contiguous index, no allocation per call) but
 /// without tricks. Weights are [out, in] row-major, as PyTorch's <c>nn.Linear</c> keeps them.
 /// </summary>
-public sealed class PlainMlp
+public sealed class PlainMlp : IPlainNetwork
 {
     private readonly int[] _sizes;              // _sizes[0] = inputs, _sizes[l + 1] = units of dense layer l
     private readonly PlainActivation[] _acts;   // the activation after dense layer l

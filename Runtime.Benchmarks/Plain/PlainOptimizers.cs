@@ -2,19 +2,19 @@ using System;
 
 namespace SourceGenNN.Benchmarks.Plain;
 
-/// <summary>A hand-written optimiser over a <see cref="PlainMlp"/>'s tensors.</summary>
+/// <summary>A hand-written optimiser over a plain network's tensors.</summary>
 public abstract class PlainOptimizer
 {
     /// <summary>Binds the optimiser to a network's tensors.</summary>
     /// <param name="network">The network whose parameters it updates.</param>
-    protected PlainOptimizer(PlainMlp network)
+    protected PlainOptimizer(IPlainNetwork network)
     {
         ArgumentNullException.ThrowIfNull(network);
         Network = network;
     }
 
     /// <summary>The network whose parameters are updated.</summary>
-    protected PlainMlp Network { get; }
+    protected IPlainNetwork Network { get; }
 
     /// <summary>Makes a zeroed state buffer for each tensor.</summary>
     /// <returns>One buffer per tensor, shaped like it.</returns>
@@ -25,7 +25,7 @@ public abstract class PlainOptimizer
         return state;
     }
 
-    /// <summary>Applies one update from the gradients in <see cref="PlainMlp.TensorGrads"/>.</summary>
+    /// <summary>Applies one update from the gradients in <see cref="IPlainNetwork.TensorGrads"/>.</summary>
     public abstract void Step();
 }
 
@@ -40,7 +40,7 @@ public sealed class PlainSgd : PlainOptimizer
     /// <param name="network">The network to update.</param>
     /// <param name="learningRate">The step size.</param>
     /// <param name="momentum">The momentum factor.</param>
-    public PlainSgd(PlainMlp network, float learningRate, float momentum) : base(network)
+    public PlainSgd(IPlainNetwork network, float learningRate, float momentum) : base(network)
     {
         _lr = learningRate;
         _momentum = momentum;
@@ -76,7 +76,7 @@ public sealed class PlainAdam : PlainOptimizer
     /// <param name="beta1">The first moment's decay.</param>
     /// <param name="beta2">The second moment's decay.</param>
     /// <param name="epsilon">Added to the denominator.</param>
-    public PlainAdam(PlainMlp network, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f)
+    public PlainAdam(IPlainNetwork network, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f)
         : base(network)
     {
         _lr = learningRate;

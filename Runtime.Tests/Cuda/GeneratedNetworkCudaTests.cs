@@ -98,6 +98,66 @@ public class GeneratedNetworkCudaTests
         AssertClose(cpu.Gradients.ToArray(), g);
     }
 
+    [GpuFact]
+    public void A_cnn_with_batch_norm_and_channel_dropout_matches_its_cpu_code_forward_and_backward() =>
+        CheckAgainstCpu(new CudaCnn(seed: 5), batch: 7, seed: 5, CudaLoss.CrossEntropy);
+
+    [GpuFact]
+    public void Transposed_convolutions_pooling_and_the_1d_kinds_match_their_cpu_code_forward_and_backward() =>
+        CheckAgainstCpu(new CudaWindows(seed: 6), batch: 5, seed: 6, CudaLoss.MeanSquaredError);
+
+    /// <summary>
+    /// Evaluation-mode forward, then a training-mode forward and backward (the same dropout draws: the GPU gets the
+    /// network's seed and its training-forward count), against the generated CPU code: outputs, every parameter gradient
+    /// and the running statistics.
+    /// </summary>
+    private static void CheckAgainstCpu(INetwork cpu, int batch, int seed, CudaLoss loss)
+    {
+        using var gpu = CudaDevice.Open();
+        using var net = CudaNetwork.Create(gpu, cpu, new CudaTrainingOptions(loss, null), batch);
+        net.DropoutSeed = ((IRandomStream)cpu).RandomSeed;
+        var x = Random(batch * cpu.InputSize, seed);
+        var expected = new float[batch * cpu.OutputSize];
+        var actual = new float[expected.Length];
+        cpu.Forward(x, expected, batch);
+        net.Forward(x, actual, batch);
+        AssertClose(expected, actual);
+
+        var y = loss == CudaLoss.CrossEntropy
+            ? Enumerable.Range(0, batch * cpu.OutputSize).Select(i => i % cpu.OutputSize == (i / cpu.OutputSize) % cpu.OutputSize ? 1f : 0f).ToArray()
+            : Random(batch * cpu.OutputSize, seed + 1);
+        cpu.ZeroGrad();
+        cpu.Forward(x, expected, batch, training: true);
+        var dy = new float[expected.Length];
+        if (loss == CudaLoss.CrossEntropy)
+        {
+            // The fused gradient of softmax and cross entropy at the logits (the network ends in raw logits).
+            for (int n = 0; n < batch; n++)
+            {
+                var z = expected.AsSpan(n * cpu.OutputSize, cpu.OutputSize);
+                double m = z.ToArray().Max(), sum = z.ToArray().Sum(v => Math.Exp(v - m));
+                for (int k = 0; k < z.Length; k++) dy[n * z.Length + k] = (float)((Math.Exp(z[k] - m) / sum - y[n * z.Length + k]) / batch);
+            }
+        }
+        else
+        {
+            for (int i = 0; i < dy.Length; i++) dy[i] = 2 * (expected[i] - y[i]) / dy.Length;
+        }
+        cpu.Backward(dy);
+        net.ComputeGradients(x, y, batch);
+        var g = new float[cpu.Description.ParameterCount];
+        net.CopyGradientsTo(g);
+        AssertClose(cpu.Gradients.ToArray(), g);
+        Assert.Contains(g, v => Math.Abs(v) > 1e-4);
+        if (cpu.Description.BufferCount > 0)
+        {
+            // The GPU's forward and training forward moved the running statistics as the CPU's did.
+            var copy = (INetwork)Activator.CreateInstance(cpu.GetType(), (ulong)0)!;
+            net.CopyParametersTo(copy);
+            AssertClose(cpu.Buffers.ToArray(), copy.Buffers.ToArray());
+        }
+    }
+
     private static float[] Random(int n, int seed)
     {
         var r = new Random(seed);

@@ -14,7 +14,7 @@ public class ForwardTests
         return Enumerable.Range(0, count).Select(_ => (float)((r.NextDouble() * 2 - 1) * scale)).ToArray();
     }
 
-    private static void CheckAgainstReference(INetwork net, int batch, double tolerance)
+    internal static void CheckAgainstReference(INetwork net, int batch, double tolerance)
     {
         var x = RandomInput(batch * net.InputSize, 7 + batch);
         var y = new float[batch * net.OutputSize];

@@ -12,7 +12,7 @@ namespace SourceGenNN.Tests.Networks;
 /// </summary>
 public class GradientTests
 {
-    private static void CheckGradients(INetwork net, int batch, int seed)
+    internal static void CheckGradients(INetwork net, int batch, int seed)
     {
         var x = ForwardTests.RandomInput(batch * net.InputSize, seed);
         var r = ForwardTests.RandomInput(batch * net.OutputSize, seed + 1);

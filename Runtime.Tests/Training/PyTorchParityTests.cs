@@ -141,6 +141,34 @@ public partial class RefSequenceNorm { }
 [BatchNorm1d(Name = "bn2", Momentum = 0.2)] [ReLU(Name = "relu")] [Dense(2, Name = "head")]
 public partial class RefBatchNorm { }
 
+[Network(1, 8, 8)] [Conv2d(4, 3, Padding = 1, Name = "conv1")] [ReLU(Name = "relu1")] [MaxPool2d(2, Name = "pool1")]
+[Conv2d(6, 3, Padding = 1, Name = "conv2")] [ReLU(Name = "relu2")] [MaxPool2d(2, Name = "pool2")] [Flatten(Name = "flat")]
+[Dense(3, Name = "head")]
+public partial class RefSmallCnn { }
+
+[Network(4, 9, 8)] [Conv2d(6, new[] { 3, 2 }, Stride = new[] { 2, 1 }, Padding = new[] { 1, 0 }, Dilation = new[] { 1, 2 },
+    Groups = 2, Bias = false, Name = "conv")] [Tanh(Name = "t")] [MaxPool2d(3, Stride = 2, Padding = 1, CeilMode = true, Name = "pool")]
+[Flatten(Name = "flat")] [Dense(3, Name = "head")]
+public partial class RefConvOptions { }
+
+[Network(3, 6, 6)] [Conv2d(3, 4, Padding = "same", Groups = 3, Name = "dw")] [Tanh(Name = "t")]
+[AvgPool2d(3, Stride = 2, Padding = 1, CeilMode = true, CountIncludePad = false, Name = "avg")] [Conv2d(4, 1, Bias = false, Name = "pw")]
+[BatchNorm2d(Name = "bn")] [ReLU(Name = "relu")] [AdaptiveAvgPool2d(new[] { 3, 3 }, Name = "adapt")] [Flatten(Name = "flat")]
+[Dense(2, Name = "head")]
+public partial class RefDepthwiseCnn { }
+
+[Network(3, 10)] [Conv1d(4, 3, Stride = 2, Padding = 2, Dilation = 2, Name = "conv")] [ELU(Name = "elu")]
+[MaxPool1d(2, Stride = 1, Padding = 1, Dilation = 2, Name = "pool")] [AvgPool1d(3, Stride = 2, Padding = 1, CeilMode = true, Name = "avg")]
+[ConvTranspose1d(2, 3, Stride = 2, Padding = 1, OutputPadding = 1, Name = "up")] [Conv1d(3, 4, Padding = "same", Name = "same")]
+[Flatten(Name = "flat")] [Dense(2, Name = "head")]
+public partial class RefSequenceCnn { }
+
+[Network(4, 3, 4)] [ConvTranspose2d(6, new[] { 3, 2 }, Stride = 2, Padding = new[] { 1, 0 }, OutputPadding = 1,
+    Dilation = new[] { 1, 2 }, Groups = 2, Bias = false, Name = "up")] [BatchNorm2d(Name = "bn")] [Tanh(Name = "t")] [AvgPool2d(2, Padding = 1, Name = "avg")]
+[Conv2d(4, 3, Stride = 2, Padding = "valid", Name = "down")] [AdaptiveAvgPool2d(1, Name = "gap")] [Flatten(Name = "flat")]
+[Dense(3, Name = "head")]
+public partial class RefTransposedCnn { }
+
 /// <summary>
 /// Networks that are not a chain, recorded from PyTorch modules: a residual Add with LayerNorm, two inputs joined by
 /// Concat, LayerNorm over [T, F], BatchNorm with its running statistics. The initial state_dict (parameters and
@@ -152,6 +180,10 @@ public class PyTorchGraphParityTests(ITestOutputHelper output)
     public static TheoryData<string> Cases => new()
     {
         "graph_residual_layernorm_mse_adam", "graph_two_inputs_concat_ce_adam", "graph_layernorm_sequence_mse_sgd", "graph_batchnorm_mse_sgd",
+        // Convolutions and pooling: each network trained with SGD with momentum and with Adam.
+        "cnn_conv2d_maxpool_ce_sgd", "cnn_conv2d_maxpool_ce_adam", "cnn_conv2d_options_mse_sgd", "cnn_conv2d_options_mse_adam",
+        "cnn_depthwise_avgpool_batchnorm_ce_sgd", "cnn_depthwise_avgpool_batchnorm_ce_adam", "cnn_conv1d_sequence_mse_sgd",
+        "cnn_conv1d_sequence_mse_adam", "cnn_conv_transpose2d_ce_sgd", "cnn_conv_transpose2d_ce_adam",
     };
 
     private static (INetwork Net, Loss Loss, Optimizer Opt) Setup(string name)
@@ -162,8 +194,19 @@ public class PyTorchGraphParityTests(ITestOutputHelper output)
             case "graph_two_inputs_concat_ce_adam": { var n = new RefTwoInputs(); return (n, new CrossEntropy(), new Adam(n, 1e-2f)); }
             case "graph_layernorm_sequence_mse_sgd": { var n = new RefSequenceNorm(); return (n, new MeanSquaredError(), new Sgd(n, 0.05f, 0.9f)); }
             case "graph_batchnorm_mse_sgd": { var n = new RefBatchNorm(); return (n, new MeanSquaredError(), new Sgd(n, 0.1f, 0.9f)); }
-            default: throw new ArgumentException(name);
         }
+        INetwork net = name switch
+        {
+            _ when name.StartsWith("cnn_conv2d_maxpool_", StringComparison.Ordinal) => new RefSmallCnn(),
+            _ when name.StartsWith("cnn_conv2d_options_", StringComparison.Ordinal) => new RefConvOptions(),
+            _ when name.StartsWith("cnn_depthwise_", StringComparison.Ordinal) => new RefDepthwiseCnn(),
+            _ when name.StartsWith("cnn_conv1d_", StringComparison.Ordinal) => new RefSequenceCnn(),
+            _ when name.StartsWith("cnn_conv_transpose2d_", StringComparison.Ordinal) => new RefTransposedCnn(),
+            _ => throw new ArgumentException(name),
+        };
+        Loss loss = name.Contains("_ce_", StringComparison.Ordinal) ? new CrossEntropy() : new MeanSquaredError();
+        Optimizer opt = name.EndsWith("_sgd", StringComparison.Ordinal) ? new Sgd(net, 0.05f, 0.9f) : new Adam(net, 1e-2f);
+        return (net, loss, opt);
     }
 
     private void AssertClose(IReadOnlyList<float> expected, ReadOnlySpan<float> actual, double rtol, string what)

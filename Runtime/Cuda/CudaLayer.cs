@@ -198,6 +198,16 @@ internal static class CudaLayers
         [LayerKindNames.Concat] = (n, l) => new CudaConcatLayer(n, l),
         [LayerKindNames.BatchNorm1d] = (n, l) => new CudaBatchNormLayer(n, l),
         [LayerKindNames.BatchNorm2d] = (n, l) => new CudaBatchNormLayer(n, l),
+        [LayerKindNames.Conv1d] = (n, l) => new CudaConvLayer(n, l),
+        [LayerKindNames.Conv2d] = (n, l) => new CudaConvLayer(n, l),
+        [LayerKindNames.ConvTranspose1d] = (n, l) => new CudaConvLayer(n, l),
+        [LayerKindNames.ConvTranspose2d] = (n, l) => new CudaConvLayer(n, l),
+        [LayerKindNames.MaxPool1d] = (n, l) => new CudaPoolLayer(n, l),
+        [LayerKindNames.MaxPool2d] = (n, l) => new CudaPoolLayer(n, l),
+        [LayerKindNames.AvgPool1d] = (n, l) => new CudaPoolLayer(n, l),
+        [LayerKindNames.AvgPool2d] = (n, l) => new CudaPoolLayer(n, l),
+        [LayerKindNames.AdaptiveAvgPool2d] = (n, l) => new CudaAdaptivePoolLayer(n, l),
+        [LayerKindNames.Dropout2d] = (n, l) => new CudaDropout2dLayer(n, l),
     };
 
     /// <summary>Kinds that run on the CPU only (none yet): using one on the GPU throws <see cref="NotSupportedException"/>.</summary>

@@ -34,6 +34,32 @@ public static class TensorOps
     /// <summary><c>y[i] += x[i]</c>.</summary>
     public static void AddInPlace(Span<float> y, ReadOnlySpan<float> x) => Add(y, x, y);
 
+    /// <summary><c>Σᵢ x[i]</c>, in vector lanes then across them, in a fixed order (the same input gives the same bits).</summary>
+    public static float Sum(ReadOnlySpan<float> x)
+    {
+        int n = x.Length, i = 0;
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        float sum = 0f;
+        if (Vector256.IsHardwareAccelerated && n >= 2 * Vector256<float>.Count)
+        {
+            Vector256<float> s0 = default, s1 = default;
+            for (; i <= n - 2 * Vector256<float>.Count; i += 2 * Vector256<float>.Count)
+            {
+                s0 += Vector256.LoadUnsafe(ref xr, (nuint)i);
+                s1 += Vector256.LoadUnsafe(ref xr, (nuint)(i + Vector256<float>.Count));
+            }
+            sum = Vector256.Sum(s0 + s1);
+        }
+        else if (Vector128.IsHardwareAccelerated && n >= Vector128<float>.Count)
+        {
+            Vector128<float> s0 = default;
+            for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count) s0 += Vector128.LoadUnsafe(ref xr, (nuint)i);
+            sum = Vector128.Sum(s0);
+        }
+        for (; i < n; i++) sum += Unsafe.Add(ref xr, i);
+        return sum;
+    }
+
     /// <summary>
     /// The index of the first NaN or ±∞ in <paramref name="x"/>, or −1 when every value is finite. The trainer checks
     /// its data with it once per <c>Fit</c>; it reads a vector at a time until one holds a non-finite value.

@@ -36,6 +36,7 @@ import os
 import struct
 import sys
 import tempfile
+import warnings
 
 import numpy as np
 import torch
@@ -500,11 +501,114 @@ class BatchNormNet(nn.Module):
         return self.head(self.relu(self.bn2(self.fc(h))))
 
 
+class SmallCnn(nn.Module):
+    """[Network(1, 8, 8)] [Conv2d(4, 3, Padding = 1, Name = "conv1")] [ReLU(Name = "relu1")] [MaxPool2d(2, Name = "pool1")]
+    [Conv2d(6, 3, Padding = 1, Name = "conv2")] [ReLU(Name = "relu2")] [MaxPool2d(2, Name = "pool2")] [Flatten(Name = "flat")]
+    [Dense(3, Name = "head")]: the course's CNN, small: [4, 8, 8] -> [4, 4, 4] -> [6, 4, 4] -> [6, 2, 2] -> 3."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, padding=1)
+        self.relu1 = nn.ReLU()
+        self.pool1 = nn.MaxPool2d(2)
+        self.conv2 = nn.Conv2d(4, 6, 3, padding=1)
+        self.relu2 = nn.ReLU()
+        self.pool2 = nn.MaxPool2d(2)
+        self.head = nn.Linear(24, 3)
+
+    def forward(self, x):
+        h = self.pool1(self.relu1(self.conv1(x)))
+        h = self.pool2(self.relu2(self.conv2(h)))
+        return self.head(torch.flatten(h, 1))
+
+
+class ConvOptions(nn.Module):
+    """[Network(4, 9, 8)] [Conv2d(6, new[] { 3, 2 }, Stride = new[] { 2, 1 }, Padding = new[] { 1, 0 }, Dilation = new[] { 1, 2 },
+    Groups = 2, Bias = false, Name = "conv")] [Tanh(Name = "t")] [MaxPool2d(3, Stride = 2, Padding = 1, CeilMode = true, Name = "pool")]
+    [Flatten(Name = "flat")] [Dense(3, Name = "head")]: per-axis kernel, stride, padding and dilation, two groups, no bias
+    ([6, 5, 6]); max pooling with padding and ceil_mode ([6, 3, 4])."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 6, (3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2, bias=False)
+        self.pool = nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True)
+        self.head = nn.Linear(72, 3)
+
+    def forward(self, x):
+        return self.head(torch.flatten(self.pool(torch.tanh(self.conv(x))), 1))
+
+
+class DepthwiseCnn(nn.Module):
+    """[Network(3, 6, 6)] [Conv2d(3, 4, Padding = "same", Groups = 3, Name = "dw")] [Tanh(Name = "t")]
+    [AvgPool2d(3, Stride = 2, Padding = 1, CeilMode = true, CountIncludePad = false, Name = "avg")] [Conv2d(4, 1, Bias = false, Name = "pw")]
+    [BatchNorm2d(Name = "bn")] [ReLU(Name = "relu")] [AdaptiveAvgPool2d(new[] { 3, 3 }, Name = "adapt")] [Flatten(Name = "flat")]
+    [Dense(2, Name = "head")]: a depthwise 4x4 convolution with padding 'same' (1 before, 2 after), average pooling that
+    skips the padding with ceil_mode ([3, 4, 4]), a pointwise convolution without bias (BatchNorm would cancel it: its
+    gradient is rounding noise, which Adam's g/sqrt(v) amplifies), BatchNorm2d and adaptive pooling with overlapping
+    windows ([4, 3, 3])."""
+
+    def __init__(self):
+        super().__init__()
+        self.dw = nn.Conv2d(3, 3, 4, padding="same", groups=3)
+        self.avg = nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)
+        self.pw = nn.Conv2d(3, 4, 1, bias=False)
+        self.bn = nn.BatchNorm2d(4)
+        self.relu = nn.ReLU()
+        self.adapt = nn.AdaptiveAvgPool2d((3, 3))
+        self.head = nn.Linear(36, 2)
+
+    def forward(self, x):
+        h = self.relu(self.bn(self.pw(self.avg(torch.tanh(self.dw(x))))))
+        return self.head(torch.flatten(self.adapt(h), 1))
+
+
+class SequenceCnn(nn.Module):
+    """[Network(3, 10)] [Conv1d(4, 3, Stride = 2, Padding = 2, Dilation = 2, Name = "conv")] [ELU(Name = "elu")]
+    [MaxPool1d(2, Stride = 1, Padding = 1, Dilation = 2, Name = "pool")] [AvgPool1d(3, Stride = 2, Padding = 1, CeilMode = true, Name = "avg")]
+    [ConvTranspose1d(2, 3, Stride = 2, Padding = 1, OutputPadding = 1, Name = "up")] [Conv1d(3, 4, Padding = "same", Name = "same")]
+    [Flatten(Name = "flat")] [Dense(2, Name = "head")]: sequences [C, L]: [4, 5] -> [4, 5] -> [4, 3] -> [2, 6] -> [3, 6]."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(3, 4, 3, stride=2, padding=2, dilation=2)
+        self.pool = nn.MaxPool1d(2, stride=1, padding=1, dilation=2)
+        self.avg = nn.AvgPool1d(3, stride=2, padding=1, ceil_mode=True)
+        self.up = nn.ConvTranspose1d(4, 2, 3, stride=2, padding=1, output_padding=1)
+        self.same = nn.Conv1d(2, 3, 4, padding="same")
+        self.head = nn.Linear(18, 2)
+
+    def forward(self, x):
+        h = self.avg(self.pool(nn.functional.elu(self.conv(x))))
+        return self.head(torch.flatten(self.same(self.up(h)), 1))
+
+
+class TransposedCnn(nn.Module):
+    """[Network(4, 3, 4)] [ConvTranspose2d(6, new[] { 3, 2 }, Stride = 2, Padding = new[] { 1, 0 }, OutputPadding = 1,
+    Dilation = new[] { 1, 2 }, Groups = 2, Bias = false, Name = "up")] [BatchNorm2d(Name = "bn")] [Tanh(Name = "t")] [AvgPool2d(2, Padding = 1, Name = "avg")]
+    [Conv2d(4, 3, Stride = 2, Padding = "valid", Name = "down")] [AdaptiveAvgPool2d(1, Name = "gap")] [Flatten(Name = "flat")]
+    [Dense(3, Name = "head")]: a transposed convolution with groups, dilation and output_padding ([6, 6, 10]), BatchNorm2d,
+    average pooling counting its padding ([6, 4, 6]), a strided convolution ([4, 1, 2]) and global average pooling. The
+    transposed convolution has no bias: BatchNorm would cancel it."""
+
+    def __init__(self):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(4, 6, (3, 2), stride=2, padding=(1, 0), output_padding=1, dilation=(1, 2), groups=2, bias=False)
+        self.bn = nn.BatchNorm2d(6)
+        self.avg = nn.AvgPool2d(2, padding=1)
+        self.down = nn.Conv2d(6, 4, 3, stride=2, padding="valid")
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Linear(4, 3)
+
+    def forward(self, x):
+        h = self.avg(torch.tanh(self.bn(self.up(x))))
+        return self.head(torch.flatten(self.gap(self.down(h)), 1))
+
+
 def perturb_norms(model):
     """Norm layers start at weight 1, bias 0, where a wrong gradient formula can still look right: move them."""
     with torch.no_grad():
         for m in model.modules():
-            if isinstance(m, (nn.LayerNorm, nn.BatchNorm1d)) and m.weight is not None:
+            if isinstance(m, (nn.LayerNorm, nn.BatchNorm1d, nn.BatchNorm2d)) and m.weight is not None:
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.uniform_(-0.5, 0.5)
 
@@ -544,6 +648,60 @@ MODULE_CASES = [
 ]
 
 
+# The convolution cases: each module twice, trained with SGD with momentum and with Adam.
+CONV_MODULES = [
+    ("cnn_conv2d_maxpool_ce", SmallCnn, 3313, {"x": [1, 8, 8]}, "CrossEntropyLoss", 3, 8),
+    ("cnn_conv2d_options_mse", ConvOptions, 3002, {"x": [4, 9, 8]}, "MSELoss", 3, 6),
+    ("cnn_depthwise_avgpool_batchnorm_ce", DepthwiseCnn, 3005, {"x": [3, 6, 6]}, "CrossEntropyLoss", 2, 8),
+    ("cnn_conv1d_sequence_mse", SequenceCnn, 3004, {"x": [3, 10]}, "MSELoss", 2, 8),
+    ("cnn_conv_transpose2d_ce", TransposedCnn, 3005, {"x": [4, 3, 4]}, "CrossEntropyLoss", 3, 6),
+]
+
+for stem, module, seed, inputs, loss, outputs, n in CONV_MODULES:
+    for suffix, optimizer in (("sgd", ("SGD", {"lr": 0.05, "momentum": 0.9})), ("adam", ("Adam", {"lr": 1e-2}))):
+        MODULE_CASES.append({
+            "name": f"{stem}_{suffix}",
+            "summary": f"{module.__name__}: " + " ".join(module.__doc__.split(": ", 1)[-1].split()) +
+                       f" {loss}, {optimizer[0]} {optimizer[1]}, 5 steps in training mode.",
+            "module": module, "seed": seed, "inputs": inputs, "loss": loss, "outputs": outputs, "n": n,
+            "optimizer": optimizer, "steps": 5,
+        })
+
+MAXPOOL_MARGIN_MIN = 1e-5  # no max-pooling window whose two largest inputs are nearer than this (unless both are exactly 0)
+
+
+def maxpool_margin(module, x, y):
+    """The smallest gap between the two largest inputs of any window of a MaxPool1d/2d forward pass (windows enumerated
+    from PyTorch's definition; exact ties of zeros, which ReLU makes, are safe: the gradient is zero either way)."""
+    k = module.kernel_size if isinstance(module.kernel_size, tuple) else (module.kernel_size,)
+    st = module.stride if isinstance(module.stride, tuple) else (module.stride,)
+    pd = module.padding if isinstance(module.padding, tuple) else (module.padding,)
+    dl = module.dilation if isinstance(module.dilation, tuple) else (module.dilation,)
+    a = x.detach().numpy()
+    if a.ndim == 3:  # [N, C, L] as [N, C, 1, L]
+        a = a[:, :, None, :]
+        k, st, pd, dl = (1,) + k, (1,) + st, (0,) + pd, (1,) + dl
+        out_h, out_w = 1, y.shape[-1]
+    else:
+        k, st, pd, dl = tuple(k) * (2 // len(k)), tuple(st) * (2 // len(st)), tuple(pd) * (2 // len(pd)), tuple(dl) * (2 // len(dl))
+        out_h, out_w = y.shape[-2], y.shape[-1]
+    h, w = a.shape[2], a.shape[3]
+    worst = float("inf")
+    for oh in range(out_h):
+        for ow in range(out_w):
+            rows = [oh * st[0] - pd[0] + i * dl[0] for i in range(k[0])]
+            cols = [ow * st[1] - pd[1] + j * dl[1] for j in range(k[1])]
+            rows = [r for r in rows if 0 <= r < h]
+            cols = [c for c in cols if 0 <= c < w]
+            if len(rows) * len(cols) < 2:
+                continue
+            window = np.sort(a[:, :, rows][:, :, :, cols].reshape(a.shape[0], a.shape[1], -1), axis=-1)
+            top, second = window[..., -1], window[..., -2]
+            gap = np.where((top == 0) & (second == 0), np.inf, top - second)
+            worst = min(worst, float(gap.min()))
+    return worst
+
+
 def run_module_case(case, out_dir, meta_common):
     name = case["name"]
     torch.manual_seed(case["seed"])
@@ -562,9 +720,12 @@ def run_module_case(case, out_dir, meta_common):
     args = [inputs[k] for k in case["inputs"]]
 
     kink_inputs = []
+    pool_margins = []
     for m in model.modules():
         if isinstance(m, nn.ReLU):
             m.register_forward_hook(lambda mod, inp, out: kink_inputs.append(inp[0].detach().clone()))
+        if isinstance(m, (nn.MaxPool1d, nn.MaxPool2d)):
+            m.register_forward_hook(lambda mod, inp, out: pool_margins.append(maxpool_margin(mod, inp[0], out)))
 
     init_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     model.eval()
@@ -591,6 +752,9 @@ def run_module_case(case, out_dir, meta_common):
     kink_margin = min((float(z.abs().min().item()) for z in kink_inputs), default=None)
     if kink_margin is not None and kink_margin < KINK_MARGIN_MIN:
         raise AssertionError(f"{name}: a ReLU input lies {kink_margin:g} from the kink; choose another seed")
+    pool_margin = min(pool_margins, default=None)
+    if pool_margin is not None and pool_margin < MAXPOOL_MARGIN_MIN:
+        raise AssertionError(f"{name}: a max-pooling window's two largest inputs are {pool_margin:g} apart; choose another seed")
 
     meta = dict(meta_common)
     meta["case"] = name
@@ -632,6 +796,10 @@ def run_module_case(case, out_dir, meta_common):
         "final_output": f32_list(final_output),
         "kink_margin": kink_margin,
     }
+    if pool_margin is not None:
+        doc["maxpool_margin"] = pool_margin
+        doc["maxpool_margin_note"] = ("the smallest gap between the two largest inputs of a max-pooling window over every "
+                                      "forward pass recorded here (windows of exact zeros excepted): no window is nearer a tie")
     with open(os.path.join(out_dir, f"{name}.json"), "w", encoding="utf-8", newline="\n") as f:
         json.dump(doc, f, indent=1, sort_keys=False, ensure_ascii=True)
         f.write("\n")
@@ -705,6 +873,8 @@ def run_schedule_case(case, out_dir):
 
 
 def configure():
+    # An even kernel with padding='same' pads asymmetrically through a copy of the input; PyTorch says so each time.
+    warnings.filterwarnings("ignore", message="Using padding='same' with even kernel lengths")
     torch.set_num_threads(1)
     torch.set_default_dtype(torch.float32)
     torch.use_deterministic_algorithms(True)
