@@ -71,6 +71,9 @@ internal static class ReferenceLayers
         [LayerKindNames.Concat] = (n, l) => new ConcatReference(n, l),
         [LayerKindNames.BatchNorm1d] = (n, l) => new BatchNormReference(n, l),
         [LayerKindNames.BatchNorm2d] = (n, l) => new BatchNormReference(n, l),
+        [LayerKindNames.RNN] = (n, l) => new RecurrentReference(n, l),
+        [LayerKindNames.LSTM] = (n, l) => new RecurrentReference(n, l),
+        [LayerKindNames.GRU] = (n, l) => new RecurrentReference(n, l),
     };
 
     public static IEnumerable<string> Kinds => Table.Keys;

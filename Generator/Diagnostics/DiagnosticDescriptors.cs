@@ -121,6 +121,19 @@ internal static class DiagnosticDescriptors
         "Layer '{0}' is a Softmax over the last dimension with {1} layer(s) after it: losses fuse only with a final Softmax, so if these are the network's probabilities, put the Softmax last; if the softmax is meant (an attention-like weighting), suppress this warning",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "sgnn0026");
 
+    public static readonly DiagnosticDescriptor RecurrentNeedsSequence = Error("SGNN0040",
+        "Recurrent layer needs a sequence",
+        "[{0}] reads sequences [T, F] (T steps of F features), but its input is {1}: {2}");
+
+    public static readonly DiagnosticDescriptor RecurrentNumLayers = Error("SGNN0041",
+        "Recurrent layer needs at least one layer",
+        "[{0}] has NumLayers = {1}, but a recurrent layer stacks at least one layer: write NumLayers = 1 (the default) or more, for example [{0}(64, NumLayers = 2)]");
+
+    public static readonly DiagnosticDescriptor RecurrentDropoutWithOneLayer = new("SGNN0042",
+        "Recurrent dropout with a single layer",
+        "[{0}] has Dropout = {1} but NumLayers = 1: dropout applies between stacked layers only, so it has no effect here (PyTorch warns the same); set NumLayers = 2 or more, or remove Dropout, or add a [Dropout] layer after it",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "sgnn0042");
+
     public static readonly DiagnosticDescriptor InternalError = Error("SGNN0999",
         "Generator internal error",
         "The SourceGenNN generator failed on '{0}': {1}. This is a bug; please report it with the declaration");
@@ -153,6 +166,9 @@ internal static class DiagnosticDescriptors
         [FileLocalNetwork.Id] = FileLocalNetwork,
         [LayersWithoutNetwork.Id] = LayersWithoutNetwork,
         [SoftmaxBeforeTheEnd.Id] = SoftmaxBeforeTheEnd,
+        [RecurrentNeedsSequence.Id] = RecurrentNeedsSequence,
+        [RecurrentNumLayers.Id] = RecurrentNumLayers,
+        [RecurrentDropoutWithOneLayer.Id] = RecurrentDropoutWithOneLayer,
         [InternalError.Id] = InternalError,
     };
 

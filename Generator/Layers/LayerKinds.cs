@@ -28,6 +28,10 @@ internal static class LayerKinds
         Add<ConcatLayer>(LayerKindNames.Concat, ConcatLayer.Parse, new ConcatEmitter());
         Add<BatchNormLayer>(LayerKindNames.BatchNorm1d, BatchNormLayer.Parse, new BatchNormEmitter());
         Add<BatchNormLayer>(LayerKindNames.BatchNorm2d, BatchNormLayer.Parse, new BatchNormEmitter());
+        var recurrent = new RecurrentEmitter();
+        Add<RecurrentLayer>(LayerKindNames.RNN, RecurrentLayer.Parse, recurrent);
+        Add<RecurrentLayer>(LayerKindNames.LSTM, RecurrentLayer.Parse, recurrent);
+        Add<RecurrentLayer>(LayerKindNames.GRU, RecurrentLayer.Parse, recurrent);
         var activation = new ActivationEmitter();
         foreach (var name in new[]
                  {
