@@ -58,6 +58,10 @@ public class PyTorchRecurrentParityTests(ITestOutputHelper output)
                      })
                 foreach (var optimizer in new[] { "sgd", "adam" })
                     cases.Add(module + "_" + optimizer);
+            // Gradient clipping in every step: clip_grad_norm_ (2-norm, max-norm) and clip_grad_value_.
+            cases.Add("lstm_laststep_ce_sgd_clip_norm");
+            cases.Add("gru_bidirectional_sequence_mse_adam_clip_norm_inf");
+            cases.Add("rnn_sequence_mse_sgd_clip_value");
             return cases;
         }
     }
@@ -111,13 +115,22 @@ public class PyTorchRecurrentParityTests(ITestOutputHelper output)
         float[] Floats(string key) => root.GetProperty(key).EnumerateArray().Select(e => (float)e.GetDouble()).ToArray();
         const double tol = 1e-5, stepped = 1e-4;
 
-        var (net, loss) = Setup(name[..name.LastIndexOf('_')]);
-        Optimizer optimizer = name.EndsWith("_adam", StringComparison.Ordinal) ? new Adam(net, 1e-2f) : new Sgd(net, 0.1f);
+        string module = name[..name.IndexOf(name.Contains("_adam", StringComparison.Ordinal) ? "_adam" : "_sgd", StringComparison.Ordinal)];
+        var (net, loss) = Setup(module);
+        Optimizer optimizer = name.Contains("_adam", StringComparison.Ordinal) ? new Adam(net, 1e-2f) : new Sgd(net, 0.1f);
         SafeTensors.Load(net, path(".init.safetensors")); // PyTorch's state_dict, as recorded
         var data = SafeTensors.ReadTensors(path(".data.safetensors"));
         var x = data["x"].Data;
         var y = data["y"].Data;
         var trainer = new Trainer(net, loss, optimizer);
+        double[]? norms = null;
+        if (root.TryGetProperty("clip", out var clip))
+        {
+            trainer.GradientClipping = clip.TryGetProperty("max_norm", out var maxNorm)
+                ? GradientClipping.Norm(maxNorm.GetDouble(), clip.GetProperty("norm_type").ValueKind == JsonValueKind.String ? double.PositiveInfinity : clip.GetProperty("norm_type").GetDouble())
+                : GradientClipping.Value(clip.GetProperty("clip_value").GetDouble());
+            if (root.TryGetProperty("grad_norms", out var n)) norms = n.EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        }
 
         var evaluation = new float[batch * net.OutputSize];
         net.Forward(x, evaluation, batch);
@@ -126,6 +139,8 @@ public class PyTorchRecurrentParityTests(ITestOutputHelper output)
         {
             float l = trainer.TrainStep(x, y, batch);
             Assert.True(Math.Abs(l - losses[k]) <= tol * Math.Max(1, Math.Abs(losses[k])), $"loss before step {k + 1}: PyTorch {losses[k]}, ours {l}");
+            if (norms is not null)
+                Assert.True(Math.Abs(trainer.LastGradientNorm - norms[k]) <= tol * norms[k], $"total norm in step {k + 1}: PyTorch {norms[k]}, ours {trainer.LastGradientNorm}");
             if (k == 0) AssertTensors(net.Description.Parameters, SafeTensors.ReadTensors(path(".grad0.safetensors")), net.Gradients, tol, "grad0");
         }
         AssertTensors(net.Description.Parameters, SafeTensors.ReadTensors(path(".final.safetensors")), net.Parameters, stepped, "final");

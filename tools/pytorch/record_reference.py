@@ -698,6 +698,15 @@ RECURRENT_MODULES = [
 
 RECURRENT_OPTIMIZERS = [("sgd", ("SGD", {"lr": 0.1})), ("adam", ("Adam", {"lr": 1e-2}))]
 
+# Gradient clipping in each step, between backward and optimizer.step: clip_grad_norm_ (2-norm and max-norm) and
+# clip_grad_value_, with limits below the gradients' size so that every step clips. The total norms returned by
+# clip_grad_norm_ are recorded ("grad_norms"), and grad0 holds the clipped gradients of the first step.
+CLIP_CASES = [
+    ("lstm_laststep_ce", "sgd_clip_norm", ("SGD", {"lr": 0.1}), ("norm", 0.05, 2.0)),
+    ("gru_bidirectional_sequence_mse", "adam_clip_norm_inf", ("Adam", {"lr": 1e-2}), ("norm", 0.02, "inf")),
+    ("rnn_sequence_mse", "sgd_clip_value", ("SGD", {"lr": 0.1}), ("value", 0.01, None)),
+]
+
 for _name, _module, _seed, _shape, _loss, _outputs, _per_step in RECURRENT_MODULES:
     for _suffix, _optimizer in RECURRENT_OPTIMIZERS:
         MODULE_CASES.append({
@@ -708,6 +717,19 @@ for _name, _module, _seed, _shape, _loss, _outputs, _per_step in RECURRENT_MODUL
             "inputs": {"x": _shape}, "loss": _loss, "outputs": _outputs, "n": 4,
             "per_step": _shape[0] if _per_step else None,
             "optimizer": _optimizer, "steps": 5,
+        })
+    for _clip_module, _suffix, _optimizer, _clip in CLIP_CASES:
+        if _clip_module != _name:
+            continue
+        MODULE_CASES.append({
+            "name": f"{_name}_{_suffix}",
+            "summary": f"{_module.__name__} as {_name}, {_optimizer[0]} {_optimizer[1]}, with "
+                       + (f"clip_grad_norm_(max_norm={_clip[1]}, norm_type={_clip[2]})" if _clip[0] == "norm"
+                          else f"clip_grad_value_(clip_value={_clip[1]})") + " in every step.",
+            "module": _module, "seed": _seed,
+            "inputs": {"x": _shape}, "loss": _loss, "outputs": _outputs, "n": 4,
+            "per_step": _shape[0] if _per_step else None,
+            "optimizer": _optimizer, "steps": 5, "clip": _clip,
         })
 
 
@@ -752,12 +774,19 @@ def run_module_case(case, out_dir, meta_common):
     opt_name, opt_kwargs = case["optimizer"]
     opt = make_optimizer(opt_name, opt_kwargs, model.parameters())
     losses = []
+    grad_norms = []
     grad0 = None
     for step in range(case["steps"]):
         opt.zero_grad(set_to_none=False)
         loss = loss_fn(model(*args), y_loss)
         losses.append(float(loss.item()))
         loss.backward()
+        clip = case.get("clip")
+        if clip and clip[0] == "norm":
+            norm_type = float("inf") if clip[2] == "inf" else clip[2]
+            grad_norms.append(float(nn.utils.clip_grad_norm_(model.parameters(), clip[1], norm_type)))
+        elif clip:
+            nn.utils.clip_grad_value_(model.parameters(), clip[1])
         if step == 0:
             grad0 = {k: p.grad.detach().clone() for k, p in model.named_parameters()}
         opt.step()
@@ -813,6 +842,13 @@ def run_module_case(case, out_dir, meta_common):
         "final_output": f32_list(final_output),
         "kink_margin": kink_margin,
     }
+    if case.get("clip"):
+        clip = case["clip"]
+        doc["clip"] = ({"function": "torch.nn.utils.clip_grad_norm_", "max_norm": clip[1], "norm_type": clip[2]}
+                       if clip[0] == "norm" else {"function": "torch.nn.utils.clip_grad_value_", "clip_value": clip[1]})
+        doc["clip_note"] = "applied after backward and before optimizer.step in every step; grad0 holds the clipped gradients"
+        if grad_norms:
+            doc["grad_norms"] = grad_norms
     with open(os.path.join(out_dir, f"{name}.json"), "w", encoding="utf-8", newline="\n") as f:
         json.dump(doc, f, indent=1, sort_keys=False, ensure_ascii=True)
         f.write("\n")
