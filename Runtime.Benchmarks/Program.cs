@@ -35,7 +35,7 @@ public static class Program
 {
     private static readonly Type[] s_benchmarks =
         [typeof(W1_TrainMlp), typeof(W2_ForwardMlp), typeof(W3_ForwardCourse), typeof(W4_TrainBinary), typeof(W5_TrainWide),
-         typeof(W5_TrainWideThreads)];
+         typeof(W5_TrainWideThreads), typeof(W7_TrainLstm), typeof(W7_ForwardLstm)];
 
     /// <summary>The entry point.</summary>
     /// <param name="args">The command line; see the class summary.</param>

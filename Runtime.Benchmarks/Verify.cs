@@ -34,6 +34,7 @@ public static class Verify
             try { Train("W5 (kernels on 2 threads)", Workloads.W5(), steps: 3); }
             finally { Parallelism.MaxThreads = 1; }
         }
+        if (wanted("W7")) s_failures += W7Verify.Run();
         Console.WriteLine(s_failures == 0 ? "verify: all checks passed" : $"verify: {s_failures} check(s) FAILED");
         return s_failures;
     }

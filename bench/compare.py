@@ -46,10 +46,13 @@ ROWS = [("W1", 64, "train step, 784-128(ReLU)-10, CE, Adam"),
         ("W3", 1, "forward, 3-3(σ)-2(ReLU)-2(softmax)"),
         ("W3", 5, "forward, 3-3(σ)-2(ReLU)-2(softmax)"),
         ("W4", 32, "train step, 20-64-32-1(σ), BCE, Adam"),
-        ("W5", 256, "train step, 1024-1024-1024-10, CE, SGD+momentum")]
+        ("W5", 256, "train step, 1024-1024-1024-10, CE, SGD+momentum"),
+        ("W7", 16, "train step, LSTM(32→64)×50 steps → Linear(64→10) on the last, CE, Adam"),
+        ("W7", 1, "forward, LSTM(32→64)×50 steps → Linear(64→10) on the last")]
 # Targets from the issue "CPU speed": PyTorch (1 thread) time / our time.
 TARGETS = {("W1", 64): 2.5, ("W2", 1): 6.0, ("W2", 64): 1.3, ("W3", 1): 300.0, ("W3", 5): 300.0,
-           ("W4", 32): 25.0, ("W5", 256): 1.15}
+           ("W4", 32): 25.0, ("W5", 256): 1.15,
+           ("W7", 16): 3.0, ("W7", 1): 10.0}  # W7: the recurrent-layers issue
 W5_TWO_THREAD_TARGET = 1.8  # our 2-thread W5 speed-up over our 1-thread W5
 
 

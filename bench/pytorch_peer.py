@@ -10,6 +10,8 @@ Workloads (a train step is zero_grad, forward, loss, backward, optimizer.step, f
   W3  forward (eval, inference_mode) of the course network 3-3(Sigmoid)-2(ReLU)-2(Softmax), batch 1 and 5
   W4  train step, 20-64(ReLU)-32(ReLU)-1(Sigmoid), BCE, Adam lr 1e-3, batch 32
   W5  train step, 1024-1024(ReLU)-1024(ReLU)-10, cross entropy, SGD lr 0.01 momentum 0.9, batch 256
+  W7  nn.LSTM(32, 64, batch_first=True) over 50 steps, nn.Linear(64, 10) on the last step: a train step (cross
+      entropy, Adam lr 1e-3) at batch 16, and a forward (eval, inference_mode) at batch 1
 
 Each (workload, batch, threads) is warmed up, then timed in blocks of R calls (R calibrated so a block lasts about
 --block-ms), with time.perf_counter_ns around each block; the result per call is the median and the minimum over the
@@ -257,10 +259,38 @@ def workload(name, batch):
         opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
         return ("train step 1024-1024(ReLU)-1024(ReLU)-10, CrossEntropyLoss, SGD momentum 0.9",
                 make_train(m, nn.CrossEntropyLoss(), opt, x, y))
+    if name == "W7":
+        return w7(batch)
     raise ValueError(name)
 
 
-PLAN = [("W1", 64), ("W2", 1), ("W2", 64), ("W3", 1), ("W3", 5), ("W4", 32), ("W5", 256)]
+class LstmClassifier(nn.Module):
+    """W7: LSTM(32 -> 64, one layer) over 50 steps, Linear(64 -> 10) on the last step (SourceGenNN's
+    [Network(50, 32)] [LSTM(64, Output = RecurrentOutput.LastStep)] [Dense(10)])."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(32, 64, batch_first=True)
+        self.head = nn.Linear(64, 10)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.head(out[:, -1])
+
+
+def w7(batch):
+    """W7 pairs a train step at batch 16 with a forward pass at batch 1 (any other batch: a train step)."""
+    m = LstmClassifier()
+    x = torch.randn(batch, 50, 32)
+    if batch == 1:
+        return "forward (eval, inference_mode) LSTM(32->64) x50 steps, Linear(64->10) on the last", make_forward(m, x)
+    y = torch.randint(0, 10, (batch,))
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    return "train step LSTM(32->64) x50 steps, Linear(64->10) on the last, CrossEntropyLoss, Adam", \
+        make_train(m, nn.CrossEntropyLoss(), opt, x, y)
+
+
+PLAN = [("W1", 64), ("W2", 1), ("W2", 64), ("W3", 1), ("W3", 5), ("W4", 32), ("W5", 256), ("W7", 16), ("W7", 1)]
 
 
 def time_it(fn, block_ns, blocks, warmup_ns):
@@ -292,7 +322,7 @@ def main():
     ap.add_argument("--out", help="write the JSON here (atomically) instead of stdout")
     ap.add_argument("--quick", action="store_true", help="a fast smoke run: short blocks, few of them")
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
-    ap.add_argument("--workloads", default="W1,W2,W3,W4,W5", help="comma-separated workloads (default all)")
+    ap.add_argument("--workloads", default="W1,W2,W3,W4,W5,W7", help="comma-separated workloads (default all)")
     ap.add_argument("--block-ms", type=float, default=None, help="target length of one timed block")
     ap.add_argument("--blocks", type=int, default=None, help="timed blocks per measurement")
     args = ap.parse_args()

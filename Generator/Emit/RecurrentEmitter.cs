@@ -28,6 +28,7 @@ internal sealed class RecurrentEmitter : LayerEmitter
             {
                 string s = Pascal(RecurrentLayer.Suffix(k, d));
                 yield return new LayerBuffer("Gates" + s, t * g, $"the gates' activations of {Which(r, k, d)} at each step, for backward");
+                yield return new LayerBuffer("Transposed" + s, 2 * g * (r.LayerInputSize(k) + h), $"W_ih and W_hh of {Which(r, k, d)} and their transposes, which the products read row by row (made again when the weights change)", PerBatch: true);
                 if (Kept(r) is { } kept)
                     yield return new LayerBuffer(kept + s, t * h, r.RecurrentKind == LayerKindNames.LSTM
                         ? $"the cell state c_t of {Which(r, k, d)} at each step"
@@ -44,6 +45,7 @@ internal sealed class RecurrentEmitter : LayerEmitter
             }
         }
         yield return new LayerBuffer("Scratch", g + 3 * h, "the recurrent product of one step (forward) and the carried gradients (backward)");
+
         yield return new LayerBuffer("DGates", t * g, "backward scratch: dL/d(gate pre-activations) at each step");
         if (r.RecurrentKind == LayerKindNames.GRU)
             yield return new LayerBuffer("DRecurrent", t * g, "backward scratch: the same on the hidden side (the n gate's is scaled by r)");
@@ -127,7 +129,7 @@ internal sealed class RecurrentEmitter : LayerEmitter
                     w.Line($"{Kernel(r, c, k)}.Forward({input}, {EmitContext.Param(r, "weight_ih_" + s)}, {EmitContext.Param(r, "weight_hh_" + s)}, " +
                            $"{Bias(r, "bias_ih_" + s, false)}, {Bias(r, "bias_hh_" + s, false)},");
                     w.Line($"    {seq}, width: {r.Width}, offset: {d * h}, gates: {Buffer(r, "Gates" + p, t * g)}, {kept}scratch: {Buffer(r, "Scratch", g + 3 * h)},");
-                    w.Line($"    batch, steps: {t}, reverse: {(d == 1 ? "true" : "false")}{nonlinearity});");
+                    w.Line($"    transposed: {EmitContext.FixedBuffer(r, "Transposed" + p)}, batch, steps: {t}, reverse: {(d == 1 ? "true" : "false")}{nonlinearity});");
                 }
                 if (k == r.NumLayers - 1) break;
                 string next = "input" + Lit.I(k + 1);

@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using SourceGenNN.CompilerServices;
 
@@ -7,19 +8,20 @@ namespace SourceGenNN.Kernels;
 
 /// <summary>
 /// An Elman RNN, one direction of one layer, over sequences [batch, steps, <typeparamref name="TIn"/>] (PyTorch's
-/// <c>nn.RNN</c> with <c>batch_first=True</c>). See <see cref="Lstm{TIn, THidden}"/> for the buffers; the RNN keeps no
-/// state besides h.
+/// <c>nn.RNN</c> with <c>batch_first=True</c>). See <see cref="Lstm{TIn, THidden}"/> for the buffers, with one gate
+/// block instead of four; the RNN keeps no state besides h.
 /// </summary>
 public static class Rnn<TIn, THidden> where TIn : IDim where THidden : IDim
 {
     /// <summary>Forward of one direction; h_t goes to columns [offset, offset + hidden) of row (n, t) of <paramref name="y"/>.</summary>
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> wIh, ReadOnlySpan<float> wHh, ReadOnlySpan<float> bIh, ReadOnlySpan<float> bHh,
-        Span<float> y, int width, int offset, Span<float> gates, Span<float> scratch, int batch, int steps, bool reverse, RnnNonlinearity nonlinearity)
+        Span<float> y, int width, int offset, Span<float> gates, Span<float> scratch, Span<float> transposed, int batch, int steps, bool reverse,
+        RnnNonlinearity nonlinearity)
     {
         if (nonlinearity == RnnNonlinearity.ReLU)
-            RecurrentLoop<RnnReluCell, TIn, THidden>.Forward(x, wIh, wHh, bIh, bHh, y, width, offset, gates, default, scratch, batch, steps, reverse);
+            RecurrentLoop<RnnReluCell, TIn, THidden>.Forward(x, wIh, wHh, bIh, bHh, y, width, offset, gates, default, scratch, transposed, batch, steps, reverse);
         else
-            RecurrentLoop<RnnTanhCell, TIn, THidden>.Forward(x, wIh, wHh, bIh, bHh, y, width, offset, gates, default, scratch, batch, steps, reverse);
+            RecurrentLoop<RnnTanhCell, TIn, THidden>.Forward(x, wIh, wHh, bIh, bHh, y, width, offset, gates, default, scratch, transposed, batch, steps, reverse);
     }
 
     /// <summary>Backward through time of one direction; see <see cref="Lstm{TIn, THidden}.Backward"/>.</summary>
@@ -47,13 +49,16 @@ public static class Rnn<TIn, THidden> where TIn : IDim where THidden : IDim
 /// <item><c>gates</c>: [steps, 4·hidden], the gates' activations; <c>cells</c>: [steps, hidden], c_t.</item>
 /// <item><c>scratch</c>: 4·hidden + 3·hidden.</item>
 /// </list>
+/// and <c>transposed</c>, 2·4·hidden·(in + hidden) whatever the batch, kept between calls: copies of W_ih and W_hh and
+/// their transposes (made again only when the weights have changed), so that the products read the weights row by
+/// row, broadcasting each input: the recurrent weights stay in cache from step to step.
 /// </summary>
 public static class Lstm<TIn, THidden> where TIn : IDim where THidden : IDim
 {
     /// <summary>Forward of one direction (<paramref name="reverse"/>: from the last step to the first). Empty biases mean none.</summary>
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> wIh, ReadOnlySpan<float> wHh, ReadOnlySpan<float> bIh, ReadOnlySpan<float> bHh,
-        Span<float> y, int width, int offset, Span<float> gates, Span<float> cells, Span<float> scratch, int batch, int steps, bool reverse) =>
-        RecurrentLoop<LstmCell, TIn, THidden>.Forward(x, wIh, wHh, bIh, bHh, y, width, offset, gates, cells, scratch, batch, steps, reverse);
+        Span<float> y, int width, int offset, Span<float> gates, Span<float> cells, Span<float> scratch, Span<float> transposed, int batch, int steps, bool reverse) =>
+        RecurrentLoop<LstmCell, TIn, THidden>.Forward(x, wIh, wHh, bIh, bHh, y, width, offset, gates, cells, scratch, transposed, batch, steps, reverse);
 
     /// <summary>
     /// Backward through time of one direction, from <paramref name="dy"/> (the gradient of <c>y</c>; this direction's
@@ -72,7 +77,8 @@ public static class Lstm<TIn, THidden> where TIn : IDim where THidden : IDim
 /// A GRU, one direction of one layer, over sequences [batch, steps, <typeparamref name="TIn"/>] (PyTorch's
 /// <c>nn.GRU</c> with <c>batch_first=True</c>, gates r, z, n, b_hn inside the reset product). As
 /// <see cref="Lstm{TIn, THidden}"/>, with <c>gates</c> [steps, 3·hidden] (r, z, n), <c>hiddenProducts</c>
-/// [steps, hidden] (h_{t−1}·W_hnᵀ + b_hn, which the reset gate scales) and scratch of 3·hidden + 3·hidden a sample. The
+/// [steps, hidden] (h_{t−1}·W_hnᵀ + b_hn, which the reset gate scales), scratch of 3·hidden + 3·hidden a sample and
+/// <c>transposed</c> of 2·3·hidden·(in + hidden). The
 /// backward pass needs a second gradient buffer, <c>dRecurrent</c>: the hidden side's gradient differs from the input
 /// side's in the n gate.
 /// </summary>
@@ -80,8 +86,9 @@ public static class Gru<TIn, THidden> where TIn : IDim where THidden : IDim
 {
     /// <summary>Forward of one direction.</summary>
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> wIh, ReadOnlySpan<float> wHh, ReadOnlySpan<float> bIh, ReadOnlySpan<float> bHh,
-        Span<float> y, int width, int offset, Span<float> gates, Span<float> hiddenProducts, Span<float> scratch, int batch, int steps, bool reverse) =>
-        RecurrentLoop<GruCell, TIn, THidden>.Forward(x, wIh, wHh, bIh, bHh, y, width, offset, gates, hiddenProducts, scratch, batch, steps, reverse);
+        Span<float> y, int width, int offset, Span<float> gates, Span<float> hiddenProducts, Span<float> scratch, Span<float> transposed, int batch, int steps,
+        bool reverse) =>
+        RecurrentLoop<GruCell, TIn, THidden>.Forward(x, wIh, wHh, bIh, bHh, y, width, offset, gates, hiddenProducts, scratch, transposed, batch, steps, reverse);
 
     /// <summary>Backward through time of one direction; see <see cref="Lstm{TIn, THidden}.Backward"/>.</summary>
     public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> wIh, ReadOnlySpan<float> wHh, ReadOnlySpan<float> y, int width, int offset,
@@ -184,14 +191,19 @@ internal static unsafe class RecurrentLoop<TCell, TIn, THidden> where TCell : st
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> wIh, ReadOnlySpan<float> wHh, ReadOnlySpan<float> bIh, ReadOnlySpan<float> bHh,
-        Span<float> y, int width, int offset, Span<float> gates, Span<float> kept, Span<float> scratch, int batch, int steps, bool reverse)
+        Span<float> y, int width, int offset, Span<float> gates, Span<float> kept, Span<float> scratch, Span<float> transposed, int batch, int steps, bool reverse)
     {
         Check(x.Length, wIh.Length, wHh.Length, bIh.Length, bHh.Length, y.Length, width, offset, gates.Length, kept.Length, scratch.Length, batch, steps);
+        ThrowHelper.CheckAtLeast(transposed.Length, 2L * G * (F + H), nameof(transposed));
         int f = F, h = H, g = G;
-        fixed (float* px = x, pwIh = wIh, pwHh = wHh, pbIh = bIh, pbHh = bHh, py = y, pg = gates, pk = kept, ps = scratch)
+        fixed (float* px = x, pwIh = wIh, pwHh = wHh, pbIh = bIh, pbHh = bHh, py = y, pg = gates, pk = kept, ps = scratch, pt = transposed)
         {
-            // The input projection of every step at once: [batch·steps, in]·W_ihᵀ + b_ih.
-            Gemm.DotNT(batch * steps, g, f, px, f, pwIh, f, pg, g, bIh.IsEmpty ? null : pbIh, accumulate: false);
+            // W_ihᵀ [in, gates·hidden] and W_hhᵀ [hidden, gates·hidden], read row by row by the products.
+            float* ihT = Transposed(wIh, transposed[..(2 * g * f)], g, f, pt);
+            float* hhT = Transposed(wHh, transposed.Slice(2 * g * f, 2 * g * h), g, h, pt + 2 * g * f);
+            // The input projection of every step at once: [batch·steps, in]·W_ihᵀ (b_ih is added in the cells).
+            Gemm.Broadcast(batch * steps, g, f, px, f, 1, ihT, g, pg, g, accumulate: false);
+            float* bi = bIh.IsEmpty ? null : pbIh;
             float* hy = py + offset;
             for (int s = 0; s < steps; s++)
             {
@@ -208,7 +220,7 @@ internal static unsafe class RecurrentLoop<TCell, TIn, THidden> where TCell : st
                 }
                 else
                 {
-                    Gemm.DotNT(batch, g, h, hy + tp * width, steps * width, pwHh, h, ps, g, bHh.IsEmpty ? null : pbHh, accumulate: false);
+                    RecurrentProduct.Multiply(batch, g, h, hy + tp * width, steps * width, hhT, g, ps, g, bHh.IsEmpty ? null : pbHh, accumulate: false);
                 }
                 for (int n = 0; n < batch; n++)
                 {
@@ -216,7 +228,7 @@ internal static unsafe class RecurrentLoop<TCell, TIn, THidden> where TCell : st
                     float* hPrev = s == 0 ? null : hy + prev * width;
                     float* keptPrev = s == 0 || !TCell.Keeps ? null : pk + prev * h;
                     float* keptNow = TCell.Keeps ? pk + at * h : null;
-                    StepForward(pg + at * g, ps + n * g, hPrev, keptPrev, keptNow, hy + at * width);
+                    StepForward(pg + at * g, bi, ps + n * g, hPrev, keptPrev, keptNow, hy + at * width);
                 }
             }
         }
@@ -261,7 +273,7 @@ internal static unsafe class RecurrentLoop<TCell, TIn, THidden> where TCell : st
                 }
                 // dL/dh_{t−1} += dRecurrent_t·W_hh for the batch (GRU's cell has written its direct part first).
                 if (s > 0)
-                    Gemm.Broadcast(batch, h, g, pdr + t * g, steps * g, 1, pwHh, h, dhRec, h, accumulate: TCell.DirectPath);
+                    RecurrentProduct.Multiply(batch, h, g, pdr + t * g, steps * g, pwHh, h, dhRec, h, null, accumulate: TCell.DirectPath);
             }
 
             // The weights' gradients, with the time loop done: dW_ih = Σ dGatesᵀ·x over every step of every sample.
@@ -289,17 +301,35 @@ internal static unsafe class RecurrentLoop<TCell, TIn, THidden> where TCell : st
         }
     }
 
+    /// <summary>
+    /// The transpose [cols, rows] of <paramref name="w"/> [rows, cols], kept in <paramref name="kept"/> beside a copy of
+    /// the <paramref name="w"/> it was made from and made again only when <paramref name="w"/> differs from that copy:
+    /// once for inference, once per training step.
+    /// </summary>
+    private static float* Transposed(ReadOnlySpan<float> w, Span<float> kept, int rows, int cols, float* pKept)
+    {
+        int n = rows * cols;
+        var copy = kept[..n];
+        // Bit for bit (float equality would take −0 for 0 and never match a NaN): a vectorised memcmp.
+        if (!MemoryMarshal.Cast<float, int>(w).SequenceEqual(MemoryMarshal.Cast<float, int>((ReadOnlySpan<float>)copy)))
+        {
+            w.CopyTo(copy);
+            fixed (float* pw = w) RecurrentProduct.Transpose(pw, rows, cols, pKept + n);
+        }
+        return pKept + n;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StepForward(float* gates, float* recurrent, float* hPrev, float* keptPrev, float* kept, float* hOut)
+    private static void StepForward(float* gates, float* bias, float* recurrent, float* hPrev, float* keptPrev, float* kept, float* hOut)
     {
         int h = H, j = 0;
         if (Vector512.IsHardwareAccelerated)
-            for (; j + 16 <= h; j += 16) TCell.Forward<Lanes16>(h, j, gates, recurrent, hPrev, keptPrev, kept, hOut);
+            for (; j + 16 <= h; j += 16) TCell.Forward<Lanes16>(h, j, gates, bias, recurrent, hPrev, keptPrev, kept, hOut);
         else if (Vector256.IsHardwareAccelerated)
-            for (; j + 8 <= h; j += 8) TCell.Forward<Lanes8>(h, j, gates, recurrent, hPrev, keptPrev, kept, hOut);
+            for (; j + 8 <= h; j += 8) TCell.Forward<Lanes8>(h, j, gates, bias, recurrent, hPrev, keptPrev, kept, hOut);
         else if (Vector128.IsHardwareAccelerated)
-            for (; j + 4 <= h; j += 4) TCell.Forward<Lanes4>(h, j, gates, recurrent, hPrev, keptPrev, kept, hOut);
-        for (; j < h; j++) TCell.Forward<Lanes1>(h, j, gates, recurrent, hPrev, keptPrev, kept, hOut);
+            for (; j + 4 <= h; j += 4) TCell.Forward<Lanes4>(h, j, gates, bias, recurrent, hPrev, keptPrev, kept, hOut);
+        for (; j < h; j++) TCell.Forward<Lanes1>(h, j, gates, bias, recurrent, hPrev, keptPrev, kept, hOut);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

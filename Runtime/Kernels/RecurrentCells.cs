@@ -25,6 +25,9 @@ internal interface ILanes<TSelf> where TSelf : struct, ILanes<TSelf>
 
     static abstract TSelf operator *(TSelf a, TSelf b);
 
+    /// <summary>a·b + c, rounded once (the same on every width, so a column's value does not depend on its tile).</summary>
+    static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
+
     /// <summary>1 / (1 + e⁻ᶻ), as <see cref="SigmoidOperator"/>.</summary>
     static abstract TSelf Sigmoid(TSelf z);
 
@@ -48,6 +51,7 @@ internal readonly struct Lanes16(Vector512<float> v) : ILanes<Lanes16>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 operator +(Lanes16 a, Lanes16 b) => new(a._v + b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 operator -(Lanes16 a, Lanes16 b) => new(a._v - b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 operator *(Lanes16 a, Lanes16 b) => new(a._v * b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 MultiplyAdd(Lanes16 a, Lanes16 b, Lanes16 c) => new(Vector512.FusedMultiplyAdd(a._v, b._v, c._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 Sigmoid(Lanes16 z) => new(default(SigmoidOperator).Invoke(z._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 Tanh(Lanes16 z) => new(default(TanhOperator).Invoke(z._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 Relu(Lanes16 z) => new(default(ReluOperator).Invoke(z._v));
@@ -64,6 +68,7 @@ internal readonly struct Lanes8(Vector256<float> v) : ILanes<Lanes8>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 operator +(Lanes8 a, Lanes8 b) => new(a._v + b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 operator -(Lanes8 a, Lanes8 b) => new(a._v - b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 operator *(Lanes8 a, Lanes8 b) => new(a._v * b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 MultiplyAdd(Lanes8 a, Lanes8 b, Lanes8 c) => new(Vector256.FusedMultiplyAdd(a._v, b._v, c._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Sigmoid(Lanes8 z) => new(default(SigmoidOperator).Invoke(z._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Tanh(Lanes8 z) => new(default(TanhOperator).Invoke(z._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Relu(Lanes8 z) => new(default(ReluOperator).Invoke(z._v));
@@ -80,6 +85,7 @@ internal readonly struct Lanes4(Vector128<float> v) : ILanes<Lanes4>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes4 operator +(Lanes4 a, Lanes4 b) => new(a._v + b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes4 operator -(Lanes4 a, Lanes4 b) => new(a._v - b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes4 operator *(Lanes4 a, Lanes4 b) => new(a._v * b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes4 MultiplyAdd(Lanes4 a, Lanes4 b, Lanes4 c) => new(Vector128.FusedMultiplyAdd(a._v, b._v, c._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes4 Sigmoid(Lanes4 z) => new(default(SigmoidOperator).Invoke(z._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes4 Tanh(Lanes4 z) => new(default(TanhOperator).Invoke(z._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes4 Relu(Lanes4 z) => new(default(ReluOperator).Invoke(z._v));
@@ -96,6 +102,7 @@ internal readonly struct Lanes1(float v) : ILanes<Lanes1>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 operator +(Lanes1 a, Lanes1 b) => new(a._v + b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 operator -(Lanes1 a, Lanes1 b) => new(a._v - b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 operator *(Lanes1 a, Lanes1 b) => new(a._v * b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 MultiplyAdd(Lanes1 a, Lanes1 b, Lanes1 c) => new(MathF.FusedMultiplyAdd(a._v, b._v, c._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Sigmoid(Lanes1 z) => new(default(SigmoidOperator).Invoke(z._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Tanh(Lanes1 z) => new(default(TanhOperator).Invoke(z._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Relu(Lanes1 z) => new(default(ReluOperator).Invoke(z._v));
@@ -118,10 +125,11 @@ internal interface IRecurrentCell
     static abstract bool DirectPath { get; }
 
     /// <summary>
-    /// Forward: <paramref name="gates"/> holds x_t·W_ihᵀ + b_ih on entry and the gates' activations on exit (what the
-    /// backward step reads); <paramref name="recurrent"/> is h_{t−1}·W_hhᵀ + b_hh; h_t is written to <paramref name="h"/>.
+    /// Forward: <paramref name="gates"/> holds x_t·W_ihᵀ on entry and the gates' activations on exit (what the backward
+    /// step reads); <paramref name="bias"/> is b_ih (null: none); <paramref name="recurrent"/> is h_{t−1}·W_hhᵀ + b_hh;
+    /// h_t is written to <paramref name="h"/>.
     /// </summary>
-    static abstract unsafe void Forward<TV>(int hidden, int j, float* gates, float* recurrent, float* hPrev, float* keptPrev, float* kept, float* h)
+    static abstract unsafe void Forward<TV>(int hidden, int j, float* gates, float* bias, float* recurrent, float* hPrev, float* keptPrev, float* kept, float* h)
         where TV : struct, ILanes<TV>;
 
     /// <summary>
@@ -134,6 +142,15 @@ internal interface IRecurrentCell
         float* dh, float* dState, float* dGates, float* dRecurrent, float* dhPrev) where TV : struct, ILanes<TV>;
 }
 
+/// <summary>What the cells share.</summary>
+internal static class Cells
+{
+    /// <summary>x·W_ihᵀ + b_ih at element <paramref name="at"/> of the gates (no bias when <paramref name="bias"/> is null).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe TV Input<TV>(float* gates, float* bias, int at) where TV : struct, ILanes<TV> =>
+        bias == null ? TV.Load(gates + at) : TV.Load(gates + at) + TV.Load(bias + at);
+}
+
 /// <summary>Elman RNN with tanh: h = tanh(a), a = x·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh.</summary>
 internal readonly struct RnnTanhCell : IRecurrentCell
 {
@@ -142,9 +159,9 @@ internal readonly struct RnnTanhCell : IRecurrentCell
     public static bool DirectPath => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Forward<TV>(int hidden, int j, float* gates, float* recurrent, float* hPrev, float* keptPrev, float* kept, float* h)
+    public static unsafe void Forward<TV>(int hidden, int j, float* gates, float* bias, float* recurrent, float* hPrev, float* keptPrev, float* kept, float* h)
         where TV : struct, ILanes<TV> =>
-        TV.Tanh(TV.Load(gates + j) + TV.Load(recurrent + j)).Store(h + j);
+        TV.Tanh(Cells.Input<TV>(gates, bias, j) + TV.Load(recurrent + j)).Store(h + j);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void Backward<TV>(int hidden, int j, float* gates, float* kept, float* keptPrev, float* hPrev, float* h,
@@ -163,9 +180,9 @@ internal readonly struct RnnReluCell : IRecurrentCell
     public static bool DirectPath => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Forward<TV>(int hidden, int j, float* gates, float* recurrent, float* hPrev, float* keptPrev, float* kept, float* h)
+    public static unsafe void Forward<TV>(int hidden, int j, float* gates, float* bias, float* recurrent, float* hPrev, float* keptPrev, float* kept, float* h)
         where TV : struct, ILanes<TV> =>
-        TV.Relu(TV.Load(gates + j) + TV.Load(recurrent + j)).Store(h + j);
+        TV.Relu(Cells.Input<TV>(gates, bias, j) + TV.Load(recurrent + j)).Store(h + j);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void Backward<TV>(int hidden, int j, float* gates, float* kept, float* keptPrev, float* hPrev, float* h,
@@ -181,15 +198,15 @@ internal readonly struct LstmCell : IRecurrentCell
     public static bool DirectPath => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Forward<TV>(int hidden, int j, float* gates, float* recurrent, float* hPrev, float* keptPrev, float* kept, float* h)
+    public static unsafe void Forward<TV>(int hidden, int j, float* gates, float* bias, float* recurrent, float* hPrev, float* keptPrev, float* kept, float* h)
         where TV : struct, ILanes<TV>
     {
         float* gi = gates + j, gf = gi + hidden, gg = gf + hidden, go = gg + hidden;
         float* ri = recurrent + j, rf = ri + hidden, rg = rf + hidden, ro = rg + hidden;
-        var i = TV.Sigmoid(TV.Load(gi) + TV.Load(ri));
-        var f = TV.Sigmoid(TV.Load(gf) + TV.Load(rf));
-        var g = TV.Tanh(TV.Load(gg) + TV.Load(rg));
-        var o = TV.Sigmoid(TV.Load(go) + TV.Load(ro));
+        var i = TV.Sigmoid(Cells.Input<TV>(gates, bias, j) + TV.Load(ri));
+        var f = TV.Sigmoid(Cells.Input<TV>(gates, bias, hidden + j) + TV.Load(rf));
+        var g = TV.Tanh(Cells.Input<TV>(gates, bias, 2 * hidden + j) + TV.Load(rg));
+        var o = TV.Sigmoid(Cells.Input<TV>(gates, bias, 3 * hidden + j) + TV.Load(ro));
         var c = keptPrev == null ? i * g : f * TV.Load(keptPrev + j) + i * g;
         i.Store(gi);
         f.Store(gf);
@@ -231,15 +248,15 @@ internal readonly struct GruCell : IRecurrentCell
     public static bool DirectPath => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Forward<TV>(int hidden, int j, float* gates, float* recurrent, float* hPrev, float* keptPrev, float* kept, float* h)
+    public static unsafe void Forward<TV>(int hidden, int j, float* gates, float* bias, float* recurrent, float* hPrev, float* keptPrev, float* kept, float* h)
         where TV : struct, ILanes<TV>
     {
         float* gr = gates + j, gz = gr + hidden, gn = gz + hidden;
         float* rr = recurrent + j, rz = rr + hidden, rn = rz + hidden;
-        var r = TV.Sigmoid(TV.Load(gr) + TV.Load(rr));
-        var z = TV.Sigmoid(TV.Load(gz) + TV.Load(rz));
+        var r = TV.Sigmoid(Cells.Input<TV>(gates, bias, j) + TV.Load(rr));
+        var z = TV.Sigmoid(Cells.Input<TV>(gates, bias, hidden + j) + TV.Load(rz));
         var hn = TV.Load(rn);
-        var n = TV.Tanh(TV.Load(gn) + r * hn);
+        var n = TV.Tanh(Cells.Input<TV>(gates, bias, 2 * hidden + j) + r * hn);
         var y = hPrev == null ? (TV.Create(1f) - z) * n : (TV.Create(1f) - z) * n + z * TV.Load(hPrev + j);
         r.Store(gr);
         z.Store(gz);
