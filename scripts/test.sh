@@ -22,16 +22,18 @@ run() { # name, then the command with its environment
   local rc=0
   timeout 1200 env "$@" >"$out" 2>&1 || rc=$?  # a hang fails the run instead of stalling it
   cat "$out" >>"$log"
-  grep -E "Passed!|Failed!|^\s+Failed |Error Message|^\s+Assert" -A2 "$out" || tail -n 3 "$out"
+  grep -E "Passed!|Failed!|^\s+Failed |Error Message|^\s+Assert|^replay:|^kill-saves:|FAILURE|FAILED" -A2 "$out" || tail -n 3 "$out"
   if [ "$rc" != "0" ]; then status=1; echo "(exit code $rc)"; fi
 }
 
-run "generator tests" dotnet test Generator.Tests -c Release --no-build --blame-hang-timeout 5m
+run "generator tests" dotnet test Generator.Tests -c Release --no-build --blame-hang-timeout 15m  # the fuzz test is one long test
+run "plot tests (SourceGenNN.Plots: every figure renders)" dotnet test Plots.Tests -c Release --no-build --blame-hang-timeout 5m
 run "benchmark baselines compute the same as the generated networks (--verify)" dotnet Runtime.Benchmarks/bin/Release/net10.0/SourceGenNN.Runtime.Benchmarks.dll --verify
 run "numeric tests, widest vectors" SOURCEGENNN_EXPECT_SIMD=512-if-available dotnet test Runtime.Tests -c Release --no-build --blame-hang-timeout 5m
 run "numeric tests, AVX2 (DOTNET_EnableAVX512=0)" DOTNET_EnableAVX512=0 SOURCEGENNN_EXPECT_SIMD=256 dotnet test Runtime.Tests -c Release --no-build --blame-hang-timeout 5m
 run "numeric tests, 128-bit (DOTNET_EnableAVX2=0)" DOTNET_EnableAVX2=0 SOURCEGENNN_EXPECT_SIMD=128 dotnet test Runtime.Tests -c Release --no-build --blame-hang-timeout 5m
 run "numeric tests, scalar (DOTNET_EnableHWIntrinsic=0)" DOTNET_EnableHWIntrinsic=0 SOURCEGENNN_EXPECT_SIMD=scalar dotnet test Runtime.Tests -c Release --no-build --blame-hang-timeout 5m
+run "file readers fuzzer: corpus, 50,000 mutations, 10 saves killed mid-write (scripts/fuzz.sh)" bash scripts/fuzz.sh --no-build
 
 # The GPU path on fake-cuda, a CPU emulator of the CUDA libraries (GpuCheck/fake-cuda/fake_cuda.c): the generated kernels
 # compiled as host C++ and run on the CPU, with allocations, copies, SGEMM operands and graph capture checked. It runs

@@ -1,9 +1,11 @@
 using System;
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
 
 using System.Text.Json;
+using System.Text.Unicode;
 using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.IO;
@@ -22,11 +24,17 @@ public sealed record SafeTensor(string Name, IReadOnlyList<int> Shape, float[] D
 /// Loading reads F32, F64, F16, BF16, I64, I32, I16 and I8 and converts to float. It is strict: a missing, extra or
 /// misshapen tensor is an error naming it, and the network is unchanged.
 /// </summary>
-public static class SafeTensors
+public static partial class SafeTensors
 {
     private const long MaxHeader = 100L << 20;
 
     /// <summary>Writes a network's parameters as safetensors, atomically.</summary>
+    /// <remarks>
+    /// The file is streamed: the header, then each tensor in chunks, straight to a temporary file beside the target,
+    /// then renamed over it. Nothing the size of the weights is built in memory, so networks over 2 GiB save. Temporary
+    /// files that earlier saves of the same path left behind when killed are removed first, as by
+    /// <see cref="WeightFile.Save"/>.
+    /// </remarks>
     /// <param name="network">The network.</param>
     /// <param name="path">The file written.</param>
     /// <param name="metadata">Optional string metadata for <c>__metadata__</c>.</param>
@@ -35,14 +43,33 @@ public static class SafeTensors
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
         var d = network.Description;
-        ReadOnlySpan<float> p = network.Parameters, b = network.Buffers;
-        ThrowHelper.CheckLength(p.Length, d.ParameterCount, nameof(network), "Parameters must match the description");
-        ThrowHelper.CheckLength(b.Length, d.BufferCount, nameof(network), "Buffers must match the description");
-        var tensors = new List<(TensorDescription T, bool Buffer)>();
-        foreach (var t in d.Parameters) tensors.Add((t, false));
-        foreach (var t in d.Buffers) tensors.Add((t, true));
+        ThrowHelper.CheckLength(network.Parameters.Length, d.ParameterCount, nameof(network), "Parameters must match the description");
+        ThrowHelper.CheckLength(network.Buffers.Length, d.BufferCount, nameof(network), "Buffers must match the description");
+        var tensors = new List<TensorData>();
+        foreach (var t in d.Parameters)
+        {
+            int at = t.Offset;
+            tensors.Add(new TensorData(t.Name, t.DType, t.Shape, t.Length, (offset, dst) => network.Parameters.Slice(at + checked((int)offset), dst.Length).CopyTo(dst)));
+        }
+        foreach (var t in d.Buffers)
+        {
+            int at = t.Offset;
+            tensors.Add(new TensorData(t.Name, t.DType, t.Shape, t.Length, (offset, dst) => network.Buffers.Slice(at + checked((int)offset), dst.Length).CopyTo(dst)));
+        }
+        AtomicFile.Write(path, stream => WriteTo(stream, tensors, metadata));
+    }
 
-        var json = new MemoryStream();
+    /// <summary>One tensor to write: its name, file dtype, shape, element count, and where its values come from.</summary>
+    internal sealed record TensorData(string Name, TensorDType DType, IReadOnlyList<int> Shape, long Length, FloatSource Values);
+
+    /// <summary>
+    /// Writes a safetensors file to <paramref name="output"/>: the 8-byte header length, the JSON header (padded with
+    /// spaces to a multiple of 8, as the reference implementation aligns it), then each tensor's values pulled in chunks
+    /// (F32, or I64 for counters). Offsets are 64-bit throughout. Returns the number of bytes written.
+    /// </summary>
+    internal static long WriteTo(Stream output, IReadOnlyList<TensorData> tensors, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var json = new ArrayBufferWriter<byte>();
         long dataBytes = 0;
         using (var w = new Utf8JsonWriter(json))
         {
@@ -53,9 +80,9 @@ public static class SafeTensors
                 foreach (var kv in metadata) w.WriteString(kv.Key, kv.Value);
                 w.WriteEndObject();
             }
-            foreach (var (t, _) in tensors)
+            foreach (var t in tensors)
             {
-                int size = t.DType == TensorDType.Int64 ? 8 : 4;
+                long bytes = (t.DType == TensorDType.Int64 ? 8L : 4L) * t.Length;
                 w.WriteStartObject(t.Name);
                 w.WriteString("dtype", t.DType == TensorDType.Int64 ? "I64" : "F32");
                 w.WriteStartArray("shape");
@@ -63,86 +90,90 @@ public static class SafeTensors
                 w.WriteEndArray();
                 w.WriteStartArray("data_offsets");
                 w.WriteNumberValue(dataBytes);
-                w.WriteNumberValue(dataBytes + (long)size * t.Length);
+                w.WriteNumberValue(dataBytes + bytes);
                 w.WriteEndArray();
                 w.WriteEndObject();
-                dataBytes += (long)size * t.Length;
+                dataBytes += bytes;
             }
             w.WriteEndObject();
         }
-        int headerLength = (int)json.Length;
+        int headerLength = json.WrittenCount;
         int padded = (headerLength + 7) / 8 * 8; // aligned like the reference implementation, padded with spaces
-        var bytes = new byte[8 + padded + dataBytes];
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)padded);
-        json.GetBuffer().AsSpan(0, headerLength).CopyTo(bytes.AsSpan(8));
-        bytes.AsSpan(8 + headerLength, padded - headerLength).Fill((byte)' ');
-        long at = 8 + padded;
-        foreach (var (t, buffer) in tensors)
+        Span<byte> prefix = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)padded);
+        output.Write(prefix);
+        output.Write(json.WrittenSpan);
+        Span<byte> spaces = stackalloc byte[8];
+        spaces.Fill((byte)' ');
+        output.Write(spaces[..(padded - headerLength)]);
+        var chunk = new FloatChunk();
+        foreach (var t in tensors)
         {
-            var source = buffer ? b : p;
-            for (int i = 0; i < t.Length; i++)
-            {
-                float v = source[t.Offset + i];
-                if (t.DType == TensorDType.Int64)
-                {
-                    BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan((int)at), (long)v);
-                    at += 8;
-                }
-                else
-                {
-                    BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan((int)at), v);
-                    at += 4;
-                }
-            }
+            if (t.DType == TensorDType.Int64) chunk.WriteInt64(output, t.Length, t.Values);
+            else chunk.Write(output, t.Length, t.Values);
         }
-        AtomicFile.Write(path, bytes);
+        return 8 + padded + dataBytes;
     }
 
     /// <summary>Reads the <c>__metadata__</c> map of a safetensors file (empty when it has none).</summary>
+    /// <remarks>Reads the header only (at most 100 MiB), never the data; the header is checked whole.</remarks>
+    /// <exception cref="WeightFileException">The file is not a well-formed safetensors file.</exception>
     public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
     {
-        using var doc = ReadHeader(path).Header;
-        var result = new Dictionary<string, string>();
-        if (doc.RootElement.TryGetProperty("__metadata__", out var meta))
-            foreach (var p in meta.EnumerateObject())
-                result[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
-        return result;
+        ArgumentNullException.ThrowIfNull(path);
+        using var source = FileSource.Open(path);
+        return ReadMetadataFrom(source);
     }
+
+    internal static IReadOnlyDictionary<string, string> ReadMetadataFrom(ByteSource source) => ReadHeader(source).Metadata;
 
     /// <summary>
     /// Reads every tensor of a safetensors file, in header order, as float (F32, F64, F16, BF16 and the integer dtypes
     /// are converted), for data or tensors that are not a network's parameters.
     /// </summary>
+    /// <remarks>
+    /// Reads the header (at most 100 MiB) and then only the bytes its tensors declare, which must tile the data section
+    /// exactly; every tensor is checked before any is read, so a malformed file costs no more than its header. The floats
+    /// returned take at most four bytes per byte of data (I8 and U8 data). Values are returned as stored, NaN and
+    /// infinities included.
+    /// </remarks>
     /// <exception cref="WeightFileException">The file is malformed or a tensor has a dtype this reader cannot convert; the message names it.</exception>
     public static IReadOnlyDictionary<string, SafeTensor> ReadTensors(string path)
     {
-        var (bytes, header, dataStart) = ReadHeader(path);
-        long dataLength = bytes.Length - dataStart;
-        var result = new Dictionary<string, SafeTensor>();
-        using (header)
+        ArgumentNullException.ThrowIfNull(path);
+        using var source = FileSource.Open(path);
+        return ReadTensorsFrom(source);
+    }
+
+    internal static IReadOnlyDictionary<string, SafeTensor> ReadTensorsFrom(ByteSource source)
+    {
+        string path = source.Path;
+        var header = ReadHeader(source);
+        var dims = new int[header.Entries.Count][];
+        for (int k = 0; k < dims.Length; k++)
         {
-            foreach (var entry in header.RootElement.EnumerateObject())
+            var entry = header.Entries[k];
+            int size = ElementSize(entry.DType, entry.Name, path);
+            if (entry.Count > Array.MaxLength)
+                throw new WeightFileException(path, $"tensor '{entry.Name}' is too large: [{string.Join(", ", entry.Shape)}].");
+            dims[k] = new int[entry.Shape.Length];
+            for (int i = 0; i < entry.Shape.Length; i++)
             {
-                if (entry.Name == "__metadata__") continue;
-                var (dtype, shape, begin, end) = ReadEntry(entry, path);
-                int size = ElementSize(dtype, entry.Name, path);
-                if (begin < 0 || end < begin || end > dataLength)
-                    throw new WeightFileException(path, $"tensor '{entry.Name}' has data offsets [{begin}, {end}] outside the {dataLength}-byte data section.");
-                long count = 1;
-                var dims = new int[shape.Length];
-                for (int i = 0; i < shape.Length; i++)
-                {
-                    count *= shape[i];
-                    if (shape[i] > int.MaxValue || count > Array.MaxLength)
-                        throw new WeightFileException(path, $"tensor '{entry.Name}' is too large: [{string.Join(", ", shape)}].");
-                    dims[i] = (int)shape[i];
-                }
-                if (end - begin != size * count)
-                    throw new WeightFileException(path, $"tensor '{entry.Name}' spans {end - begin} bytes, but [{string.Join(", ", shape)}] of {dtype} needs {size * count}.");
-                var data = new float[count];
-                Convert(bytes.AsSpan((int)(dataStart + begin), (int)(end - begin)), dtype, data);
-                result[entry.Name] = new SafeTensor(entry.Name, dims, data);
+                if (entry.Shape[i] > int.MaxValue)
+                    throw new WeightFileException(path, $"tensor '{entry.Name}' is too large: [{string.Join(", ", entry.Shape)}].");
+                dims[k][i] = (int)entry.Shape[i];
             }
+            if (entry.End - entry.Begin != size * entry.Count)
+                throw new WeightFileException(path, $"tensor '{entry.Name}' spans {entry.End - entry.Begin} bytes, but [{string.Join(", ", entry.Shape)}] of {entry.DType} needs {size * entry.Count}.");
+        }
+        var result = new Dictionary<string, SafeTensor>();
+        var buffer = new byte[ChunkBytes];
+        for (int k = 0; k < dims.Length; k++)
+        {
+            var entry = header.Entries[k];
+            var data = new float[entry.Count];
+            ReadConverted(source, header.DataStart + entry.Begin, entry.DType, data, buffer);
+            result[entry.Name] = new SafeTensor(entry.Name, dims[k], data);
         }
         return result;
     }
@@ -151,72 +182,87 @@ public static class SafeTensors
     /// Loads a safetensors file with exactly the network's tensors (names and shapes: its parameters and its state
     /// buffers, as a PyTorch <c>state_dict</c> holds them) into its parameters and buffers, converting each dtype to float.
     /// </summary>
-    /// <exception cref="WeightFileException">The file is malformed, or a tensor is missing, extra, misshapen or of a
-    /// dtype this reader cannot convert. The network is unchanged.</exception>
-    public static void Load(INetwork network, string path)
+    /// <remarks>
+    /// Only a regular file is read, and only one no longer than the network could need (<see cref="MaxFileLength"/>);
+    /// every tensor is checked against the network before any data is read. Temporary files that killed saves of the
+    /// same path left behind are removed first.
+    /// </remarks>
+    /// <param name="network">The network whose parameters and state buffers are replaced.</param>
+    /// <param name="path">The file.</param>
+    /// <param name="allowNonFinite">
+    /// False (the default): a tensor holding NaN or an infinity (after conversion to float: an F64 beyond float's range
+    /// becomes one) is refused with a <see cref="WeightFileException"/> naming it and the index of its first bad value.
+    /// True loads the values as stored.
+    /// </param>
+    /// <exception cref="WeightFileException">The file is malformed, or a tensor is missing, extra, misshapen, of a
+    /// dtype this reader cannot convert, or holds non-finite values (unless <paramref name="allowNonFinite"/>). The
+    /// network is unchanged.</exception>
+    public static void Load(INetwork network, string path, bool allowNonFinite = false)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
+        AtomicFile.RemoveStaleTemporaries(path);
+        using var source = FileSource.Open(path, MaxFileLength(network.Description), "this network's tensors can take");
+        LoadFrom(network, source, allowNonFinite);
+    }
+
+    /// <summary>
+    /// The longest safetensors file <see cref="Load(INetwork, string, bool)"/> reads into a network of this description: the 8-byte length, a
+    /// header of at most 100 MiB, and every tensor at 8 bytes an element (F64 or I64, the widest dtypes). A longer file is
+    /// refused before it is read.
+    /// </summary>
+    public static long MaxFileLength(NetworkDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        return 8 + MaxHeader + 8L * ((long)description.ParameterCount + description.BufferCount);
+    }
+
+    internal static void LoadFrom(INetwork network, ByteSource source, bool allowNonFinite = false)
+    {
+        string path = source.Path;
         var d = network.Description;
-        var (bytes, header, dataStart) = ReadHeader(path);
-        long dataLength = bytes.Length - dataStart;
+        var header = ReadHeader(source);
+        var seen = new HashSet<string>();
+        var extra = new List<string>();
+        var reads = new List<(Entry Entry, TensorDescription Tensor, bool Buffer)>();
+        foreach (var entry in header.Entries)
+        {
+            var t = d.FindParameter(entry.Name);
+            bool isBuffer = false;
+            if (t is null && d.FindBuffer(entry.Name) is { } buffer)
+            {
+                t = buffer;
+                isBuffer = true;
+            }
+            if (t is null)
+            {
+                extra.Add(entry.Name);
+                continue;
+            }
+            seen.Add(entry.Name);
+            int size = ElementSize(entry.DType, entry.Name, path);
+            if (!SameShape(entry.Shape, t.Shape))
+                throw new WeightFileException(path, $"tensor '{entry.Name}' has shape [{string.Join(", ", entry.Shape)}], but the network expects {t.ShapeText}.");
+            if (entry.End - entry.Begin != (long)size * t.Length)
+                throw new WeightFileException(path, $"tensor '{entry.Name}' spans {entry.End - entry.Begin} bytes, but {t.ShapeText} of {entry.DType} needs {(long)size * t.Length}.");
+            reads.Add((entry, t, isBuffer));
+        }
+        if (extra.Count > 0)
+            throw new WeightFileException(path, $"it holds tensors the network does not have: {string.Join(", ", extra)}.");
+        var missing = new List<string>();
+        foreach (var t in d.Parameters) if (!seen.Contains(t.Name)) missing.Add(t.Name + t.ShapeText);
+        foreach (var t in d.Buffers) if (!seen.Contains(t.Name)) missing.Add(t.Name + t.ShapeText);
+        if (missing.Count > 0)
+            throw new WeightFileException(path, $"it lacks tensors the network needs: {string.Join(", ", missing)}.");
+
         var scratch = new float[d.ParameterCount];
         var bufferScratch = new float[d.BufferCount];
-        using (header)
+        var chunk = new byte[ChunkBytes];
+        foreach (var (entry, t, isBuffer) in reads)
         {
-            var root = header.RootElement;
-            var seen = new HashSet<string>();
-            var extra = new List<string>();
-            var ranges = new List<(long Begin, long End, string Name)>();
-            foreach (var entry in root.EnumerateObject())
-            {
-                if (entry.Name == "__metadata__")
-                {
-                    if (entry.Value.ValueKind != JsonValueKind.Object)
-                        throw new WeightFileException(path, "its '__metadata__' is not a JSON object.");
-                    continue;
-                }
-                var (dtype, shape, begin, end) = ReadEntry(entry, path);
-                if (begin < 0 || end < begin || end > dataLength)
-                    throw new WeightFileException(path, $"tensor '{entry.Name}' has data offsets [{begin}, {end}] outside the {dataLength}-byte data section.");
-                ranges.Add((begin, end, entry.Name));
-                var t = d.FindParameter(entry.Name);
-                bool isBuffer = false;
-                if (t is null && d.FindBuffer(entry.Name) is { } buffer)
-                {
-                    t = buffer;
-                    isBuffer = true;
-                }
-                if (t is null)
-                {
-                    extra.Add(entry.Name);
-                    continue;
-                }
-                seen.Add(entry.Name);
-                int size = ElementSize(dtype, entry.Name, path);
-                if (!SameShape(shape, t.Shape))
-                    throw new WeightFileException(path, $"tensor '{entry.Name}' has shape [{string.Join(", ", shape)}], but the network expects {t.ShapeText}.");
-                if (end - begin != (long)size * t.Length)
-                    throw new WeightFileException(path, $"tensor '{entry.Name}' spans {end - begin} bytes, but {t.ShapeText} of {dtype} needs {(long)size * t.Length}.");
-                Convert(bytes.AsSpan((int)(dataStart + begin), (int)(end - begin)), dtype, (isBuffer ? bufferScratch : scratch).AsSpan(t.Offset, t.Length));
-            }
-            if (extra.Count > 0)
-                throw new WeightFileException(path, $"it holds tensors the network does not have: {string.Join(", ", extra)}.");
-            var missing = new List<string>();
-            foreach (var t in d.Parameters) if (!seen.Contains(t.Name)) missing.Add(t.Name + t.ShapeText);
-            foreach (var t in d.Buffers) if (!seen.Contains(t.Name)) missing.Add(t.Name + t.ShapeText);
-            if (missing.Count > 0)
-                throw new WeightFileException(path, $"it lacks tensors the network needs: {string.Join(", ", missing)}.");
-            ranges.Sort((a, b) => a.Begin.CompareTo(b.Begin));
-            long next = 0;
-            foreach (var r in ranges)
-            {
-                if (r.Begin != next)
-                    throw new WeightFileException(path, $"tensor '{r.Name}' starts at byte {r.Begin}, but the data must be contiguous and the previous tensor ends at {next}.");
-                next = r.End;
-            }
-            if (next != dataLength)
-                throw new WeightFileException(path, $"its data section is {dataLength} bytes, but the tensors cover {next}.");
+            var values = (isBuffer ? bufferScratch : scratch).AsSpan(t.Offset, t.Length);
+            ReadConverted(source, header.DataStart + entry.Begin, entry.DType, values, chunk);
+            if (!allowNonFinite) FiniteCheck.Require(values, $"tensor '{t.Name}'", t.Shape, path);
         }
         ThrowHelper.CheckLength(network.Parameters.Length, scratch.Length, nameof(network), "Parameters must match the description");
         ThrowHelper.CheckLength(network.Buffers.Length, bufferScratch.Length, nameof(network), "Buffers must match the description");
@@ -224,64 +270,177 @@ public static class SafeTensors
         bufferScratch.CopyTo(network.Buffers);
     }
 
-    private static (byte[] Bytes, JsonDocument Header, long DataStart) ReadHeader(string path)
+    /// <summary>The bytes converted at a time: a multiple of every element size.</summary>
+    private const int ChunkBytes = 1 << 16;
+
+    /// <summary>Reads <paramref name="destination"/>'s elements of <paramref name="dtype"/> from <paramref name="offset"/> in chunks, converting each to float.</summary>
+    private static void ReadConverted(ByteSource source, long offset, string dtype, Span<float> destination, byte[] buffer)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        byte[] bytes = AtomicFile.ReadAll(path);
-        if (bytes.Length < 8) throw new WeightFileException(path, $"it is truncated: {bytes.Length} bytes, too short for the 8-byte header length.");
-        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (n > MaxHeader || (long)n > bytes.Length - 8)
-            throw new WeightFileException(path, $"its header length {n} exceeds the {bytes.Length - 8} bytes after it (truncated or not safetensors).");
+        int size = ElementSize(dtype, "", source.Path);
+        int perChunk = buffer.Length / size;
+        while (!destination.IsEmpty)
+        {
+            int n = Math.Min(destination.Length, perChunk);
+            var bytes = buffer.AsSpan(0, n * size);
+            source.Read(offset, bytes);
+            Convert(bytes, dtype, destination[..n]);
+            offset += bytes.Length;
+            destination = destination[n..];
+        }
+    }
+
+    /// <summary>One tensor of a header, checked: its offsets lie in the data section and its element count fits a long.</summary>
+    private sealed record Entry(string Name, string DType, long[] Shape, long Count, long Begin, long End);
+
+    /// <summary>A checked header: the tensors in file order, the metadata, and where the data section lies.</summary>
+    private sealed record Header(List<Entry> Entries, IReadOnlyDictionary<string, string> Metadata, long DataStart, long DataLength);
+
+    /// <summary>Reads and checks the header: the 8-byte length, then that many bytes (at most 100 MiB), and nothing else.</summary>
+    private static Header ReadHeader(ByteSource source)
+    {
+        string path = source.Path;
+        long length = source.Length;
+        if (length < 8) throw new WeightFileException(path, $"it is truncated: {length} bytes, too short for the 8-byte header length.");
+        Span<byte> prefix = stackalloc byte[8];
+        source.Read(0, prefix);
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        if (n > MaxHeader || (long)n > length - 8)
+            throw new WeightFileException(path, $"its header length {n} exceeds the {length - 8} bytes after it (truncated or not safetensors).");
+        var json = new byte[n];
+        source.Read(8, json);
+        return ParseHeader(json, 8 + (long)n, length - 8 - (long)n, path);
+    }
+
+    /// <summary>
+    /// Checks a whole header, so that every reader refuses the same files with a <see cref="WeightFileException"/>: valid
+    /// UTF-8 JSON, an object, no name twice, a <c>__metadata__</c> object of strings, tensors with a string dtype, a shape
+    /// of non-negative integers whose product fits a long, and offsets that tile the data section exactly (in order of
+    /// their start, each tensor begins where the previous ends and the last ends at the end of the file), as the
+    /// reference implementation requires.
+    /// </summary>
+    private static Header ParseHeader(byte[] json, long dataStart, long dataLength, string path)
+    {
+        // System.Text.Json checks UTF-8 only when a string is read; checking it here gives one clear message.
+        if (!Utf8.IsValid(json)) throw new WeightFileException(path, "its header is not valid UTF-8.");
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(bytes.AsMemory(8, (int)n));
+            doc = JsonDocument.Parse(json);
         }
         catch (JsonException e)
         {
             throw new WeightFileException(path, "its header is not valid JSON: " + e.Message, e);
         }
-        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+        using (doc)
         {
-            doc.Dispose();
-            throw new WeightFileException(path, "its header is not a JSON object.");
-        }
-        // JSON allows a name twice and the last would silently win; the safetensors format does not allow it.
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        string? twice = null;
-        foreach (var entry in doc.RootElement.EnumerateObject())
-            if (!seen.Add(entry.Name))
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new WeightFileException(path, "its header is not a JSON object.");
+            RequireUnicode(doc.RootElement, path);
+            var entries = new List<Entry>();
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+            // JSON allows a name twice and the last would silently win; the safetensors format does not allow it.
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var entry in doc.RootElement.EnumerateObject())
             {
-                twice = entry.Name;
-                break;
+                string name = entry.Name;
+                if (!seen.Add(name)) throw new WeightFileException(path, $"its header names '{name}' twice.");
+                if (name == "__metadata__")
+                {
+                    if (entry.Value.ValueKind != JsonValueKind.Object)
+                        throw new WeightFileException(path, $"its '__metadata__' is a JSON {entry.Value.ValueKind.ToString().ToLowerInvariant()}, not an object of strings.");
+                    foreach (var p in entry.Value.EnumerateObject())
+                    {
+                        string key = p.Name;
+                        if (metadata.ContainsKey(key)) throw new WeightFileException(path, $"its '__metadata__' names '{key}' twice.");
+                        metadata[key] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+                    }
+                    continue;
+                }
+                entries.Add(ReadEntry(name, entry.Value, dataLength, path));
             }
-        if (twice is not null)
-        {
-            doc.Dispose();
-            throw new WeightFileException(path, $"its header names '{twice}' twice.");
+            var order = entries.ToArray();
+            Array.Sort(order, (a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
+            long next = 0;
+            foreach (var e in order)
+            {
+                if (e.Begin != next)
+                    throw new WeightFileException(path, $"tensor '{e.Name}' starts at byte {e.Begin}, but the data must be contiguous and the previous tensor ends at {next}.");
+                next = e.End;
+            }
+            if (next != dataLength)
+                throw new WeightFileException(path, $"its data section is {dataLength} bytes, but the tensors cover {next}.");
+            return new Header(entries, metadata, dataStart, dataLength);
         }
-        return (bytes, doc, 8 + (long)n);
     }
 
-    private static (string Dtype, long[] Shape, long Begin, long End) ReadEntry(JsonProperty entry, string path)
+    /// <summary>
+    /// Checks that every name and string of the header is valid Unicode. An escaped lone surrogate (<c>"\ud800"</c>) is
+    /// valid JSON but not a string; System.Text.Json reports it only when the string is read, which includes looking a
+    /// name up (<c>TryGetProperty</c> unescapes the others), so every one is read here, once, before any other use.
+    /// </summary>
+    private static void RequireUnicode(JsonElement root, string path)
     {
-        var v = entry.Value;
+        try
+        {
+            Walk(root);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new WeightFileException(path, "its header has a name or string that is not valid Unicode (an escaped lone surrogate).", e);
+        }
+
+        static void Walk(JsonElement e)
+        {
+            switch (e.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    foreach (var p in e.EnumerateObject())
+                    {
+                        _ = p.Name;
+                        Walk(p.Value);
+                    }
+                    break;
+                case JsonValueKind.Array:
+                    foreach (var item in e.EnumerateArray()) Walk(item);
+                    break;
+                case JsonValueKind.String:
+                    _ = e.GetString();
+                    break;
+            }
+        }
+    }
+
+    private static Entry ReadEntry(string name, JsonElement v, long dataLength, string path)
+    {
         if (v.ValueKind != JsonValueKind.Object
             || !v.TryGetProperty("dtype", out var dtype) || dtype.ValueKind != JsonValueKind.String
             || !v.TryGetProperty("shape", out var shape) || shape.ValueKind != JsonValueKind.Array
             || !v.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
-            throw new WeightFileException(path, $"tensor '{entry.Name}' lacks a string 'dtype', an array 'shape' or a two-number 'data_offsets'.");
+            throw new WeightFileException(path, $"tensor '{name}' lacks a string 'dtype', an array 'shape' or a two-number 'data_offsets'.");
         var dims = new long[shape.GetArrayLength()];
         int i = 0;
+        bool zero = false, overflow = false;
+        long count = 1;
         foreach (var s in shape.EnumerateArray())
         {
             if (s.ValueKind != JsonValueKind.Number || !s.TryGetInt64(out long dim) || dim < 0)
-                throw new WeightFileException(path, $"tensor '{entry.Name}' has a shape entry that is not a non-negative integer: {s.GetRawText()}.");
+                throw new WeightFileException(path, $"tensor '{name}' has a shape entry that is not a non-negative integer: {s.GetRawText()}.");
             dims[i++] = dim;
+            if (dim == 0) zero = true;
+            else if (count > MaxElements / dim) overflow = true;
+            else count *= dim;
         }
-        long begin = Offset(offsets[0], entry.Name, path), end = Offset(offsets[1], entry.Name, path);
-        return (dtype.GetString()!, dims, begin, end);
+        if (zero) count = 0;
+        else if (overflow)
+            throw new WeightFileException(path, $"tensor '{name}' is too large: [{string.Join(", ", dims)}] has more elements than a file can hold.");
+        long begin = Offset(offsets[0], name, path), end = Offset(offsets[1], name, path);
+        if (begin < 0 || end < begin || end > dataLength)
+            throw new WeightFileException(path, $"tensor '{name}' has data offsets [{begin}, {end}] outside the {dataLength}-byte data section.");
+        return new Entry(name, dtype.GetString()!, dims, count, begin, end);
     }
+
+    /// <summary>The most elements a tensor may declare: its byte count must fit a long at 8 bytes an element.</summary>
+    private const long MaxElements = long.MaxValue / 8;
 
     private static long Offset(JsonElement e, string name, string path)
     {

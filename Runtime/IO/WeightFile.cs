@@ -80,22 +80,49 @@ public static class WeightFile
     }
 
     /// <summary>Saves a network's parameters, and the optimiser's state when given, atomically.</summary>
+    /// <remarks>
+    /// The file is streamed: written in chunks straight to a temporary file beside the target, its CRC computed as it
+    /// goes, then renamed over the target. Nothing the size of the weights is built in memory, so a network of any size
+    /// the description allows saves (over 2 GiB too). Temporary files that earlier saves of the same path left behind
+    /// when killed (<c>.name.GUID.tmp</c>, held by no live save and at least 5 s old) are removed first.
+    /// </remarks>
     public static void Save(INetwork network, string path, Optimizer? optimizer = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
         var d = network.Description;
-        ReadOnlySpan<float> parameters = network.Parameters;
-        ThrowHelper.CheckLength(parameters.Length, d.ParameterCount, nameof(network), "Parameters must match the description");
-        OptimizerState? state = null;
+        ThrowHelper.CheckLength(network.Parameters.Length, d.ParameterCount, nameof(network), "Parameters must match the description");
+        ThrowHelper.CheckLength(network.Buffers.Length, d.BufferCount, nameof(network), "Buffers must match the description");
+        OptimizerSection? state = null;
         if (optimizer is not null)
         {
             ThrowHelper.CheckLength(optimizer.ParameterCount, d.ParameterCount, nameof(optimizer), "the optimiser's parameter count must be the network's");
-            state = optimizer.ExportState();
+            var buffers = new (string, long, FloatSource)[optimizer.StateNames.Count];
+            for (int i = 0; i < buffers.Length; i++)
+            {
+                int k = i;
+                buffers[i] = (optimizer.StateNames[i], optimizer.ParameterCount, (offset, dst) => optimizer.StateBuffer(k).Slice(checked((int)offset), dst.Length).CopyTo(dst));
+            }
+            state = new OptimizerSection(optimizer.Kind, optimizer.Steps, optimizer.LearningRate, buffers);
         }
+        AtomicFile.Write(path, stream => WriteTo(stream, d,
+            (offset, dst) => network.Parameters.Slice(checked((int)offset), dst.Length).CopyTo(dst),
+            (offset, dst) => network.Buffers.Slice(checked((int)offset), dst.Length).CopyTo(dst),
+            state));
+    }
 
-        using var ms = new MemoryStream();
-        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+    /// <summary>An optimiser's state as written: its kind, steps, learning rate and named buffers, each read in chunks.</summary>
+    internal sealed record OptimizerSection(string Kind, long Steps, float LearningRate, IReadOnlyList<(string Name, long Length, FloatSource Values)> Buffers);
+
+    /// <summary>
+    /// Writes a weight file for <paramref name="d"/> to <paramref name="output"/>: the header, then the values pulled in
+    /// chunks from the sources (parameters, state buffers, optimiser buffers), then the CRC-32 of everything before it,
+    /// computed as the bytes go. Offsets and counts are 64-bit throughout. Returns the number of bytes written.
+    /// </summary>
+    internal static long WriteTo(Stream output, NetworkDescription d, FloatSource parameters, FloatSource buffers, OptimizerSection? state)
+    {
+        var crc = new ChecksumStream(output);
+        using (var w = new BinaryWriter(crc, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Magic);
             w.Write(Version);
@@ -116,34 +143,32 @@ public static class WeightFile
                 foreach (int dim in t.Shape) w.Write(dim);
                 w.Write((byte)t.DType);
             }
-            ReadOnlySpan<float> buffers = network.Buffers;
-            ThrowHelper.CheckLength(buffers.Length, d.BufferCount, nameof(network), "Buffers must match the description");
-            long floats = parameters.Length + buffers.Length;
+            long floats = (long)d.ParameterCount + d.BufferCount;
             w.Write((byte)(state is null ? 0 : 1));
             if (state is not null)
             {
                 WriteString(w, state.Kind);
                 w.Write(state.Steps);
-                w.Write(optimizer!.LearningRate);
+                w.Write(state.LearningRate);
                 w.Write(state.Buffers.Count);
-                foreach (var (name, data) in state.Buffers)
+                foreach (var (name, length, _) in state.Buffers)
                 {
                     WriteString(w, name);
-                    w.Write(data.Length);
-                    floats += data.Length;
+                    w.Write(checked((int)length));
+                    floats += length;
                 }
             }
             w.Write(floats);
-            WriteFloats(w, parameters);
-            WriteFloats(w, buffers);
-            if (state is not null)
-                foreach (var b in state.Buffers) WriteFloats(w, b.Value);
         }
-        uint crc = Crc32.Compute(ms.GetBuffer().AsSpan(0, (int)ms.Length));
+        var chunk = new FloatChunk();
+        chunk.Write(crc, d.ParameterCount, parameters);
+        chunk.Write(crc, d.BufferCount, buffers);
+        if (state is not null)
+            foreach (var (_, length, values) in state.Buffers) chunk.Write(crc, length, values);
         Span<byte> tail = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(tail, crc);
-        ms.Write(tail);
-        AtomicFile.Write(path, ms.GetBuffer().AsSpan(0, (int)ms.Length));
+        BinaryPrimitives.WriteUInt32LittleEndian(tail, crc.Crc);
+        output.Write(tail);
+        return crc.Length + tail.Length;
     }
 
     /// <summary>
@@ -151,14 +176,59 @@ public static class WeightFile
     /// <paramref name="optimizer"/> when both the file and the call have one. Everything is validated before anything
     /// changes.
     /// </summary>
+    /// <remarks>
+    /// Only a regular file is read (not a directory, device or pipe), and only one no longer than the network could need
+    /// (<see cref="MaxFileLength"/>); both are refused before a byte is read. The file is read in chunks, once to check
+    /// its CRC and once to parse it, so a load needs memory for the values it loads and little more. Temporary files that
+    /// killed saves of the same path left behind are removed first (as by <see cref="Save"/>).
+    /// </remarks>
+    /// <param name="network">The network whose parameters and state buffers are replaced.</param>
+    /// <param name="path">The file.</param>
+    /// <param name="optimizer">The optimiser whose state is replaced, when the file has one; null to ignore the state.</param>
+    /// <param name="allowNonFinite">
+    /// False (the default): a NaN or infinite parameter, state buffer or optimiser state value, or a learning rate that
+    /// is NaN, infinite or negative, is refused with a <see cref="WeightFileException"/> naming the tensor and the index of
+    /// the first bad value. True loads them as stored (to inspect a run that diverged, say).
+    /// </param>
     /// <exception cref="WeightFileException">The file is not a weight file, is corrupt, truncated, of another version,
-    /// for another network, or its optimiser state does not fit <paramref name="optimizer"/>.</exception>
-    public static WeightFileInfo Load(INetwork network, string path, Optimizer? optimizer = null)
+    /// for another network, holds non-finite values (unless <paramref name="allowNonFinite"/>), or its optimiser state
+    /// does not fit <paramref name="optimizer"/>.</exception>
+    public static WeightFileInfo Load(INetwork network, string path, Optimizer? optimizer = null, bool allowNonFinite = false)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
-        byte[] bytes = AtomicFile.ReadAll(path);
-        var (info, parameters, buffers, state, learningRate) = Parse(bytes, path, network.Description, optimizer);
+        AtomicFile.RemoveStaleTemporaries(path);
+        using var source = FileSource.Open(path, MaxFileLength(network.Description, optimizer), "this network's weights and optimiser state can take");
+        return LoadFrom(network, source, optimizer, allowNonFinite);
+    }
+
+    /// <summary>The longest string the format holds: names of networks, tensors and optimisers are far shorter.</summary>
+    private const int MaxString = SourceReader.MaxString;
+
+    /// <summary>The most optimiser state buffers a file may hold.</summary>
+    private const int MaxOptimizerBuffers = 64;
+
+    /// <summary>
+    /// The longest weight file <see cref="Load"/> reads into a network of this description: the header with its tensor
+    /// names and shapes, names of up to 64 KiB for the network and the optimiser, the parameters and state buffers, and
+    /// the optimiser's buffers (as many as <paramref name="optimizer"/> has, or the format's limit of 64 without one),
+    /// each as long as the parameters. A longer file is refused before it is read.
+    /// </summary>
+    public static long MaxFileLength(NetworkDescription description, Optimizer? optimizer = null)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        long header = Magic.Length + 4 + 8 + (4 + MaxString) + 4 + 4 + 1 + 8 + 4; // ... version, hash, name, counts, flag, value count, CRC
+        foreach (var t in description.Parameters) header += 4 + Encoding.UTF8.GetByteCount(t.Name) + 4 + 4L * t.Shape.Count;
+        foreach (var t in description.Buffers) header += 4 + Encoding.UTF8.GetByteCount(t.Name) + 4 + 4L * t.Shape.Count + 1;
+        long k = optimizer?.StateNames.Count ?? MaxOptimizerBuffers;
+        long state = (4 + MaxString) + 8 + 4 + 4 + k * (4 + MaxString + 4);
+        return header + state + 4L * ((long)description.ParameterCount + description.BufferCount) + 4L * k * description.ParameterCount;
+    }
+
+    /// <summary>Loads from any byte source: the file overload, tests and the fuzzer.</summary>
+    internal static WeightFileInfo LoadFrom(INetwork network, ByteSource source, Optimizer? optimizer = null, bool allowNonFinite = false)
+    {
+        var (info, parameters, buffers, state, learningRate) = Parse(source, network.Description, optimizer, allowNonFinite);
         ThrowHelper.CheckLength(network.Parameters.Length, parameters.Length, nameof(network), "Parameters must match the description");
         ThrowHelper.CheckLength(network.Buffers.Length, buffers.Length, nameof(network), "Buffers must match the description");
         bool loaded = false;
@@ -173,23 +243,44 @@ public static class WeightFile
         return info with { OptimizerStateLoaded = loaded };
     }
 
-    private static (WeightFileInfo, float[], float[], OptimizerState?, float) Parse(byte[] bytes, string path, NetworkDescription d, Optimizer? optimizer)
+    /// <summary>The CRC-32 of the source's bytes before <paramref name="end"/>, read in chunks.</summary>
+    private static uint Checksum(ByteSource source, long end)
     {
-        var r = new Reader(bytes, path);
-        if (bytes.Length < Magic.Length || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
-            throw new WeightFileException(path, "it is not a SourceGenNN weight file (the magic bytes 'SGNNWTS\\0' are missing).");
-        r.Skip(Magic.Length);
+        var buffer = new byte[(int)Math.Min(1 << 20, Math.Max(end, 1))]; // large reads: 64 KiB ones cost several times more in system time
+        uint crc = 0;
+        for (long at = 0; at < end;)
+        {
+            int n = (int)Math.Min(buffer.Length, end - at);
+            source.Read(at, buffer.AsSpan(0, n));
+            crc = Crc32.Append(crc, buffer.AsSpan(0, n));
+            at += n;
+        }
+        return crc;
+    }
+
+    private static (WeightFileInfo, float[], float[], OptimizerState?, float) Parse(ByteSource source, NetworkDescription d, Optimizer? optimizer, bool allowNonFinite)
+    {
+        string path = source.Path;
+        long length = source.Length;
+        var r = new SourceReader(source);
+        Span<byte> magic = stackalloc byte[8];
+        if (length < Magic.Length) throw NotAWeightFile(path);
+        source.Read(0, magic);
+        if (!magic.SequenceEqual(Magic)) throw NotAWeightFile(path);
+        r.Skip(Magic.Length, "the header");
         uint version = r.UInt32("the version");
         if (version < OldestVersion || version > Version)
             throw new WeightFileException(path, $"its format version is {version}, but this library reads versions {OldestVersion} to {Version}.");
-        if (bytes.Length < Magic.Length + 8)
+        if (length < Magic.Length + 8)
             throw new WeightFileException(path, "it is truncated (too short to hold a checksum).");
-        uint stored = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4));
-        uint actual = Crc32.Compute(bytes.AsSpan(0, bytes.Length - 4));
+        Span<byte> tail = stackalloc byte[4];
+        source.Read(length - 4, tail);
+        uint stored = BinaryPrimitives.ReadUInt32LittleEndian(tail);
+        uint actual = Checksum(source, length - 4);
         if (stored != actual)
             throw new WeightFileException(path,
                 $"its checksum does not match (stored 0x{stored:X8}, computed 0x{actual:X8}): the file is corrupt or truncated.");
-        r.Limit(bytes.Length - 4);
+        r.Limit(length - 4);
 
         ulong hash = r.UInt64("the fingerprint");
         string name = r.String("the network name");
@@ -198,8 +289,8 @@ public static class WeightFile
         ulong expectedHash = version == 1 ? (legacy is null ? 0 : Rng.Fnv1a(legacy)) : FingerprintHash(d);
         int tensorCount = r.Int32("the tensor count");
         if (tensorCount < 0 || tensorCount > 1_000_000) throw new WeightFileException(path, $"its tensor count {tensorCount} is invalid.");
-        var names = new List<string>(tensorCount);
-        var shapes = new List<int[]>(tensorCount);
+        var names = new List<string>();
+        var shapes = new List<int[]>();
         for (int i = 0; i < tensorCount; i++)
         {
             names.Add(r.String($"the name of tensor {i}"));
@@ -264,12 +355,14 @@ public static class WeightFile
             steps = r.Int64("the optimiser step count");
             learningRate = r.Single("the learning rate");
             int count = r.Int32("the optimiser buffer count");
-            if (count < 0 || count > 64) throw new WeightFileException(path, $"its optimiser buffer count {count} is invalid.");
+            if (count < 0 || count > MaxOptimizerBuffers) throw new WeightFileException(path, $"its optimiser buffer count {count} is invalid.");
             for (int i = 0; i < count; i++)
             {
                 optimizerNames.Add(r.String($"the name of optimiser buffer {i}"));
                 int len = r.Int32($"the length of optimiser buffer '{optimizerNames[i]}'");
                 if (len < 0) throw new WeightFileException(path, $"optimiser buffer '{optimizerNames[i]}' has a negative length {len}.");
+                if (len > d.ParameterCount)
+                    throw new WeightFileException(path, $"optimiser buffer '{optimizerNames[i]}' has {len} values, more than the network's {d.ParameterCount} parameters.");
                 bufferLengths.Add(len);
                 expectedFloats += len;
             }
@@ -281,28 +374,48 @@ public static class WeightFile
         if (remaining != floats * 4)
             throw new WeightFileException(path, $"it holds {remaining} bytes of values, but {floats * 4} were expected.");
 
-        var parameters = r.Floats(d.ParameterCount);
-        var stateBuffers = r.Floats(d.BufferCount);
-        OptimizerState? state = null;
-        if (hasState == 1)
+        var parameters = new float[d.ParameterCount];
+        r.Floats(parameters, "the parameters");
+        var stateBuffers = new float[d.BufferCount];
+        r.Floats(stateBuffers, "the state buffers");
+        if (!allowNonFinite)
         {
+            foreach (var t in d.Parameters) FiniteCheck.Require(parameters.AsSpan(t.Offset, t.Length), $"parameter '{t.Name}'", t.Shape, path);
+            foreach (var t in d.Buffers) FiniteCheck.Require(stateBuffers.AsSpan(t.Offset, t.Length), $"state buffer '{t.Name}'", t.Shape, path);
+        }
+        OptimizerState? state = null;
+        if (hasState == 1 && optimizer is not null)
+        {
+            // Without an optimiser to load it into, the state is checked by the CRC but not read.
             var buffers = new KeyValuePair<string, float[]>[optimizerNames.Count];
-            for (int i = 0; i < buffers.Length; i++) buffers[i] = new(optimizerNames[i], r.Floats(bufferLengths[i]));
-            state = new OptimizerState(kind!, steps, buffers);
-            if (optimizer is not null)
+            for (int i = 0; i < buffers.Length; i++)
             {
-                try
-                {
-                    optimizer.ValidateState(state);
-                }
-                catch (ArgumentException e)
-                {
-                    throw new WeightFileException(path, "its optimiser state does not fit the optimiser given: " + e.Message, e);
-                }
+                var values = new float[bufferLengths[i]];
+                r.Floats(values, $"optimiser buffer '{optimizerNames[i]}'");
+                buffers[i] = new(optimizerNames[i], values);
+            }
+            state = new OptimizerState(kind!, steps, buffers);
+            try
+            {
+                optimizer.ValidateState(state);
+            }
+            catch (ArgumentException e)
+            {
+                throw new WeightFileException(path, "its optimiser state does not fit the optimiser given: " + e.Message, e);
+            }
+            // The learning rate is checked even with allowNonFinite: the optimiser's setter refuses a bad one, and
+            // refusing it here, before anything is copied, keeps the network and optimiser as they were.
+            FiniteCheck.RequireLearningRate(learningRate, path);
+            if (!allowNonFinite)
+            {
+                foreach (var (bufferName, values) in buffers) FiniteCheck.Require(values, $"optimiser buffer '{bufferName}'", null, path);
             }
         }
         return (new WeightFileInfo(name, d.ParameterCount, kind, false) { FormatVersion = version, BufferCount = d.BufferCount }, parameters, stateBuffers, state, learningRate);
     }
+
+    private static WeightFileException NotAWeightFile(string path) =>
+        new(path, "it is not a SourceGenNN weight file (the magic bytes 'SGNNWTS\\0' are missing).");
 
     private static bool SameShape(int[] a, IReadOnlyList<int> b)
     {
@@ -330,171 +443,5 @@ public static class WeightFile
         var b = Encoding.UTF8.GetBytes(s);
         w.Write(b.Length);
         w.Write(b);
-    }
-
-    private static void WriteFloats(BinaryWriter w, ReadOnlySpan<float> values)
-    {
-        Span<byte> buf = stackalloc byte[4096];
-        while (!values.IsEmpty)
-        {
-            int n = Math.Min(values.Length, buf.Length / 4);
-            for (int i = 0; i < n; i++) BinaryPrimitives.WriteSingleLittleEndian(buf[(i * 4)..], values[i]);
-            w.Write(buf[..(n * 4)]);
-            values = values[n..];
-        }
-    }
-
-    /// <summary>A bounds-checked little-endian reader that reports truncation as a <see cref="WeightFileException"/>.</summary>
-    private struct Reader(byte[] bytes, string path)
-    {
-        private int _pos;
-        private int _end = bytes.Length;
-
-        public readonly long Remaining => _end - _pos;
-
-        public void Limit(int end) => _end = end;
-
-        public void Skip(int n) => Take(n, "the header");
-
-        private ReadOnlySpan<byte> Take(int n, string what)
-        {
-            if (n < 0 || _end - _pos < n)
-                throw new WeightFileException(path, $"it is truncated: {what} needs {n} bytes at offset {_pos}, but only {Math.Max(0, _end - _pos)} remain.");
-            var s = bytes.AsSpan(_pos, n);
-            _pos += n;
-            return s;
-        }
-
-        public byte Byte(string what) => Take(1, what)[0];
-        public int Int32(string what) => BinaryPrimitives.ReadInt32LittleEndian(Take(4, what));
-        public uint UInt32(string what) => BinaryPrimitives.ReadUInt32LittleEndian(Take(4, what));
-        public long Int64(string what) => BinaryPrimitives.ReadInt64LittleEndian(Take(8, what));
-        public ulong UInt64(string what) => BinaryPrimitives.ReadUInt64LittleEndian(Take(8, what));
-        public float Single(string what) => BinaryPrimitives.ReadSingleLittleEndian(Take(4, what));
-
-        public string String(string what)
-        {
-            int n = Int32(what);
-            if (n < 0 || n > 1 << 20) throw new WeightFileException(path, $"{what} has an invalid length {n}.");
-            try
-            {
-                return new UTF8Encoding(false, true).GetString(Take(n, what));
-            }
-            catch (DecoderFallbackException e)
-            {
-                throw new WeightFileException(path, $"{what} is not valid UTF-8.", e);
-            }
-        }
-
-        public float[] Floats(int n)
-        {
-            var src = Take(checked(n * 4), "the values");
-            var values = new float[n];
-            for (int i = 0; i < n; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(src[(i * 4)..]);
-            return values;
-        }
-    }
-}
-
-/// <summary>
-/// Writes files atomically: a temporary file in the same folder, flushed to disk, then renamed over the target; on Unix
-/// the folder is then flushed too, so that the rename itself survives a machine crash.
-/// </summary>
-internal static partial class AtomicFile
-{
-    public static void Write(string path, ReadOnlySpan<byte> content)
-    {
-        string full = Path.GetFullPath(path);
-        string dir = Path.GetDirectoryName(full) ?? ".";
-        string tmp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture) + ".tmp");
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                fs.Write(content);
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
-        SyncDirectory(dir);
-    }
-
-    /// <summary>
-    /// Best effort: fsyncs a folder so that a rename in it is on disk (POSIX only makes a rename durable once its folder
-    /// is synced). Returns whether it was; a failure (a filesystem that refuses, no libc, Windows, where there is no
-    /// such call) is not an error, since the file itself is already complete under its name.
-    /// </summary>
-    internal static bool SyncDirectory(string dir)
-    {
-        if (OperatingSystem.IsWindows()) return false;
-        try
-        {
-            // O_RDONLY (0) opens a folder on Linux and macOS; O_DIRECTORY is not needed (and differs by architecture).
-            // O_CLOEXEC keeps the descriptor out of any process started meanwhile; its value is Linux's on x86-64 and arm64.
-            int fd = Open(dir, OperatingSystem.IsLinux() ? 0x80000 : 0);
-            if (fd < 0) return false;
-            bool synced = FSync(fd) == 0;
-            _ = Close(fd);
-            return synced;
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false;
-        }
-    }
-
-    // errno is not read (a failure only means "not synced"), so no SetLastError. The runtime maps "libc" to the
-    // platform's C library (libc.so.6 on glibc Linux); where it cannot, SyncDirectory catches the load failure.
-    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "fsync")]
-    private static partial int FSync(int fd);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int fd);
-
-    /// <summary>Reads a whole weight file; a file that cannot be read becomes a <see cref="WeightFileException"/>.</summary>
-    internal static byte[] ReadAll(string path)
-    {
-        try
-        {
-            return File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new WeightFileException(path, "it cannot be read: " + e.Message, e);
-        }
-    }
-}
-
-/// <summary>CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as zlib's <c>crc32</c>.</summary>
-public static class Crc32
-{
-    private static readonly uint[] Table = BuildTable();
-
-    private static uint[] BuildTable()
-    {
-        var t = new uint[256];
-        for (uint i = 0; i < 256; i++)
-        {
-            uint c = i;
-            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            t[i] = c;
-        }
-        return t;
-    }
-
-    /// <summary>The CRC-32 of <paramref name="data"/>.</summary>
-    public static uint Compute(ReadOnlySpan<byte> data)
-    {
-        uint c = 0xFFFFFFFFu;
-        foreach (byte b in data) c = Table[(c ^ b) & 0xFF] ^ (c >> 8);
-        return ~c;
     }
 }

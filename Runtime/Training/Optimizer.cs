@@ -68,6 +68,9 @@ public abstract class Optimizer
     /// <summary>A state buffer by index, as a live span.</summary>
     protected Span<float> State(int index) => _state[index];
 
+    /// <summary>A state buffer by index, read-only: weight files stream it rather than copy it (<see cref="ExportState"/> copies).</summary>
+    internal ReadOnlySpan<float> StateBuffer(int index) => _state[index];
+
     /// <summary>Applies one update to <paramref name="parameters"/> from <paramref name="gradients"/>.</summary>
     /// <param name="parameters">The parameters, updated in place.</param>
     /// <param name="gradients">Their gradients, in the same layout.</param>

@@ -5,6 +5,7 @@ using System.IO;
 using SourceGenNN;
 using SourceGenNN.Data;
 using SourceGenNN.Metrics;
+using SourceGenNN.Plots;
 using SourceGenNN.Training;
 
 // Digits: the UCI optical handwritten digits, 1,797 images of 8x8 pixel counts (0..16) labelled 0-9. A seeded 80/20
@@ -12,7 +13,8 @@ using SourceGenNN.Training;
 // is trained with cross entropy (fused with the softmax) and Adam, then tested on the 359 held-out images.
 // Data: samples/data/digits.csv.gz (64 pixel columns, then the label); provenance in samples/data/README.md.
 //   dotnet run -c Release --project samples/Digits
-// Options: --data DIR (default: samples/data found above the current folder), --epochs N, --seed N.
+// Options: --data DIR (default: samples/data found above the current folder), --epochs N, --seed N,
+//          --plots DIR (write digits-history.png, digits-confusion.png and digits-weights.png there).
 // Exits with 1 when the held-out accuracy is below 93%.
 
 var inv = CultureInfo.InvariantCulture;
@@ -31,7 +33,7 @@ var net = new DigitsMlp(seed);
 Console.WriteLine(net.Summary(32));
 var trainer = new Trainer(net, new CrossEntropy(), new Adam(net, learningRate: 1e-3f), new Accuracy());
 var clock = Stopwatch.StartNew();
-trainer.Fit(train, new FitOptions { Epochs = epochs, BatchSize = 32, Seed = seed, Progress = ProgressMode.None });
+var history = trainer.Fit(train, new FitOptions { Epochs = epochs, BatchSize = 32, Seed = seed, Progress = ProgressMode.None });
 clock.Stop();
 
 var confusion = new ConfusionMatrix(10);
@@ -46,6 +48,13 @@ for (int c = 0; c < 10; c++)
 }
 Console.WriteLine($"macro  {confusion.MacroPrecision.ToString("0.000", inv),9}  {confusion.MacroRecall.ToString("0.000", inv),6}  {confusion.MacroF1.ToString("0.000", inv),6}  {confusion.Total,7}");
 Console.WriteLine();
+if (Option("--plots") is { } plots)
+{
+    Figures.TrainingHistory(history, "Digits 64-64-10").SavePng(Path.Combine(plots, "digits-history.png"));
+    Figures.ConfusionMatrix(confusion, title: $"UCI digits, {test.Count} held out (accuracy {confusion.Accuracy.ToString("P2", inv)})").SavePng(Path.Combine(plots, "digits-confusion.png"));
+    Figures.WeightHistograms(net).SavePng(Path.Combine(plots, "digits-weights.png"));
+    Console.WriteLine($"Plots written to {Path.GetFullPath(plots)}: digits-history.png, digits-confusion.png, digits-weights.png");
+}
 Console.WriteLine($"Held-out accuracy: {confusion.Accuracy.ToString("P2", inv)} on {test.Count} images (training accuracy {trainer.Evaluate(train)["accuracy"].ToString("P2", inv)})");
 Console.WriteLine($"Training took {clock.Elapsed.TotalSeconds.ToString("0.0", inv)} s for {epochs} epochs of {train.Count} images");
 return confusion.Accuracy >= 0.93 ? 0 : 1;

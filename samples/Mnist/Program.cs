@@ -8,6 +8,7 @@ using SourceGenNN.Cuda;
 using SourceGenNN.Data;
 using SourceGenNN.IO;
 using SourceGenNN.Metrics;
+using SourceGenNN.Plots;
 using SourceGenNN.Training;
 
 // MNIST: an MLP 784-128(ReLU)-10 trained with Adam on 8,000 digits of the mnist10k sample and tested on the other 2,000.
@@ -17,12 +18,14 @@ using SourceGenNN.Training;
 //                                                                     the same with PyTorch weights (state_dict names 0.*, 2.*)
 // Training also exports the weights as mnist.safetensors, loadable into torch.nn.Sequential(Linear, ReLU, Linear).
 // Options: --data DIR (default: samples/data found above the current folder), --weights FILE, --epochs N, --seed N,
-//          --gpu (train and predict on the first CUDA GPU; without one, print why and exit with 2).
+//          --gpu (train and predict on the first CUDA GPU; without one, print why and exit with 2),
+//          --plots DIR (training: write mnist-history.png, mnist-confusion.png and mnist-weights.png there).
 
 var inv = CultureInfo.InvariantCulture;
 string mode = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "train";
 string dataDir = Option("--data") ?? FindData();
 string weights = Option("--weights") ?? "mnist.sgnn";
+string? plots = Option("--plots");
 int epochs = int.Parse(Option("--epochs") ?? "20", inv);
 ulong seed = ulong.Parse(Option("--seed") ?? "1", inv);
 using CudaDevice? gpu = args.Contains("--gpu") ? OpenGpu() : null;
@@ -41,7 +44,7 @@ if (mode == "train")
     using var trainer = new Trainer(net, new CrossEntropy(), optimizer, new Accuracy());
     trainer.UseDevice(gpu); // the one-line switch: null keeps the CPU
     var clock = Stopwatch.StartNew();
-    trainer.Fit(train, new FitOptions { Epochs = epochs, BatchSize = 64, Seed = seed, ValidationData = test });
+    var history = trainer.Fit(train, new FitOptions { Epochs = epochs, BatchSize = 64, Seed = seed, ValidationData = test });
     clock.Stop();
 
     var predicted = trainer.PredictClasses(test.Features);
@@ -49,6 +52,14 @@ if (mode == "train")
     confusion.Add(test.Labels(), predicted);
     Console.WriteLine();
     Console.WriteLine(confusion);
+    if (plots is not null)
+    {
+        // On a GPU the gradients stay on the device: the histograms then show the weights only.
+        Figures.TrainingHistory(history, "MNIST 784-128-10").SavePng(Path.Combine(plots, "mnist-history.png"));
+        Figures.ConfusionMatrix(confusion, title: $"MNIST, {test.Count} held-out digits (accuracy {confusion.Accuracy.ToString("P2", inv)})").SavePng(Path.Combine(plots, "mnist-confusion.png"));
+        Figures.WeightHistograms(net, gradients: gpu is null).SavePng(Path.Combine(plots, "mnist-weights.png"));
+        Console.WriteLine($"Plots written to {Path.GetFullPath(plots)}: mnist-history.png, mnist-confusion.png, mnist-weights.png");
+    }
     Console.WriteLine($"Held-out accuracy: {confusion.Accuracy.ToString("P2", inv)} on {test.Count} digits (macro F1 {confusion.MacroF1.ToString("0.0000", inv)})");
     Console.WriteLine($"Training took {clock.Elapsed.TotalSeconds.ToString("0.0", inv)} s for {epochs} epochs of {train.Count} digits");
     WeightFile.Save(net, weights, optimizer);
@@ -72,9 +83,10 @@ if (mode == "predict")
         var info = WeightFile.Load(net, weights);
         Console.WriteLine($"Loaded {info.ParameterCount:N0} parameters of '{info.NetworkName}' from {Path.GetFullPath(weights)}");
     }
-    using var trainer = new Trainer(net, new CrossEntropy(), new Adam(net), new Accuracy());
-    trainer.UseDevice(gpu);
-    var probabilities = Softmax(trainer.Predict(test.Features.AsSpan(0, n * 784)));
+    // A loaded model predicts on its own (net.Predict, evaluation mode); a trainer is only the way onto a GPU.
+    using var trainer = gpu is null ? null : new Trainer(net, new CrossEntropy(), new Adam(net), new Accuracy()).UseDevice(gpu);
+    var first = test.Features.AsSpan(0, n * 784);
+    var probabilities = Softmax(trainer?.Predict(first) ?? net.Predict(first).AsSpan().ToArray());
     var labels = test.Labels();
     for (int i = 0; i < n; i++)
     {
@@ -82,7 +94,8 @@ if (mode == "predict")
         int best = ClassificationMetrics.ArgMax(row);
         Console.WriteLine($"digit {i,4}: predicted {best} ({row[best].ToString("P1", inv)}), actual {labels[i]}{(best == labels[i] ? "" : "  ✗")}");
     }
-    Console.WriteLine($"Held-out accuracy of the loaded weights: {trainer.Evaluate(test)["accuracy"].ToString("P2", inv)}");
+    double accuracy = trainer?.Evaluate(test)["accuracy"] ?? ClassificationMetrics.Accuracy(labels, net.PredictClasses(test));
+    Console.WriteLine($"Held-out accuracy of the loaded weights: {accuracy.ToString("P2", inv)}");
     return 0;
 }
 Console.Error.WriteLine($"Unknown mode '{mode}': use 'train' or 'predict'.");
