@@ -32,8 +32,12 @@ internal static unsafe class RecurrentProduct
         int v = TV.Count, n = 0;
         if (M < 4)
         {
-            // A row or three (a batch of one is a matrix-vector product): 8 vectors a row, so that 8 independent sums
-            // keep the multiply-add units busy.
+            // A row or three (a batch of one is a matrix-vector product): 16 vectors a row where there are 32 vector
+            // registers (AVX-512), else 8, so that as many independent sums as the registers hold hide the latency of
+            // the multiply-adds (each sum is a chain over k).
+            if (v == 16)
+                for (; n + 16 * v <= N; n += 16 * v)
+                    for (int m = 0; m < M; m++) Row16<TV>(K, A + (long)m * lda, B + n, ldb, C + (long)m * ldc + n, bias == null ? null : bias + n, accumulate);
             for (; n + 8 * v <= N; n += 8 * v)
                 for (int m = 0; m < M; m++) Row8<TV>(K, A + (long)m * lda, B + n, ldb, C + (long)m * ldc + n, bias == null ? null : bias + n, accumulate);
         }
@@ -81,6 +85,38 @@ internal static unsafe class RecurrentProduct
         s10.Store(c1); s11.Store(c1 + v); s12.Store(c1 + 2 * v); s13.Store(c1 + 3 * v);
         s20.Store(c2); s21.Store(c2 + v); s22.Store(c2 + 2 * v); s23.Store(c2 + 3 * v);
         s30.Store(c3); s31.Store(c3 + v); s32.Store(c3 + 2 * v); s33.Store(c3 + 3 * v);
+    }
+
+    /// <summary>One row, columns of 16 vectors (16 accumulators: for the 32 registers of AVX-512).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row16<TV>(int K, float* a, float* b, int ldb, float* c, float* bias, bool accumulate) where TV : struct, ILanes<TV>
+    {
+        int v = TV.Count;
+        TV s0 = Start<TV>(c, bias, accumulate), s1 = Start<TV>(c + v, bias == null ? null : bias + v, accumulate);
+        TV s2 = Start<TV>(c + 2 * v, bias == null ? null : bias + 2 * v, accumulate), s3 = Start<TV>(c + 3 * v, bias == null ? null : bias + 3 * v, accumulate);
+        TV s4 = Start<TV>(c + 4 * v, bias == null ? null : bias + 4 * v, accumulate), s5 = Start<TV>(c + 5 * v, bias == null ? null : bias + 5 * v, accumulate);
+        TV s6 = Start<TV>(c + 6 * v, bias == null ? null : bias + 6 * v, accumulate), s7 = Start<TV>(c + 7 * v, bias == null ? null : bias + 7 * v, accumulate);
+        TV s8 = Start<TV>(c + 8 * v, bias == null ? null : bias + 8 * v, accumulate), s9 = Start<TV>(c + 9 * v, bias == null ? null : bias + 9 * v, accumulate);
+        TV s10 = Start<TV>(c + 10 * v, bias == null ? null : bias + 10 * v, accumulate), s11 = Start<TV>(c + 11 * v, bias == null ? null : bias + 11 * v, accumulate);
+        TV s12 = Start<TV>(c + 12 * v, bias == null ? null : bias + 12 * v, accumulate), s13 = Start<TV>(c + 13 * v, bias == null ? null : bias + 13 * v, accumulate);
+        TV s14 = Start<TV>(c + 14 * v, bias == null ? null : bias + 14 * v, accumulate), s15 = Start<TV>(c + 15 * v, bias == null ? null : bias + 15 * v, accumulate);
+        for (int k = 0; k < K; k++)
+        {
+            float* row = b + (long)k * ldb;
+            TV x = TV.Create(a[k]);
+            s0 = TV.MultiplyAdd(x, TV.Load(row), s0); s1 = TV.MultiplyAdd(x, TV.Load(row + v), s1);
+            s2 = TV.MultiplyAdd(x, TV.Load(row + 2 * v), s2); s3 = TV.MultiplyAdd(x, TV.Load(row + 3 * v), s3);
+            s4 = TV.MultiplyAdd(x, TV.Load(row + 4 * v), s4); s5 = TV.MultiplyAdd(x, TV.Load(row + 5 * v), s5);
+            s6 = TV.MultiplyAdd(x, TV.Load(row + 6 * v), s6); s7 = TV.MultiplyAdd(x, TV.Load(row + 7 * v), s7);
+            s8 = TV.MultiplyAdd(x, TV.Load(row + 8 * v), s8); s9 = TV.MultiplyAdd(x, TV.Load(row + 9 * v), s9);
+            s10 = TV.MultiplyAdd(x, TV.Load(row + 10 * v), s10); s11 = TV.MultiplyAdd(x, TV.Load(row + 11 * v), s11);
+            s12 = TV.MultiplyAdd(x, TV.Load(row + 12 * v), s12); s13 = TV.MultiplyAdd(x, TV.Load(row + 13 * v), s13);
+            s14 = TV.MultiplyAdd(x, TV.Load(row + 14 * v), s14); s15 = TV.MultiplyAdd(x, TV.Load(row + 15 * v), s15);
+        }
+        s0.Store(c); s1.Store(c + v); s2.Store(c + 2 * v); s3.Store(c + 3 * v);
+        s4.Store(c + 4 * v); s5.Store(c + 5 * v); s6.Store(c + 6 * v); s7.Store(c + 7 * v);
+        s8.Store(c + 8 * v); s9.Store(c + 9 * v); s10.Store(c + 10 * v); s11.Store(c + 11 * v);
+        s12.Store(c + 12 * v); s13.Store(c + 13 * v); s14.Store(c + 14 * v); s15.Store(c + 15 * v);
     }
 
     /// <summary>One row, columns of 8 vectors.</summary>
