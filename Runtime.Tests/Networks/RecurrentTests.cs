@@ -255,6 +255,32 @@ public class RecurrentTests
     }
 
     [Fact]
+    public void Changed_weights_are_read_by_the_next_pass()
+    {
+        // The kernels keep transposed copies of W_ih and W_hh between calls and make them again when the weights
+        // differ: a network whose weights were changed after a pass computes what a fresh one with those weights does.
+        var net = new LstmWideBidirectionalNet(seed: 10);
+        var x = ForwardTests.RandomInput(2 * LstmWideBidirectionalNet.InputSize, 70);
+        var y = new float[2 * LstmWideBidirectionalNet.OutputSize];
+        net.Forward(x, y, 2);
+        foreach (string tensor in new[] { "0.weight_hh_l0", "0.weight_ih_l0_reverse" })
+        {
+            var t = net.Description.FindParameter(tensor)!;
+            net.Parameters[t.Offset + 5] += 0.25f;
+            net.Parameters[t.Offset + t.Length - 1] = -0f;
+            var fresh = new LstmWideBidirectionalNet(seed: 11);
+            net.Parameters.CopyTo(fresh.Parameters);
+            var changed = new float[y.Length];
+            var expected = new float[y.Length];
+            net.Forward(x, changed, 2);
+            fresh.Forward(x, expected, 2);
+            Assert.NotEqual(y, changed);
+            Assert.Equal(expected, changed);
+            y = changed;
+        }
+    }
+
+    [Fact]
     public void A_warm_forward_and_backward_allocate_nothing()
     {
         var net = new LstmStackedBidirectionalNet(seed: 1);
