@@ -38,6 +38,7 @@ public static class Verify
         if (wanted("W5F")) Forward("W5F batch 256", Workloads.W5Forward(256));
         if (wanted("GEMM")) foreach (var shape in GemmShapes.All) Gemm(shape);
         OnnxRuntime(wanted);
+        if (wanted("W7")) s_failures += W7Verify.Run();
         Console.WriteLine(s_failures == 0 ? "verify: all checks passed" : $"verify: {s_failures} check(s) FAILED");
         return s_failures;
     }

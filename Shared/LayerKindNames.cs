@@ -78,6 +78,12 @@ static class LayerKindNames
     public const string AdaptiveAvgPool2d = "AdaptiveAvgPool2d";
     /// <summary><c>nn.Dropout2d</c>: whole channels of [C, H, W] samples.</summary>
     public const string Dropout2d = "Dropout2d";
+    /// <summary><c>nn.RNN</c> (Elman, tanh or ReLU) over a sequence [T, F].</summary>
+    public const string RNN = "RNN";
+    /// <summary><c>nn.LSTM</c> over a sequence [T, F].</summary>
+    public const string LSTM = "LSTM";
+    /// <summary><c>nn.GRU</c> over a sequence [T, F].</summary>
+    public const string GRU = "GRU";
 
     /// <summary>Every kind, in the order the documentation lists them.</summary>
     public static readonly string[] All =
@@ -85,6 +91,7 @@ static class LayerKindNames
         Dense, Dropout, Identity, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, RReLU, Softmax, GELU, SiLU,
         LayerNorm, Flatten, Reshape, Add, Concat, BatchNorm1d, BatchNorm2d,
         Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool2d, Dropout2d,
+        RNN, LSTM, GRU,
     };
 }
 
@@ -161,4 +168,12 @@ static class OptionDefaults
     public const double InitStd = 1.0;
     /// <summary>The gain of the Xavier initialisers (<c>gain=1</c>).</summary>
     public const double InitGain = 1.0;
+    /// <summary><c>nn.LSTM(num_layers=1)</c>, and so for RNN and GRU.</summary>
+    public const int RecurrentNumLayers = 1;
+    /// <summary><c>nn.LSTM(bias=True)</c>.</summary>
+    public const bool RecurrentBias = true;
+    /// <summary><c>nn.LSTM(dropout=0)</c>: no dropout between stacked layers.</summary>
+    public const double RecurrentDropout = 0.0;
+    /// <summary><c>nn.LSTM(bidirectional=False)</c>.</summary>
+    public const bool RecurrentBidirectional = false;
 }

@@ -81,6 +81,9 @@ internal static class ReferenceLayers
         [LayerKindNames.AvgPool2d] = (n, l) => new PoolReference(n, l),
         [LayerKindNames.AdaptiveAvgPool2d] = (n, l) => new AdaptivePoolReference(n, l),
         [LayerKindNames.Dropout2d] = (n, l) => new Dropout2dReference(n, l),
+        [LayerKindNames.RNN] = (n, l) => new RecurrentReference(n, l),
+        [LayerKindNames.LSTM] = (n, l) => new RecurrentReference(n, l),
+        [LayerKindNames.GRU] = (n, l) => new RecurrentReference(n, l),
     };
 
     public static IEnumerable<string> Kinds => Table.Keys;

@@ -228,4 +228,7 @@ internal sealed class ReferenceContext(double[] parameters, double[]? gradients,
 
     /// <summary>The key of a random layer's draws in this pass.</summary>
     public ulong Key(int layer) => CounterRandom.Key(seed, layer, step);
+
+    /// <summary>The key of the dropout between stacked recurrent layers <paramref name="between"/> and <paramref name="between"/> + 1.</summary>
+    public ulong RecurrentDropoutKey(int layer, int between) => Recurrent.DropoutKey(seed, layer, step, between);
 }

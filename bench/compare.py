@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Runs SourceGenNN's CPU benchmarks and its peers (PyTorch, ONNX Runtime) in one go and prints one comparison table.
 
-    bash bench/run.sh [--quick] [--workloads W1,W5,W5F,GEMM] [--no-write] [--ours FILE] [--torch FILE] [--peak FILE]
+    bash bench/run.sh [--quick] [--workloads W1,W5,W5F,W6,W7,GEMM] [--no-write] [--ours FILE] [--torch FILE] [--peak FILE]
 
 Steps, in this order (sequentially, so the suites never compete for the cores):
   1. records the machine (CPU model, cores, load average) before the run;
@@ -71,11 +71,15 @@ ROWS = [("W1", 64, "train step, 784-128(ReLU)-10, CE, Adam"),
         ("W5", 256, "train step, 1024-1024-1024-10, CE, SGD+momentum"),
         ("W5F", 256, "forward only, 1024-1024(ReLU)-1024(ReLU)-10"),
         ("W6", 32, "train step, CNN conv8-pool-conv16-pool-dense10, CE, Adam"),
-        ("W6", 1, "forward, CNN conv8-pool-conv16-pool-dense10")]
-# Targets from issue 12 ("CPU speed on every machine") and, for W6, issue 14 (convolution): PyTorch (1 thread) time /
+        ("W6", 1, "forward, CNN conv8-pool-conv16-pool-dense10"),
+        ("W7", 16, "train step, LSTM(32→64)×50 steps → Linear(64→10) on the last, CE, Adam"),
+        ("W7", 1, "forward, LSTM(32→64)×50 steps → Linear(64→10) on the last")]
+# Targets from issue 12 ("CPU speed on every machine"), for W6 from issue 14 (convolution) and for W7 from issue 15
+# (recurrent layers): PyTorch (1 thread) time /
 # our time, same run, medians.
 TARGETS = {("W1", 64): 2.5, ("W2", 1): 6.0, ("W2", 64): 1.5, ("W3", 1): 300.0, ("W3", 5): 150.0,
-           ("W4", 32): 25.0, ("W5", 256): 1.3, ("W6", 32): 3.0, ("W6", 1): 5.0}
+           ("W4", 32): 25.0, ("W5", 256): 1.3, ("W6", 32): 3.0, ("W6", 1): 5.0,
+           ("W7", 16): 3.0, ("W7", 1): 10.0}
 W5_TWO_THREAD_TARGET = 1.8  # our 2-thread W5 speed-up over our 1-thread W5
 W5_PEAK_TARGET = 0.75  # W5 (ours, 1 thread) at least this fraction of the measured peak of the vector width in use
 # ONNX Runtime (1 thread) time / our time, same run, medians. ORT_ROWS: the rows with an ONNX Runtime column.
@@ -419,7 +423,7 @@ def main():
     ap = argparse.ArgumentParser(description="Run SourceGenNN's CPU benchmarks and the PyTorch and ONNX Runtime peers; "
                                              "print one table.")
     ap.add_argument("--quick", action="store_true", help="short smoke run of both suites (noisier)")
-    ap.add_argument("--workloads", default=None, help="comma-separated subset of W1,W2,W3,W4,W5,W5F,W6,GEMM, e.g. W1,W5 "
+    ap.add_argument("--workloads", default=None, help="comma-separated subset of W1,W2,W3,W4,W5,W5F,W6,W7,GEMM, e.g. W1,W5 "
                                                       "(default all; W5F is W5's forward pass, GEMM the raw products)")
     ap.add_argument("--ours", help="reuse this sourcegennn-results.json instead of running BenchmarkDotNet")
     ap.add_argument("--torch", help="reuse this pytorch.json instead of running the PyTorch peer")

@@ -14,6 +14,8 @@ Workloads (a train step is zero_grad, forward, loss, backward, optimizer.step, f
   W5F forward (eval, inference_mode) of W5's network, batch 256
   W6  the small CNN on [1, 28, 28]: conv(1->8, k3, pad 1), ReLU, maxpool 2, conv(8->16, k3, pad 1), ReLU, maxpool 2,
       flatten, Linear(784, 10); train step (cross entropy, Adam lr 1e-3) at batch 32, forward (eval) at batch 1
+  W7  nn.LSTM(32, 64, batch_first=True) over 50 steps, nn.Linear(64, 10) on the last step: a train step (cross
+      entropy, Adam lr 1e-3) at batch 16, and a forward (eval, inference_mode) at batch 1
 
 Each (workload, batch, threads) is warmed up, then timed in blocks of R calls (R calibrated so a block lasts about
 --block-ms), with time.perf_counter_ns around each block; the result per call is the median and the minimum over the
@@ -311,7 +313,35 @@ def workload(name, batch):
         opt = torch.optim.Adam(m.parameters(), lr=1e-3)
         return ("train step CNN conv8-pool-conv16-pool-linear10, CrossEntropyLoss, Adam",
                 make_train(m, nn.CrossEntropyLoss(), opt, x, y))
+    if name == "W7":
+        return w7(batch)
     raise ValueError(name)
+
+
+class LstmClassifier(nn.Module):
+    """W7: LSTM(32 -> 64, one layer) over 50 steps, Linear(64 -> 10) on the last step (SourceGenNN's
+    [Network(50, 32)] [LSTM(64, Output = RecurrentOutput.LastStep)] [Dense(10)])."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(32, 64, batch_first=True)
+        self.head = nn.Linear(64, 10)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.head(out[:, -1])
+
+
+def w7(batch):
+    """W7 pairs a train step at batch 16 with a forward pass at batch 1 (any other batch: a train step)."""
+    m = LstmClassifier()
+    x = torch.randn(batch, 50, 32)
+    if batch == 1:
+        return "forward (eval, inference_mode) LSTM(32->64) x50 steps, Linear(64->10) on the last", make_forward(m, x)
+    y = torch.randint(0, 10, (batch,))
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    return "train step LSTM(32->64) x50 steps, Linear(64->10) on the last, CrossEntropyLoss, Adam", \
+        make_train(m, nn.CrossEntropyLoss(), opt, x, y)
 
 
 # --- the ONNX Runtime peer's models -------------------------------------------------------------------------------
@@ -369,7 +399,7 @@ def export_onnx(directory):
 
 # W6 at batch 32 is its train step, at batch 1 its forward pass.
 PLAN = [("W1", 64), ("W2", 1), ("W2", 64), ("W3", 1), ("W3", 5), ("W4", 32), ("W5", 256), ("W5F", 256), ("W6", 32),
-        ("W6", 1)]
+        ("W6", 1), ("W7", 16), ("W7", 1)]
 
 
 def time_it(fn, block_ns, blocks, warmup_ns):
@@ -401,7 +431,7 @@ def main():
     ap.add_argument("--out", help="write the JSON here (atomically) instead of stdout")
     ap.add_argument("--quick", action="store_true", help="a fast smoke run: short blocks, few of them")
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
-    ap.add_argument("--workloads", default="W1,W2,W3,W4,W5,W5F,W6", help="comma-separated workloads (default all)")
+    ap.add_argument("--workloads", default="W1,W2,W3,W4,W5,W5F,W6,W7", help="comma-separated workloads (default all)")
     ap.add_argument("--block-ms", type=float, default=None, help="target length of one timed block")
     ap.add_argument("--blocks", type=int, default=None, help="timed blocks per measurement")
     ap.add_argument("--export-onnx", metavar="DIR", help="export the ONNX Runtime peer's models into DIR (which holds "

@@ -132,6 +132,18 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor WrongInputRank = Error("SGNN0032",
         "Input rank does not fit the layer",
         "[{0}] works on {1} samples, but its input is {2} (rank {3}): {4}");
+    public static readonly DiagnosticDescriptor RecurrentNeedsSequence = Error("SGNN0040",
+        "Recurrent layer needs a sequence",
+        "[{0}] reads sequences [T, F] (T steps of F features), but its input is {1}: {2}");
+
+    public static readonly DiagnosticDescriptor RecurrentNumLayers = Error("SGNN0041",
+        "Recurrent layer needs at least one layer",
+        "[{0}] has NumLayers = {1}, but a recurrent layer stacks at least one layer: write NumLayers = 1 (the default) or more, for example [{0}(64, NumLayers = 2)]");
+
+    public static readonly DiagnosticDescriptor RecurrentDropoutWithOneLayer = new("SGNN0042",
+        "Recurrent dropout with a single layer",
+        "[{0}] has Dropout = {1} but NumLayers = 1: dropout applies between stacked layers only, so it has no effect here (PyTorch warns the same); set NumLayers = 2 or more, or remove Dropout, or add a [Dropout] layer after it",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "sgnn0042");
 
     public static readonly DiagnosticDescriptor InternalError = Error("SGNN0999",
         "Generator internal error",
@@ -168,6 +180,9 @@ internal static class DiagnosticDescriptors
         [NonPositiveOutputSize.Id] = NonPositiveOutputSize,
         [GroupsDoNotDivideChannels.Id] = GroupsDoNotDivideChannels,
         [WrongInputRank.Id] = WrongInputRank,
+        [RecurrentNeedsSequence.Id] = RecurrentNeedsSequence,
+        [RecurrentNumLayers.Id] = RecurrentNumLayers,
+        [RecurrentDropoutWithOneLayer.Id] = RecurrentDropoutWithOneLayer,
         [InternalError.Id] = InternalError,
     };
 

@@ -36,6 +36,10 @@ internal static class LayerKinds
             Add<PoolLayer>(name, PoolLayer.Parse, pool);
         Add<AdaptivePoolLayer>(LayerKindNames.AdaptiveAvgPool2d, AdaptivePoolLayer.Parse, new AdaptivePoolEmitter());
         Add<Dropout2dLayer>(LayerKindNames.Dropout2d, Dropout2dLayer.Parse, new Dropout2dEmitter());
+        var recurrent = new RecurrentEmitter();
+        Add<RecurrentLayer>(LayerKindNames.RNN, RecurrentLayer.Parse, recurrent);
+        Add<RecurrentLayer>(LayerKindNames.LSTM, RecurrentLayer.Parse, recurrent);
+        Add<RecurrentLayer>(LayerKindNames.GRU, RecurrentLayer.Parse, recurrent);
         var activation = new ActivationEmitter();
         foreach (var name in new[]
                  {

@@ -67,6 +67,10 @@ internal sealed class LayerParseContext
         _diagnostics.Add(new DiagnosticInfo(descriptor.Id, Args.Location, arguments.ToEquatableArray()));
     }
 
+    /// <summary>Reports a warning: the layer is still generated.</summary>
+    public void Warn(DiagnosticDescriptor descriptor, params string[] arguments) =>
+        _diagnostics.Add(new DiagnosticInfo(descriptor.Id, Args.Location, arguments.ToEquatableArray()));
+
     /// <summary>Reports SGNN0005 unless <paramref name="ok"/>.</summary>
     public void Require(bool ok, string option, double value, string expected)
     {

@@ -178,6 +178,9 @@ internal sealed record OptionInfo(string Name, OptionType Type, double Number, s
     public static OptionInfo Bool(string name, bool value, bool shown = true) =>
         new(name, OptionType.Bool, value ? 1 : 0, null, EquatableArray<int>.Empty, shown);
 
+    public static OptionInfo OfText(string name, string value, bool shown = true) =>
+        new(name, OptionType.Text, 0, value, EquatableArray<int>.Empty, shown);
+
     public static OptionInfo IntList(string name, IEnumerable<int> values, bool shown = true) =>
         new(name, OptionType.Ints, 0, null, values.ToEquatableArray(), shown);
 

@@ -90,6 +90,17 @@ public class CudaKernelSourceTests
     }
 
     [Fact]
+    public void A_recurrent_layer_on_the_gpu_is_refused_naming_the_layer()
+    {
+        // RNN, LSTM and GRU are CPU-only for now: building the GPU plan (what UseDevice and CudaNetwork.Create do
+        // first) throws, naming the layer and its kind, before any device memory is touched.
+        var e = Assert.Throws<NotSupportedException>(() => CudaPlan.Build(new SourceGenNN.Tests.Networks.LstmLastStepNet().Description));
+        Assert.Contains("'lstm'", e.Message);
+        Assert.Contains("'LSTM'", e.Message);
+        Assert.Contains("CPU only", e.Message);
+    }
+
+    [Fact]
     public void Plan_fuses_activations_into_dense_steps_except_the_last_layer()
     {
         var plan = CudaPlan.Build(TestNetworks.Zoo(), CudaLoss.BinaryCrossEntropy);

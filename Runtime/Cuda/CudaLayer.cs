@@ -210,8 +210,8 @@ internal static class CudaLayers
         [LayerKindNames.Dropout2d] = (n, l) => new CudaDropout2dLayer(n, l),
     };
 
-    /// <summary>Kinds that run on the CPU only (none yet): using one on the GPU throws <see cref="NotSupportedException"/>.</summary>
-    public static readonly IReadOnlyCollection<string> CpuOnly = Array.Empty<string>();
+    /// <summary>Kinds that run on the CPU only: using one on the GPU throws <see cref="NotSupportedException"/>.</summary>
+    public static readonly IReadOnlyCollection<string> CpuOnly = [LayerKindNames.RNN, LayerKindNames.LSTM, LayerKindNames.GRU];
 
     /// <summary>The kinds with a GPU class.</summary>
     public static IEnumerable<string> Kinds => Table.Keys;

@@ -350,26 +350,71 @@ public sealed class CrossEntropy : Loss
     /// <param name="targets">Whether targets are class indices (one per sample) or per-class probabilities.</param>
     public CrossEntropy(CrossEntropyTarget targets = CrossEntropyTarget.ClassIndex) => Targets = targets;
 
+    private CrossEntropy(CrossEntropyTarget targets, int classes)
+    {
+        Targets = targets;
+        Classes = classes;
+    }
+
+    /// <summary>
+    /// Cross entropy per step of a sequence output [T, <paramref name="classes"/>] (a recurrent layer's sequence read
+    /// by a Dense): each step's row is a separate prediction, with one class index per step (targets [T]) or one
+    /// probability row per step. The mean is over every step of every sample, as PyTorch's
+    /// <c>CrossEntropyLoss()(output.reshape(-1, C), target.reshape(-1))</c>. The output must be logits: a network ending
+    /// in a Softmax over the steps' classes does not fuse with this loss.
+    /// </summary>
+    /// <param name="classes">C, the classes of one step: the network's output size must be a multiple of it.</param>
+    /// <param name="targets">Whether targets are class indices (one per step) or per-class probabilities.</param>
+    public static CrossEntropy PerStep(int classes, CrossEntropyTarget targets = CrossEntropyTarget.ClassIndex)
+    {
+        if (classes <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(classes), classes, "a positive number of classes per step");
+        return new CrossEntropy(targets, classes);
+    }
+
     /// <summary>How targets are read.</summary>
     public CrossEntropyTarget Targets { get; }
+
+    /// <summary>The classes of one step for <see cref="PerStep"/>; 0 when the whole output is one prediction.</summary>
+    public int Classes { get; }
 
     /// <inheritdoc />
     public override string Name => "cross_entropy";
 
     /// <inheritdoc />
-    public override string? FusedActivation => LayerKindNames.Softmax;
+    public override string? FusedActivation => Classes == 0 ? LayerKindNames.Softmax : null;
 
     /// <inheritdoc />
-    public override int TargetWidth(int features) => Targets == CrossEntropyTarget.ClassIndex ? 1 : features;
+    public override int TargetWidth(int features) => Targets == CrossEntropyTarget.ClassIndex ? Steps(features) : features;
+
+    /// <summary>The predictions of one sample: 1, or its steps for <see cref="PerStep"/>.</summary>
+    private int Steps(int features)
+    {
+        if (Classes == 0) return 1;
+        if (features % Classes != 0)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"Cross entropy per step of {Classes} classes needs outputs of whole steps, but a sample has {features} outputs (not a multiple of {Classes})."), nameof(features));
+        return features / Classes;
+    }
 
     /// <inheritdoc />
     internal override string? TargetProblem(ReadOnlySpan<float> targets, int features, out int index) =>
         Targets == CrossEntropyTarget.ClassIndex
-            ? ClassIndexProblem(targets, features, "the loss 'cross_entropy'", out index)
+            ? ClassIndexProblem(targets, Classes == 0 ? features : Classes, "the loss 'cross_entropy'", out index)
             : base.TargetProblem(targets, features, out index);
 
     /// <inheritdoc />
     protected override double ComputeCore(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)
+    {
+        // Per step: each row of Classes logits is one prediction, with its own target, and the mean is over all of them.
+        if (Classes > 0)
+        {
+            int steps = Steps(features);
+            return Rows(output, target, gradient, batch * steps, Classes);
+        }
+        return Rows(output, target, gradient, batch, features);
+    }
+
+    private double Rows(ReadOnlySpan<float> output, ReadOnlySpan<float> target, Span<float> gradient, int batch, int features)
     {
         // Per row: m = max z, e_i = exp(z_i − m) (each ≤ 1, so no overflow for logits of any size), S = Σ e_i,
         // log-sum-exp = m + log S, loss = lse − z_c, and dLoss/dz_i = (e_i / S − y_i) / batch. One exp per logit, in

@@ -191,6 +191,7 @@ public sealed partial class Trainer
     {
         var gpu = _gpu!;
         int nOut = Network.OutputSize;
+        if (GradientClipping is not null) RefuseDeviceClipping();
         BeginDeviceTraining();
         ReadOnlySpan<float> deviceTarget = target;
         if (Loss is CrossEntropy { Targets: CrossEntropyTarget.ClassIndex })

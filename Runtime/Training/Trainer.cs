@@ -174,6 +174,7 @@ public sealed partial class Trainer : IDisposable
             return loss;
         }
         Network.Backward(grad, default, fromLogits: Fused);
+        if (GradientClipping is { } clipping) LastGradientNorm = clipping.Apply(Network.Gradients);
         Optimizer.Step(Network.Parameters, Network.Gradients);
         return loss;
     }

@@ -701,6 +701,194 @@ def maxpool_margin(module, x, y):
             worst = min(worst, float(gap.min()))
     return worst
 
+# ----------------------------------------------------------------------------------------------------------------------
+# recurrent cases: nn.RNN, nn.LSTM and nn.GRU with batch_first=True, each kind stacked, bidirectional and with each
+# output choice (the whole sequence read by a Linear per step, the last step, the final hidden state h_n of the last
+# layer), trained by SGD and by Adam. Losses on sequences: MSE per step (mean over every element) and cross entropy
+# per step (one class per step, mean over every step of every sample). Dropout between stacked layers is not recorded:
+# PyTorch's masks come from its own generator (the C# tests check dropout against the double reference instead).
+# ----------------------------------------------------------------------------------------------------------------------
+
+class RnnSequence(nn.Module):
+    """[Network(5, 4)] [RNN(6, Name = "rnn")] [Dense(3, Name = "head")]: tanh, the whole sequence, a Linear per step."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.RNN(4, 6, batch_first=True)
+        self.head = nn.Linear(6, 3)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.head(out)
+
+
+class RnnReluStackedLastStep(nn.Module):
+    """[Network(6, 3)] [RNN(5, Nonlinearity = RnnNonlinearity.ReLU, NumLayers = 2, Output = RecurrentOutput.LastStep,
+    Name = "rnn")] [Dense(3, Name = "head")]"""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.RNN(3, 5, num_layers=2, nonlinearity="relu", batch_first=True)
+        self.head = nn.Linear(5, 3)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.head(out[:, -1])
+
+
+class RnnBidirectionalFinal(nn.Module):
+    """[Network(5, 3)] [RNN(4, Bidirectional = true, Output = RecurrentOutput.FinalHidden, Name = "rnn")]
+    [Dense(2, Name = "head")]: h_n of both directions, torch.cat([h_n[-2], h_n[-1]], 1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.RNN(3, 4, bidirectional=True, batch_first=True)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        _, h = self.rnn(x)
+        return self.head(torch.cat([h[-2], h[-1]], 1))
+
+
+class LstmLastStep(nn.Module):
+    """[Network(7, 4)] [LSTM(8, Output = RecurrentOutput.LastStep, Name = "lstm")] [Dense(3, Name = "head")]"""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 8, batch_first=True)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.head(out[:, -1])
+
+
+class LstmStackedBidirectionalFinal(nn.Module):
+    """[Network(6, 3)] [LSTM(5, NumLayers = 2, Bidirectional = true, Output = RecurrentOutput.FinalHidden, Name = "lstm")]
+    [Dense(2, Name = "head")]: h_n of the last layer's two directions."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(3, 5, num_layers=2, bidirectional=True, batch_first=True)
+        self.head = nn.Linear(10, 2)
+
+    def forward(self, x):
+        _, (h, _) = self.lstm(x)
+        return self.head(torch.cat([h[-2], h[-1]], 1))
+
+
+class LstmSequencePerStep(nn.Module):
+    """[Network(6, 4)] [LSTM(5, Name = "lstm")] [Dense(3, Name = "head")]: a class per step (cross entropy per step)."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 5, batch_first=True)
+        self.head = nn.Linear(5, 3)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.head(out)
+
+
+class GruBidirectionalSequence(nn.Module):
+    """[Network(5, 3)] [GRU(4, Bidirectional = true, Name = "gru")] [Dense(2, Name = "head")]: both directions' states
+    at each step, a Linear per step."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(3, 4, bidirectional=True, batch_first=True)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        out, _ = self.gru(x)
+        return self.head(out)
+
+
+class GruStackedFinal(nn.Module):
+    """[Network(6, 4)] [GRU(5, NumLayers = 2, Bias = false, Output = RecurrentOutput.FinalHidden, Name = "gru")]
+    [Dense(3, Name = "head")]: h_n[-1], without biases in the GRU."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(4, 5, num_layers=2, bias=False, batch_first=True)
+        self.head = nn.Linear(5, 3)
+
+    def forward(self, x):
+        _, h = self.gru(x)
+        return self.head(h[-1])
+
+
+def relu_rnn_preactivations(rnn, x):
+    """Every pre-activation of a ReLU nn.RNN on x (batch_first), recomputed by hand: the kink margin is taken on them."""
+    pre = []
+    with torch.no_grad():
+        seq = x
+        for k in range(rnn.num_layers):
+            outs = []
+            for d, sfx in enumerate(["", "_reverse"][: 2 if rnn.bidirectional else 1]):
+                w_ih, w_hh = getattr(rnn, f"weight_ih_l{k}{sfx}"), getattr(rnn, f"weight_hh_l{k}{sfx}")
+                b_ih = getattr(rnn, f"bias_ih_l{k}{sfx}") if rnn.bias else 0
+                b_hh = getattr(rnn, f"bias_hh_l{k}{sfx}") if rnn.bias else 0
+                h = torch.zeros(seq.shape[0], rnn.hidden_size)
+                hs = [None] * seq.shape[1]
+                for t in (range(seq.shape[1]) if d == 0 else reversed(range(seq.shape[1]))):
+                    a = seq[:, t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+                    pre.append(a.reshape(-1))
+                    h = torch.relu(a)
+                    hs[t] = h
+                outs.append(torch.stack(hs, 1))
+            seq = torch.cat(outs, 2)
+    return torch.cat(pre)
+
+
+RECURRENT_MODULES = [
+    # (name, module, seed, input shape [T, F], loss, outputs (classes or features per prediction), per_step)
+    ("rnn_sequence_mse", RnnSequence, 3001, [5, 4], "MSELoss", 3, True),
+    ("rnn_relu_stacked_laststep_ce", RnnReluStackedLastStep, 3002, [6, 3], "CrossEntropyLoss", 3, False),
+    ("rnn_bidirectional_finalhidden_mse", RnnBidirectionalFinal, 3003, [5, 3], "MSELoss", 2, False),
+    ("lstm_laststep_ce", LstmLastStep, 3004, [7, 4], "CrossEntropyLoss", 3, False),
+    ("lstm_stacked_bidirectional_finalhidden_mse", LstmStackedBidirectionalFinal, 3005, [6, 3], "MSELoss", 2, False),
+    ("lstm_sequence_ce_per_step", LstmSequencePerStep, 3006, [6, 4], "CrossEntropyLoss", 3, True),
+    ("gru_bidirectional_sequence_mse", GruBidirectionalSequence, 3007, [5, 3], "MSELoss", 2, True),
+    ("gru_stacked_finalhidden_ce", GruStackedFinal, 3008, [6, 4], "CrossEntropyLoss", 3, False),
+]
+
+RECURRENT_OPTIMIZERS = [("sgd", ("SGD", {"lr": 0.1})), ("adam", ("Adam", {"lr": 1e-2}))]
+
+# Gradient clipping in each step, between backward and optimizer.step: clip_grad_norm_ (2-norm and max-norm) and
+# clip_grad_value_, with limits below the gradients' size so that every step clips. The total norms returned by
+# clip_grad_norm_ are recorded ("grad_norms"), and grad0 holds the clipped gradients of the first step.
+CLIP_CASES = [
+    ("lstm_laststep_ce", "sgd_clip_norm", ("SGD", {"lr": 0.1}), ("norm", 0.05, 2.0)),
+    ("gru_bidirectional_sequence_mse", "adam_clip_norm_inf", ("Adam", {"lr": 1e-2}), ("norm", 0.02, "inf")),
+    ("rnn_sequence_mse", "sgd_clip_value", ("SGD", {"lr": 0.1}), ("value", 0.01, None)),
+]
+
+for _name, _module, _seed, _shape, _loss, _outputs, _per_step in RECURRENT_MODULES:
+    for _suffix, _optimizer in RECURRENT_OPTIMIZERS:
+        MODULE_CASES.append({
+            "name": f"{_name}_{_suffix}",
+            "summary": f"{_module.__name__}: {' '.join(_module.__doc__.split())} {_loss}"
+                       f"{' per step' if _per_step else ''}, {_optimizer[0]} {_optimizer[1]}.",
+            "module": _module, "seed": _seed,
+            "inputs": {"x": _shape}, "loss": _loss, "outputs": _outputs, "n": 4,
+            "per_step": _shape[0] if _per_step else None,
+            "optimizer": _optimizer, "steps": 5,
+        })
+    for _clip_module, _suffix, _optimizer, _clip in CLIP_CASES:
+        if _clip_module != _name:
+            continue
+        MODULE_CASES.append({
+            "name": f"{_name}_{_suffix}",
+            "summary": f"{_module.__name__} as {_name}, {_optimizer[0]} {_optimizer[1]}, with "
+                       + (f"clip_grad_norm_(max_norm={_clip[1]}, norm_type={_clip[2]})" if _clip[0] == "norm"
+                          else f"clip_grad_value_(clip_value={_clip[1]})") + " in every step.",
+            "module": _module, "seed": _seed,
+            "inputs": {"x": _shape}, "loss": _loss, "outputs": _outputs, "n": 4,
+            "per_step": _shape[0] if _per_step else None,
+            "optimizer": _optimizer, "steps": 5, "clip": _clip,
+        })
+
 
 def run_module_case(case, out_dir, meta_common):
     name = case["name"]
@@ -709,12 +897,21 @@ def run_module_case(case, out_dir, meta_common):
     perturb_norms(model)
     n = case["n"]
     inputs = {k: torch.randn(n, *shape, dtype=torch.float32) for k, shape in case["inputs"].items()}
-    if case["loss"] == "CrossEntropyLoss":
+    steps = case.get("per_step")  # a target per step of the sequence output
+    if case["loss"] == "CrossEntropyLoss" and steps:
+        classes = case["outputs"]
+        y_loss = torch.randint(0, classes, (n, steps))
+        y_store = y_loss.to(torch.float32)
+        ce = nn.CrossEntropyLoss()
+
+        def loss_fn(out, y):  # one prediction per step: the mean over every step of every sample
+            return ce(out.reshape(-1, classes), y.reshape(-1))
+    elif case["loss"] == "CrossEntropyLoss":
         y_loss = torch.randint(0, case["outputs"], (n,))
         y_store = y_loss.to(torch.float32)
         loss_fn = nn.CrossEntropyLoss()
     else:
-        y_store = torch.randn(n, case["outputs"], dtype=torch.float32)
+        y_store = torch.randn(n, *([steps] if steps else []), case["outputs"], dtype=torch.float32)
         y_loss = y_store
         loss_fn = nn.MSELoss()
     args = [inputs[k] for k in case["inputs"]]
@@ -726,6 +923,8 @@ def run_module_case(case, out_dir, meta_common):
             m.register_forward_hook(lambda mod, inp, out: kink_inputs.append(inp[0].detach().clone()))
         if isinstance(m, (nn.MaxPool1d, nn.MaxPool2d)):
             m.register_forward_hook(lambda mod, inp, out: pool_margins.append(maxpool_margin(mod, inp[0], out)))
+        if isinstance(m, nn.RNN) and m.nonlinearity == "relu":
+            m.register_forward_hook(lambda mod, inp, out: kink_inputs.append(relu_rnn_preactivations(mod, inp[0].detach())))
 
     init_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     model.eval()
@@ -735,12 +934,19 @@ def run_module_case(case, out_dir, meta_common):
     opt_name, opt_kwargs = case["optimizer"]
     opt = make_optimizer(opt_name, opt_kwargs, model.parameters())
     losses = []
+    grad_norms = []
     grad0 = None
     for step in range(case["steps"]):
         opt.zero_grad(set_to_none=False)
         loss = loss_fn(model(*args), y_loss)
         losses.append(float(loss.item()))
         loss.backward()
+        clip = case.get("clip")
+        if clip and clip[0] == "norm":
+            norm_type = float("inf") if clip[2] == "inf" else clip[2]
+            grad_norms.append(float(nn.utils.clip_grad_norm_(model.parameters(), clip[1], norm_type)))
+        elif clip:
+            nn.utils.clip_grad_value_(model.parameters(), clip[1])
         if step == 0:
             grad0 = {k: p.grad.detach().clone() for k, p in model.named_parameters()}
         opt.step()
@@ -765,7 +971,8 @@ def run_module_case(case, out_dir, meta_common):
     data["y"] = y_store
     write_safetensors(os.path.join(out_dir, files["data"]), data,
                       dict(meta, content="inputs by name [N, ...shape]; targets y" +
-                           (" (class indices as float32) [N]" if case["loss"] == "CrossEntropyLoss" else " [N, out]")))
+                           ((" (class indices as float32) [N, T]" if steps else " (class indices as float32) [N]")
+                            if case["loss"] == "CrossEntropyLoss" else " [N, T, out]" if steps else " [N, out]")))
     write_safetensors(os.path.join(out_dir, files["grad0"]), grad0,
                       dict(meta, content="gradients of the loss at the initial parameters (mean reduction, training mode)"))
     write_safetensors(os.path.join(out_dir, files["final"]), final_state,
@@ -780,8 +987,10 @@ def run_module_case(case, out_dir, meta_common):
         "numpy_version": np.__version__,
         "seed": case["seed"],
         "inputs": [{"name": k, "shape": v} for k, v in case["inputs"].items()],
-        "output_size": int(initial_output.shape[1]),
-        "loss": {"module": f"nn.{case['loss']}", "reduction": "mean", "applied_to": "the network's output"},
+        "output_size": int(np.prod(initial_output.shape[1:])),
+        "loss": dict({"module": f"nn.{case['loss']}", "reduction": "mean", "applied_to": "the network's output"},
+                     **({"per_step": "one prediction per step: the output [N, T, C] against targets [N, T], the mean over "
+                                     "N·T steps (cross entropy) or over every element (MSE)"} if steps else {})),
         "optimizer": {"name": f"torch.optim.{opt_name}", "arguments": dict(opt_kwargs),
                       "param_group": group_hyperparameters(opt)},
         "steps": case["steps"],
@@ -800,6 +1009,13 @@ def run_module_case(case, out_dir, meta_common):
         doc["maxpool_margin"] = pool_margin
         doc["maxpool_margin_note"] = ("the smallest gap between the two largest inputs of a max-pooling window over every "
                                       "forward pass recorded here (windows of exact zeros excepted): no window is nearer a tie")
+    if case.get("clip"):
+        clip = case["clip"]
+        doc["clip"] = ({"function": "torch.nn.utils.clip_grad_norm_", "max_norm": clip[1], "norm_type": clip[2]}
+                       if clip[0] == "norm" else {"function": "torch.nn.utils.clip_grad_value_", "clip_value": clip[1]})
+        doc["clip_note"] = "applied after backward and before optimizer.step in every step; grad0 holds the clipped gradients"
+        if grad_norms:
+            doc["grad_norms"] = grad_norms
     with open(os.path.join(out_dir, f"{name}.json"), "w", encoding="utf-8", newline="\n") as f:
         json.dump(doc, f, indent=1, sort_keys=False, ensure_ascii=True)
         f.write("\n")
