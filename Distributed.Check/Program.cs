@@ -156,12 +156,23 @@ int Bench(int steps)
     for (int i = 0; i < steps; i++) trainer.TrainStep(x, y, local);
     double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
     double reduceMs = (mpi.CollectiveTime - before).TotalMilliseconds / steps;
+    // The all-reduce alone: the gradient buffer's size, after a barrier, so that no rank waits for a slower one.
+    var gradient = new float[net.Parameters.Length];
+    double pureMs = 0;
+    for (int i = 0; i < 10; i++)
+    {
+        mpi.Barrier();
+        long t = Stopwatch.GetTimestamp();
+        mpi.AllReduceSum(gradient);
+        pureMs += Stopwatch.GetElapsedTime(t).TotalMilliseconds / 10;
+    }
     var stats = new double[] { reduceMs };
     mpi.AllReduceSum(stats);
     if (rank == 0)
         Console.WriteLine(string.Create(inv,
             $"bench W5: {size} process(es) x 1 thread, global batch {globalBatch}, {steps} steps: {seconds / steps * 1000:0.0} ms/step, " +
-            $"{globalBatch * steps / seconds:0} samples/s, collectives {reduceMs:0.00} ms/step on rank 0 (mean over ranks {stats[0] / size:0.00})"));
+            $"{globalBatch * steps / seconds:0} samples/s, collectives {reduceMs:0.00} ms/step on rank 0 (mean over ranks {stats[0] / size:0.00}, waiting for the slower rank included); " +
+            $"the all-reduce alone of the {gradient.Length} gradients ({gradient.Length * 4 / 1e6:0.0} MB) after a barrier: {pureMs:0.00} ms"));
     return 0;
 }
 

@@ -101,12 +101,33 @@ public sealed unsafe class MpiCommunicator : IDataParallelGroup, IDisposable
     /// <summary>The number of collectives so far.</summary>
     public long CollectiveCount { get; private set; }
 
+    /// <summary>
+    /// From this many values on, an all-reduce is a barrier polled against the deadline (every rank has arrived, or
+    /// the wait fails) followed by the blocking <c>MPI_Allreduce</c>, which Open MPI runs 1.5 times as fast as a
+    /// polled <c>MPI_Iallreduce</c> on a gradient buffer of megabytes; below it, one polled <c>MPI_Iallreduce</c>.
+    /// </summary>
+    public const int BlockingAllReduceThreshold = 1 << 14;
+
     /// <inheritdoc/>
     public void AllReduceSum(Span<float> values)
     {
         if (values.IsEmpty) return;
         fixed (float* p = values)
         {
+            if (values.Length >= BlockingAllReduceThreshold)
+            {
+                Barrier(); // with the deadline and the failure reports: past it, every rank is in this all-reduce
+                long start = Stopwatch.GetTimestamp();
+                try
+                {
+                    Check(MpiNative.Allreduce(MpiNative.InPlace, p, values.Length, MpiLibrary.Float, MpiLibrary.Sum, _comm), "MPI_Allreduce", Rank);
+                }
+                finally
+                {
+                    _collectiveTicks += Stopwatch.GetTimestamp() - start;
+                }
+                return;
+            }
             Ready("MPI_Iallreduce");
             Check(MpiNative.Iallreduce(MpiNative.InPlace, p, values.Length, MpiLibrary.Float, MpiLibrary.Sum, _comm, out IntPtr request), "MPI_Iallreduce", Rank);
             Wait(request, "MPI_Iallreduce", values.Length, "floats");
@@ -208,19 +229,25 @@ public sealed unsafe class MpiCommunicator : IDataParallelGroup, IDisposable
             throw new InvalidOperationException($"{call} on rank {Rank}: the group has already failed ({_fault.Message}); no further collectives can run.", _fault);
     }
 
-    /// <summary>Polls the request until it completes, a peer reports a failure, or the deadline passes.</summary>
+    /// <summary>
+    /// Polls the request until it completes, a peer reports a failure, or the deadline passes. Open MPI advances a
+    /// non-blocking collective only inside MPI calls (a large all-reduce is many pipelined fragments), so the first
+    /// second polls without pause, as a blocking MPI call would; then it yields, and after five seconds sleeps 1 ms
+    /// between polls so that a long wait for a slow rank does not hold a core.
+    /// </summary>
     private void Wait(IntPtr request, string call, int count, string unit)
     {
         long start = Stopwatch.GetTimestamp();
         long deadline = start + (long)(CollectiveTimeout.TotalSeconds * Stopwatch.Frequency);
-        long spinUntil = start + Stopwatch.Frequency / 5000; // 0.2 ms of tight polling, then yield, then sleep
-        long yieldUntil = start + Stopwatch.Frequency / 50;
+        long spinUntil = start + Stopwatch.Frequency;
+        long yieldUntil = start + Stopwatch.Frequency * 5;
         try
         {
-            while (true)
+            for (long polls = 0; ; polls++)
             {
                 Check(MpiNative.Test(ref request, out int done, null), "MPI_Test", Rank);
                 if (done != 0) return;
+                if ((polls & 63) != 0) continue;
                 CheckFailureReports();
                 long now = Stopwatch.GetTimestamp();
                 if (now > deadline)
@@ -231,8 +258,8 @@ public sealed unsafe class MpiCommunicator : IDataParallelGroup, IDisposable
                     _fault = e;
                     throw e;
                 }
-                if (now < spinUntil) Thread.SpinWait(20);
-                else if (now < yieldUntil) Thread.Yield();
+                if (now < spinUntil) continue;
+                if (now < yieldUntil) Thread.Yield();
                 else Thread.Sleep(1);
             }
         }
