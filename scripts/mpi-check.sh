@@ -59,6 +59,15 @@ check "a rank that never joins: the others time out" nonzero "rank 0: MpiTimeout
   env SOURCEGENNN_MPI_TIMEOUT=3 "${mpi[@]}" -x SOURCEGENNN_MPI_TIMEOUT -np 2 dotnet "$dll" hang
 check "different network declarations are refused, naming the rank" nonzero "rank 0: InvalidOperationException: .*rank 1 declares a network" \
   "${mpi[@]}" -np 2 dotnet "$dll" mismatch
+# The MNIST sample, data-parallel on 2 processes: rank 0 alone prints, and it reaches the single-process bar (93 %).
+mnist=samples/Mnist/bin/Release/net10.0/Mnist.dll
+if [ -f "$mnist" ]; then
+  tmp=$(mktemp -d)
+  check "samples/Mnist --mpi on 2 processes reaches the bar, printing from rank 0" 0 "^Held-out accuracy: (9[3-9]|100)" \
+    "${mpi[@]}" -np 2 dotnet "$mnist" --mpi --weights "$tmp/mnist.sgnn"
+  [ "$(grep -c '^Held-out accuracy' "$out" 2>/dev/null || echo 0)" -le 1 ] || { echo "  FAILED: more than one rank printed"; failed=$((failed + 1)); }
+  rm -rf "$tmp"
+fi
 if [ "$bench" != 0 ]; then
   for np in 1 2; do
     check "W5 benchmark, $np process(es)" 0 "bench W5" "${mpi[@]}" -np "$np" --bind-to none dotnet "$dll" bench "$bench"
