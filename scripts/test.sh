@@ -39,8 +39,8 @@ run "file readers fuzzer: corpus, 50,000 mutations, 10 saves killed mid-write (s
 # CI has only the .NET SDK: as root on Debian, Open MPI is installed first (about a minute); where it cannot be, the
 # checks are skipped rather than failed. SOURCEGENNN_MPI_INSTALL=0 never installs.
 if ! command -v mpirun >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && [ "${SOURCEGENNN_MPI_INSTALL:-1}" != 0 ]; then
-  echo "== installing Open MPI (openmpi-bin libopenmpi-dev) for the data-parallel checks"
-  { timeout 600 apt-get update -qq && DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq openmpi-bin libopenmpi-dev; } >"$out" 2>&1 ||
+  echo "== installing Open MPI (openmpi-bin libopenmpi-dev) and iproute2 for the data-parallel checks"
+  { timeout 600 apt-get update -qq && DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq openmpi-bin libopenmpi-dev iproute2; } >"$out" 2>&1 ||
     { tail -n 5 "$out"; echo "(Open MPI could not be installed: the data-parallel checks are skipped)"; }
 fi
 run "data-parallel training on Open MPI: equivalence on 1, 2, 4 processes, faults (scripts/mpi-check.sh)" bash scripts/mpi-check.sh --no-build
