@@ -14,6 +14,7 @@ using SourceGenNN.Training;
 //   fault        rank 1 throws mid-epoch; the others fail naming rank 1 instead of waiting
 //   hang         rank 1 never joins; the others time out ($SOURCEGENNN_MPI_TIMEOUT) instead of waiting forever
 //   mismatch     rank 1 declares a different network; every rank refuses at UseDistributed, naming rank 1
+//   checkpoint PATH EPOCHS  trains to EPOCHS, rank 0 saving PATH after every epoch, resuming from PATH if it exists
 //   bench        W5 (1024-1024-1024-10, global batch 256) train steps, one kernel thread per process
 // Exit codes: 0 pass, 1 check failed, 3 the expected distributed error was raised (fault, hang, mismatch).
 var inv = CultureInfo.InvariantCulture;
@@ -29,6 +30,7 @@ try
         case "hang": return Hang();
         case "mismatch": return Mismatch();
         case "bench": return Bench(args.Length > 1 ? int.Parse(args[1], inv) : 20);
+        case "checkpoint": return Checkpoint(args[1], int.Parse(args[2], inv));
         default:
             Console.Error.WriteLine($"unknown mode '{mode}'");
             return 2;
@@ -134,6 +136,35 @@ int Mismatch()
     trainer.UseDistributed(mpi);
     Console.WriteLine($"rank {rank}: UseDistributed accepted different networks");
     return 1;
+}
+
+int Checkpoint(string path, int epochs)
+{
+    var data = Blobs(500, 6, 3, seed: 11);
+    const int batch = 30;
+    int batchesPerEpoch = (data.Count + batch - 1) / batch;
+    var net = new SmallNet(seed: 100 + (ulong)rank);
+    var adam = new Adam(net, learningRate: 0.003f);
+    var trainer = new Trainer(net, new CrossEntropy(), adam, new Accuracy());
+    // Rank 0's checkpoint is the one that counts: UseDistributed broadcasts its weights and optimiser state (with the
+    // step count), so ranks on machines that cannot see the file start from it too.
+    if (rank == 0 && System.IO.File.Exists(path)) SourceGenNN.IO.WeightFile.Load(net, path, adam);
+    trainer.UseDistributed(mpi);
+    int start = (int)(adam.Steps / batchesPerEpoch);
+    for (int epoch = start; epoch < epochs; epoch++)
+    {
+        // One Fit per epoch, seeded by the epoch: a resumed job shuffles exactly as an uninterrupted one.
+        trainer.Fit(data, new FitOptions { Epochs = 1, BatchSize = batch, Seed = 7 + (ulong)epoch, Progress = ProgressMode.None });
+        if (trainer.IsPrimary) SourceGenNN.IO.WeightFile.Save(net, path, adam); // atomic: a kill mid-save keeps the previous one
+    }
+    if (rank == 0)
+    {
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(net.Parameters);
+        ulong hash = 14695981039346656037;
+        foreach (byte b in bytes) hash = (hash ^ b) * 1099511628211;
+        Console.WriteLine(string.Create(inv, $"checkpoint: {size} process(es), epochs {start + 1} to {epochs} run here, {adam.Steps} steps in all, parameters fnv {hash:x16}"));
+    }
+    return 0;
 }
 
 int Bench(int steps)
