@@ -125,6 +125,24 @@ public class DataParallelTests
         }
     }
 
+    [Fact]
+    public void Fit_with_different_data_sizes_across_ranks_is_refused_naming_the_rank_instead_of_hanging()
+    {
+        var errors = OnThreads(3, group =>
+        {
+            var data = Synthetic(group.Rank == 1 ? 90 : 100, 64, 10, seed: 5);
+            var net = new Training.DigitsMlp(seed: 1);
+            var trainer = new Trainer(net, new CrossEntropy(), new Adam(net));
+            trainer.UseDistributed(group);
+            return Record.Exception(() => trainer.Fit(data, new FitOptions { Epochs = 1, BatchSize = 10, Progress = ProgressMode.None }));
+        });
+        foreach (var e in errors)
+        {
+            var error = Assert.IsType<InvalidOperationException>(e);
+            Assert.Contains("Fit was called differently across the group: rank 1 declares data sizes or options that differ from rank 0's", error.Message);
+        }
+    }
+
     private static double MaxDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs((double)x - y)).Max();
 
     private sealed class ThrowingMetric(bool throws) : Metric

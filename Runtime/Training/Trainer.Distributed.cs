@@ -64,20 +64,13 @@ public sealed partial class Trainer
         if (size < 1 || rank < 0 || rank >= size)
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The group says rank {rank} of {size}; a rank must lie in [0, size)."), nameof(group));
 
-        // The same network everywhere: rank 0's fingerprint hash against each rank's, and every rank learns which differ.
-        Span<byte> hash = stackalloc byte[sizeof(ulong)];
+        // The same network everywhere: each rank's fingerprint hash against rank 0's, and every rank learns which differ.
         ulong mine = WeightFile.FingerprintHash(Network.Description);
-        MemoryMarshal.Write(hash, in mine);
-        group.Broadcast(hash, 0);
-        var differs = new double[size];
-        differs[rank] = MemoryMarshal.Read<ulong>(hash) == mine ? 0 : 1;
-        group.AllReduceSum(differs);
-        var ranks = new List<string>();
-        for (int r = 0; r < size; r++) if (differs[r] != 0) ranks.Add(r.ToString(CultureInfo.InvariantCulture));
-        if (ranks.Count > 0)
+        var differ = RanksDifferingFromRank0(group, [(long)mine]);
+        if (differ is not null)
             throw new InvalidOperationException(
-                $"The network differs across the group: rank{(ranks.Count > 1 ? "s" : "")} {string.Join(", ", ranks)} declare{(ranks.Count > 1 ? "" : "s")} a network whose description " +
-                $"fingerprint differs from rank 0's ('{Network.Description.Name}' here, fingerprint {mine:x16}). Every process must run the same program with the same network declaration.");
+                $"The network differs across the group: {differ} a network whose description fingerprint differs from rank 0's " +
+                $"('{Network.Description.Name}' here, fingerprint {mine:x16}). Every process must run the same program with the same network declaration.");
 
         // Rank 0's weights, state buffers and optimiser state everywhere.
         BroadcastFloats(group, Network.Parameters);
@@ -195,6 +188,37 @@ public sealed partial class Trainer
     private void BroadcastBuffers()
     {
         if (_group is not null) BroadcastFloats(_group, Network.Buffers);
+    }
+
+    /// <summary>
+    /// Compares <paramref name="values"/> with rank 0's on every rank (one broadcast, one all-reduce of a flag per
+    /// rank). Null when all agree; otherwise "rank 2 declares" / "ranks 1, 3 declare", for the error message.
+    /// </summary>
+    private static string? RanksDifferingFromRank0(IDataParallelGroup group, long[] values)
+    {
+        var root = (long[])values.Clone();
+        group.Broadcast(MemoryMarshal.AsBytes(root.AsSpan()), 0);
+        var differs = new double[group.Size];
+        differs[group.Rank] = root.AsSpan().SequenceEqual(values) ? 0 : 1;
+        group.AllReduceSum(differs);
+        var ranks = new List<string>();
+        for (int r = 0; r < differs.Length; r++) if (differs[r] != 0) ranks.Add(r.ToString(CultureInfo.InvariantCulture));
+        if (ranks.Count == 0) return null;
+        return ranks.Count == 1 ? $"rank {ranks[0]} declares" : $"ranks {string.Join(", ", ranks)} declare";
+    }
+
+    /// <summary>
+    /// Before a data-parallel Fit or Evaluate: every rank must see the same data sizes and options, or the ranks would
+    /// take different numbers of steps and wait for each other forever; the error names the ranks that differ.
+    /// </summary>
+    private void CheckSameCall(string operation, params long[] values)
+    {
+        if (_group is null) return;
+        var differ = RanksDifferingFromRank0(_group, values);
+        if (differ is not null)
+            throw new InvalidOperationException(
+                $"{operation} was called differently across the group: {differ} data sizes or options that differ from rank 0's " +
+                $"({string.Join(", ", values)} here). Every process must call {operation} with the same data (each takes its own shard) and the same options.");
     }
 
     /// <summary>An exception filter: tells the group (if any) that this process failed, and declines to catch.</summary>

@@ -243,6 +243,8 @@ public sealed partial class Trainer : IDisposable
         }
 
         int batchSize = Math.Min(options.BatchSize, train.Count);
+        CheckSameCall(nameof(Fit), train.Count, validation?.Count ?? -1, batchSize, options.Epochs, (long)options.Seed, options.Shuffle ? 1 : 0,
+            (long)options.NonFiniteLoss, stop?.Patience ?? -1);
         Reserve(batchSize);
         int nIn = Network.InputSize, width = TargetWidth, nOut = Network.OutputSize;
         if (_xBatch.Length < batchSize * nIn) _xBatch = new float[batchSize * nIn];
@@ -398,6 +400,7 @@ public sealed partial class Trainer : IDisposable
         CheckDataset(data, nameof(data));
         if (batchSize <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batchSize), batchSize, "a positive batch size");
         CheckValues(data, nameof(data));
+        CheckSameCall(nameof(Evaluate), data.Count);
         return EvaluateCore(data, batchSize);
     }
 
