@@ -15,10 +15,12 @@ using SourceGenNN.Training;
 //   hang         rank 1 never joins; the others time out ($SOURCEGENNN_MPI_TIMEOUT) instead of waiting forever
 //   mismatch     rank 1 declares a different network; every rank refuses at UseDistributed, naming rank 1
 //   checkpoint PATH EPOCHS  trains to EPOCHS, rank 0 saving PATH after every epoch, resuming from PATH if it exists
+//   resolver     (without mpirun) the search list for a given environment, in order, and where libmpi was loaded from
 //   bench        W5 (1024-1024-1024-10, global batch 256) train steps, one kernel thread per process
 // Exit codes: 0 pass, 1 check failed, 3 the expected distributed error was raised (fault, hang, mismatch).
 var inv = CultureInfo.InvariantCulture;
 string mode = args.Length > 0 ? args[0] : "equivalence";
+if (mode == "resolver") return Resolver(); // before MPI starts: where libmpi is looked for, and where it was found
 using var mpi = MpiCommunicator.Initialize();
 int rank = mpi.Rank, size = mpi.Size;
 try
@@ -205,6 +207,26 @@ int Bench(int steps)
             $"{globalBatch * steps / seconds:0} samples/s, collectives {reduceMs:0.00} ms/step on rank 0 (mean over ranks {stats[0] / size:0.00}, waiting for the slower rank included); " +
             $"the all-reduce alone of the {gradient.Length} gradients ({gradient.Length * 4 / 1e6:0.0} MB) after a barrier: {pureMs:0.00} ms"));
     return 0;
+}
+
+static int Resolver()
+{
+    var env = new System.Collections.Generic.Dictionary<string, string>
+    {
+        ["SOURCEGENNN_MPI_LIBDIR"] = "/first:/second/", ["MPI_HOME"] = "/opt/mpi/", ["OMPI_HOME"] = "/opt/mpi",
+    };
+    var list = MpiLibrary.SearchList(name => env.TryGetValue(name, out var v) ? v : null);
+    string[] expected =
+    [
+        "/first  [$SOURCEGENNN_MPI_LIBDIR]", "/second  [$SOURCEGENNN_MPI_LIBDIR]", "/opt/mpi/lib  [$MPI_HOME]",
+        "/usr/lib/x86_64-linux-gnu  [default (Debian, Ubuntu)]",
+    ];
+    bool ok = list.Count > expected.Length && list[^1].Directory is null; // the bare soname last; /opt/mpi/lib once
+    for (int i = 0; i < expected.Length && ok; i++) ok = list[i].ToString() == expected[i];
+    foreach (var entry in list) Console.WriteLine("  " + entry);
+    MpiLibrary.Load();
+    Console.WriteLine($"resolver: search list {(ok ? "as documented" : "NOT as documented")}; libmpi loaded from {MpiLibrary.LoadedPath}: {(ok ? "PASS" : "FAIL")}");
+    return ok ? 0 : 1;
 }
 
 static double MaxAbsDifference(float[] a, float[] b)

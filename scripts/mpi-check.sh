@@ -51,6 +51,7 @@ check() { # name, expected rc (0, or "nonzero"), pattern the output must hold, t
   fi
 }
 
+check "the resolver's search list, and where libmpi loads from" 0 "resolver: .*PASS" dotnet "$dll" resolver
 for np in 1 2 4; do
   check "equivalence, $np process(es)" 0 "equivalence, $np process.*PASS" "${mpi[@]}" -np "$np" dotnet "$dll" equivalence
 done

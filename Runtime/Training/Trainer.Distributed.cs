@@ -169,10 +169,10 @@ public sealed partial class Trainer
     /// An epoch's or an evaluation's values over the group: each metric's result weighted by this rank's sample count
     /// (<paramref name="samples"/>), summed and divided by the total; the loss as the sum of
     /// <paramref name="lossSum"/> over the sum of <paramref name="lossSamples"/> (a rank that already holds the global
-    /// sums passes them on rank 0 and zeros elsewhere). Writes <paramref name="lossName"/> and every
-    /// <paramref name="prefix"/> + metric name into <paramref name="values"/>, the same on every rank.
+    /// sums passes them on rank 0 and zeros elsewhere). Writes "loss" and every metric's name into
+    /// <paramref name="values"/>, the same on every rank.
     /// </summary>
-    private void ReduceValues(Dictionary<string, double> values, string lossName, string prefix, double lossSum, double lossSamples, double samples)
+    private void ReduceValues(Dictionary<string, double> values, double lossSum, double lossSamples, double samples)
     {
         var sums = new double[_metrics.Length + 3];
         sums[0] = lossSum;
@@ -180,8 +180,8 @@ public sealed partial class Trainer
         sums[2] = samples;
         for (int i = 0; i < _metrics.Length; i++) sums[i + 3] = samples == 0 ? 0 : _metrics[i].Result * samples;
         ReduceIdentically(sums);
-        values[lossName] = sums[1] == 0 ? double.NaN : sums[0] / sums[1];
-        for (int i = 0; i < _metrics.Length; i++) values[prefix + _metrics[i].Name] = sums[2] == 0 ? 0 : sums[i + 3] / sums[2];
+        values["loss"] = sums[1] == 0 ? double.NaN : sums[0] / sums[1];
+        for (int i = 0; i < _metrics.Length; i++) values[_metrics[i].Name] = sums[2] == 0 ? 0 : sums[i + 3] / sums[2];
     }
 
     /// <summary>Rank 0's state buffers (BatchNorm's running statistics) on every rank, as DistributedDataParallel does by default.</summary>

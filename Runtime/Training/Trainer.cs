@@ -320,7 +320,7 @@ public sealed partial class Trainer : IDisposable
                     values["loss"] = trained == 0 ? double.NaN : lossSum / trained;
                     foreach (var m in _metrics) values[m.Name] = m.Result;
                 }
-                else ReduceValues(values, "loss", "", IsPrimary ? lossSum : 0, IsPrimary ? trained : 0, localTrained); // rank 0's global loss
+                else ReduceValues(values, IsPrimary ? lossSum : 0, IsPrimary ? trained : 0, localTrained); // rank 0's global loss
                 if (validation is not null)
                 {
                     var v = EvaluateCore(validation, Math.Max(batchSize, 256)); // checked when Fit started
@@ -442,7 +442,7 @@ public sealed partial class Trainer : IDisposable
         if (_group is not null)
         {
             var reduced = new Dictionary<string, double>();
-            ReduceValues(reduced, "loss", "", lossSum, hi - lo, hi - lo);
+            ReduceValues(reduced, lossSum, hi - lo, hi - lo);
             foreach (var m in _metrics) values[m.Name] = reduced[m.Name];
             return new EvaluationResult(reduced["loss"], values);
         }
