@@ -332,7 +332,7 @@ public sealed partial class NetworkGenerator
                 "Reserve", "Initialize", "Forward", "Backward", "ZeroGrad", "ClearGradients", "Summary", "View", "s_description",
                 "_seed", "_capacity", "_batch", "_training", "_zeroGradPending", "_parameters", "_gradients", "_buffers", "_input",
                 "CloneForInference", "ForwardPass", "BackwardPass", "PackedForwardPass", "PackedBackwardPass", "Allocate", "Claim", "Release",
-                "_sharesWeights", "_inUse",
+                "_sharesWeights", "_inUse", "LayerOutput",
             };
             foreach (var i in inputs)
             {
