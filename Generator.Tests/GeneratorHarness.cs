@@ -20,6 +20,7 @@ internal static class GeneratorHarness
         var refs = tpa.Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "mscorlib.dll" or "netstandard.dll")
             .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToList();
         refs.Add(MetadataReference.CreateFromFile(typeof(SourceGenNN.INetwork).Assembly.Location));
+        refs.Add(MetadataReference.CreateFromFile(typeof(SourceGenNN.Distributed.MpiCommunicator).Assembly.Location)); // docs/distributed.md
         // The optional plotting package and its ScottPlot, for the documentation's figure examples (DocExampleTests).
         refs.Add(MetadataReference.CreateFromFile(typeof(SourceGenNN.Plots.Figures).Assembly.Location));
         refs.Add(MetadataReference.CreateFromFile(typeof(ScottPlot.Plot).Assembly.Location));

@@ -48,6 +48,8 @@ public sealed partial class Trainer
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (ReferenceEquals(device, Device)) return this;
+        if (device is not null && _group is not null)
+            throw new NotSupportedException("Data-parallel training (UseDistributed) runs on the CPU; a trainer in a group cannot move to a GPU.");
         CudaTrainingOptions? options = device is null ? null : CudaTrainingMapping.Map(Loss, Optimizer, Network.Description);
         ReleaseDevice(copyBack: true);
         if (device is null) return this;

@@ -136,6 +136,10 @@ public sealed partial class Trainer : IDisposable
         {
             return TrainStepCore(input, target, batch, wantOutput: false, out _, guard: false);
         }
+        catch (Exception e) when (ReportToGroup(e))
+        {
+            throw; // never reached: the filter reports the failure to the group before unwinding, and declines
+        }
         finally
         {
             Exit(entered);
@@ -154,6 +158,7 @@ public sealed partial class Trainer : IDisposable
         ThrowHelper.CheckShape(input.Length, batch, Network.InputSize, nameof(input), nameof(batch));
         if (target.Length != (long)batch * TargetWidth) ThrowTargetShape(target.Length, batch);
         Reserve(batch);
+        if (_group is not null) return DistributedTrainStep(input, target, batch, guard, out output);
         if (_gpu is not null) return DeviceTrainStep(input, target, batch, wantOutput, out output, guard);
         var outSpan = _output.AsSpan(0, batch * nOut);
         var grad = _gradient.AsSpan(0, batch * nOut);
@@ -189,6 +194,10 @@ public sealed partial class Trainer : IDisposable
         try
         {
             return FitCore(train, options);
+        }
+        catch (Exception e) when (ReportToGroup(e))
+        {
+            throw; // never reached: the filter reports the failure to the group before unwinding, and declines
         }
         finally
         {
@@ -235,6 +244,8 @@ public sealed partial class Trainer : IDisposable
         }
 
         int batchSize = Math.Min(options.BatchSize, train.Count);
+        CheckSameCall(nameof(Fit), train.Count, validation?.Count ?? -1, batchSize, options.Epochs, (long)options.Seed, options.Shuffle ? 1 : 0,
+            (long)options.NonFiniteLoss, stop?.Patience ?? -1);
         Reserve(batchSize);
         int nIn = Network.InputSize, width = TargetWidth, nOut = Network.OutputSize;
         if (_xBatch.Length < batchSize * nIn) _xBatch = new float[batchSize * nIn];
@@ -255,7 +266,7 @@ public sealed partial class Trainer : IDisposable
         int batchesPerEpoch = (train.Count + batchSize - 1) / batchSize;
         if (options.Schedule is not null) CheckSchedule(options.Schedule, baseRate, options.Epochs, batchesPerEpoch);
         var history = new TrainingHistory();
-        using var progress = new ProgressPrinter(options.Progress, options.Output);
+        using var progress = new ProgressPrinter(IsPrimary ? options.Progress : ProgressMode.None, options.Output); // data-parallel: rank 0 prints
 
         try
         {
@@ -268,20 +279,26 @@ public sealed partial class Trainer : IDisposable
                 progress.BeginEpoch(epoch + 1, options.Epochs, batchesPerEpoch);
                 double lossSum = 0;
                 int trained = 0, skipped = 0; // samples in batches that updated, batches skipped for a non-finite loss
+                int localTrained = 0; // of those, the samples this process trained on (all of them without a group)
                 for (int b = 0; b < batchesPerEpoch; b++)
                 {
                     int first = b * batchSize, n = Math.Min(batchSize, train.Count - first);
-                    var x = _xBatch.AsSpan(0, n * nIn);
-                    var y = _yBatch.AsSpan(0, n * width);
-                    for (int i = 0; i < n; i++)
+                    var (lo, hi) = Shard(n); // data-parallel: this rank's part of the global batch; [0, n) otherwise
+                    int local = hi - lo;
+                    var x = _xBatch.AsSpan(0, local * nIn);
+                    var y = _yBatch.AsSpan(0, local * width);
+                    for (int i = 0; i < local; i++)
                     {
-                        int s = order[first + i];
+                        int s = order[first + lo + i];
                         train.Features.AsSpan(s * nIn, nIn).CopyTo(x[(i * nIn)..]);
                         train.Targets.AsSpan(s * width, width).CopyTo(y[(i * width)..]);
                     }
                     if (options.Schedule is { Interval: ScheduleInterval.Batch } bs) Optimizer.LearningRate = ScheduledRate(bs, baseRate, batchStep, epoch, b);
                     batchStep++;
-                    float loss = TrainStepCore(x, y, n, wantOutput: _metrics.Length > 0, out var output, guard: true);
+                    ReadOnlySpan<float> output;
+                    float loss = _group is null
+                        ? TrainStepCore(x, y, n, wantOutput: _metrics.Length > 0, out output, guard: true)
+                        : DistributedTrainStep(x, y, local, guard: true, out output); // the global batch's loss
                     if (!float.IsFinite(loss))
                     {
                         // The step updated nothing (TrainStepCore's guard, on the GPU too).
@@ -292,13 +309,19 @@ public sealed partial class Trainer : IDisposable
                     {
                         lossSum += (double)loss * n;
                         trained += n;
-                        foreach (var m in _metrics) m.Update(output, y, n, nOut);
+                        localTrained += local;
+                        if (local > 0) foreach (var m in _metrics) m.Update(output, y, local, nOut);
                     }
                     progress.Batch(b + 1, trained == 0 ? double.NaN : lossSum / trained, _metrics, first + n, Stopwatch.GetElapsedTime(start), skipped);
                 }
 
-                var values = new Dictionary<string, double> { ["loss"] = trained == 0 ? double.NaN : lossSum / trained };
-                foreach (var m in _metrics) values[m.Name] = m.Result;
+                var values = new Dictionary<string, double>();
+                if (_group is null)
+                {
+                    values["loss"] = trained == 0 ? double.NaN : lossSum / trained;
+                    foreach (var m in _metrics) values[m.Name] = m.Result;
+                }
+                else ReduceValues(values, IsPrimary ? lossSum : 0, IsPrimary ? trained : 0, localTrained); // rank 0's global loss
                 if (validation is not null)
                 {
                     var v = EvaluateCore(validation, Math.Max(batchSize, 256)); // checked when Fit started
@@ -330,6 +353,7 @@ public sealed partial class Trainer : IDisposable
                     }
                 }
             }
+            BroadcastBuffers(); // data-parallel: rank 0's running statistics everywhere
             CopyWeightsToHost(); // on a device: the trained weights and optimiser state back in Network and Optimizer
             if (best is not null && history.BestEpoch is not null)
             {
@@ -361,6 +385,10 @@ public sealed partial class Trainer : IDisposable
         {
             return EvaluateChecked(data, batchSize);
         }
+        catch (Exception e) when (ReportToGroup(e))
+        {
+            throw; // never reached: the filter reports the failure to the group before unwinding, and declines
+        }
         finally
         {
             Exit(entered);
@@ -373,6 +401,7 @@ public sealed partial class Trainer : IDisposable
         CheckDataset(data, nameof(data));
         if (batchSize <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batchSize), batchSize, "a positive batch size");
         CheckValues(data, nameof(data));
+        CheckSameCall(nameof(Evaluate), data.Count);
         return EvaluateCore(data, batchSize);
     }
 
@@ -381,12 +410,14 @@ public sealed partial class Trainer : IDisposable
         batchSize = Math.Min(batchSize, Math.Min(data.Count, DeviceBatchLimit));
         Reserve(batchSize);
         BeginDeviceInference();
+        BroadcastBuffers(); // data-parallel: every rank evaluates with rank 0's running statistics
         int nIn = Network.InputSize, nOut = Network.OutputSize, width = TargetWidth;
         foreach (var m in _metrics) m.Reset();
         double lossSum = 0;
-        for (int first = 0; first < data.Count; first += batchSize)
+        var (lo, hi) = Shard(data.Count); // data-parallel: a contiguous shard per rank; all of it otherwise
+        for (int first = lo; first < hi; first += batchSize)
         {
-            int n = Math.Min(batchSize, data.Count - first);
+            int n = Math.Min(batchSize, hi - first);
             var x = data.Features.AsSpan(first * nIn, n * nIn);
             var y = data.Targets.AsSpan(first * width, n * width);
             var output = _output.AsSpan(0, n * nOut);
@@ -409,6 +440,13 @@ public sealed partial class Trainer : IDisposable
             foreach (var m in _metrics) m.Update(output, y, n, nOut);
         }
         var values = new Dictionary<string, double>();
+        if (_group is not null)
+        {
+            var reduced = new Dictionary<string, double>();
+            ReduceValues(reduced, lossSum, hi - lo, hi - lo);
+            foreach (var m in _metrics) values[m.Name] = reduced[m.Name];
+            return new EvaluationResult(reduced["loss"], values);
+        }
         foreach (var m in _metrics) values[m.Name] = m.Result;
         return new EvaluationResult(lossSum / data.Count, values);
     }

@@ -6,6 +6,7 @@ using System.Linq;
 using SourceGenNN;
 using SourceGenNN.Cuda;
 using SourceGenNN.Data;
+using SourceGenNN.Distributed;
 using SourceGenNN.IO;
 using SourceGenNN.Metrics;
 using SourceGenNN.Plots;
@@ -19,7 +20,9 @@ using SourceGenNN.Training;
 // Training also exports the weights as mnist.safetensors, loadable into torch.nn.Sequential(Linear, ReLU, Linear).
 // Options: --data DIR (default: samples/data found above the current folder), --weights FILE, --epochs N, --seed N,
 //          --gpu (train and predict on the first CUDA GPU; without one, print why and exit with 2),
-//          --plots DIR (training: write mnist-history.png, mnist-confusion.png and mnist-weights.png there).
+//          --plots DIR (training: write mnist-history.png, mnist-confusion.png and mnist-weights.png there),
+//          --mpi (training: data-parallel over the processes of mpirun, docs/distributed.md; rank 0 prints and saves):
+//            mpirun -np 2 dotnet samples/Mnist/bin/Release/net10.0/Mnist.dll --mpi
 
 var inv = CultureInfo.InvariantCulture;
 string mode = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "train";
@@ -30,6 +33,8 @@ int epochs = int.Parse(Option("--epochs") ?? "20", inv);
 ulong seed = ulong.Parse(Option("--seed") ?? "1", inv);
 using CudaDevice? gpu = args.Contains("--gpu") ? OpenGpu() : null;
 if (args.Contains("--gpu") && gpu is null) return 2;
+using MpiCommunicator? mpi = args.Contains("--mpi") ? MpiCommunicator.Initialize() : null;
+bool primary = mpi is null || mpi.Rank == 0; // under mpirun, rank 0 alone prints and saves
 
 var all = IdxReader.ReadDataset(Path.Combine(dataDir, "mnist10k-images-idx3-ubyte.gz"), Path.Combine(dataDir, "mnist10k-labels-idx1-ubyte.gz"));
 // The file is already shuffled with a fixed seed, so the first 8,000 are the training set and the last 2,000 are held out.
@@ -39,13 +44,16 @@ var net = new Mlp(seed);
 
 if (mode == "train")
 {
-    Console.WriteLine(net.Summary(64));
+    if (primary) Console.WriteLine(net.Summary(64));
+    if (mpi is not null && primary) Console.WriteLine($"Data-parallel on {mpi.Size} processes: each trains on its {64 / mpi.Size} of every batch of 64");
     var optimizer = new Adam(net, learningRate: 1e-3f);
     using var trainer = new Trainer(net, new CrossEntropy(), optimizer, new Accuracy());
     trainer.UseDevice(gpu); // the one-line switch: null keeps the CPU
+    if (mpi is not null) trainer.UseDistributed(mpi); // the other one: data-parallel over the mpirun processes
     var clock = Stopwatch.StartNew();
     var history = trainer.Fit(train, new FitOptions { Epochs = epochs, BatchSize = 64, Seed = seed, ValidationData = test });
     clock.Stop();
+    if (!primary) return 0;
 
     var predicted = trainer.PredictClasses(test.Features);
     var confusion = new ConfusionMatrix(10);
