@@ -65,6 +65,21 @@ public sealed class MapFigureTests : IDisposable
     }
 
     [Fact]
+    public void Filters_of_a_single_input_channel_fill_a_square_grid_row_by_row()
+    {
+        var net = new KernelNetwork([5, 1, 3, 3]); // 5 kernels: a 3 × 2 grid of 3 × 3 tiles
+        var figure = Figures.Filters(net, "0.weight");
+        var cells = Cells(figure);
+        Assert.Equal((2 * 4 - 1, 3 * 4 - 1), (cells.GetLength(0), cells.GetLength(1)));
+        for (int o = 0; o < 5; o++)
+            for (int y = 0; y < 3; y++)
+                for (int x = 0; x < 3; x++)
+                    Assert.Equal(net.Parameters[(o * 3 + y) * 3 + x], cells[o / 3 * 4 + y, o % 3 * 4 + x]);
+        Assert.True(double.IsNaN(cells[4, 8]), "the sixth place of the grid is empty");
+        PngAssert.Drawn(figure.SavePng(PathOf("filters-grid.png")), figure.Width, figure.Height, minColours: 20);
+    }
+
+    [Fact]
     public void Filters_of_a_tensor_that_is_not_a_kernel_name_the_ones_that_are()
     {
         var net = new KernelNetwork([3, 2, 2, 3]);

@@ -10,7 +10,8 @@ public static partial class Figures
 {
     /// <summary>
     /// The filters of a convolution as a mosaic of small heatmaps, as course material shows what a first layer learned:
-    /// one row per output channel, one column per input channel, each tile a kernel (<c>[kH, kW]</c>; a 1-d kernel is
+    /// one row per output channel, one column per input channel (with a single input channel, the output channels on a
+    /// near-square grid, row by row), each tile a kernel (<c>[kH, kW]</c>; a 1-d kernel is
     /// a one-row tile), on one diverging colour scale centred on 0 and shared by every tile, so tiles compare.
     /// </summary>
     /// <param name="network">The network.</param>
@@ -43,28 +44,43 @@ public static partial class Figures
         int rows = Math.Min(outputs, maxOutputs), columns = Math.Min(inputs, maxInputs);
         var values = network.Parameters.Slice(tensor.Offset, tensor.Length);
 
-        // The mosaic: tile (o, i) at rows o·(kh + 1).., columns i·(kw + 1)..; the one-cell gaps are NaN (not drawn).
-        var mosaic = Mosaic(rows, columns, kh, kw);
+        // The mosaic: tile (o, i) at grid row o, grid column i, cells (kh + 1)·row.., (kw + 1)·column..; the one-cell
+        // gaps are NaN (not drawn). With one input channel (a first layer on grey images) the output channels fill a
+        // near-square grid instead, row by row, as torchvision's make_grid lays them out.
+        bool square = columns == 1 && rows > 1;
+        int gridColumns = square ? (int)Math.Ceiling(Math.Sqrt(rows)) : columns;
+        int gridRows = square ? (rows + gridColumns - 1) / gridColumns : rows;
+        var mosaic = Mosaic(gridRows, gridColumns, kh, kw);
         double extent = 0;
         for (int o = 0; o < rows; o++)
             for (int i = 0; i < columns; i++)
+            {
+                int gr = square ? o / gridColumns : o, gc = square ? o % gridColumns : i;
                 for (int y = 0; y < kh; y++)
                     for (int x = 0; x < kw; x++)
                     {
                         float v = values[((o * inputs + i) * kh + y) * kw + x];
-                        mosaic[o * (kh + 1) + y, i * (kw + 1) + x] = v;
+                        mosaic[gr * (kh + 1) + y, gc * (kw + 1) + x] = v;
                         if (float.IsFinite(v)) extent = Math.Max(extent, Math.Abs(v));
                     }
+            }
         if (extent == 0) extent = 1;
 
         string shown = rows < outputs || columns < inputs ? $", the first {rows} × {columns} of {outputs} × {inputs}" : "";
-        var plot = Style.Panel($"Filters of {tensor.Name} {tensor.ShapeText}{shown}", "input channel", "output channel");
+        var plot = square
+            ? Style.Panel($"Filters of {tensor.Name} {tensor.ShapeText}{shown}", $"output channels 0 to {rows - 1}, row by row")
+            : Style.Panel($"Filters of {tensor.Name} {tensor.ShapeText}{shown}", "input channel", "output channel");
         // Balance is diverging: blue below 0, near white at 0, red above.
         var heatmap = MosaicHeatmap(plot, mosaic, new ScottPlot.Colormaps.Balance(), new ScottPlot.Range(-extent, extent));
         var bar = plot.Add.ColorBar(heatmap);
         bar.Label = "weight";
-        TileTicks(plot, rows, columns, kh, kw);
-        return Style.Grid([plot], 1, TileSide(columns, kw) + 160, TileSide(rows, kh) + 90);
+        if (square)
+        {
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual([], []);
+            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual([], []);
+        }
+        else TileTicks(plot, rows, columns, kh, kw);
+        return Style.Grid([plot], 1, TileSide(gridColumns, kw) + 160, TileSide(gridRows, kh) + 90);
     }
 
     /// <summary>

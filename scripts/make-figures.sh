@@ -14,4 +14,7 @@ trap 'rm -rf "$scratch"' EXIT
 dotnet run -c Release --project tools/DocFigures -- "$out"
 # The sample's weight files go to the scratch folder, not over a mnist.sgnn of yours.
 dotnet run -c Release --project samples/Mnist -- --plots "$out" --weights "$scratch/mnist.sgnn" | grep -E "Plots written|Held-out"
+# The CNN's kernels and feature maps (the other CNN figures go to the scratch folder).
+dotnet run -c Release --project samples/MnistCnn -- --plots "$scratch" | grep -E "Plots written|Held-out"
+cp "$scratch/mnist-cnn-filters.png" "$scratch/mnist-cnn-feature-maps.png" "$out"/
 ls -l "$out"/*.png
