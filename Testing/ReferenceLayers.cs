@@ -71,6 +71,11 @@ internal static class ReferenceLayers
         [LayerKindNames.Concat] = (n, l) => new ConcatReference(n, l),
         [LayerKindNames.BatchNorm1d] = (n, l) => new BatchNormReference(n, l),
         [LayerKindNames.BatchNorm2d] = (n, l) => new BatchNormReference(n, l),
+        [LayerKindNames.MultiheadAttention] = (n, l) => new MultiheadAttentionReference(n, l),
+        [LayerKindNames.ScaledDotProductAttention] = (n, l) => new ScaledDotProductAttentionReference(n, l),
+        [LayerKindNames.PositionalEmbedding] = (n, l) => new PositionalReference(n, l),
+        [LayerKindNames.SinusoidalPositionalEncoding] = (n, l) => new PositionalReference(n, l),
+        [LayerKindNames.Mean] = (n, l) => new MeanReference(n, l),
     };
 
     public static IEnumerable<string> Kinds => Table.Keys;

@@ -248,6 +248,7 @@ internal static class NetworkEmitter
             ? $"The input of the final {plan.Last.Kind} for the last forward pass: [Batch, OutputSize]."
             : "The output of the last forward pass: [Batch, OutputSize] (the network does not end in a Softmax over its only dimension or a Sigmoid).");
         w.Line($"public {ReadOnlySpan} Logits => View(_out{logits.Index}, _batch * OutputSize);");
+        foreach (var l in layers) plan.Emitter(l).Members(w, l, c);
         w.Line();
 
         WriteReserve(w, plan, slots);

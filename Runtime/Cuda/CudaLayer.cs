@@ -200,8 +200,12 @@ internal static class CudaLayers
         [LayerKindNames.BatchNorm2d] = (n, l) => new CudaBatchNormLayer(n, l),
     };
 
-    /// <summary>Kinds that run on the CPU only (none yet): using one on the GPU throws <see cref="NotSupportedException"/>.</summary>
-    public static readonly IReadOnlyCollection<string> CpuOnly = Array.Empty<string>();
+    /// <summary>Kinds that run on the CPU only: using one on the GPU throws <see cref="NotSupportedException"/>.</summary>
+    public static readonly IReadOnlyCollection<string> CpuOnly =
+    [
+        LayerKindNames.MultiheadAttention, LayerKindNames.ScaledDotProductAttention, LayerKindNames.PositionalEmbedding,
+        LayerKindNames.SinusoidalPositionalEncoding, LayerKindNames.Mean,
+    ];
 
     /// <summary>The kinds with a GPU class.</summary>
     public static IEnumerable<string> Kinds => Table.Keys;
