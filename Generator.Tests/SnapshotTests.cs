@@ -31,6 +31,9 @@ public class SnapshotTests
     public void Every_initializer() => VerifyGenerated(Declarations.EveryInitializer, "Zoo.EveryInitializer.g.cs");
 
     [Fact]
+    public void Attention_network() => VerifyGenerated(Declarations.Attention, "Course.TinyTransformer.g.cs");
+
+    [Fact]
     public void Output_does_not_depend_on_the_current_culture()
     {
         var saved = System.Globalization.CultureInfo.CurrentCulture;

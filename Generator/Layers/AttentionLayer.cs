@@ -85,9 +85,11 @@ internal abstract record AttentionLayerBase(LayerCore Core, int Heads, double Dr
                     lengths.IsNetworkInput ? "a network input of shape " + lengths.Shape.Text : "a layer's output");
         }
         if (key is null || value is null) return null;
-        foreach (var (t, role) in new[] { (key, "Key"), (value, "Value") })
-            if (t.Shape.Rank != 2)
-                c.ShapeError($"its {role} '{t.Name}' is {t.Shape.BatchText}, but keys and values are sequences [S, features]");
+        // A tensor already reported (the input as the keys, the keys as the values) is not reported again.
+        if (key.Name != c.Input.Name && key.Shape.Rank != 2)
+            c.ShapeError($"its Key '{key.Name}' is {key.Shape.BatchText}, but keys and values are sequences [S, features]");
+        if (value.Name != c.Input.Name && value.Name != key.Name && value.Shape.Rank != 2)
+            c.ShapeError($"its Value '{value.Name}' is {value.Shape.BatchText}, but keys and values are sequences [S, features]");
         if (c.HasErrors) return null;
         if (key.Shape.Dims[0] != value.Shape.Dims[0])
             c.Report(DiagnosticDescriptors.KeyValueLengthMismatch, kind, key.Name, I(key.Shape.Dims[0]), value.Name, I(value.Shape.Dims[0]));
@@ -240,7 +242,8 @@ internal sealed record ScaledDotProductAttentionLayer(LayerCore Core, int Heads,
         if (inputs[k].Shape.Last != c.InputShape.Last)
             c.ShapeError($"its queries '{c.Input.Name}' have {c.InputShape.Last} features and its keys '{inputs[k].Name}' {inputs[k].Shape.Last}, but q·kᵀ needs one size: project both to the same size with Dense layers");
         RequireDivisible(c, "the query and key features", c.InputShape.Last, heads);
-        RequireDivisible(c, "the value features", inputs[v].Shape.Last, heads);
+        if (inputs[v].Shape.Last != c.InputShape.Last)
+            RequireDivisible(c, "the value features", inputs[v].Shape.Last, heads);
         if (c.HasErrors) return null;
         return new ScaledDotProductAttentionLayer(c.Core(inputs, c.InputShape.WithLast(inputs[v].Shape.Last)), heads, dropout, causal, k, v, l);
     }
