@@ -220,16 +220,19 @@ public class DeclarationFuzzTests(ITestOutputHelper output)
             if (d.Id.StartsWith("SGNN", StringComparison.Ordinal) && !d.Location.IsInSource) return "a diagnostic outside the source: " + d;
         }
         var generatedTrees = new HashSet<SyntaxTree>(run.GeneratedSources.Select(s => s.SyntaxTree));
-        var outputErrors = output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        // One binding of everything: the output compilation's diagnostics cover the user's trees and the generated ones.
+        var outputDiagnostics = output.GetDiagnostics();
+        var outputErrors = outputDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         var inGenerated = outputErrors.FirstOrDefault(d => d.Location.SourceTree is { } t && generatedTrees.Contains(t));
         if (inGenerated is not null) return "the generated code does not compile: " + inGenerated;
         // Nor may it warn: a user building with TreatWarningsAsErrors would be stopped by our code.
-        var warning = output.GetDiagnostics().FirstOrDefault(d => d.Severity == DiagnosticSeverity.Warning && d.Location.SourceTree is { } t && generatedTrees.Contains(t));
+        var warning = outputDiagnostics.FirstOrDefault(d => d.Severity == DiagnosticSeverity.Warning && d.Location.SourceTree is { } t && generatedTrees.Contains(t));
         if (warning is not null) return "the generated code has a warning: " + warning;
 
         // Every class marked [Network] gets its code, or has an error of its own.
         var networkAttribute = input.GetTypeByMetadataName("SourceGenNN.NetworkAttribute");
-        var inputErrors = input.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        // The user's own errors (in their trees), as the output compilation sees them.
+        var inputErrors = outputErrors.Where(d => d.Location.SourceTree is { } t && !generatedTrees.Contains(t)).ToList();
         var sgnnErrors = diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error && d.Id.StartsWith("SGNN", StringComparison.Ordinal)).ToList();
         foreach (var tree in input.SyntaxTrees)
         {

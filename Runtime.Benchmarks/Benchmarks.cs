@@ -3,8 +3,9 @@ using SourceGenNN.Kernels;
 
 namespace SourceGenNN.Benchmarks;
 
-// One class per workload; in each, "Generated" is the library (generated network, Trainer, library optimiser) and
-// "Plain" is the hand-written float[] version of the same math (Plain/). Both start from the same weights and data.
+// One class per workload; in each, "Generated" is the library (generated network, Trainer, library optimiser),
+// "Plain" is the hand-written float[] version of the same math (Plain/), and "OnnxRuntime" (forward workloads) the
+// same network in ONNX Runtime (OnnxPeer.cs). All start from the same weights and data.
 // Class names start with the workload's id; compare.py reads them from the result JSON.
 // Every setup sets Parallelism.MaxThreads (its default is the processor count): 1 everywhere except the W5 two-thread
 // benchmark. The plain versions are single-threaded.
@@ -42,6 +43,7 @@ public class W1_TrainMlp
 [MemoryDiagnoser]
 public class W2_ForwardMlp
 {
+    private OrtForward? _ort;
     private ForwardFixture<MnistMlp> _f = null!;
 
     /// <summary>The batch size.</summary>
@@ -56,6 +58,18 @@ public class W2_ForwardMlp
         _f = Workloads.W2(Batch);
     }
 
+    /// <summary>Builds the fixture and loads the ONNX model of this batch size into ONNX Runtime (1 thread, input and output bound).</summary>
+    [GlobalSetup(Target = nameof(OnnxRuntime))]
+    public void SetupOnnxRuntime()
+    {
+        Setup();
+        _ort = new OrtForward(OnnxModels.PathOf("W2", Batch), _f.Input, Batch, _f.Output.Length / Batch);
+    }
+
+    /// <summary>Releases the ONNX Runtime session.</summary>
+    [GlobalCleanup(Target = nameof(OnnxRuntime))]
+    public void CleanupOnnxRuntime() => _ort?.Dispose();
+
     /// <summary>The generated network's forward pass.</summary>
     [Benchmark]
     public void Generated() => _f.Net.Forward(_f.Input, _f.Output, _f.Batch, training: false);
@@ -63,12 +77,17 @@ public class W2_ForwardMlp
     /// <summary>The hand-written forward pass.</summary>
     [Benchmark]
     public void Plain() => _f.Plain.Forward(_f.Input, _f.Batch, _f.PlainOutput);
+
+    /// <summary>The same network, weights and input in ONNX Runtime (exported from PyTorch; see <see cref="OnnxModels"/>).</summary>
+    [Benchmark]
+    public void OnnxRuntime() => _ort!.Run();
 }
 
 /// <summary>W3: forward (evaluation mode) of the course network 3-3(sigmoid)-2(ReLU)-2(softmax).</summary>
 [MemoryDiagnoser]
 public class W3_ForwardCourse
 {
+    private OrtForward? _ort;
     private ForwardFixture<CourseNet> _f = null!;
 
     /// <summary>The batch size.</summary>
@@ -83,6 +102,18 @@ public class W3_ForwardCourse
         _f = Workloads.W3(Batch);
     }
 
+    /// <summary>Builds the fixture and loads the ONNX model of this batch size into ONNX Runtime (1 thread, input and output bound).</summary>
+    [GlobalSetup(Target = nameof(OnnxRuntime))]
+    public void SetupOnnxRuntime()
+    {
+        Setup();
+        _ort = new OrtForward(OnnxModels.PathOf("W3", Batch), _f.Input, Batch, _f.Output.Length / Batch);
+    }
+
+    /// <summary>Releases the ONNX Runtime session.</summary>
+    [GlobalCleanup(Target = nameof(OnnxRuntime))]
+    public void CleanupOnnxRuntime() => _ort?.Dispose();
+
     /// <summary>The generated network's forward pass.</summary>
     [Benchmark]
     public void Generated() => _f.Net.Forward(_f.Input, _f.Output, _f.Batch, training: false);
@@ -90,6 +121,10 @@ public class W3_ForwardCourse
     /// <summary>The hand-written forward pass.</summary>
     [Benchmark]
     public void Plain() => _f.Plain.Forward(_f.Input, _f.Batch, _f.PlainOutput);
+
+    /// <summary>The same network, weights and input in ONNX Runtime (exported from PyTorch; see <see cref="OnnxModels"/>).</summary>
+    [Benchmark]
+    public void OnnxRuntime() => _ort!.Run();
 }
 
 /// <summary>W4: train step, 20-64(ReLU)-32(ReLU)-1(sigmoid), binary cross entropy, Adam, batch 32.</summary>
@@ -180,4 +215,48 @@ public class W5_TrainWideThreads
     /// <returns>The loss.</returns>
     [Benchmark]
     public float Generated() => _f.GeneratedStep();
+}
+
+/// <summary>
+/// W5F: the forward pass (evaluation mode) of W5's network 1024-1024(ReLU)-1024(ReLU)-10 at batch 256, the forward half
+/// of a W5 step on its own (two 256×1024×1024 products and one 256×10×1024). No plain version: its loops would take
+/// about a quarter of a second a call.
+/// </summary>
+[MemoryDiagnoser]
+public class W5F_ForwardWide
+{
+    private OrtForward? _ort;
+    private ForwardFixture<WideMlp> _f = null!;
+
+    /// <summary>The batch size (fixed).</summary>
+    [Params(256)]
+    public int Batch { get; set; }
+
+    /// <summary>Builds the network and data.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        Parallelism.MaxThreads = 1;
+        _f = Workloads.W5Forward(Batch);
+    }
+
+    /// <summary>Builds the fixture and loads the ONNX model of this batch size into ONNX Runtime (1 thread, input and output bound).</summary>
+    [GlobalSetup(Target = nameof(OnnxRuntime))]
+    public void SetupOnnxRuntime()
+    {
+        Setup();
+        _ort = new OrtForward(OnnxModels.PathOf("W5F", Batch), _f.Input, Batch, _f.Output.Length / Batch);
+    }
+
+    /// <summary>Releases the ONNX Runtime session.</summary>
+    [GlobalCleanup(Target = nameof(OnnxRuntime))]
+    public void CleanupOnnxRuntime() => _ort?.Dispose();
+
+    /// <summary>The generated network's forward pass.</summary>
+    [Benchmark]
+    public void Generated() => _f.Net.Forward(_f.Input, _f.Output, _f.Batch, training: false);
+
+    /// <summary>The same network, weights and input in ONNX Runtime (exported from PyTorch; see <see cref="OnnxModels"/>).</summary>
+    [Benchmark]
+    public void OnnxRuntime() => _ort!.Run();
 }

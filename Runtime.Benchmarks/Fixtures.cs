@@ -214,6 +214,15 @@ public static class Workloads
             p => new PlainSgd(p, 0.01f, 0.9f), (1024, PlainActivation.ReLU), (1024, PlainActivation.ReLU), (10, PlainActivation.None));
     }
 
+    /// <summary>W5's network forward (evaluation mode), batch 256: the forward half of a W5 step.</summary>
+    /// <param name="batch">The batch size (256 in the suite).</param>
+    /// <returns>The fixture.</returns>
+    public static ForwardFixture<WideMlp> W5Forward(int batch) =>
+        new(new WideMlp(Seed), batch, (1024, PlainActivation.ReLU), (1024, PlainActivation.ReLU), (10, PlainActivation.None));
+
+    /// <summary>Floating-point operations of one W5 forward pass at batch 256: 2·(forward MACs).</summary>
+    public static long W5ForwardFlops => 2 * 256 * (1024L * 1024 + 1024L * 1024 + 1024L * 10);
+
     /// <summary>
     /// Floating-point operations of one W5 step, as counted in docs/benchmarks.md: 2·(forward MACs) + 2·(weight-gradient
     /// MACs) + 2·(input-gradient MACs of layers 2 and 3; layer 1's input gradient is not computed).

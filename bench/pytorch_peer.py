@@ -2,6 +2,7 @@
 """Times SourceGenNN's benchmark workloads in PyTorch on the CPU, as the peer to compare against.
 
     /usr/bin/python3 bench/pytorch_peer.py [--out FILE] [--quick] [--threads 1,2] [--workloads W1,W5]
+    /usr/bin/python3 bench/pytorch_peer.py --export-onnx DIR
 
 Workloads (a train step is zero_grad, forward, loss, backward, optimizer.step, float32, fixed random data):
 
@@ -10,6 +11,7 @@ Workloads (a train step is zero_grad, forward, loss, backward, optimizer.step, f
   W3  forward (eval, inference_mode) of the course network 3-3(Sigmoid)-2(ReLU)-2(Softmax), batch 1 and 5
   W4  train step, 20-64(ReLU)-32(ReLU)-1(Sigmoid), BCE, Adam lr 1e-3, batch 32
   W5  train step, 1024-1024(ReLU)-1024(ReLU)-10, cross entropy, SGD lr 0.01 momentum 0.9, batch 256
+  W5F forward (eval, inference_mode) of W5's network, batch 256
 
 Each (workload, batch, threads) is warmed up, then timed in blocks of R calls (R calibrated so a block lasts about
 --block-ms), with time.perf_counter_ns around each block; the result per call is the median and the minimum over the
@@ -18,17 +20,25 @@ which torch.set_num_threads does not govern). For "n threads" with n > 1 two set
 and ATen 1 / OpenBLAS n, and the faster is reported (both are recorded), because the two pools' spinning idle threads
 can fight over a small machine's cores.
 
-So that OpenBLAS picks its best kernels for this CPU, the script re-executes itself without OPENBLAS_CORETYPE when that
-is set, and sets ATEN_CPU_CAPABILITY=avx512 (unless already set) when /proc/cpuinfo shows avx512f, both before torch
+So that OpenBLAS picks its best kernels for this CPU, the script re-executes itself without OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE when either is set, and sets ATEN_CPU_CAPABILITY=avx512 (unless already set) when /proc/cpuinfo shows avx512f, both before torch
 is imported. It records the OpenBLAS core and configuration in use, torch's CPU capability, torch's build
 configuration, and the CPU model, and writes JSON to stdout (or --out FILE):
 {"machine": {...}, "results": [{"workload": "W1", "batch": 64, "threads": 1, "median_us": ..., "min_us": ...}, ...]}
+
+--export-onnx DIR makes the ONNX Runtime peer's models instead of timing anything: for W2 (batch 1 and 64), W3 (batch
+1 and 5) and W5F (batch 256) it builds the same nn.Sequential as the timings below, loads DIR/<workload>.safetensors
+into it (load_state_dict, strict: the generated network's initial weights, written by
+`dotnet .../SourceGenNN.Runtime.Benchmarks.dll --export-weights DIR` with PyTorch's state_dict names), and exports it
+in eval mode with torch.onnx.export (opset 17, input "input", output "output", the batch size fixed) to
+DIR/<workload>_b<batch>.onnx, plus DIR/onnx-export.json describing what it wrote. It needs torch only (not the onnx
+package). The timings themselves start from torch's own initialisation (torch.manual_seed(42)), not these weights.
 """
 
 import os
 import sys
 
-_REEXEC_MARK = "PYTORCH_PEER_REMOVED_OPENBLAS_CORETYPE"
+_REEXEC_MARK = "PYTORCH_PEER_REMOVED_OPENBLAS_SETTINGS"
 
 
 def _cpu_flags():
@@ -43,9 +53,12 @@ def _cpu_flags():
 
 
 # --- environment fixes, before torch (and with it OpenBLAS) is loaded ----------------------------------------------
-if "OPENBLAS_CORETYPE" in os.environ:
+# OPENBLAS_CORETYPE forces one kernel set (e.g. Haswell on an AVX-512 machine) and OPENBLAS_L2_SIZE overrides the
+# cache size OpenBLAS blocks for; both are read when the library loads, so the script re-executes itself without them.
+_OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+if any(k in os.environ for k in _OPENBLAS_OVERRIDES):
     _env = dict(os.environ)
-    _env[_REEXEC_MARK] = _env.pop("OPENBLAS_CORETYPE")
+    _env[_REEXEC_MARK] = ",".join(f"{k}={_env.pop(k)}" for k in _OPENBLAS_OVERRIDES if k in _env)
     os.execve(sys.executable, [sys.executable] + sys.argv, _env)
 
 _ATEN_CAPABILITY_SET_BY_US = False
@@ -65,6 +78,17 @@ from torch import nn  # noqa: E402
 
 
 # --- facts about the machine and the libraries --------------------------------------------------------------------
+
+def _blas_libraries():
+    """Every mapped shared library whose path mentions BLAS (OpenBLAS, the reference libblas, MKL, BLIS...)."""
+    paths = []
+    with open("/proc/self/maps", encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 6 and any(k in parts[-1].lower() for k in ("blas", "mkl", "blis")) and parts[-1] not in paths:
+                paths.append(parts[-1])
+    return paths
+
 
 def _openblas():
     """The OpenBLAS library torch actually loaded (found in /proc/self/maps), as a ctypes handle, and its path."""
@@ -186,10 +210,11 @@ def machine_facts():
         "mkldnn_available": bool(torch.backends.mkldnn.is_available()),
         "openblas_library": _OPENBLAS_PATH,
         "openblas_libraries_mapped": _OPENBLAS_CANDIDATES,
+        "blas_libraries_mapped": _blas_libraries(),
         "openblas_corename": _OPENBLAS.openblas_get_corename().decode() if _OPENBLAS is not None else None,
         "openblas_config": _OPENBLAS.openblas_get_config().decode() if _OPENBLAS is not None else None,
         "env": {
-            "OPENBLAS_CORETYPE_removed": os.environ.get(_REEXEC_MARK),
+            "OPENBLAS_settings_removed": os.environ.get(_REEXEC_MARK),
             "ATEN_CPU_CAPABILITY": os.environ.get("ATEN_CPU_CAPABILITY"),
             "ATEN_CPU_CAPABILITY_set_by_script": _ATEN_CAPABILITY_SET_BY_US,
             "OPENBLAS_vars": {k: v for k, v in sorted(os.environ.items()) if k.startswith("OPENBLAS_")},
@@ -197,7 +222,9 @@ def machine_facts():
         },
     }
     if facts["openblas_library"] is None:
-        facts["note"] = "torch did not load an OpenBLAS library: the BLAS in use is something else (see torch_config)"
+        facts["note"] = ("torch did not load an OpenBLAS library: the BLAS in use is something else (blas_libraries_mapped, "
+                         "torch_config); on Debian, /usr/lib/x86_64-linux-gnu/blas/libblas.so.3 is the unoptimised "
+                         "reference BLAS: apt-get install libopenblas0-pthread")
     return facts
 
 
@@ -232,6 +259,17 @@ def make_forward(model, x):
     return fwd
 
 
+def forward_model(name):
+    """The network of a forward workload (W2, W3, W5F), as an nn.Sequential with PyTorch's default initialisation."""
+    if name == "W2":
+        return _mlp([784, 128, 10], nn.ReLU)
+    if name == "W3":
+        return nn.Sequential(nn.Linear(3, 3), nn.Sigmoid(), nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 2), nn.Softmax(dim=1))
+    if name == "W5F":
+        return _mlp([1024, 1024, 1024, 10], nn.ReLU)
+    raise ValueError(name)
+
+
 def workload(name, batch):
     """Returns (description, callable) for one workload at one batch size; fresh model and data each time."""
     torch.manual_seed(42)
@@ -241,10 +279,10 @@ def workload(name, batch):
         opt = torch.optim.Adam(m.parameters(), lr=1e-3)
         return "train step MLP 784-128(ReLU)-10, CrossEntropyLoss, Adam", make_train(m, nn.CrossEntropyLoss(), opt, x, y)
     if name == "W2":
-        m = _mlp([784, 128, 10], nn.ReLU)
+        m = forward_model("W2")
         return "forward (eval, inference_mode) MLP 784-128(ReLU)-10", make_forward(m, torch.randn(batch, 784))
     if name == "W3":
-        m = nn.Sequential(nn.Linear(3, 3), nn.Sigmoid(), nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 2), nn.Softmax(dim=1))
+        m = forward_model("W3")
         return "forward (eval, inference_mode) 3-3(Sigmoid)-2(ReLU)-2(Softmax)", make_forward(m, torch.randn(batch, 3))
     if name == "W4":
         m = _mlp([20, 64, 32, 1], nn.ReLU, final=nn.Sigmoid())
@@ -257,10 +295,66 @@ def workload(name, batch):
         opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
         return ("train step 1024-1024(ReLU)-1024(ReLU)-10, CrossEntropyLoss, SGD momentum 0.9",
                 make_train(m, nn.CrossEntropyLoss(), opt, x, y))
+    if name == "W5F":
+        m = forward_model("W5F")
+        return "forward (eval, inference_mode) 1024-1024(ReLU)-1024(ReLU)-10", make_forward(m, torch.randn(batch, 1024))
     raise ValueError(name)
 
 
-PLAN = [("W1", 64), ("W2", 1), ("W2", 64), ("W3", 1), ("W3", 5), ("W4", 32), ("W5", 256)]
+# --- the ONNX Runtime peer's models -------------------------------------------------------------------------------
+
+ONNX_EXPORTS = [("W2", [1, 64]), ("W3", [1, 5]), ("W5F", [256])]  # as OnnxModels.Exported in Runtime.Benchmarks
+ONNX_OPSET = 17
+
+
+def read_safetensors(path):
+    """The tensors of a safetensors file as {name: float32 tensor}, read without the safetensors package."""
+    import numpy as np
+    with open(path, "rb") as f:
+        data = f.read()
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    base = 8 + n
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if info["dtype"] != "F32":
+            raise SystemExit(f"{path}: tensor {name} is {info['dtype']}, expected F32")
+        begin, end = info["data_offsets"]
+        array = np.frombuffer(data[base + begin:base + end], dtype="<f4").reshape(info["shape"])
+        out[name] = torch.from_numpy(array.copy())
+    return out
+
+
+def export_onnx(directory):
+    """--export-onnx: the forward workloads with the generated networks' weights, one ONNX model per batch size."""
+    written = []
+    for name, batches in ONNX_EXPORTS:
+        weights = os.path.join(directory, f"{name}.safetensors")
+        if not os.path.exists(weights):
+            raise SystemExit(f"{weights} is missing: run `dotnet Runtime.Benchmarks/bin/Release/net10.0/"
+                             f"SourceGenNN.Runtime.Benchmarks.dll --export-weights {directory}` first")
+        model = forward_model(name)
+        model.load_state_dict(read_safetensors(weights), strict=True)
+        model.eval()
+        for batch in batches:
+            path = os.path.join(directory, f"{name}_b{batch}.onnx")
+            x = torch.zeros(batch, model[0].in_features)
+            with torch.no_grad():
+                torch.onnx.export(model, (x,), path + ".tmp", input_names=["input"], output_names=["output"],
+                                  opset_version=ONNX_OPSET, do_constant_folding=True, export_params=True)
+            os.replace(path + ".tmp", path)
+            written.append({"workload": name, "batch": batch, "file": os.path.basename(path),
+                            "bytes": os.path.getsize(path), "weights": os.path.basename(weights)})
+            print(f"wrote {path} ({os.path.getsize(path):,} bytes)", file=sys.stderr)
+    with open(os.path.join(directory, "onnx-export.json"), "w", encoding="utf-8") as f:
+        json.dump({"torch": torch.__version__, "opset": ONNX_OPSET, "input": "input", "output": "output",
+                   "models": written}, f, indent=1)
+    return 0
+
+
+PLAN = [("W1", 64), ("W2", 1), ("W2", 64), ("W3", 1), ("W3", 5), ("W4", 32), ("W5", 256), ("W5F", 256)]
 
 
 def time_it(fn, block_ns, blocks, warmup_ns):
@@ -292,10 +386,14 @@ def main():
     ap.add_argument("--out", help="write the JSON here (atomically) instead of stdout")
     ap.add_argument("--quick", action="store_true", help="a fast smoke run: short blocks, few of them")
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
-    ap.add_argument("--workloads", default="W1,W2,W3,W4,W5", help="comma-separated workloads (default all)")
+    ap.add_argument("--workloads", default="W1,W2,W3,W4,W5,W5F", help="comma-separated workloads (default all)")
     ap.add_argument("--block-ms", type=float, default=None, help="target length of one timed block")
     ap.add_argument("--blocks", type=int, default=None, help="timed blocks per measurement")
+    ap.add_argument("--export-onnx", metavar="DIR", help="export the ONNX Runtime peer's models into DIR (which holds "
+                                                         "the weights from --export-weights) instead of timing")
     args = ap.parse_args()
+    if args.export_onnx:
+        return export_onnx(args.export_onnx)
 
     block_ms = args.block_ms if args.block_ms is not None else (20.0 if args.quick else 250.0)
     blocks = args.blocks if args.blocks is not None else (3 if args.quick else 15)

@@ -26,7 +26,7 @@ run() { # name, then the command with its environment
   if [ "$rc" != "0" ]; then status=1; echo "(exit code $rc)"; fi
 }
 
-run "generator tests" dotnet test Generator.Tests -c Release --no-build --blame-hang-timeout 5m
+run "generator tests" dotnet test Generator.Tests -c Release --no-build --blame-hang-timeout 15m  # the fuzz test is one long test
 run "plot tests (SourceGenNN.Plots: every figure renders)" dotnet test Plots.Tests -c Release --no-build --blame-hang-timeout 5m
 run "benchmark baselines compute the same as the generated networks (--verify)" dotnet Runtime.Benchmarks/bin/Release/net10.0/SourceGenNN.Runtime.Benchmarks.dll --verify
 run "numeric tests, widest vectors" SOURCEGENNN_EXPECT_SIMD=512-if-available dotnet test Runtime.Tests -c Release --no-build --blame-hang-timeout 5m

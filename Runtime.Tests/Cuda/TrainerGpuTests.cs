@@ -34,6 +34,13 @@ public partial class GpuTrainerRegression { }
 [Dense(4)] [Softmax]
 public partial class GpuTrainerDropout { }
 
+/// <summary>Dropout and RReLU first: their training passes run although no gradient flows back through them.</summary>
+[Network(12)]
+[Dropout(0.2)] [RReLU]
+[Dense(8)] [Tanh]
+[Dense(4)] [Softmax]
+public partial class GpuTrainerRandomFirst { }
+
 /// <summary>
 /// A graph with state: a residual block, BatchNorm over [C=3, L=4] and over vectors. (The first Tanh keeps the first
 /// BatchNorm's bias from having an exactly zero gradient, which the second BatchNorm would give it and Adam would turn
@@ -189,6 +196,25 @@ public class TrainerGpuTests
         actual = trainer.Fit(train, options);
         AssertClose(expected["loss"], actual["loss"], "second fit loss");
         AssertClose(cpuNet.Parameters, gpuNet.Parameters, "weights after the second fit");
+        Assert.Equal(cpuNet.RandomStep, gpuNet.RandomStep);
+    }
+
+    [GpuFact]
+    public void Dropout_and_rrelu_first_in_the_network_train_on_the_gpu_as_on_the_cpu()
+    {
+        // Their backward passes never run (nothing before them needs a gradient), but their training forwards do: the
+        // kernels must be compiled all the same ("kernel 'sgnn_dropout_forward' was not compiled" before).
+        var train = Data(64, 4, "classes", 21);
+        var options = new FitOptions { Epochs = 2, BatchSize = 16, Seed = 3, Progress = ProgressMode.None };
+        var cpuNet = new GpuTrainerRandomFirst(seed: 7);
+        using var cpu = new Trainer(cpuNet, new CrossEntropy(), new Adam(cpuNet, 0.01f));
+        using var gpu = CudaDevice.Open();
+        var gpuNet = new GpuTrainerRandomFirst(seed: 7);
+        using var trainer = new Trainer(gpuNet, new CrossEntropy(), new Adam(gpuNet, 0.01f)).UseDevice(gpu);
+        var expected = cpu.Fit(train, options);
+        var actual = trainer.Fit(train, options);
+        AssertClose(expected["loss"], actual["loss"], "loss");
+        AssertClose(cpuNet.Parameters, gpuNet.Parameters, "weights");
         Assert.Equal(cpuNet.RandomStep, gpuNet.RandomStep);
     }
 

@@ -87,14 +87,38 @@ public class NonFiniteTests
     {
         using var tmp = new TempDir();
         var (net, opt) = Trained();
-        opt.LearningRate = rate; // the setter does not check; a schedule gone wrong could do this
+        // The optimiser's setter refuses such a rate, so the file is made as a bad schedule in an older version or
+        // another writer would have left it: saved with a marker rate, then that float patched and the CRC redone.
+        const float marker = 0.0123456f;
+        opt.LearningRate = marker;
         WeightFile.Save(net, tmp.File("w"), opt);
+        PatchFloat(tmp.File("w"), marker, rate);
         AssertRefused(tmp.File("w"), "learning rate of " + text);
 
-        var loaded = new DigitsMlp();
-        var loadedOpt = new Adam(loaded);
-        WeightFile.Load(loaded, tmp.File("w"), loadedOpt, allowNonFinite: true);
-        Assert.Equal(rate, loadedOpt.LearningRate);
+        // allowNonFinite does not waive it (the optimiser could not hold the rate), and nothing changes.
+        var loaded = new DigitsMlp(seed: 9);
+        var loadedOpt = new Adam(loaded, 0.5f);
+        var before = loaded.Parameters.ToArray();
+        var e = Assert.Throws<WeightFileException>(() => WeightFile.Load(loaded, tmp.File("w"), loadedOpt, allowNonFinite: true));
+        Assert.Contains("learning rate of " + text, e.Message);
+        Assert.Equal(before, loaded.Parameters.ToArray());
+        Assert.Equal(0, loadedOpt.Steps);
+        Assert.Equal(0.5f, loadedOpt.LearningRate);
+        // Without the optimiser the weights load: the rate belongs to the optimiser state, which is not read.
+        WeightFile.Load(loaded, tmp.File("w"));
+        Assert.Equal(net.Parameters.ToArray(), loaded.Parameters.ToArray());
+    }
+
+    /// <summary>Replaces the one occurrence of <paramref name="from"/>'s bytes in the file and rewrites the CRC-32 trailer.</summary>
+    private static void PatchFloat(string path, float from, float to)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        byte[] pattern = BitConverter.GetBytes(from);
+        int at = bytes.AsSpan(0, bytes.Length - 4).IndexOf(pattern);
+        Assert.True(at >= 0 && bytes.AsSpan(at + 1, bytes.Length - 5 - at).IndexOf(pattern) < 0, "the marker must occur once");
+        BitConverter.GetBytes(to).CopyTo(bytes, at);
+        BitConverter.GetBytes(Crc32.Compute(bytes.AsSpan(0, bytes.Length - 4))).CopyTo(bytes, bytes.Length - 4);
+        File.WriteAllBytes(path, bytes);
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public sealed class NetworkAttribute : Attribute
 /// <code>
 /// [Network(8)]                              // "input", 8 features
 /// [Input("context", 4)]                     // "context", 4 features
-/// [Dense(16, Name = "a")] [ReLU]
+/// [Dense(16)] [ReLU(Name = "a")]
 /// [Dense(16, Name = "b", Input = "context")]
 /// [Concat("a")]                             // cat([b, a], dim=-1): 32 features
 /// [Dense(2)]

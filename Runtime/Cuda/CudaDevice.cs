@@ -12,8 +12,14 @@ namespace SourceGenNN.Cuda;
 /// </summary>
 /// <example>
 /// <code>
-/// using var gpu = CudaDevice.Open();
-/// using var net = CudaNetwork.Create(gpu, cpuNetwork, CudaOptimizer.Adam(1e-3f), CudaLoss.CrossEntropy, maxBatch: 64);
+/// using var gpu = CudaDevice.Open();                 // throws CudaUnavailableException, saying why, without a GPU
+/// Console.WriteLine(gpu.Describe());
+/// var mlp = new Mlp(seed: 1);
+/// var options = new CudaTrainingOptions(CudaLoss.CrossEntropy, CudaOptimizer.Adam(1e-3f));
+/// using var net = CudaNetwork.Create(gpu, mlp, options, maxBatch: 64);
+///
+/// [Network(784)] [Dense(128)] [ReLU] [Dense(10)]
+/// public partial class Mlp { }
 /// </code>
 /// </example>
 public sealed class CudaDevice : IDisposable

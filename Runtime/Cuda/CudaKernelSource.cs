@@ -52,7 +52,7 @@ internal sealed class CudaKernelSource
     {
         bool train = training is not null;
         CudaLoss loss = training?.Loss ?? CudaLoss.None;
-        var b = new CudaSourceBuilder();
+        var b = new CudaSourceBuilder { Training = train };
         if (plan.Description.Inputs.Count > 1) b.Kernel(ReadBlocks, ReadBlocksCode); // the packed inputs are split on the device
         for (int i = 0; i < plan.Steps.Count; i++)
             plan.Steps[i].Source(b, train && plan.RunsBackward(i));
@@ -411,6 +411,12 @@ extern "C" __global__ void $NAME(float* p, const float* g, float* m, float* v, i
 /// </summary>
 internal sealed class CudaSourceBuilder
 {
+    /// <summary>
+    /// Whether the kernels are for training. A layer's training forward pass (dropout's masks, RReLU's slopes) runs in
+    /// every training step, even when its own backward pass does not (a dropout first in the network needs none).
+    /// </summary>
+    public bool Training { get; init; }
+
     private readonly List<(string Key, string Code)> _helpers = new();
     private readonly List<(string Name, string Code)> _kernels = new();
 

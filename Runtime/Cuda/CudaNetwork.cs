@@ -19,8 +19,12 @@ namespace SourceGenNN.Cuda;
 /// var mlp = new Mlp(seed: 1);
 /// var options = new CudaTrainingOptions(CudaLoss.CrossEntropy, CudaOptimizer.Adam(1e-3f));
 /// using var net = CudaNetwork.Create(gpu, mlp, options, maxBatch: 64);
+/// float[] x = new float[64 * Mlp.InputSize], oneHot = new float[64 * Mlp.OutputSize]; // a batch and its targets
 /// net.TrainStep(x, oneHot, batch: 64);
 /// net.CopyParametersTo(mlp);
+///
+/// [Network(784)] [Dense(128)] [ReLU] [Dense(10)]
+/// public partial class Mlp { }
 /// </code>
 /// </example>
 public sealed class CudaNetwork : IDisposable

@@ -8,7 +8,7 @@ namespace SourceGenNN.Data;
 /// standard deviation (columns with zero deviation are only centred). Fit on the training split only, then transform
 /// every split with the same statistics.
 /// </summary>
-public sealed class Standardizer
+public sealed partial class Standardizer
 {
     private double[] _mean = [], _scale = [];
 

@@ -33,12 +33,12 @@ internal static class FiniteCheck
             $"{what} holds {Text(values[i])} at index {at}; non-finite values are refused (pass allowNonFinite: true to load them anyway).");
     }
 
-    /// <summary>The learning rate must be finite and non-negative, as an optimiser's constructor requires.</summary>
+    /// <summary>The learning rate must be finite and non-negative, as an optimiser's constructor and setter require; <c>allowNonFinite</c> does not waive it.</summary>
     public static void RequireLearningRate(float learningRate, string path)
     {
         if (!(learningRate >= 0f) || float.IsInfinity(learningRate))
             throw new WeightFileException(path,
-                $"its optimiser state has a learning rate of {Text(learningRate)}, not a finite non-negative number (pass allowNonFinite: true to load it anyway).");
+                $"its optimiser state has a learning rate of {Text(learningRate)}, not a finite non-negative number; an optimiser cannot take it, so it is refused even with allowNonFinite: true (load the weights without the optimiser).");
     }
 
     private static string Text(float v) =>

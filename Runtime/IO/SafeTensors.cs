@@ -24,7 +24,7 @@ public sealed record SafeTensor(string Name, IReadOnlyList<int> Shape, float[] D
 /// Loading reads F32, F64, F16, BF16, I64, I32, I16 and I8 and converts to float. It is strict: a missing, extra or
 /// misshapen tensor is an error naming it, and the network is unchanged.
 /// </summary>
-public static class SafeTensors
+public static partial class SafeTensors
 {
     private const long MaxHeader = 100L << 20;
 
@@ -207,7 +207,7 @@ public static class SafeTensors
     }
 
     /// <summary>
-    /// The longest safetensors file <see cref="Load"/> reads into a network of this description: the 8-byte length, a
+    /// The longest safetensors file <see cref="Load(INetwork, string, bool)"/> reads into a network of this description: the 8-byte length, a
     /// header of at most 100 MiB, and every tensor at 8 bytes an element (F64 or I64, the widest dtypes). A longer file is
     /// refused before it is read.
     /// </summary>

@@ -403,9 +403,11 @@ public static class WeightFile
             {
                 throw new WeightFileException(path, "its optimiser state does not fit the optimiser given: " + e.Message, e);
             }
+            // The learning rate is checked even with allowNonFinite: the optimiser's setter refuses a bad one, and
+            // refusing it here, before anything is copied, keeps the network and optimiser as they were.
+            FiniteCheck.RequireLearningRate(learningRate, path);
             if (!allowNonFinite)
             {
-                FiniteCheck.RequireLearningRate(learningRate, path);
                 foreach (var (bufferName, values) in buffers) FiniteCheck.Require(values, $"optimiser buffer '{bufferName}'", null, path);
             }
         }

@@ -39,6 +39,7 @@ public sealed partial class Trainer : IDisposable
             ArgumentNullException.ThrowIfNull(m, nameof(metrics));
             if (!names.Add(m.Name)) throw new ArgumentException($"Two metrics are named '{m.Name}'.", nameof(metrics));
         }
+        CheckLossFitsOutput(network, loss);
         Network = network;
         Loss = loss;
         Optimizer = optimizer;
@@ -151,7 +152,7 @@ public sealed partial class Trainer : IDisposable
         if (batch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(batch), batch, "a positive batch size");
         int nOut = Network.OutputSize;
         ThrowHelper.CheckShape(input.Length, batch, Network.InputSize, nameof(input), nameof(batch));
-        ThrowHelper.CheckShape(target.Length, batch, TargetWidth, nameof(target), nameof(batch));
+        if (target.Length != (long)batch * TargetWidth) ThrowTargetShape(target.Length, batch);
         Reserve(batch);
         if (_gpu is not null) return DeviceTrainStep(input, target, batch, wantOutput, out output, guard);
         var outSpan = _output.AsSpan(0, batch * nOut);
@@ -530,8 +531,50 @@ public sealed partial class Trainer : IDisposable
             throw new ArgumentException($"'{name}' has {data.FeatureCount} features per sample, but the network takes {Network.InputSize}.", name);
         if (data.TargetWidth != TargetWidth)
             throw new ArgumentException(
-                $"'{name}' has {data.TargetWidth} target values per sample, but the loss '{Loss.Name}' expects {TargetWidth} for {Network.OutputSize} outputs.", name);
+                $"'{name}' has {data.TargetWidth} target values per sample, but the loss '{Loss.Name}' expects {TargetWidth} for {Network.OutputSize} outputs.{TargetWidthHint(data.TargetWidth)}", name);
         if (data.Count == 0) throw new ArgumentException($"'{name}' holds no samples.", name);
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowTargetShape(int length, int batch)
+    {
+        string hint = length % batch == 0 ? TargetWidthHint(length / batch) : "";
+        throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+            $"'target' has length {length}, but {(long)batch * TargetWidth} was expected ([batch, target width] = [{batch}, {TargetWidth}] for the loss '{Loss.Name}' and {Network.OutputSize} outputs).{hint}"),
+            "target");
+    }
+
+    /// <summary>
+    /// What targets of the wrong width most likely are, and what to do, for the end of the width error: one-hot rows given
+    /// to a loss that takes class indices, or class indices given to one that compares every output with a target.
+    /// </summary>
+    private string TargetWidthHint(int width)
+    {
+        int outputs = Network.OutputSize;
+        if (outputs <= 1) return "";
+        if (TargetWidth == 1 && width == outputs)
+            return Loss is CrossEntropy
+                ? " These look like one-hot rows or class probabilities: for those, use new CrossEntropy(CrossEntropyTarget.Probabilities); or give one class index per sample."
+                : $" These look like one-hot rows, but the loss '{Loss.Name}' takes one class index per sample.";
+        if (width == 1 && TargetWidth == outputs)
+            return $" These look like class indices: the loss '{Loss.Name}' compares each of the {outputs} outputs with a target, so give one-hot rows " +
+                   $"(Dataset.OneHotTargets({outputs}), OneHot.Encode), or for classification use CrossEntropy, which takes class indices.";
+        return "";
+    }
+
+    /// <summary>
+    /// Refuses a loss that would silently compute something else on this network's output: NLLLoss reads
+    /// log-probabilities, and a final Softmax gives probabilities, so the "loss" would be −p instead of −log p.
+    /// </summary>
+    private static void CheckLossFitsOutput(INetwork network, Loss loss)
+    {
+        var layers = network.Description.Layers;
+        if (loss is NegativeLogLikelihood && layers.Count > 0 && layers[^1].Kind == LayerKindNames.Softmax)
+            throw new ArgumentException(
+                $"The loss 'nll' (NegativeLogLikelihood, PyTorch's NLLLoss) takes log-probabilities, but the network ends in a Softmax (layer '{layers[^1].Name}'), " +
+                "whose outputs are probabilities: it would minimise -p instead of -log p, and report a negative loss. Use CrossEntropy, which takes the " +
+                "Softmax's input (the logits) and computes log-softmax itself, stably; it gives what NLLLoss after LogSoftmax gives in PyTorch.",
+                nameof(loss));
     }
 
     /// <summary>

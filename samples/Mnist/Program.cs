@@ -83,9 +83,10 @@ if (mode == "predict")
         var info = WeightFile.Load(net, weights);
         Console.WriteLine($"Loaded {info.ParameterCount:N0} parameters of '{info.NetworkName}' from {Path.GetFullPath(weights)}");
     }
-    using var trainer = new Trainer(net, new CrossEntropy(), new Adam(net), new Accuracy());
-    trainer.UseDevice(gpu);
-    var probabilities = Softmax(trainer.Predict(test.Features.AsSpan(0, n * 784)));
+    // A loaded model predicts on its own (net.Predict, evaluation mode); a trainer is only the way onto a GPU.
+    using var trainer = gpu is null ? null : new Trainer(net, new CrossEntropy(), new Adam(net), new Accuracy()).UseDevice(gpu);
+    var first = test.Features.AsSpan(0, n * 784);
+    var probabilities = Softmax(trainer?.Predict(first) ?? net.Predict(first).AsSpan().ToArray());
     var labels = test.Labels();
     for (int i = 0; i < n; i++)
     {
@@ -93,7 +94,8 @@ if (mode == "predict")
         int best = ClassificationMetrics.ArgMax(row);
         Console.WriteLine($"digit {i,4}: predicted {best} ({row[best].ToString("P1", inv)}), actual {labels[i]}{(best == labels[i] ? "" : "  ✗")}");
     }
-    Console.WriteLine($"Held-out accuracy of the loaded weights: {trainer.Evaluate(test)["accuracy"].ToString("P2", inv)}");
+    double accuracy = trainer?.Evaluate(test)["accuracy"] ?? ClassificationMetrics.Accuracy(labels, net.PredictClasses(test));
+    Console.WriteLine($"Held-out accuracy of the loaded weights: {accuracy.ToString("P2", inv)}");
     return 0;
 }
 Console.Error.WriteLine($"Unknown mode '{mode}': use 'train' or 'predict'.");

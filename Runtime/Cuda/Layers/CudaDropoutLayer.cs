@@ -10,10 +10,10 @@ internal sealed class CudaDropoutLayer(NetworkDescription network, LayerDescript
 
     public override void Source(CudaSourceBuilder b, bool backward)
     {
-        if (!backward) return; // evaluation mode is a copy
+        if (!b.Training) return; // evaluation mode is a copy
         b.Random();
         b.Kernel(ForwardKernel, Code);
-        b.Kernel(CudaKernelSource.Multiply, CudaKernelSource.MultiplyCode);
+        if (backward) b.Kernel(CudaKernelSource.Multiply, CudaKernelSource.MultiplyCode);
     }
 
     public override void Allocate(CudaContext c, int maxBatch, bool training)

@@ -15,10 +15,10 @@ internal sealed class CudaRReluLayer(NetworkDescription network, LayerDescriptio
     public override void Source(CudaSourceBuilder b, bool backward)
     {
         CudaActivations.AddForward(b, CudaActivation.LeakyReLU); // evaluation mode: the mean slope
-        if (!backward) return;
+        if (!b.Training) return;
         b.Random();
         b.Kernel(TrainingKernel, Code);
-        b.Kernel(CudaKernelSource.Multiply, CudaKernelSource.MultiplyCode);
+        if (backward) b.Kernel(CudaKernelSource.Multiply, CudaKernelSource.MultiplyCode);
     }
 
     public override void Allocate(CudaContext c, int maxBatch, bool training)
