@@ -351,6 +351,11 @@ public sealed partial class NetworkGenerator
                 "CloneForInference", "ForwardPass", "BackwardPass", "PackedForwardPass", "PackedBackwardPass", "Allocate", "Claim", "Release",
                 "_sharesWeights", "_inUse",
             };
+            if (layers.Any(l => l is Layers.AttentionLayerBase))
+            {
+                names.Add("AttentionWeights");
+                names.Add("AttentionShape");
+            }
             foreach (var i in inputs)
             {
                 names.Add(i.Pascal + "Size");

@@ -357,6 +357,25 @@ partial class TinyTransformer : global::SourceGenNN.INetwork, global::SourceGenN
     public global::System.ReadOnlySpan<float> Layer10AttentionWeights => View(_l10Weights, _batch * 48);
     /// <summary>The shape of one sample of <see cref="Layer10AttentionWeights"/>: [heads, queries, keys].</summary>
     public static global::System.ReadOnlySpan<int> Layer10AttentionShape => new int[] { 2, 4, 6 };
+    /// <summary>
+    /// The attention weights of the attention layer named <paramref name="layer"/> ('attn', 'enc.self_attn', 'cross') in the last forward pass:
+    /// [Batch, heads, queries, keys], row-major, as its <c>Layer<i>N</i>AttentionWeights</c> property. Throws <see cref="global::System.ArgumentException"/> for another name.
+    /// </summary>
+    public global::System.ReadOnlySpan<float> AttentionWeights(string layer) => layer switch
+    {
+        "attn" => Layer1AttentionWeights,
+        "enc.self_attn" => Layer2AttentionWeights,
+        "cross" => Layer10AttentionWeights,
+        _ => throw new global::System.ArgumentException("'" + layer + "' is not an attention layer of this network; its attention layers are 'attn', 'enc.self_attn', 'cross'.", nameof(layer)),
+    };
+    /// <summary>The shape of one sample of <see cref="AttentionWeights"/> for the layer named <paramref name="layer"/>: [heads, queries, keys].</summary>
+    public static global::System.ReadOnlySpan<int> AttentionShape(string layer) => layer switch
+    {
+        "attn" => Layer1AttentionShape,
+        "enc.self_attn" => Layer2AttentionShape,
+        "cross" => Layer10AttentionShape,
+        _ => throw new global::System.ArgumentException("'" + layer + "' is not an attention layer of this network; its attention layers are 'attn', 'enc.self_attn', 'cross'.", nameof(layer)),
+    };
 
     /// <summary>Allocates every buffer for batches of up to <paramref name="maxBatch"/> samples, so that no later pass allocates.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]

@@ -268,6 +268,32 @@ internal sealed class AttentionEmitter : LayerEmitter
         }
     }
 
+    /// <summary>
+    /// <c>AttentionWeights(name)</c> and <c>AttentionShape(name)</c>: the per-layer properties by layer name, for a
+    /// network with attention layers (nothing otherwise).
+    /// </summary>
+    public static void WriteLookup(SourceWriter w, IReadOnlyList<AttentionLayerBase> layers)
+    {
+        if (layers.Count == 0) return;
+        string names = string.Join(", ", layers.Select(a => "'" + a.Name + "'"));
+        string Throw = $"throw new global::System.ArgumentException(\"'\" + layer + \"' is not an attention layer of this network; its attention layers are {names.Replace("\"", "\\\"")}.\", nameof(layer))";
+        w.Line($"/// <summary>");
+        w.Line($"/// The attention weights of the attention layer named <paramref name=\"layer\"/> ({names}) in the last forward pass:");
+        w.Line($"/// [Batch, heads, queries, keys], row-major, as its <c>Layer<i>N</i>AttentionWeights</c> property. Throws <see cref=\"global::System.ArgumentException\"/> for another name.");
+        w.Line($"/// </summary>");
+        w.Line($"public global::System.ReadOnlySpan<float> AttentionWeights(string layer) => layer switch");
+        w.Line("{");
+        foreach (var a in layers) w.Line($"    \"{a.Name}\" => Layer{a.Index}AttentionWeights,");
+        w.Line($"    _ => {Throw},");
+        w.Line("};");
+        w.Line($"/// <summary>The shape of one sample of <see cref=\"AttentionWeights\"/> for the layer named <paramref name=\"layer\"/>: [heads, queries, keys].</summary>");
+        w.Line($"public static global::System.ReadOnlySpan<int> AttentionShape(string layer) => layer switch");
+        w.Line("{");
+        foreach (var a in layers) w.Line($"    \"{a.Name}\" => Layer{a.Index}AttentionShape,");
+        w.Line($"    _ => {Throw},");
+        w.Line("};");
+    }
+
     public override void Members(SourceWriter w, LayerInfo layer, EmitContext c)
     {
         var a = (AttentionLayerBase)layer;

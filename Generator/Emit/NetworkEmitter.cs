@@ -249,6 +249,7 @@ internal static class NetworkEmitter
             : "The output of the last forward pass: [Batch, OutputSize] (the network does not end in a Softmax over its only dimension or a Sigmoid).");
         w.Line($"public {ReadOnlySpan} Logits => View(_out{logits.Index}, _batch * OutputSize);");
         foreach (var l in layers) plan.Emitter(l).Members(w, l, c);
+        AttentionEmitter.WriteLookup(w, layers.OfType<AttentionLayerBase>().ToList());
         w.Line();
 
         WriteReserve(w, plan, slots);

@@ -207,6 +207,28 @@ public class AttentionTests
     }
 
     [Fact]
+    public void Attention_weights_are_found_by_layer_name()
+    {
+        var net = new EncoderNet(seed: 5);
+        ((INetwork)net).Forward(ForwardTests.RandomInput(2 * 40, 3), new float[2 * ((INetwork)net).OutputSize], 2);
+        foreach (var name in new[] { "enc.self_attn", "1.self_attn" })
+        {
+            var w = net.AttentionWeights(name);
+            var shape = EncoderNet.AttentionShape(name);
+            Assert.Equal(2 * shape[0] * shape[1] * shape[2], w.Length);
+            for (int row = 0; row < w.Length / shape[2]; row++)
+            {
+                double sum = 0;
+                foreach (float v in w.Slice(row * shape[2], shape[2])) sum += v;
+                Assert.Equal(1.0, sum, 5);
+            }
+        }
+        Assert.Equal(net.Layer0AttentionWeights.ToArray(), net.AttentionWeights("enc.self_attn").ToArray());
+        var e = Assert.Throws<ArgumentException>(() => net.AttentionWeights("enc"));
+        Assert.Contains("'enc.self_attn', '1.self_attn'", e.Message);
+    }
+
+    [Fact]
     public void Padded_keys_and_future_positions_do_not_change_the_output()
     {
         // Cross-attention with 3 valid memory positions: changing positions 3 and 4 of the memory changes nothing.

@@ -19,7 +19,7 @@ namespace SourceGenNN;
 /// Masks: <see cref="IsCausal"/> lets query t see keys 0..t only; <see cref="KeyLengths"/> names a network input of
 /// shape [1] holding, per sample, the number of valid key positions (PyTorch's <c>key_padding_mask</c> with the padding
 /// at the end). The attention weights of the last forward pass can be read from the generated network
-/// (<c>AttentionWeights("name")</c>).
+/// (<c>net.AttentionWeights("name")</c>, shape <c>AttentionShape("name")</c>).
 /// </para>
 /// </summary>
 /// <example>
