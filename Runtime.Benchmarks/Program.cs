@@ -38,7 +38,7 @@ namespace SourceGenNN.Benchmarks;
 /// the kernels' definitions say, and exits (non-zero on a mismatch). Otherwise the BenchmarkDotNet suite runs in
 /// process, single-threaded, and writes BenchmarkDotNet's JSON, CSV and Markdown reports plus
 /// <c>sourcegennn-results.json</c> (one row per workload, batch and implementation) to the artifacts folder (default
-/// <c>artifacts/bench</c>). Workloads are W1–W5, W5F (W5's forward pass alone) and GEMM (the raw matrix products of W1
+/// <c>artifacts/bench</c>). Workloads are W1–W5, W5F (W5's forward pass alone), W8 and W8F (a transformer encoder layer's train step and forward pass) and GEMM (the raw matrix products of W1
 /// and W5); <c>--workloads</c> selects by exact id. ONNX Runtime's models are read from <c>--onnx DIR</c> (see
 /// <see cref="OnnxModels.Directory"/>). The GFLOP/s and "% peak" columns divide by the peak in <c>--peak-file</c> (the
 /// JSON of <c>--peak</c>), or by a quick measurement made before the run.
@@ -47,7 +47,7 @@ public static class Program
 {
     private static readonly Type[] s_benchmarks =
         [typeof(W1_TrainMlp), typeof(W2_ForwardMlp), typeof(W3_ForwardCourse), typeof(W4_TrainBinary), typeof(W5_TrainWide),
-         typeof(W5_TrainWideThreads), typeof(W5F_ForwardWide), typeof(GEMM_Shapes)];
+         typeof(W5_TrainWideThreads), typeof(W5F_ForwardWide), typeof(W8_TrainTransformer), typeof(W8F_ForwardTransformer), typeof(GEMM_Shapes)];
 
     /// <summary>The entry point.</summary>
     /// <param name="args">The command line; see the class summary.</param>

@@ -63,10 +63,13 @@ ROWS = [("W1", 64, "train step, 784-128(ReLU)-10, CE, Adam"),
         ("W3", 5, "forward, 3-3(σ)-2(ReLU)-2(softmax)"),
         ("W4", 32, "train step, 20-64-32-1(σ), BCE, Adam"),
         ("W5", 256, "train step, 1024-1024-1024-10, CE, SGD+momentum"),
-        ("W5F", 256, "forward only, 1024-1024(ReLU)-1024(ReLU)-10")]
+        ("W5F", 256, "forward only, 1024-1024(ReLU)-1024(ReLU)-10"),
+        ("W8", 32, "train step, encoder layer d64 4 heads ff128 T16, mean, 10, CE, Adam"),
+        ("W8F", 1, "forward, encoder layer d64 4 heads ff128 T16, mean, 10")]
 # Targets from issue 12 ("CPU speed on every machine"): PyTorch (1 thread) time / our time, same run, medians.
 TARGETS = {("W1", 64): 2.5, ("W2", 1): 6.0, ("W2", 64): 1.5, ("W3", 1): 300.0, ("W3", 5): 150.0,
-           ("W4", 32): 25.0, ("W5", 256): 1.3}
+           ("W4", 32): 25.0, ("W5", 256): 1.3,
+           ("W8", 32): 2.0, ("W8F", 1): 8.0}  # W8, W8F: issue 16 (attention)
 W5_TWO_THREAD_TARGET = 1.8  # our 2-thread W5 speed-up over our 1-thread W5
 W5_PEAK_TARGET = 0.75  # W5 (ours, 1 thread) at least this fraction of the measured peak of the vector width in use
 # ONNX Runtime (1 thread) time / our time, same run, medians. ORT_ROWS: the rows with an ONNX Runtime column.

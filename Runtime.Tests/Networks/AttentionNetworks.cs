@@ -63,3 +63,10 @@ public partial class SdpaNet { }
 [Mean(1)]
 [Dense(3)]
 public partial class EncoderNet { }
+
+/// <summary>The benchmark's W8 network: one encoder layer d 64, 4 heads, ff 128 over 16 tokens, mean, Linear(64→10).</summary>
+[Network(16, 64)]
+[TransformerEncoderLayer(64, 4, DimFeedforward = 128, Dropout = 0.0, Name = "enc")]
+[Mean(1)]
+[Dense(10)]
+public partial class TransformerW8Net { }

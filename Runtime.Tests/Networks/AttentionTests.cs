@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using SourceGenNN.Kernels;
 using SourceGenNN.Testing;
+using SourceGenNN.Training;
 using Xunit;
 
 namespace SourceGenNN.Tests.Networks;
@@ -370,6 +371,23 @@ public class AttentionTests
             net.Backward(dy, dx);
             net.Forward(x, y, batch);
         }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void A_train_step_allocates_nothing_once_warm()
+    {
+        var net = new TransformerW8Net(seed: 1);
+        using var trainer = new Trainer(net, new CrossEntropy(), new Adam(net, learningRate: 1e-3f));
+        const int batch = 32;
+        trainer.Reserve(batch);
+        var x = ForwardTests.RandomInput(batch * TransformerW8Net.InputSize, 5);
+        var y = new float[batch];
+        for (int n = 0; n < batch; n++) y[n] = n % 10;
+        trainer.TrainStep(x, y, batch);
+        trainer.TrainStep(x, y, batch);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 3; i++) trainer.TrainStep(x, y, batch);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
