@@ -20,7 +20,7 @@ internal static class GeneratorHarness
         var refs = tpa.Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "mscorlib.dll" or "netstandard.dll")
             .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToList();
         refs.Add(MetadataReference.CreateFromFile(typeof(SourceGenNN.INetwork).Assembly.Location));
-        // The optional Plots package and ScottPlot, whose types its Figure exposes: the documentation examples use them.
+        // The optional plotting package and its ScottPlot, for the documentation's figure examples (DocExampleTests).
         refs.Add(MetadataReference.CreateFromFile(typeof(SourceGenNN.Plots.Figures).Assembly.Location));
         refs.Add(MetadataReference.CreateFromFile(typeof(ScottPlot.Plot).Assembly.Location));
         return refs.ToImmutableArray();

@@ -349,7 +349,7 @@ public sealed partial class NetworkGenerator
                 "Reserve", "Initialize", "Forward", "Backward", "ZeroGrad", "ClearGradients", "Summary", "View", "s_description",
                 "_seed", "_capacity", "_batch", "_training", "_zeroGradPending", "_parameters", "_gradients", "_buffers", "_input",
                 "CloneForInference", "ForwardPass", "BackwardPass", "PackedForwardPass", "PackedBackwardPass", "Allocate", "Claim", "Release",
-                "_sharesWeights", "_inUse",
+                "_sharesWeights", "_inUse", "LayerOutput",
             };
             if (layers.Any(l => l is Layers.AttentionLayerBase))
             {

@@ -334,6 +334,41 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
     public ulong RandomSeed => _seed;
     /// <summary>The input of the final Softmax for the last forward pass: [Batch, OutputSize].</summary>
     public global::System.ReadOnlySpan<float> Logits => View(_out23, _batch * OutputSize);
+    /// <summary>The output of layer <paramref name="layer"/> (its index in <see cref="Description"/>'s layers) for the last forward pass: [Batch, that layer's output shape], row-major, like a PyTorch forward hook. The network's own buffer: valid until the next pass.</summary>
+    /// <param name="layer">The layer's index, 0 to 24.</param>
+    public global::System.ReadOnlySpan<float> LayerOutput(int layer)
+    {
+        switch (layer)
+        {
+            case 0: return View(_out0, _batch * Layer0Size);
+            case 1: return View(_out1, _batch * Layer1Size);
+            case 2: return View(_out2, _batch * Layer2Size);
+            case 3: return View(_out3, _batch * Layer3Size);
+            case 4: return View(_out4, _batch * Layer4Size);
+            case 5: return View(_out5, _batch * Layer5Size);
+            case 6: return View(_out6, _batch * Layer6Size);
+            case 7: return View(_out7, _batch * Layer7Size);
+            case 8: return View(_out8, _batch * Layer8Size);
+            case 9: return View(_out9, _batch * Layer9Size);
+            case 10: return View(_out10, _batch * Layer10Size);
+            case 11: return View(_out11, _batch * Layer11Size);
+            case 12: return View(_out12, _batch * Layer12Size);
+            case 13: return View(_out13, _batch * Layer13Size);
+            case 14: return View(_out14, _batch * Layer14Size);
+            case 15: return View(_out15, _batch * Layer15Size);
+            case 16: return View(_out16, _batch * Layer16Size);
+            case 17: return View(_out17, _batch * Layer17Size);
+            case 18: return View(_out18, _batch * Layer18Size);
+            case 19: return View(_out19, _batch * Layer19Size);
+            case 20: return View(_out20, _batch * Layer20Size);
+            case 21: return View(_out21, _batch * Layer21Size);
+            case 22: return View(_out22, _batch * Layer22Size);
+            case 23: return View(_out23, _batch * Layer23Size);
+            case 24: return View(_out24, _batch * Layer24Size);
+        }
+        global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(layer), layer, "a layer index from 0 to 24");
+        return default;
+    }
 
     /// <summary>Allocates every buffer for batches of up to <paramref name="maxBatch"/> samples, so that no later pass allocates.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]

@@ -246,6 +246,27 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
     public ulong RandomSeed => _seed;
     /// <summary>The input of the final Softmax for the last forward pass: [Batch, OutputSize].</summary>
     public global::System.ReadOnlySpan<float> Logits => View(_out9, _batch * OutputSize);
+    /// <summary>The output of layer <paramref name="layer"/> (its index in <see cref="Description"/>'s layers) for the last forward pass: [Batch, that layer's output shape], row-major, like a PyTorch forward hook. The network's own buffer: valid until the next pass.</summary>
+    /// <param name="layer">The layer's index, 0 to 10.</param>
+    public global::System.ReadOnlySpan<float> LayerOutput(int layer)
+    {
+        switch (layer)
+        {
+            case 0: return View(_out0, _batch * Layer0Size);
+            case 1: return View(_out1, _batch * Layer1Size);
+            case 2: return View(_out2, _batch * Layer2Size);
+            case 3: return View(_out3, _batch * Layer3Size);
+            case 4: return View(_out4, _batch * Layer4Size);
+            case 5: return View(_out4, _batch * Layer5Size);
+            case 6: return View(_out6, _batch * Layer6Size);
+            case 7: return View(_out7, _batch * Layer7Size);
+            case 8: return View(_out8, _batch * Layer8Size);
+            case 9: return View(_out9, _batch * Layer9Size);
+            case 10: return View(_out10, _batch * Layer10Size);
+        }
+        global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(layer), layer, "a layer index from 0 to 10");
+        return default;
+    }
 
     /// <summary>Allocates every buffer for batches of up to <paramref name="maxBatch"/> samples, so that no later pass allocates.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]

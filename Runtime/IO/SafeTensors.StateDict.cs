@@ -1,5 +1,4 @@
 using System;
-using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text.Json;
@@ -228,9 +227,8 @@ public static partial class SafeTensors
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(tensors);
-        var list = new List<SafeTensor>();
+        var list = new List<TensorData>();
         var names = new HashSet<string>(StringComparer.Ordinal);
-        long dataBytes = 0;
         foreach (var t in tensors)
         {
             if (t is null) throw new ArgumentException("A tensor is null.", nameof(tensors));
@@ -248,53 +246,10 @@ public static partial class SafeTensors
             if (count != t.Data.Length)
                 throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                     $"Tensor '{t.Name}' has shape [{string.Join(", ", t.Shape)}] ({count} elements) but {t.Data.Length} values."), nameof(tensors));
-            dataBytes += 4L * t.Data.Length;
-            list.Add(t);
+            list.Add(new TensorData(t.Name, TensorDType.Float32, t.Shape, t.Data.Length,
+                (offset, dst) => t.Data.AsSpan(checked((int)offset), dst.Length).CopyTo(dst)));
         }
-
-        var json = new System.IO.MemoryStream();
-        using (var w = new Utf8JsonWriter(json))
-        {
-            w.WriteStartObject();
-            if (metadata is not null && metadata.Count > 0)
-            {
-                w.WriteStartObject("__metadata__");
-                foreach (var kv in metadata) w.WriteString(kv.Key, kv.Value);
-                w.WriteEndObject();
-            }
-            long offset = 0;
-            foreach (var t in list)
-            {
-                w.WriteStartObject(t.Name);
-                w.WriteString("dtype", "F32");
-                w.WriteStartArray("shape");
-                foreach (int dim in t.Shape) w.WriteNumberValue(dim);
-                w.WriteEndArray();
-                w.WriteStartArray("data_offsets");
-                w.WriteNumberValue(offset);
-                w.WriteNumberValue(offset + 4L * t.Data.Length);
-                w.WriteEndArray();
-                w.WriteEndObject();
-                offset += 4L * t.Data.Length;
-            }
-            w.WriteEndObject();
-        }
-        int headerLength = (int)json.Length;
-        int padded = (headerLength + 7) / 8 * 8; // aligned like the reference implementation, padded with spaces
-        long total = 8 + padded + dataBytes;
-        if (total > Array.MaxLength)
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The tensors take {total} bytes; this writer writes files of up to {Array.MaxLength}."), nameof(tensors));
-        var bytes = new byte[total];
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)padded);
-        json.GetBuffer().AsSpan(0, headerLength).CopyTo(bytes.AsSpan(8));
-        bytes.AsSpan(8 + headerLength, padded - headerLength).Fill((byte)' ');
-        int at = 8 + padded;
-        foreach (var t in list)
-            foreach (float v in t.Data)
-            {
-                BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(at), v);
-                at += 4;
-            }
-        AtomicFile.Write(path, bytes);
+        // The same streaming writer as Save: the header, then each tensor in chunks, to a temporary file renamed over the target.
+        AtomicFile.Write(path, stream => WriteTo(stream, list, metadata));
     }
 }

@@ -42,6 +42,17 @@ public interface INetwork
     ReadOnlySpan<float> Logits { get; }
 
     /// <summary>
+    /// The output of one layer for the last forward pass, <c>[Batch, ...that layer's output shape]</c> row-major, as a
+    /// PyTorch forward hook would capture it: feature maps and hidden activations to inspect or plot. The span is the
+    /// network's own buffer, valid until the next pass. Generated networks implement it; the default throws
+    /// <see cref="NotSupportedException"/>.
+    /// </summary>
+    /// <param name="layer">The layer's index in <see cref="NetworkDescription.Layers"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="layer"/> is not a layer index.</exception>
+    ReadOnlySpan<float> LayerOutput(int layer) =>
+        throw new NotSupportedException($"{GetType().Name} does not expose its layers' outputs.");
+
+    /// <summary>
     /// Runs the network on <paramref name="batch"/> samples. Training mode activates dropout and RReLU's random slopes
     /// and keeps what <see cref="Backward"/> needs until the next forward pass; evaluation mode is for inference only
     /// (it does not copy the input, and Backward after it throws).
