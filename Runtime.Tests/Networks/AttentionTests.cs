@@ -230,6 +230,29 @@ public class AttentionTests
     }
 
     [Fact]
+    public void Layer_outputs_of_an_encoder_are_its_submodules_outputs()
+    {
+        INetwork net = new EncoderNet(seed: 5);
+        const int batch = 2;
+        var y = new float[batch * net.OutputSize];
+        net.Forward(ForwardTests.RandomInput(batch * net.InputSize, 4), y, batch);
+        var layers = net.Description.Layers;
+        for (int i = 0; i < layers.Count; i++) Assert.Equal(batch * layers[i].OutputSize, net.LayerOutput(i).Length);
+        Assert.Equal(y, net.LayerOutput(layers.Count - 1).ToArray());
+        // The mean over the tokens is the mean of the second encoder layer's output (the layer before it).
+        int pool = layers.Count - 2;
+        var tokens = net.LayerOutput(pool - 1).ToArray();
+        var pooled = net.LayerOutput(pool).ToArray();
+        for (int n = 0; n < batch; n++)
+            for (int e = 0; e < 8; e++)
+            {
+                double sum = 0;
+                for (int t = 0; t < 5; t++) sum += tokens[(n * 5 + t) * 8 + e];
+                Assert.Equal(sum / 5, pooled[n * 8 + e], 5);
+            }
+    }
+
+    [Fact]
     public void Padded_keys_and_future_positions_do_not_change_the_output()
     {
         // Cross-attention with 3 valid memory positions: changing positions 3 and 4 of the memory changes nothing.
