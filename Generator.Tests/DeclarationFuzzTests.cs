@@ -62,6 +62,11 @@ public class DeclarationFuzzTests(ITestOutputHelper output)
         (1, Gen.OneOf("Stride = 2", "Stride = new[] { 2, 1 }", "Stride = null", "Stride = 0", "Padding = 1", "Padding = \"same\"", "Padding = \"valid\"",
             "Padding = \"full\"", "Padding = new[] { 1 }", "Padding = 9", "Dilation = 2", "Dilation = new[] { 1, 3 }", "Groups = 2", "Groups = 0",
             "OutputPadding = 1", "OutputPadding = 5", "CeilMode = true", "CountIncludePad = false", "Padding = 1.5", "Stride = \"2\"")),
+        (1, Gen.OneOf("IsCausal = true", "NumHeads = 2", "NumHeads = 0", "Dropout = 0.5", "Dropout = 1.0", "NormFirst = true", "DimFeedforward = 3",
+            "Activation = TransformerActivation.GELU", "Activation = (TransformerActivation)5", "KeepDim = true", "LayerNormEps = 0")),
+        (1, TensorName.Select(n => "Key = " + n)),
+        (1, TensorName.Select(n => "Value = " + n)),
+        (1, Gen.OneOf("\"ctx\"", "\"c\"", "\"input\"", "\"0\"", "\"nope\"").Select(n => "KeyLengths = " + n)),
         (1, Dim.Select(d => "Dim = " + d)));
 
     private static readonly Gen<string> Options = Gen.Frequency(
@@ -100,6 +105,12 @@ public class DeclarationFuzzTests(ITestOutputHelper output)
         (1, Layer("AvgPool1d", Size)),
         (1, Layer("AdaptiveAvgPool2d", WindowSize)),
         (1, Layer("Dropout2d", Real)),
+        (2, Layer("MultiheadAttention", Gen.Frequency((4, Gen.OneOf("1", "2", "4")), (1, Size)))),
+        (1, Layer("ScaledDotProductAttention", Gen.Const(""))),
+        (1, Layer("PositionalEmbedding", Gen.Const(""))),
+        (1, Layer("SinusoidalPositionalEncoding", Gen.Const(""))),
+        (1, Layer("Mean", Dim)),
+        (1, Layer("TransformerEncoderLayer", Gen.Select(Size, Gen.OneOf("1", "2", "3", "0"), (d, h) => d + ", " + h))),
         // Names the generator does not know, and attributes that are not layers.
         (1, Gen.OneOf("Conv2d(3)", "Dense2(4)", "Dense", "Dense(1, 2)", "Obsolete", "Network(3)", "Input(\"ctx\", 2)", "Input(\"input\", 2)",
             "Input(\"class\", 2)", "Input(\"ctx\")", "Softmax(1)", "Dense(Bias = false)")));
@@ -122,6 +133,13 @@ public class DeclarationFuzzTests(ITestOutputHelper output)
     /// <summary>A residual block over a plain prefix: names, Add and Concat that do resolve.</summary>
     private static readonly Gen<string> ResidualLayers = SmallInt.Select(n =>
         $"[Dense({n}, Name = \"fc\")][ReLU][Dense({n})][Add(\"fc\", Name = \"sum\")][Concat(\"fc\", \"sum\")][Dense(2)]");
+
+    /// <summary>A transformer over a sequence input: every attention kind with shapes that fit, which must get code.</summary>
+    private static readonly Gen<string> AttentionLayers = Gen.Select(Gen.OneOf(1, 2, 4), Gen.Int[1, 5], Gen.Bool, (h, t, causal) =>
+        $"[Network({t}, 8)][Input(\"len\", 1)][PositionalEmbedding][SinusoidalPositionalEncoding]" +
+        $"[MultiheadAttention({h}, IsCausal = {(causal ? "true" : "false")}, KeyLengths = \"len\", Name = \"a\")]" +
+        $"[TransformerEncoderLayer(8, {h}, DimFeedforward = 6, NormFirst = {(causal ? "true" : "false")})]" +
+        $"[ScaledDotProductAttention(Key = \"a\", NumHeads = {h})][Mean(1)][Dense(2)]");
 
     private static readonly Gen<string> NetworkAttribute = Gen.Frequency(
         (10, SmallInt.Array[1, 3].Select(d => "Network(" + string.Join(", ", d) + ")")),
@@ -148,7 +166,9 @@ public class DeclarationFuzzTests(ITestOutputHelper output)
         from generic in Gen.Frequency((20, Gen.Const("")), (1, Gen.Const("<T>")))
         from primary in Gen.Frequency((20, Gen.Const("")), (1, Gen.Const("(int hidden)")))
         from network in Gen.Frequency((15, NetworkAttribute.Select(n => "[" + n + "]")), (1, Gen.Const("")))
-        from input in Gen.Frequency((8, Gen.Const("")), (1, Gen.OneOf("[Input(\"ctx\", 3)]", "[Input(\"ctx\", 2, 3)]", "[Input(\"c\", 0)]")))
+        from input in Gen.Frequency((8, Gen.Const("")), (1, Gen.OneOf("[Input(\"ctx\", 3)]", "[Input(\"ctx\", 2, 3)]", "[Input(\"c\", 0)]", "[Input(\"c\", 1)]")))
+        from attention in Gen.Frequency((12, Gen.Const(false)), (1, Gen.Const(true)))
+        from transformer in AttentionLayers
         from layers in Gen.Frequency(
             (8, PlainLayer.Array[1, 8].Select(a => string.Concat(a.Select(l => "[" + l + "]")))),
             (2, ResidualLayers),
@@ -158,7 +178,7 @@ public class DeclarationFuzzTests(ITestOutputHelper output)
         from body in Body
         from split in Gen.Frequency((10, Gen.Const(false)), (1, Gen.Const(true)))
         from baseType in Gen.Frequency((20, Gen.Const("")), (1, Gen.OneOf(" : NeedsArgs", " : Plain", " : HasForward")))
-        select new Network(name, modifiers, generic, primary, (layers.StartsWith("[Network(", StringComparison.Ordinal) ? "" : network) + input + layers, body, split, baseType); // image layers bring their own [Network]
+        select new Network(name, modifiers, generic, primary, attention ? transformer : (layers.StartsWith("[Network(", StringComparison.Ordinal) ? "" : network) + input + layers, body, split, baseType); // image layers bring their own [Network]
 
     private sealed record Case(Network[] Networks, string Namespace, bool Nested, bool NestedPartial, int Damage, uint DamageAt);
 

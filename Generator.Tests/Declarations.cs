@@ -129,6 +129,23 @@ internal static class Declarations
         [Flatten]
         [Dense(2)]
         public partial class EveryWindowLayer { }
+    public const string Attention = """
+        using SourceGenNN;
+
+        namespace Course;
+
+        // A small transformer: learned positions, causal self-attention with a valid length per sample, an encoder layer
+        // (a composite: PyTorch's submodules as layers), cross-attention to a second input, mean pooling and a head.
+        [Network(4, 8)]                                   // "input": 4 tokens of 8 features
+        [Input("lengths", 1)]                             // the valid tokens of each sample
+        [Input("memory", 6, 8)]                           // a second sequence: 6 positions of 8 features
+        [PositionalEmbedding(Name = "pos")]
+        [MultiheadAttention(2, IsCausal = true, KeyLengths = "lengths", Dropout = 0.1, Name = "attn")]
+        [TransformerEncoderLayer(8, 2, DimFeedforward = 16, Dropout = 0.0, Name = "enc")]
+        [MultiheadAttention(2, Key = "memory", Value = "memory", Name = "cross")]
+        [Mean(1)]
+        [Dense(3, Name = "head")]
+        public partial class TinyTransformer { }
         """;
 
     /// <summary>Every declaration above, for tests that run over the whole corpus.</summary>

@@ -37,6 +37,9 @@ public class SnapshotTests
     public void Every_window_layer() => VerifyGenerated(Declarations.EveryWindowLayer, "Zoo.EveryWindowLayer.g.cs");
 
     [Fact]
+    public void Attention_network() => VerifyGenerated(Declarations.Attention, "Course.TinyTransformer.g.cs");
+
+    [Fact]
     public void Output_does_not_depend_on_the_current_culture()
     {
         var saved = System.Globalization.CultureInfo.CurrentCulture;

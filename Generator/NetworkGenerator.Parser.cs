@@ -111,6 +111,7 @@ public sealed partial class NetworkGenerator
             var consumers = new Dictionary<string, int>(StringComparer.Ordinal);
             var producedAt = new Dictionary<string, LocationInfo?>(StringComparer.Ordinal);
             int index = 0;
+            int composed = 0; // the layers composites declared beyond one each: a layer's index is its attribute's plus these
             TensorRef? previous = shape is null ? null : tensors[PrimaryInput];
             bool layersOk = shape is not null;
             long totalParameters = 0;
@@ -148,7 +149,8 @@ public sealed partial class NetworkGenerator
                     producedAt[inputName!] = location;
                     continue;
                 }
-                int layerIndex = index++;
+                int ordinal = index++;
+                int layerIndex = ordinal + composed;
                 if (!LayerKinds.IsKnown(metadataName))
                 {
                     Report(DiagnosticDescriptors.UnknownLayer, location, shortName, LayerKinds.KnownNames);
@@ -180,7 +182,8 @@ public sealed partial class NetworkGenerator
                     layersOk = false;
                     continue;
                 }
-                string name = args.Text("Name") ?? layerIndex.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                // Unnamed layers are named by their attribute's position, as nn.Sequential names its modules.
+                string name = args.Text("Name") ?? ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 if (args.Text("Name") is { } given && !IsValidName(given))
                 {
                     Report(DiagnosticDescriptors.InvalidName, location, given);
@@ -193,7 +196,7 @@ public sealed partial class NetworkGenerator
                 }
                 else
                 {
-                    names[name] = "layer " + layerIndex.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    names[name] = "layer " + ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 }
 
                 // The tensor the layer reads: Input = "name", else the previous layer's output.
@@ -215,31 +218,45 @@ public sealed partial class NetworkGenerator
                 }
                 var context = new LayerParseContext(args, layerIndex, name, input,
                     n => tensors.TryGetValue(n, out var t) ? t : null, () => Known(tensors), diagnostics);
-                var layer = LayerKinds.Parse(metadataName, context);
-                if (layer is null)
+                var parsed = LayerKinds.Parse(metadataName, context);
+                if (parsed is null || parsed.Count == 0)
                 {
                     layersOk = false;
                     continue;
                 }
                 // Sizes are ints at run time: refuse a network whose buffers could not be indexed.
-                long largest = layer.Output.LongSize;
-                foreach (var p in layer.Parameters)
+                bool fits = true;
+                foreach (var layer in parsed)
                 {
-                    totalParameters += p.Shape.LongSize;
-                    largest = Math.Max(largest, p.Shape.LongSize);
+                    long largest = layer.Output.LongSize;
+                    foreach (var p in layer.Parameters)
+                    {
+                        totalParameters += p.Shape.LongSize;
+                        largest = Math.Max(largest, p.Shape.LongSize);
+                    }
+                    if (fits && (totalParameters > int.MaxValue || largest > int.MaxValue))
+                    {
+                        Report(DiagnosticDescriptors.TooLarge, location, shortName,
+                            Math.Max(totalParameters, largest).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                        fits = false;
+                    }
                 }
-                if (totalParameters > int.MaxValue || largest > int.MaxValue)
+                if (!fits)
                 {
-                    Report(DiagnosticDescriptors.TooLarge, location, shortName,
-                        Math.Max(totalParameters, largest).ToString(System.Globalization.CultureInfo.InvariantCulture));
                     layersOk = false;
                     continue;
                 }
-                foreach (var t in layer.Inputs)
-                    consumers[t.Name] = consumers.TryGetValue(t.Name, out int k) ? k + 1 : 1;
-                layers.Add(layer);
-                producedAt[name] = location;
-                previous = new TensorRef(name, layerIndex, layer.Output);
+                // A composite's parts are layers like any other; its name reads the last part's output.
+                foreach (var layer in parsed)
+                {
+                    foreach (var t in layer.Inputs)
+                        consumers[t.Name] = consumers.TryGetValue(t.Name, out int k) ? k + 1 : 1;
+                    layers.Add(layer);
+                    producedAt[layer.Name] = location;
+                }
+                var output = parsed[parsed.Count - 1];
+                composed += parsed.Count - 1;
+                previous = new TensorRef(output.Name, output.Index, output.Output);
                 tensors[name] = previous;
             }
             if (index == 0)
@@ -334,6 +351,11 @@ public sealed partial class NetworkGenerator
                 "CloneForInference", "ForwardPass", "BackwardPass", "PackedForwardPass", "PackedBackwardPass", "Allocate", "Claim", "Release",
                 "_sharesWeights", "_inUse", "LayerOutput",
             };
+            if (layers.Any(l => l is Layers.AttentionLayerBase))
+            {
+                names.Add("AttentionWeights");
+                names.Add("AttentionShape");
+            }
             foreach (var i in inputs)
             {
                 names.Add(i.Pascal + "Size");
@@ -345,7 +367,7 @@ public sealed partial class NetworkGenerator
 
         /// <summary>Generated names that follow a pattern: dimension types, per-layer constants, views and buffers.</summary>
         internal static bool IsReservedPattern(string name) =>
-            System.Text.RegularExpressions.Regex.IsMatch(name, @"^(D\d+|L\d+[A-Z]\w*|Layer\d+(Size|Shape)|_out\d+|_l\d+\w+|_grad\d+|_packGrad\d+)$");
+            System.Text.RegularExpressions.Regex.IsMatch(name, @"^(D\d+|L\d+[A-Z]\w*|Layer\d+(Size|Shape|AttentionWeights|AttentionShape)|_out\d+|_l\d+\w+|s_l\d+\w+|_grad\d+|_packGrad\d+)$");
 
         private static string Known(Dictionary<string, TensorRef> tensors) =>
             string.Join(", ", tensors.Keys.Select(k => "'" + k + "'"));

@@ -279,6 +279,17 @@ public static class Workloads
     public static ForwardFixture<WideMlp> W5Forward(int batch) =>
         new(new WideMlp(Seed), batch, (1024, PlainActivation.ReLU), (1024, PlainActivation.ReLU), (10, PlainActivation.None));
 
+    /// <summary>W8: the transformer's trainer (cross entropy, Adam lr 1e-3), an input batch and class indices.</summary>
+    /// <param name="batch">The batch size (32 in the suite).</param>
+    /// <returns>The trainer, reserved for <paramref name="batch"/>, the inputs and the targets.</returns>
+    public static (Trainer Trainer, float[] Input, float[] Targets) W8(int batch)
+    {
+        var net = new TransformerW8(Seed);
+        var trainer = new Trainer(net, new CrossEntropy(), new Adam(net, learningRate: 1e-3f));
+        trainer.Reserve(batch);
+        return (trainer, BenchData.Normal(batch * TransformerW8.InputSize, seed: 11), BenchData.Labels(batch, TransformerW8.OutputSize, seed: 13));
+    }
+
     /// <summary>Floating-point operations of one W5 forward pass at batch 256: 2·(forward MACs).</summary>
     public static long W5ForwardFlops => 2 * 256 * (1024L * 1024 + 1024L * 1024 + 1024L * 10);
 

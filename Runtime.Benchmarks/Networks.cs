@@ -49,3 +49,13 @@ public partial class WideMlp { }
 [Flatten]
 [Dense(10)]
 public partial class SmallCnn { }
+/// <summary>
+/// W8: one transformer encoder layer (d = 64, 4 heads, feed-forward 128, post-norm, ReLU, no dropout) over 16 tokens,
+/// the mean over the tokens and a Linear(64→10), ending in raw logits. PyTorch's peer is
+/// <c>nn.TransformerEncoderLayer(64, 4, 128, dropout=0.0, batch_first=True)</c>, <c>x.mean(1)</c>, <c>nn.Linear(64, 10)</c>.
+/// </summary>
+[Network(16, 64)]
+[TransformerEncoderLayer(64, 4, DimFeedforward = 128, Dropout = 0.0, Name = "enc")]
+[Mean(1, Name = "pool")]
+[Dense(10, Name = "head")]
+public partial class TransformerW8 { }

@@ -40,7 +40,7 @@ namespace SourceGenNN.Benchmarks;
 /// the kernels' definitions say, and exits (non-zero on a mismatch). Otherwise the BenchmarkDotNet suite runs in
 /// process, single-threaded, and writes BenchmarkDotNet's JSON, CSV and Markdown reports plus
 /// <c>sourcegennn-results.json</c> (one row per workload, batch and implementation) to the artifacts folder (default
-/// <c>artifacts/bench</c>). Workloads are W1–W6, W5F (W5's forward pass alone), W7 (an LSTM classifier) and GEMM (the raw matrix products of W1
+/// <c>artifacts/bench</c>). Workloads are W1–W6, W5F (W5's forward pass alone), W7 (an LSTM classifier), W8 and W8F (a transformer encoder layer's train step and forward pass) and GEMM (the raw matrix products of W1
 /// and W5); <c>--workloads</c> selects by exact id. ONNX Runtime's models are read from <c>--onnx DIR</c> (see
 /// <see cref="OnnxModels.Directory"/>). The GFLOP/s and "% peak" columns divide by the peak in <c>--peak-file</c> (the
 /// JSON of <c>--peak</c>), or by a quick measurement made before the run.
@@ -49,7 +49,7 @@ public static class Program
 {
     private static readonly Type[] s_benchmarks =
         [typeof(W1_TrainMlp), typeof(W2_ForwardMlp), typeof(W3_ForwardCourse), typeof(W4_TrainBinary), typeof(W5_TrainWide),
-         typeof(W5_TrainWideThreads), typeof(W5F_ForwardWide), typeof(W6_TrainCnn), typeof(W6_ForwardCnn), typeof(GEMM_Shapes), typeof(W7_TrainLstm), typeof(W7_ForwardLstm)];
+         typeof(W5_TrainWideThreads), typeof(W5F_ForwardWide), typeof(W6_TrainCnn), typeof(W6_ForwardCnn), typeof(GEMM_Shapes), typeof(W7_TrainLstm), typeof(W7_ForwardLstm), typeof(W8_TrainTransformer), typeof(W8F_ForwardTransformer)];
 
     /// <summary>The entry point.</summary>
     /// <param name="args">The command line; see the class summary.</param>
@@ -83,7 +83,7 @@ public static class Program
                         StringComparer.OrdinalIgnoreCase);
                     break;
                 case "-h" or "--help":
-                    Console.WriteLine("usage: SourceGenNN.Runtime.Benchmarks [--verify] [--quick] [--workloads W1,W2,...,W5F,W6,W7,GEMM] [--artifacts DIR] [--peak-file FILE] [--onnx DIR]");
+                    Console.WriteLine("usage: SourceGenNN.Runtime.Benchmarks [--verify] [--quick] [--workloads W1,W2,...,W5F,W6,W7,W8,W8F,GEMM] [--artifacts DIR] [--peak-file FILE] [--onnx DIR]");
                     Console.WriteLine("       SourceGenNN.Runtime.Benchmarks --peak [--quick] [--peak-threads 1,2]   (JSON on stdout)");
                     Console.WriteLine("       SourceGenNN.Runtime.Benchmarks --gemm-cputime [--quick]   (the GEMM shapes by thread CPU time, JSON on stdout)");
                     Console.WriteLine("       SourceGenNN.Runtime.Benchmarks --export-weights DIR   (safetensors for bench/pytorch_peer.py --export-onnx DIR)");

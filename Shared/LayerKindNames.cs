@@ -84,6 +84,21 @@ static class LayerKindNames
     public const string LSTM = "LSTM";
     /// <summary><c>nn.GRU</c> over a sequence [T, F].</summary>
     public const string GRU = "GRU";
+    /// <summary><c>nn.MultiheadAttention(batch_first=True)</c>: self- or cross-attention over [T, E] samples.</summary>
+    public const string MultiheadAttention = "MultiheadAttention";
+    /// <summary><c>F.scaled_dot_product_attention</c> on its own, over [T, E] samples split into heads.</summary>
+    public const string ScaledDotProductAttention = "ScaledDotProductAttention";
+    /// <summary>A learned position table added to [T, E] samples (<c>nn.Embedding(T, E)</c> of the positions 0..T−1).</summary>
+    public const string PositionalEmbedding = "PositionalEmbedding";
+    /// <summary>The fixed sinusoidal position table of "Attention Is All You Need", added to [T, E] samples.</summary>
+    public const string SinusoidalPositionalEncoding = "SinusoidalPositionalEncoding";
+    /// <summary><c>torch.mean(x, dim)</c>: the mean over one dimension, which is removed.</summary>
+    public const string Mean = "Mean";
+    /// <summary>
+    /// <c>nn.TransformerEncoderLayer(batch_first=True)</c>: not a kind of its own but a composite, declared by one attribute
+    /// and expanded into the layers PyTorch's module runs (<see cref="Composites"/>).
+    /// </summary>
+    public const string TransformerEncoderLayer = "TransformerEncoderLayer";
 
     /// <summary>Every kind, in the order the documentation lists them.</summary>
     public static readonly string[] All =
@@ -92,7 +107,14 @@ static class LayerKindNames
         LayerNorm, Flatten, Reshape, Add, Concat, BatchNorm1d, BatchNorm2d,
         Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool2d, Dropout2d,
         RNN, LSTM, GRU,
+        MultiheadAttention, ScaledDotProductAttention, PositionalEmbedding, SinusoidalPositionalEncoding, Mean,
     };
+
+    /// <summary>
+    /// Attributes that declare several layers at once, named as PyTorch's module names its submodules
+    /// (<c>enc.self_attn</c>, <c>enc.linear1</c>, ...): a description holds the kinds they expand to, never these.
+    /// </summary>
+    public static readonly string[] Composites = { TransformerEncoderLayer };
 }
 
 /// <summary>
@@ -176,4 +198,24 @@ static class OptionDefaults
     public const double RecurrentDropout = 0.0;
     /// <summary><c>nn.LSTM(bidirectional=False)</c>.</summary>
     public const bool RecurrentBidirectional = false;
+    /// <summary><c>nn.MultiheadAttention(bias=True)</c>: in_proj_bias and out_proj.bias.</summary>
+    public const bool AttentionBias = true;
+    /// <summary><c>nn.MultiheadAttention(dropout=0.0)</c>: dropout on the attention weights.</summary>
+    public const double AttentionDropout = 0.0;
+    /// <summary>No causal mask (<c>is_causal=False</c>).</summary>
+    public const bool AttentionCausal = false;
+    /// <summary>One head (<c>F.scaled_dot_product_attention</c> on [T, E] is one head).</summary>
+    public const int AttentionHeads = 1;
+    /// <summary><c>nn.TransformerEncoderLayer(dim_feedforward=2048)</c>.</summary>
+    public const int TransformerDimFeedforward = 2048;
+    /// <summary><c>nn.TransformerEncoderLayer(dropout=0.1)</c>.</summary>
+    public const double TransformerDropout = 0.1;
+    /// <summary><c>nn.TransformerEncoderLayer(layer_norm_eps=1e-5)</c>.</summary>
+    public const double TransformerLayerNormEps = 1e-5;
+    /// <summary><c>nn.TransformerEncoderLayer(norm_first=False)</c>: post-norm, as in "Attention Is All You Need".</summary>
+    public const bool TransformerNormFirst = false;
+    /// <summary><c>torch.mean(keepdim=False)</c>.</summary>
+    public const bool MeanKeepDim = false;
+    /// <summary>The standard deviation of a learned positional embedding's initial values (<c>nn.Embedding</c>'s N(0, 1)).</summary>
+    public const double PositionalEmbeddingStd = 1.0;
 }

@@ -84,6 +84,11 @@ internal static class ReferenceLayers
         [LayerKindNames.RNN] = (n, l) => new RecurrentReference(n, l),
         [LayerKindNames.LSTM] = (n, l) => new RecurrentReference(n, l),
         [LayerKindNames.GRU] = (n, l) => new RecurrentReference(n, l),
+        [LayerKindNames.MultiheadAttention] = (n, l) => new MultiheadAttentionReference(n, l),
+        [LayerKindNames.ScaledDotProductAttention] = (n, l) => new ScaledDotProductAttentionReference(n, l),
+        [LayerKindNames.PositionalEmbedding] = (n, l) => new PositionalReference(n, l),
+        [LayerKindNames.SinusoidalPositionalEncoding] = (n, l) => new PositionalReference(n, l),
+        [LayerKindNames.Mean] = (n, l) => new MeanReference(n, l),
     };
 
     public static IEnumerable<string> Kinds => Table.Keys;

@@ -73,13 +73,16 @@ ROWS = [("W1", 64, "train step, 784-128(ReLU)-10, CE, Adam"),
         ("W6", 32, "train step, CNN conv8-pool-conv16-pool-dense10, CE, Adam"),
         ("W6", 1, "forward, CNN conv8-pool-conv16-pool-dense10"),
         ("W7", 16, "train step, LSTM(32→64)×50 steps → Linear(64→10) on the last, CE, Adam"),
-        ("W7", 1, "forward, LSTM(32→64)×50 steps → Linear(64→10) on the last")]
+        ("W7", 1, "forward, LSTM(32→64)×50 steps → Linear(64→10) on the last"),
+        ("W8", 32, "train step, encoder layer d64 4 heads ff128 T16, mean, 10, CE, Adam"),
+        ("W8F", 1, "forward, encoder layer d64 4 heads ff128 T16, mean, 10")]
 # Targets from issue 12 ("CPU speed on every machine"), for W6 from issue 14 (convolution) and for W7 from issue 15
 # (recurrent layers): PyTorch (1 thread) time /
 # our time, same run, medians.
 TARGETS = {("W1", 64): 2.5, ("W2", 1): 6.0, ("W2", 64): 1.5, ("W3", 1): 300.0, ("W3", 5): 150.0,
            ("W4", 32): 25.0, ("W5", 256): 1.3, ("W6", 32): 3.0, ("W6", 1): 5.0,
-           ("W7", 16): 3.0, ("W7", 1): 10.0}
+           ("W7", 16): 3.0, ("W7", 1): 10.0,
+           ("W8", 32): 2.0, ("W8F", 1): 8.0}  # W8, W8F: issue 16 (attention)
 W5_TWO_THREAD_TARGET = 1.8  # our 2-thread W5 speed-up over our 1-thread W5
 W5_PEAK_TARGET = 0.75  # W5 (ours, 1 thread) at least this fraction of the measured peak of the vector width in use
 # ONNX Runtime (1 thread) time / our time, same run, medians. ORT_ROWS: the rows with an ONNX Runtime column.

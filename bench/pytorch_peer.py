@@ -16,6 +16,8 @@ Workloads (a train step is zero_grad, forward, loss, backward, optimizer.step, f
       flatten, Linear(784, 10); train step (cross entropy, Adam lr 1e-3) at batch 32, forward (eval) at batch 1
   W7  nn.LSTM(32, 64, batch_first=True) over 50 steps, nn.Linear(64, 10) on the last step: a train step (cross
       entropy, Adam lr 1e-3) at batch 16, and a forward (eval, inference_mode) at batch 1
+  W8  train step, TransformerEncoderLayer(64, 4 heads, ff 128, dropout 0) over 16 tokens, mean, Linear(64, 10), CE, Adam, batch 32
+  W8F forward (eval, inference_mode) of W8's network, batch 1
 
 Each (workload, batch, threads) is warmed up, then timed in blocks of R calls (R calibrated so a block lasts about
 --block-ms), with time.perf_counter_ns around each block; the result per call is the median and the minimum over the
@@ -315,6 +317,16 @@ def workload(name, batch):
                 make_train(m, nn.CrossEntropyLoss(), opt, x, y))
     if name == "W7":
         return w7(batch)
+    if name == "W8":
+        m = TransformerW8()
+        x, y = torch.randn(batch, 16, 64), torch.randint(0, 10, (batch,))
+        opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+        return ("train step TransformerEncoderLayer(64, 4 heads, ff 128) over 16 tokens, mean, Linear(64, 10), "
+                "CrossEntropyLoss, Adam", make_train(m, nn.CrossEntropyLoss(), opt, x, y))
+    if name == "W8F":
+        m = TransformerW8()
+        return ("forward (eval, inference_mode) TransformerEncoderLayer(64, 4 heads, ff 128) over 16 tokens, mean, "
+                "Linear(64, 10)", make_forward(m, torch.randn(batch, 16, 64)))
     raise ValueError(name)
 
 
@@ -342,6 +354,18 @@ def w7(batch):
     opt = torch.optim.Adam(m.parameters(), lr=1e-3)
     return "train step LSTM(32->64) x50 steps, Linear(64->10) on the last, CrossEntropyLoss, Adam", \
         make_train(m, nn.CrossEntropyLoss(), opt, x, y)
+
+class TransformerW8(nn.Module):
+    """W8: Runtime.Benchmarks' TransformerW8: one encoder layer (post-norm, ReLU, no dropout), the mean over the
+    tokens, a head."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.TransformerEncoderLayer(64, 4, dim_feedforward=128, dropout=0.0, batch_first=True)
+        self.head = nn.Linear(64, 10)
+
+    def forward(self, x):
+        return self.head(self.enc(x).mean(dim=1))
 
 
 # --- the ONNX Runtime peer's models -------------------------------------------------------------------------------
@@ -399,7 +423,7 @@ def export_onnx(directory):
 
 # W6 at batch 32 is its train step, at batch 1 its forward pass.
 PLAN = [("W1", 64), ("W2", 1), ("W2", 64), ("W3", 1), ("W3", 5), ("W4", 32), ("W5", 256), ("W5F", 256), ("W6", 32),
-        ("W6", 1), ("W7", 16), ("W7", 1)]
+        ("W6", 1), ("W7", 16), ("W7", 1), ("W8", 32), ("W8F", 1)]
 
 
 def time_it(fn, block_ns, blocks, warmup_ns):
@@ -431,7 +455,7 @@ def main():
     ap.add_argument("--out", help="write the JSON here (atomically) instead of stdout")
     ap.add_argument("--quick", action="store_true", help="a fast smoke run: short blocks, few of them")
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
-    ap.add_argument("--workloads", default="W1,W2,W3,W4,W5,W5F,W6,W7", help="comma-separated workloads (default all)")
+    ap.add_argument("--workloads", default="W1,W2,W3,W4,W5,W5F,W6,W7,W8,W8F", help="comma-separated workloads (default all)")
     ap.add_argument("--block-ms", type=float, default=None, help="target length of one timed block")
     ap.add_argument("--blocks", type=int, default=None, help="timed blocks per measurement")
     ap.add_argument("--export-onnx", metavar="DIR", help="export the ONNX Runtime peer's models into DIR (which holds "

@@ -144,6 +144,22 @@ internal static class DiagnosticDescriptors
         "Recurrent dropout with a single layer",
         "[{0}] has Dropout = {1} but NumLayers = 1: dropout applies between stacked layers only, so it has no effect here (PyTorch warns the same); set NumLayers = 2 or more, or remove Dropout, or add a [Dropout] layer after it",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "sgnn0042");
+    // SGNN0050–0059: attention.
+    public static readonly DiagnosticDescriptor HeadsDoNotDivide = Error("SGNN0050",
+        "Features not divisible by the heads",
+        "[{0}] splits {1} = {2} into {3} heads, but {2} is not divisible by {3}: choose a head count that divides {2}, or project to a multiple of {3} features");
+
+    public static readonly DiagnosticDescriptor KeyValueLengthMismatch = Error("SGNN0051",
+        "Keys and values of different lengths",
+        "[{0}] takes its keys from '{1}' with {2} positions and its values from '{3}' with {4}, but each key needs its value: give both the same length");
+
+    public static readonly DiagnosticDescriptor CausalLengthMismatch = Error("SGNN0052",
+        "Causal mask over keys of another length",
+        "[{0}] is causal over {1} queries, but its keys '{2}' have {3} positions: a causal mask pairs query t with key t, so it needs as many keys as queries; remove IsCausal, or mask with KeyLengths");
+
+    public static readonly DiagnosticDescriptor InvalidKeyLengths = Error("SGNN0053",
+        "Key lengths must be a network input of shape [1]",
+        "[{0}] reads its key lengths from '{1}', which is {2}; the lengths are given per sample at run time: declare [Input(\"{1}\", 1)] and name it in KeyLengths");
 
     public static readonly DiagnosticDescriptor InternalError = Error("SGNN0999",
         "Generator internal error",
@@ -183,6 +199,10 @@ internal static class DiagnosticDescriptors
         [RecurrentNeedsSequence.Id] = RecurrentNeedsSequence,
         [RecurrentNumLayers.Id] = RecurrentNumLayers,
         [RecurrentDropoutWithOneLayer.Id] = RecurrentDropoutWithOneLayer,
+        [HeadsDoNotDivide.Id] = HeadsDoNotDivide,
+        [KeyValueLengthMismatch.Id] = KeyValueLengthMismatch,
+        [CausalLengthMismatch.Id] = CausalLengthMismatch,
+        [InvalidKeyLengths.Id] = InvalidKeyLengths,
         [InternalError.Id] = InternalError,
     };
 

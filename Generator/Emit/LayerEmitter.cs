@@ -57,6 +57,12 @@ internal abstract class LayerEmitter
     /// </summary>
     public virtual bool IsView => false;
 
+    /// <summary>
+    /// Public members the layer adds to the network class (what it kept in the last forward pass, for inspection: an
+    /// attention layer's weights). Their names must match <c>Parser.IsReservedPattern</c>.
+    /// </summary>
+    public virtual void Members(SourceWriter w, LayerInfo layer, EmitContext c) { }
+
     /// <summary>A one-line comment with the layer's math, written above its forward code.</summary>
     public abstract string ForwardComment(LayerInfo layer);
 
@@ -142,12 +148,12 @@ internal sealed class EmitContext
 
     private static string Pascal(string s)
     {
-        // running_mean → RunningMean
+        // running_mean → RunningMean, out_proj.weight → OutProjWeight
         var sb = new System.Text.StringBuilder();
         bool upper = true;
         foreach (char ch in s)
         {
-            if (ch == '_')
+            if (ch == '_' || ch == '.') // out_proj.weight → OutProjWeight
             {
                 upper = true;
                 continue;

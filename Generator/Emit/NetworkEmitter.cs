@@ -248,6 +248,8 @@ internal static class NetworkEmitter
             ? $"The input of the final {plan.Last.Kind} for the last forward pass: [Batch, OutputSize]."
             : "The output of the last forward pass: [Batch, OutputSize] (the network does not end in a Softmax over its only dimension or a Sigmoid).");
         w.Line($"public {ReadOnlySpan} Logits => View(_out{logits.Index}, _batch * OutputSize);");
+        foreach (var l in layers) plan.Emitter(l).Members(w, l, c);
+        AttentionEmitter.WriteLookup(w, layers.OfType<AttentionLayerBase>().ToList());
         Doc(w, "The output of layer <paramref name=\"layer\"/> (its index in <see cref=\"Description\"/>'s layers) for the last forward pass: [Batch, that layer's output shape], row-major, like a PyTorch forward hook. The network's own buffer: valid until the next pass.",
             "<param name=\"layer\">The layer's index, 0 to " + (layers.Count() - 1).ToString(System.Globalization.CultureInfo.InvariantCulture) + ".</param>");
         using (w.Block($"public {ReadOnlySpan} LayerOutput(int layer)"))

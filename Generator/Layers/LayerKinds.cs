@@ -14,6 +14,7 @@ internal static class LayerKinds
 {
     private static readonly Dictionary<string, Func<LayerParseContext, LayerInfo?>> ParserByAttribute = new();
     private static readonly Dictionary<Type, LayerEmitter> EmitterByRecord = new();
+    private static readonly Dictionary<string, Func<LayerParseContext, IReadOnlyList<LayerInfo>?>> ExpanderByAttribute = new();
 
     static LayerKinds()
     {
@@ -40,6 +41,13 @@ internal static class LayerKinds
         Add<RecurrentLayer>(LayerKindNames.RNN, RecurrentLayer.Parse, recurrent);
         Add<RecurrentLayer>(LayerKindNames.LSTM, RecurrentLayer.Parse, recurrent);
         Add<RecurrentLayer>(LayerKindNames.GRU, RecurrentLayer.Parse, recurrent);
+        var attention = new AttentionEmitter();
+        Add<MultiheadAttentionLayer>(LayerKindNames.MultiheadAttention, MultiheadAttentionLayer.Parse, attention);
+        Add<ScaledDotProductAttentionLayer>(LayerKindNames.ScaledDotProductAttention, ScaledDotProductAttentionLayer.Parse, attention);
+        Add<PositionalEmbeddingLayer>(LayerKindNames.PositionalEmbedding, PositionalEmbeddingLayer.Parse, new PositionalEmitter());
+        Add<SinusoidalPositionalEncodingLayer>(LayerKindNames.SinusoidalPositionalEncoding, SinusoidalPositionalEncodingLayer.Parse, new PositionalEmitter());
+        Add<MeanLayer>(LayerKindNames.Mean, MeanLayer.Parse, new MeanEmitter());
+        AddComposite(LayerKindNames.TransformerEncoderLayer, TransformerEncoderLayer.Expand);
         var activation = new ActivationEmitter();
         foreach (var name in new[]
                  {
@@ -55,13 +63,26 @@ internal static class LayerKinds
         EmitterByRecord[typeof(TLayer)] = emitter;
     }
 
-    public static bool IsKnown(string attributeMetadataName) => ParserByAttribute.ContainsKey(attributeMetadataName);
+    /// <summary>
+    /// A composite: one attribute that declares several layers of existing kinds (TransformerEncoderLayer), each given
+    /// the next index and a name under the attribute's name.
+    /// </summary>
+    private static void AddComposite(string kind, Func<LayerParseContext, IReadOnlyList<LayerInfo>?> expand) =>
+        ExpanderByAttribute["SourceGenNN." + kind + "Attribute"] = expand;
+
+    public static bool IsKnown(string attributeMetadataName) =>
+        ParserByAttribute.ContainsKey(attributeMetadataName) || ExpanderByAttribute.ContainsKey(attributeMetadataName);
 
     /// <summary>The attribute names users can write, for SGNN0012's message.</summary>
-    public static string KnownNames => string.Join(", ", LayerKindNames.All);
+    public static string KnownNames => string.Join(", ", LayerKindNames.All) + ", " + string.Join(", ", LayerKindNames.Composites);
 
-    public static LayerInfo? Parse(string attributeMetadataName, LayerParseContext context) =>
-        ParserByAttribute[attributeMetadataName](context);
+    /// <summary>The layers an attribute declares: one, or a composite's parts; null after a diagnostic.</summary>
+    public static IReadOnlyList<LayerInfo>? Parse(string attributeMetadataName, LayerParseContext context)
+    {
+        if (ExpanderByAttribute.TryGetValue(attributeMetadataName, out var expand)) return expand(context);
+        var layer = ParserByAttribute[attributeMetadataName](context);
+        return layer is null ? null : new[] { layer };
+    }
 
     public static LayerEmitter EmitterFor(LayerInfo layer) => EmitterByRecord[layer.GetType()];
 }

@@ -168,10 +168,31 @@ public partial class RefSequenceCnn { }
 [Conv2d(4, 3, Stride = 2, Padding = "valid", Name = "down")] [AdaptiveAvgPool2d(1, Name = "gap")] [Flatten(Name = "flat")]
 [Dense(3, Name = "head")]
 public partial class RefTransposedCnn { }
+// The attention cases: nn.MultiheadAttention (batch_first=True) and nn.TransformerEncoderLayer, each trained with SGD
+// (momentum) and with Adam.
+
+[Network(5, 8)] [MultiheadAttention(2, Name = "attn")] [Flatten(Name = "flat")] [Dense(3, Name = "head")]
+public partial class RefAttnSelf { }
+
+[Network(6, 8)] [Input("len", 1)] [MultiheadAttention(4, IsCausal = true, KeyLengths = "len", Name = "attn")] [Flatten(Name = "flat")] [Dense(3, Name = "head")]
+public partial class RefAttnCausal { }
+
+[Network(4, 8)] [Input("memory", 6, 5)] [Input("len", 1)]
+[MultiheadAttention(2, Key = "memory", Value = "memory", KeyLengths = "len", Name = "cross")] [Flatten(Name = "flat")] [Dense(3, Name = "head")]
+public partial class RefAttnCross { }
+
+[Network(5, 8)] [TransformerEncoderLayer(8, 2, DimFeedforward = 16, Dropout = 0.0, Name = "enc")] [Flatten(Name = "flat")] [Dense(3, Name = "head")]
+public partial class RefEncoderPost { }
+
+[Network(5, 8)] [TransformerEncoderLayer(8, 2, DimFeedforward = 12, Dropout = 0.0, NormFirst = true, Activation = TransformerActivation.GELU, Name = "enc")]
+[Mean(1, Name = "pool")] [Dense(3, Name = "head")]
+public partial class RefEncoderPre { }
 
 /// <summary>
 /// Networks that are not a chain, recorded from PyTorch modules: a residual Add with LayerNorm, two inputs joined by
-/// Concat, LayerNorm over [T, F], BatchNorm with its running statistics. The initial state_dict (parameters and
+/// Concat, LayerNorm over [T, F], BatchNorm with its running statistics; nn.MultiheadAttention (self, causal with
+/// key-padding lengths, cross with kdim = vdim ≠ E and lengths) and nn.TransformerEncoderLayer (norm_first false with
+/// ReLU, true with GELU), each with SGD and with Adam. The initial state_dict (parameters and
 /// buffers, num_batches_tracked as int64) loads directly; training steps must give PyTorch's losses, first gradients,
 /// final parameters and buffers, and the evaluation-mode outputs before and after.
 /// </summary>
@@ -184,6 +205,9 @@ public class PyTorchGraphParityTests(ITestOutputHelper output)
         "cnn_conv2d_maxpool_ce_sgd", "cnn_conv2d_maxpool_ce_adam", "cnn_conv2d_options_mse_sgd", "cnn_conv2d_options_mse_adam",
         "cnn_depthwise_avgpool_batchnorm_ce_sgd", "cnn_depthwise_avgpool_batchnorm_ce_adam", "cnn_conv1d_sequence_mse_sgd",
         "cnn_conv1d_sequence_mse_adam", "cnn_conv_transpose2d_ce_sgd", "cnn_conv_transpose2d_ce_adam",
+        "attention_self_sgd", "attention_self_adam", "attention_causal_lengths_sgd", "attention_causal_lengths_adam",
+        "attention_cross_lengths_sgd", "attention_cross_lengths_adam", "encoder_post_norm_sgd", "encoder_post_norm_adam",
+        "encoder_pre_norm_gelu_sgd", "encoder_pre_norm_gelu_adam",
     };
 
     private static (INetwork Net, Loss Loss, Optimizer Opt) Setup(string name)
@@ -207,6 +231,20 @@ public class PyTorchGraphParityTests(ITestOutputHelper output)
         Loss loss = name.Contains("_ce_", StringComparison.Ordinal) ? new CrossEntropy() : new MeanSquaredError();
         Optimizer opt = name.EndsWith("_sgd", StringComparison.Ordinal) ? new Sgd(net, 0.05f, 0.9f) : new Adam(net, 1e-2f);
         return (net, loss, opt);
+        INetwork net = name[..name.LastIndexOf('_')] switch
+        {
+            "attention_self" => new RefAttnSelf(),
+            "attention_causal_lengths" => new RefAttnCausal(),
+            "attention_cross_lengths" => new RefAttnCross(),
+            "encoder_post_norm" => new RefEncoderPost(),
+            "encoder_pre_norm_gelu" => new RefEncoderPre(),
+            _ => throw new ArgumentException(name),
+        };
+        Loss attentionLoss = name.StartsWith("attention_causal", StringComparison.Ordinal) || name.StartsWith("encoder_pre", StringComparison.Ordinal)
+            ? new CrossEntropy() : new MeanSquaredError();
+        // eps = 1e-3 as recorded: the key bias's exact gradient is 0, and Adam must not amplify its rounding noise.
+        Optimizer attentionOpt = name.EndsWith("_sgd", StringComparison.Ordinal) ? new Sgd(net, 0.05f, 0.9f) : new Adam(net, 1e-2f, epsilon: 1e-3f);
+        return (net, attentionLoss, attentionOpt);
     }
 
     private void AssertClose(IReadOnlyList<float> expected, ReadOnlySpan<float> actual, double rtol, string what)

@@ -211,7 +211,12 @@ internal static class CudaLayers
     };
 
     /// <summary>Kinds that run on the CPU only: using one on the GPU throws <see cref="NotSupportedException"/>.</summary>
-    public static readonly IReadOnlyCollection<string> CpuOnly = [LayerKindNames.RNN, LayerKindNames.LSTM, LayerKindNames.GRU];
+    public static readonly IReadOnlyCollection<string> CpuOnly =
+    [
+        LayerKindNames.RNN, LayerKindNames.LSTM, LayerKindNames.GRU,
+        LayerKindNames.MultiheadAttention, LayerKindNames.ScaledDotProductAttention, LayerKindNames.PositionalEmbedding,
+        LayerKindNames.SinusoidalPositionalEncoding, LayerKindNames.Mean,
+    ];
 
     /// <summary>The kinds with a GPU class.</summary>
     public static IEnumerable<string> Kinds => Table.Keys;

@@ -602,6 +602,90 @@ class TransposedCnn(nn.Module):
     def forward(self, x):
         h = self.avg(torch.tanh(self.bn(self.up(x))))
         return self.head(torch.flatten(self.gap(self.down(h)), 1))
+class AttnSelf(nn.Module):
+    """[Network(5, 8)] [MultiheadAttention(2, Name = "attn")] [Flatten(Name = "flat")] [Dense(3, Name = "head")]:
+    self-attention, two heads of 4 features, batch_first."""
+
+    def __init__(self):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.head = nn.Linear(40, 3)
+
+    def forward(self, x):
+        a, _ = self.attn(x, x, x)
+        return self.head(torch.flatten(a, 1))
+
+
+class AttnCausal(nn.Module):
+    """[Network(6, 8)] [Input("len", 1)] [MultiheadAttention(4, IsCausal = true, KeyLengths = "len", Name = "attn")]
+    [Flatten(Name = "flat")] [Dense(3, Name = "head")]: causal self-attention, four heads of 2 features, and a
+    key-padding mask per sample (key j is masked when j >= len)."""
+
+    def __init__(self):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(8, 4, batch_first=True)
+        self.head = nn.Linear(48, 3)
+
+    def forward(self, x, len):
+        t = x.shape[1]
+        causal = torch.triu(torch.ones(t, t, dtype=torch.bool), diagonal=1)
+        padding = torch.arange(t)[None, :] >= len[:, 0:1]
+        a, _ = self.attn(x, x, x, attn_mask=causal, key_padding_mask=padding)
+        return self.head(torch.flatten(a, 1))
+
+
+class AttnCross(nn.Module):
+    """[Network(4, 8)] [Input("memory", 6, 5)] [Input("len", 1)]
+    [MultiheadAttention(2, Key = "memory", Value = "memory", KeyLengths = "len", Name = "cross")]
+    [Flatten(Name = "flat")] [Dense(3, Name = "head")]: cross-attention, queries from x [4, 8], keys and values from
+    memory [6, 5] (kdim = vdim = 5: q_proj_weight, k_proj_weight, v_proj_weight), a key-padding mask per sample."""
+
+    def __init__(self):
+        super().__init__()
+        self.cross = nn.MultiheadAttention(8, 2, kdim=5, vdim=5, batch_first=True)
+        self.head = nn.Linear(32, 3)
+
+    def forward(self, x, memory, len):
+        padding = torch.arange(memory.shape[1])[None, :] >= len[:, 0:1]
+        a, _ = self.cross(x, memory, memory, key_padding_mask=padding)
+        return self.head(torch.flatten(a, 1))
+
+
+class EncoderPost(nn.Module):
+    """[Network(5, 8)] [TransformerEncoderLayer(8, 2, DimFeedforward = 16, Dropout = 0.0, Name = "enc")]
+    [Flatten(Name = "flat")] [Dense(3, Name = "head")]: nn.TransformerEncoderLayer, post-norm (norm_first=False), ReLU."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True)
+        self.head = nn.Linear(40, 3)
+
+    def forward(self, x):
+        return self.head(torch.flatten(self.enc(x), 1))
+
+
+class EncoderPre(nn.Module):
+    """[Network(5, 8)] [TransformerEncoderLayer(8, 2, DimFeedforward = 12, Dropout = 0.0, NormFirst = true,
+    Activation = TransformerActivation.GELU, Name = "enc")] [Mean(1, Name = "pool")] [Dense(3, Name = "head")]:
+    nn.TransformerEncoderLayer, pre-norm (norm_first=True), GELU, then the mean over the tokens."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.TransformerEncoderLayer(8, 2, dim_feedforward=12, dropout=0.0, activation="gelu",
+                                              batch_first=True, norm_first=True)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.head(self.enc(x).mean(dim=1))
+
+
+def perturb_attention(model):
+    """nn.MultiheadAttention starts its biases at 0, where a bias left out of the forward pass cannot show: move them."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.MultiheadAttention) and m.in_proj_bias is not None:
+                m.in_proj_bias.uniform_(-0.5, 0.5)
+                m.out_proj.bias.uniform_(-0.5, 0.5)
 
 
 def perturb_norms(model):
@@ -887,6 +971,29 @@ for _name, _module, _seed, _shape, _loss, _outputs, _per_step in RECURRENT_MODUL
             "inputs": {"x": _shape}, "loss": _loss, "outputs": _outputs, "n": 4,
             "per_step": _shape[0] if _per_step else None,
             "optimizer": _optimizer, "steps": 5, "clip": _clip,
+ATTENTION_MODULES = [
+    ("attention_self", AttnSelf, 3001, {"x": [5, 8]}, "MSELoss", 3, 6, None),
+    ("attention_causal_lengths", AttnCausal, 3002, {"x": [6, 8], "len": [1]}, "CrossEntropyLoss", 3, 6, 6),
+    ("attention_cross_lengths", AttnCross, 3003, {"x": [4, 8], "memory": [6, 5], "len": [1]}, "MSELoss", 3, 6, 6),
+    ("encoder_post_norm", EncoderPost, 3004, {"x": [5, 8]}, "MSELoss", 3, 6, None),
+    ("encoder_pre_norm_gelu", EncoderPre, 3005, {"x": [5, 8]}, "CrossEntropyLoss", 3, 6, None),
+]
+
+# Each attention module with SGD (momentum) and with Adam, 5 steps each. Adam's eps is 1e-3, not 1e-8: the gradient of
+# the key bias (in_proj_bias[E:2E]) is exactly 0 in exact arithmetic (it adds q·b_k to every score of a query, which the
+# softmax ignores), so both sides hold rounding noise of ~1e-9 there, and with eps = 1e-8 Adam would turn that noise
+# into steps of ~lr in a direction no two implementations share. With eps = 1e-3 the noise moves nothing measurable
+# while the real gradients (~1e-3 to 1e-1) still take Adam's normalised steps.
+for _name, _module, _seed, _inputs, _loss, _outputs, _n, _max_len in ATTENTION_MODULES:
+    for _opt, _kwargs in (("SGD", {"lr": 0.05, "momentum": 0.9}), ("Adam", {"lr": 1e-2, "eps": 1e-3})):
+        MODULE_CASES.append({
+            "name": f"{_name}_{_opt.lower()}",
+            "summary": " ".join(_module.__doc__.split(":", 1)[1].split()) if ":" in _module.__doc__ else _name,
+            "module": _module, "seed": _seed,
+            "inputs": _inputs, "loss": _loss, "outputs": _outputs, "n": _n,
+            "optimizer": (_opt, dict(_kwargs)), "steps": 5,
+            # "len" holds valid key counts in [1, max_len], as float32
+            "lengths": _max_len,
         })
 
 
@@ -896,6 +1003,7 @@ def run_module_case(case, out_dir, meta_common):
     model = case["module"]().to(torch.float32)
     perturb_norms(model)
     n = case["n"]
+    perturb_attention(model)
     inputs = {k: torch.randn(n, *shape, dtype=torch.float32) for k, shape in case["inputs"].items()}
     steps = case.get("per_step")  # a target per step of the sequence output
     if case["loss"] == "CrossEntropyLoss" and steps:
@@ -907,6 +1015,10 @@ def run_module_case(case, out_dir, meta_common):
         def loss_fn(out, y):  # one prediction per step: the mean over every step of every sample
             return ce(out.reshape(-1, classes), y.reshape(-1))
     elif case["loss"] == "CrossEntropyLoss":
+    if case.get("lengths"):
+        # Valid key counts: every one from 1 to the full length appears (1 masks all keys but the first).
+        inputs["len"] = torch.tensor([[float(1 + (i * 7) % case["lengths"])] for i in range(n)], dtype=torch.float32)
+    if case["loss"] == "CrossEntropyLoss":
         y_loss = torch.randint(0, case["outputs"], (n,))
         y_store = y_loss.to(torch.float32)
         loss_fn = nn.CrossEntropyLoss()
