@@ -129,6 +129,8 @@ internal static class Declarations
         [Flatten]
         [Dense(2)]
         public partial class EveryWindowLayer { }
+        """;
+
     public const string Attention = """
         using SourceGenNN;
 

@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using SourceGenNN.Kernels;
+using SourceGenNN.Training;
 
 namespace SourceGenNN.Benchmarks;
 

@@ -219,18 +219,7 @@ public class PyTorchGraphParityTests(ITestOutputHelper output)
             case "graph_layernorm_sequence_mse_sgd": { var n = new RefSequenceNorm(); return (n, new MeanSquaredError(), new Sgd(n, 0.05f, 0.9f)); }
             case "graph_batchnorm_mse_sgd": { var n = new RefBatchNorm(); return (n, new MeanSquaredError(), new Sgd(n, 0.1f, 0.9f)); }
         }
-        INetwork net = name switch
-        {
-            _ when name.StartsWith("cnn_conv2d_maxpool_", StringComparison.Ordinal) => new RefSmallCnn(),
-            _ when name.StartsWith("cnn_conv2d_options_", StringComparison.Ordinal) => new RefConvOptions(),
-            _ when name.StartsWith("cnn_depthwise_", StringComparison.Ordinal) => new RefDepthwiseCnn(),
-            _ when name.StartsWith("cnn_conv1d_", StringComparison.Ordinal) => new RefSequenceCnn(),
-            _ when name.StartsWith("cnn_conv_transpose2d_", StringComparison.Ordinal) => new RefTransposedCnn(),
-            _ => throw new ArgumentException(name),
-        };
-        Loss loss = name.Contains("_ce_", StringComparison.Ordinal) ? new CrossEntropy() : new MeanSquaredError();
-        Optimizer opt = name.EndsWith("_sgd", StringComparison.Ordinal) ? new Sgd(net, 0.05f, 0.9f) : new Adam(net, 1e-2f);
-        return (net, loss, opt);
+        if (name.StartsWith("cnn_", StringComparison.Ordinal)) return ConvCase(name);
         INetwork net = name[..name.LastIndexOf('_')] switch
         {
             "attention_self" => new RefAttnSelf(),
@@ -245,6 +234,23 @@ public class PyTorchGraphParityTests(ITestOutputHelper output)
         // eps = 1e-3 as recorded: the key bias's exact gradient is 0, and Adam must not amplify its rounding noise.
         Optimizer attentionOpt = name.EndsWith("_sgd", StringComparison.Ordinal) ? new Sgd(net, 0.05f, 0.9f) : new Adam(net, 1e-2f, epsilon: 1e-3f);
         return (net, attentionLoss, attentionOpt);
+    }
+
+    /// <summary>The convolution cases: each network with cross entropy or MSE, SGD with momentum or Adam.</summary>
+    private static (INetwork, Loss, Optimizer) ConvCase(string name)
+    {
+        INetwork net = name switch
+        {
+            _ when name.StartsWith("cnn_conv2d_maxpool_", StringComparison.Ordinal) => new RefSmallCnn(),
+            _ when name.StartsWith("cnn_conv2d_options_", StringComparison.Ordinal) => new RefConvOptions(),
+            _ when name.StartsWith("cnn_depthwise_", StringComparison.Ordinal) => new RefDepthwiseCnn(),
+            _ when name.StartsWith("cnn_conv1d_", StringComparison.Ordinal) => new RefSequenceCnn(),
+            _ when name.StartsWith("cnn_conv_transpose2d_", StringComparison.Ordinal) => new RefTransposedCnn(),
+            _ => throw new ArgumentException(name),
+        };
+        Loss loss = name.Contains("_ce_", StringComparison.Ordinal) ? new CrossEntropy() : new MeanSquaredError();
+        Optimizer opt = name.EndsWith("_sgd", StringComparison.Ordinal) ? new Sgd(net, 0.05f, 0.9f) : new Adam(net, 1e-2f);
+        return (net, loss, opt);
     }
 
     private void AssertClose(IReadOnlyList<float> expected, ReadOnlySpan<float> actual, double rtol, string what)
