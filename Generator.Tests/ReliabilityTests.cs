@@ -56,6 +56,21 @@ public class ReliabilityTests
         Assert.DoesNotContain(GeneratorHarness.Errors(output), e => !e.GetMessage().Contains("Hidden"));
     }
 
+    [Fact]
+    public void A_class_without_a_name_gets_no_code_and_the_other_networks_keep_theirs()
+    {
+        // Found by the fuzz test (10,000 cases, seed 1, case 7979): `partial class class { }` is a class whose name is
+        // missing; the generator wrote `partial class  { }` into App..g.cs, which did not compile.
+        const string src = "using SourceGenNN; namespace App { [Network(4)] [Dense(2)] partial class class { } [Network(3)] [Dense(2)] public partial class Seen { } }";
+        var (result, output, _) = Run(src);
+        Assert.Null(result.Results.Single().Exception);
+        var generated = Assert.Single(result.Results.Single().GeneratedSources);
+        Assert.Contains("Seen", generated.HintName);
+        var generatedTrees = result.GeneratedTrees.ToHashSet();
+        Assert.DoesNotContain(GeneratorHarness.Errors(output), e => e.Location.SourceTree is { } t && generatedTrees.Contains(t));
+        Assert.Contains(output.GetDiagnostics(), d => d.Id == "CS1001"); // the compiler's own "Identifier expected"
+    }
+
     [Theory]
     [InlineData("Logits")]
     [InlineData("Summary")]

@@ -26,7 +26,9 @@ public sealed partial class NetworkGenerator : IIncrementalGenerator
         var parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 NetworkAttributeName,
-                predicate: static (node, _) => node is TypeDeclarationSyntax,
+                // A declaration whose name is missing (`partial class { }`, or `class class` read as one) already has
+                // the compiler's syntax error; there is no type to generate into.
+                predicate: static (node, _) => node is TypeDeclarationSyntax type && !type.Identifier.IsMissing && type.Identifier.ValueText.Length > 0,
                 transform: static (ctx, ct) => Parser.Parse(ctx, ct))
             .WithTrackingName(TrackingNames.Parse);
 
