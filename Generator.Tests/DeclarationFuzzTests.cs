@@ -67,6 +67,8 @@ public class DeclarationFuzzTests(ITestOutputHelper output)
         (1, TensorName.Select(n => "Key = " + n)),
         (1, TensorName.Select(n => "Value = " + n)),
         (1, Gen.OneOf("\"ctx\"", "\"c\"", "\"input\"", "\"0\"", "\"nope\"").Select(n => "KeyLengths = " + n)),
+        (1, Gen.OneOf("NumLayers = 2", "NumLayers = 0", "Bidirectional = true", "Output = RecurrentOutput.LastStep", "Output = RecurrentOutput.FinalHidden",
+            "Output = (RecurrentOutput)9", "Nonlinearity = RnnNonlinearity.ReLU", "Nonlinearity = (RnnNonlinearity)3", "Dropout = 0.3")),
         (1, Dim.Select(d => "Dim = " + d)));
 
     private static readonly Gen<string> Options = Gen.Frequency(
@@ -111,6 +113,9 @@ public class DeclarationFuzzTests(ITestOutputHelper output)
         (1, Layer("SinusoidalPositionalEncoding", Gen.Const(""))),
         (1, Layer("Mean", Dim)),
         (1, Layer("TransformerEncoderLayer", Gen.Select(Size, Gen.OneOf("1", "2", "3", "0"), (d, h) => d + ", " + h))),
+        (1, Layer("RNN", Size)),
+        (1, Layer("LSTM", Size)),
+        (1, Layer("GRU", Size)),
         // Names the generator does not know, and attributes that are not layers.
         (1, Gen.OneOf("Conv2d(3)", "Dense2(4)", "Dense", "Dense(1, 2)", "Obsolete", "Network(3)", "Input(\"ctx\", 2)", "Input(\"input\", 2)",
             "Input(\"class\", 2)", "Input(\"ctx\")", "Softmax(1)", "Dense(Bias = false)")));
