@@ -21,6 +21,11 @@ using SourceGenNN.Training;
 var inv = CultureInfo.InvariantCulture;
 string dataDir = Option("--data") ?? FindData("breast_cancer.csv.gz");
 int epochs = int.Parse(Option("--epochs") ?? "30", inv);
+if (epochs < 1)
+{
+    Console.Error.WriteLine($"--epochs must be at least 1; got {epochs}.");
+    return 2;
+}
 ulong seed = ulong.Parse(Option("--seed") ?? "1", inv);
 const int Malignant = 0;
 

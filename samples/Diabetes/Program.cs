@@ -25,6 +25,11 @@ using SourceGenNN.Training;
 var inv = CultureInfo.InvariantCulture;
 string dataDir = Option("--data") ?? FindData("diabetes.csv");
 int epochs = int.Parse(Option("--epochs") ?? "30", inv);
+if (epochs < 1)
+{
+    Console.Error.WriteLine($"--epochs must be at least 1; got {epochs}.");
+    return 2;
+}
 ulong seed = ulong.Parse(Option("--seed") ?? "1", inv);
 
 var all = CsvReader.ReadDataset(Path.Combine(dataDir, "diabetes.csv"));

@@ -20,6 +20,11 @@ using SourceGenNN.Training;
 var inv = CultureInfo.InvariantCulture;
 string dataDir = Option("--data") ?? FindData("digits.csv.gz");
 int epochs = int.Parse(Option("--epochs") ?? "40", inv);
+if (epochs < 1)
+{
+    Console.Error.WriteLine($"--epochs must be at least 1; got {epochs}.");
+    return 2;
+}
 ulong seed = ulong.Parse(Option("--seed") ?? "1", inv);
 
 var all = CsvReader.ReadDataset(Path.Combine(dataDir, "digits.csv.gz"));

@@ -30,6 +30,11 @@ string dataDir = Option("--data") ?? FindData();
 string weights = Option("--weights") ?? "mnist.sgnn";
 string? plots = Option("--plots");
 int epochs = int.Parse(Option("--epochs") ?? "20", inv);
+if (epochs < 1)
+{
+    Console.Error.WriteLine($"--epochs must be at least 1; got {epochs}.");
+    return 2;
+}
 ulong seed = ulong.Parse(Option("--seed") ?? "1", inv);
 using CudaDevice? gpu = args.Contains("--gpu") ? OpenGpu() : null;
 if (args.Contains("--gpu") && gpu is null) return 2;

@@ -27,6 +27,11 @@ string dataDir = Option("--data") ?? FindData();
 string? plots = Option("--plots");
 string? weights = Option("--weights");
 int epochs = int.Parse(Option("--epochs") ?? "6", inv);
+if (epochs < 1)
+{
+    Console.Error.WriteLine($"--epochs must be at least 1; got {epochs}.");
+    return 2;
+}
 ulong seed = ulong.Parse(Option("--seed") ?? "1", inv);
 using CudaDevice? gpu = args.Contains("--gpu") ? OpenGpu() : null;
 if (args.Contains("--gpu") && gpu is null) return 2;

@@ -19,6 +19,11 @@ using SourceGenNN.Training;
 var inv = CultureInfo.InvariantCulture;
 string dataDir = Option("--data") ?? FindData();
 int epochs = int.Parse(Option("--epochs") ?? "12", inv);
+if (epochs < 1)
+{
+    Console.Error.WriteLine($"--epochs must be at least 1; got {epochs}.");
+    return 2;
+}
 ulong seed = ulong.Parse(Option("--seed") ?? "1", inv);
 int batchSize = int.Parse(Option("--batch") ?? "32", inv);
 string? only = Option("--only");

@@ -16,6 +16,11 @@ using SourceGenNN.Training;
 var inv = CultureInfo.InvariantCulture;
 string dataDir = Option("--data") ?? FindData();
 int epochs = int.Parse(Option("--epochs") ?? "20", inv);
+if (epochs < 1)
+{
+    Console.Error.WriteLine($"--epochs must be at least 1; got {epochs}.");
+    return 2;
+}
 ulong seed = ulong.Parse(Option("--seed") ?? "1", inv);
 
 var all = IdxReader.ReadDataset(Path.Combine(dataDir, "mnist10k-images-idx3-ubyte.gz"), Path.Combine(dataDir, "mnist10k-labels-idx1-ubyte.gz"));

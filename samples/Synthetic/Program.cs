@@ -32,6 +32,11 @@ using SourceGenNN.Training;
 
 var inv = CultureInfo.InvariantCulture;
 int epochs = int.Parse(Option("--epochs") ?? "10", inv);
+if (epochs < 1)
+{
+    Console.Error.WriteLine($"--epochs must be at least 1; got {epochs}.");
+    return 2;
+}
 ulong seed = ulong.Parse(Option("--seed") ?? "1", inv);
 int trainCount = int.Parse(Option("--train") ?? "10000", inv);
 int testCount = int.Parse(Option("--test") ?? "2000", inv);
