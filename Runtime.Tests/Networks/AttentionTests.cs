@@ -84,32 +84,11 @@ public class AttentionTests
         var p = net.Parameters.ToArray().Select(v => (double)v).ToArray();
         var xd = x.Select(v => (double)v).ToArray();
         double Loss() => reference.Evaluate(p, (double[])buffers.Clone(), xd, batch, training, step).Select((o, i) => r[i] * o).Sum();
-        const double h = 1e-6;
-        for (int k = 0; k < p.Length; k++)
-        {
-            double saved = p[k];
-            p[k] = saved + h; double up = Loss();
-            p[k] = saved - h; double down = Loss();
-            p[k] = saved;
-            double fd = (up - down) / (2 * h);
-            string tensor = net.Description.Parameters.First(t => k >= t.Offset && k < t.Offset + t.Length).Name;
-            Assert.True(Math.Abs(grads[k] - fd) <= 2e-4 + 2e-3 * Math.Abs(fd), $"d/d{tensor}[{k}]: backward {grads[k]}, finite differences {fd}");
-        }
+        FiniteDifferences.AssertMatch(p, grads, Loss, k => $"d/d{FiniteDifferences.ParameterAt(net, k)}[{k}]");
         var isLength = LengthElements(net);
         for (int k = 0; k < xd.Length; k++)
-        {
-            if (isLength[k % net.InputSize])
-            {
-                Assert.Equal(0f, dx[k]); // counts: no gradient
-                continue;
-            }
-            double saved = xd[k];
-            xd[k] = saved + h; double up = Loss();
-            xd[k] = saved - h; double down = Loss();
-            xd[k] = saved;
-            double fd = (up - down) / (2 * h);
-            Assert.True(Math.Abs(dx[k] - fd) <= 2e-4 + 2e-3 * Math.Abs(fd), $"d/dx[{k}]: backward {dx[k]}, finite differences {fd}");
-        }
+            if (isLength[k % net.InputSize]) Assert.Equal(0f, dx[k]); // counts: no gradient
+        FiniteDifferences.AssertMatch(xd, dx, Loss, k => $"d/dx[{k}]", include: k => !isLength[k % net.InputSize]);
         Assert.Contains(grads, g => g != 0);
     }
 

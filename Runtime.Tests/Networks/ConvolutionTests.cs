@@ -79,24 +79,8 @@ public class ConvolutionTests
         var reference = new ReferenceNetwork(net);
         double Loss() => reference.Evaluate(p, [], xd, batch).Select((o, i) => r[i] * o).Sum();
         int second = net.Description.FindParameter("3.weight")!.Offset, dense = net.Description.FindParameter("7.weight")!.Offset;
-        for (int k = 0; k < p.Length; k += k >= dense ? 31 : k >= second ? 7 : 1)
-        {
-            double saved = p[k];
-            p[k] = saved + 1e-6; double up = Loss();
-            p[k] = saved - 1e-6; double down = Loss();
-            p[k] = saved;
-            double fd = (up - down) / 2e-6;
-            Assert.True(Math.Abs(grads[k] - fd) <= 2e-4 + 2e-3 * Math.Abs(fd), $"parameter {k}: backward {grads[k]}, finite differences {fd}");
-        }
-        for (int k = 0; k < xd.Length; k += 37)
-        {
-            double saved = xd[k];
-            xd[k] = saved + 1e-6; double up = Loss();
-            xd[k] = saved - 1e-6; double down = Loss();
-            xd[k] = saved;
-            double fd = (up - down) / 2e-6;
-            Assert.True(Math.Abs(dx[k] - fd) <= 2e-4 + 2e-3 * Math.Abs(fd), $"d/dx[{k}]: backward {dx[k]}, finite differences {fd}");
-        }
+        FiniteDifferences.AssertMatch(p, grads, Loss, k => $"parameter {k}", next: k => k + (k >= dense ? 31 : k >= second ? 7 : 1));
+        FiniteDifferences.AssertMatch(xd, dx, Loss, k => $"d/dx[{k}]", next: k => k + 37);
     }
 
     [Fact]
@@ -116,25 +100,8 @@ public class ConvolutionTests
         var p = net.Parameters.ToArray().Select(v => (double)v).ToArray();
         var xd = x.Select(v => (double)v).ToArray();
         double Loss() => reference.Evaluate(p, (double[])buffers.Clone(), xd, batch, training: true).Select((o, i) => r[i] * o).Sum();
-        const double h = 1e-6;
-        for (int k = 0; k < p.Length; k++)
-        {
-            double saved = p[k];
-            p[k] = saved + h; double up = Loss();
-            p[k] = saved - h; double down = Loss();
-            p[k] = saved;
-            double fd = (up - down) / (2 * h);
-            Assert.True(Math.Abs(grads[k] - fd) <= 2e-4 + 2e-3 * Math.Abs(fd), $"parameter {k}: backward {grads[k]}, finite differences {fd}");
-        }
-        for (int k = 0; k < xd.Length; k++)
-        {
-            double saved = xd[k];
-            xd[k] = saved + h; double up = Loss();
-            xd[k] = saved - h; double down = Loss();
-            xd[k] = saved;
-            double fd = (up - down) / (2 * h);
-            Assert.True(Math.Abs(dx[k] - fd) <= 2e-4 + 2e-3 * Math.Abs(fd), $"d/dx[{k}]: backward {dx[k]}, finite differences {fd}");
-        }
+        FiniteDifferences.AssertMatch(p, grads, Loss, k => $"parameter {k}");
+        FiniteDifferences.AssertMatch(xd, dx, Loss, k => $"d/dx[{k}]");
     }
 
     [Fact]
@@ -156,24 +123,8 @@ public class ConvolutionTests
         var p = net.Parameters.ToArray().Select(v => (double)v).ToArray();
         var xd = x.Select(v => (double)v).ToArray();
         double Loss() => reference.Evaluate(p, [], xd, batch, training: true, step: step).Select((o, i) => r[i] * o).Sum();
-        for (int k = 0; k < p.Length; k++)
-        {
-            double saved = p[k];
-            p[k] = saved + 1e-6; double up = Loss();
-            p[k] = saved - 1e-6; double down = Loss();
-            p[k] = saved;
-            double fd = (up - down) / 2e-6;
-            Assert.True(Math.Abs(grads[k] - fd) <= 2e-4 + 2e-3 * Math.Abs(fd), $"parameter {k}: backward {grads[k]}, finite differences {fd}");
-        }
-        for (int k = 0; k < xd.Length; k++)
-        {
-            double saved = xd[k];
-            xd[k] = saved + 1e-6; double up = Loss();
-            xd[k] = saved - 1e-6; double down = Loss();
-            xd[k] = saved;
-            double fd = (up - down) / 2e-6;
-            Assert.True(Math.Abs(dx[k] - fd) <= 2e-4 + 2e-3 * Math.Abs(fd), $"d/dx[{k}]: backward {dx[k]}, finite differences {fd}");
-        }
+        FiniteDifferences.AssertMatch(p, grads, Loss, k => $"parameter {k}");
+        FiniteDifferences.AssertMatch(xd, dx, Loss, k => $"d/dx[{k}]");
     }
 
     [Fact]

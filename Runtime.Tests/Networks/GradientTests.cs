@@ -35,26 +35,8 @@ public class GradientTests
             return s;
         }
 
-        const double h = 1e-6;
-        for (int k = 0; k < p.Length; k++)
-        {
-            double saved = p[k];
-            p[k] = saved + h; double up = Loss(p, xd);
-            p[k] = saved - h; double down = Loss(p, xd);
-            p[k] = saved;
-            double fd = (up - down) / (2 * h);
-            string tensor = net.Description.Parameters.First(t => k >= t.Offset && k < t.Offset + t.Length).Name;
-            Assert.True(Math.Abs(grads[k] - fd) <= 2e-4 + 2e-3 * Math.Abs(fd), $"d/d{tensor}[{k}]: backward {grads[k]}, finite differences {fd}");
-        }
-        for (int k = 0; k < xd.Length; k++)
-        {
-            double saved = xd[k];
-            xd[k] = saved + h; double up = Loss(p, xd);
-            xd[k] = saved - h; double down = Loss(p, xd);
-            xd[k] = saved;
-            double fd = (up - down) / (2 * h);
-            Assert.True(Math.Abs(dx[k] - fd) <= 2e-4 + 2e-3 * Math.Abs(fd), $"d/dx[{k}]: backward {dx[k]}, finite differences {fd}");
-        }
+        FiniteDifferences.AssertMatch(p, grads, () => Loss(p, xd), k => $"d/d{FiniteDifferences.ParameterAt(net, k)}[{k}]");
+        FiniteDifferences.AssertMatch(xd, dx, () => Loss(p, xd), k => $"d/dx[{k}]");
     }
 
     [Theory]
@@ -128,25 +110,8 @@ public class GradientTests
         var p = net.Parameters.ToArray().Select(v => (double)v).ToArray();
         var xd = x.Select(v => (double)v).ToArray();
         double Loss() => reference.Evaluate(p, (double[])buffers.Clone(), xd, batch, training: true).Select((o, i) => r[i] * o).Sum();
-        const double h = 1e-6;
-        for (int k = 0; k < p.Length; k++)
-        {
-            double saved = p[k];
-            p[k] = saved + h; double up = Loss();
-            p[k] = saved - h; double down = Loss();
-            p[k] = saved;
-            double fd = (up - down) / (2 * h);
-            Assert.True(Math.Abs(grads[k] - fd) <= 2e-4 + 2e-3 * Math.Abs(fd), $"parameter {k}: backward {grads[k]}, finite differences {fd}");
-        }
-        for (int k = 0; k < xd.Length; k++)
-        {
-            double saved = xd[k];
-            xd[k] = saved + h; double up = Loss();
-            xd[k] = saved - h; double down = Loss();
-            xd[k] = saved;
-            double fd = (up - down) / (2 * h);
-            Assert.True(Math.Abs(dx[k] - fd) <= 2e-4 + 2e-3 * Math.Abs(fd), $"d/dx[{k}]: backward {dx[k]}, finite differences {fd}");
-        }
+        FiniteDifferences.AssertMatch(p, grads, Loss, k => $"parameter {k}");
+        FiniteDifferences.AssertMatch(xd, dx, Loss, k => $"d/dx[{k}]");
     }
 
     [Fact]
@@ -173,15 +138,7 @@ public class GradientTests
         var reference = new ReferenceNetwork(net);
         double Loss() => reference.Evaluate(p, [], xd, batch).Select((o, i) => r[i] * o).Sum();
         int fc2 = net.Description.FindParameter("fc2.weight")!.Offset;
-        for (int k = 0; k < p.Length; k += k >= fc2 ? 1 : 97)
-        {
-            double saved = p[k];
-            p[k] = saved + 1e-6; double up = Loss();
-            p[k] = saved - 1e-6; double down = Loss();
-            p[k] = saved;
-            double fd = (up - down) / 2e-6;
-            Assert.True(Math.Abs(grads[k] - fd) <= 2e-4 + 2e-3 * Math.Abs(fd), $"parameter {k}: backward {grads[k]}, finite differences {fd}");
-        }
+        FiniteDifferences.AssertMatch(p, grads, Loss, k => $"parameter {k}", next: k => k + (k >= fc2 ? 1 : 97));
     }
 
     [Fact]

@@ -144,26 +144,8 @@ public class RecurrentTests
         var p = net.Parameters.ToArray().Select(v => (double)v).ToArray();
         var xd = x.Select(v => (double)v).ToArray();
         double Loss() => reference.Evaluate(p, [], xd, batch, training: true, step).Select((o, i) => r[i] * o).Sum();
-        const double h = 1e-6;
-        for (int k = 0; k < p.Length; k++)
-        {
-            double saved = p[k];
-            p[k] = saved + h; double up = Loss();
-            p[k] = saved - h; double down = Loss();
-            p[k] = saved;
-            double fd = (up - down) / (2 * h);
-            string tensor = net.Description.Parameters.First(t => k >= t.Offset && k < t.Offset + t.Length).Name;
-            Assert.True(Math.Abs(grads[k] - fd) <= 2e-4 + 2e-3 * Math.Abs(fd), $"d/d{tensor}[{k}]: backward {grads[k]}, finite differences {fd}");
-        }
-        for (int k = 0; k < xd.Length; k++)
-        {
-            double saved = xd[k];
-            xd[k] = saved + h; double up = Loss();
-            xd[k] = saved - h; double down = Loss();
-            xd[k] = saved;
-            double fd = (up - down) / (2 * h);
-            Assert.True(Math.Abs(dx[k] - fd) <= 2e-4 + 2e-3 * Math.Abs(fd), $"d/dx[{k}]: backward {dx[k]}, finite differences {fd}");
-        }
+        FiniteDifferences.AssertMatch(p, grads, Loss, k => $"d/d{FiniteDifferences.ParameterAt(net, k)}[{k}]");
+        FiniteDifferences.AssertMatch(xd, dx, Loss, k => $"d/dx[{k}]");
         // The test can fail: the hidden-to-hidden weights get a gradient, and it reaches the first steps.
         Assert.Contains(net.Description.Parameters, t => t.Name.Contains("weight_hh", StringComparison.Ordinal) && grads.AsSpan(t.Offset, t.Length).ToArray().Any(g => Math.Abs(g) > 1e-4));
     }
