@@ -46,11 +46,7 @@ public class GeneratorBenchmarks
             CSharpSyntaxTree.ParseText(Source(Layers), ParseOptions, path: "Net.cs"),
             CSharpSyntaxTree.ParseText("namespace App; public static class Other { public static int F() => 1; }", ParseOptions, path: "Other.cs"),
         ];
-        var tpa = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
-        _references = tpa.Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "netstandard.dll")
-            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
-            .Append(MetadataReference.CreateFromFile(typeof(INetwork).Assembly.Location))
-            .ToImmutableArray();
+        _references = References();
         var first = Compilation();
         _warm = Driver().RunGenerators(first);
         var other = _trees[1];
@@ -59,6 +55,16 @@ public class GeneratorBenchmarks
         int generated = _warm.GetRunResult().GeneratedTrees.Length;
         if (generated != 1 || _warm.GetRunResult().Diagnostics.Length != 0)
             throw new InvalidOperationException($"expected one generated file and no diagnostics, got {generated} and {string.Join("; ", _warm.GetRunResult().Diagnostics)}");
+    }
+
+    /// <summary>The framework's System assemblies and the runtime: what a project using SourceGenNN compiles against.</summary>
+    public static ImmutableArray<MetadataReference> References()
+    {
+        var tpa = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
+        return tpa.Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "netstandard.dll")
+            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
+            .Append(MetadataReference.CreateFromFile(typeof(INetwork).Assembly.Location))
+            .ToImmutableArray();
     }
 
     private CSharpCompilation Compilation() => CSharpCompilation.Create("Bench", _trees, _references,

@@ -1,9 +1,7 @@
 using System;
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
-using System.IO;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -22,11 +20,7 @@ internal static class Timing
     public static void Run(int runs)
     {
         var parse = new CSharpParseOptions(LanguageVersion.Latest);
-        var tpa = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
-        var references = tpa.Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "netstandard.dll")
-            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
-            .Append(MetadataReference.CreateFromFile(typeof(INetwork).Assembly.Location))
-            .ToImmutableArray();
+        var references = GeneratorBenchmarks.References();
         Console.WriteLine($"generator time, {runs} cold runs each (ms; GeneratorDriver.GetTimingInfo)");
         Console.WriteLine("layers      min   median      max");
         foreach (int layers in new[] { 2, 20, 500 })
