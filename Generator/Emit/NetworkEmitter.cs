@@ -251,13 +251,13 @@ internal static class NetworkEmitter
         foreach (var l in layers) plan.Emitter(l).Members(w, l, c);
         AttentionEmitter.WriteLookup(w, layers.OfType<AttentionLayerBase>().ToList());
         Doc(w, "The output of layer <paramref name=\"layer\"/> (its index in <see cref=\"Description\"/>'s layers) for the last forward pass: [Batch, that layer's output shape], row-major, like a PyTorch forward hook. The network's own buffer: valid until the next pass.",
-            "<param name=\"layer\">The layer's index, 0 to " + (layers.Count() - 1).ToString(System.Globalization.CultureInfo.InvariantCulture) + ".</param>");
+            $"<param name=\"layer\">The layer's index, 0 to {layers.Length - 1}.</param>");
         using (w.Block($"public {ReadOnlySpan} LayerOutput(int layer)"))
         {
             using (w.Block("switch (layer)"))
                 foreach (var l in layers)
                     w.Line($"case {l.Index}: return View(_out{plan.Root(l).Index}, _batch * Layer{l.Index}Size);");
-            w.Line($"global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(layer), layer, \"a layer index from 0 to {layers.Count() - 1}\");");
+            w.Line($"global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(layer), layer, \"a layer index from 0 to {layers.Length - 1}\");");
             w.Line("return default;");
         }
         w.Line();
