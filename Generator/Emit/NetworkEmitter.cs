@@ -412,7 +412,7 @@ internal static class NetworkEmitter
                     "XavierUniform" => $"{I}XavierUniform({view}, fanIn: {init.FanIn}, fanOut: {init.FanOut}, gain: {Lit.D(init.A)}, ref rng);",
                     _ => $"{I}XavierNormal({view}, fanIn: {init.FanIn}, fanOut: {init.FanOut}, gain: {Lit.D(init.A)}, ref rng);",
                 };
-                w.Line($"// {t.Name} {t.Shape.Text}: {Describe(init, isBias, t.Layer.Kind == LayerKindNames.Dense || t.Name.Contains(".out_proj.") ? "nn.Linear" : "nn." + t.Layer.Kind)}");
+                w.Line($"// {t.Name} {t.Shape.Text}: {Describe(init, isBias, t.Parameter.Module ?? (t.Layer.Kind == LayerKindNames.Dense ? "nn.Linear" : "nn." + t.Layer.Kind))}");
                 if (random)
                 {
                     w.Line($"{(rngDeclared ? "" : "var ")}rng = new {Rt}Kernels.Rng(seed, {Lit.S(t.Name)});");

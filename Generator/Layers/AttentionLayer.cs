@@ -176,8 +176,8 @@ internal sealed record MultiheadAttentionLayer(LayerCore Core, int Heads, bool H
                 list.Add(new ParameterInfo("v_proj_weight", Shape.Of(e, VDim), new InitInfo("XavierUniform", 1, 0, VDim, e)));
             }
             if (HasBias) list.Add(new ParameterInfo("in_proj_bias", Shape.Of(3 * e), new InitInfo("Zeros", 0, 0, e, 3 * e)));
-            list.Add(new ParameterInfo("out_proj.weight", Shape.Of(e, e), new InitInfo("Default", 0, 0, e, e)));
-            if (HasBias) list.Add(new ParameterInfo("out_proj.bias", Shape.Of(e), new InitInfo("Zeros", 0, 0, e, e)));
+            list.Add(new ParameterInfo("out_proj.weight", Shape.Of(e, e), new InitInfo("Default", 0, 0, e, e), Module: "nn.Linear"));
+            if (HasBias) list.Add(new ParameterInfo("out_proj.bias", Shape.Of(e), new InitInfo("Zeros", 0, 0, e, e), Module: "nn.Linear"));
             return list.ToEquatableArray();
         }
     }

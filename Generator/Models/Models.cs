@@ -133,8 +133,12 @@ internal sealed record Shape(EquatableArray<int> Dims)
     public override string ToString() => Text;
 }
 
-/// <summary>One parameter tensor of a layer: suffix (<c>weight</c>), shape, and how it is initialised.</summary>
-internal sealed record ParameterInfo(string Suffix, Shape Shape, InitInfo Init)
+/// <summary>
+/// One parameter tensor of a layer: suffix (<c>weight</c>), shape, and how it is initialised. <see cref="Module"/> names
+/// the PyTorch module whose default initialisation a <c>Default</c> init follows when the tensor belongs to a submodule
+/// of another kind (MultiheadAttention's <c>out_proj</c> is an <c>nn.Linear</c>); null: the layer's own module.
+/// </summary>
+internal sealed record ParameterInfo(string Suffix, Shape Shape, InitInfo Init, string? Module = null)
 {
     public int Length => Shape.Size;
 }
