@@ -8,7 +8,8 @@ namespace GpuCheck;
 
 /// <summary>
 /// Times training steps on the GPU: W1 (784-128-10, ReLU, batch 64, Adam, cross entropy) and W5 (1024-1024-1024-10,
-/// ReLU, SGD momentum 0.9, batches 256 and 4096) and W6 (the small CNN on [1, 28, 28], batch 32, Adam, cross entropy).
+/// ReLU, SGD momentum 0.9, batches 256 and 4096), W6 (the small CNN on [1, 28, 28], batch 32, Adam, cross entropy) and
+/// W7 (LSTM(32→64) over 50 steps, then Linear(64→10) on the last step, batch 16, Adam, cross entropy).
 /// Each step copies the batch from host memory through the pinned
 /// staging buffers, as a trainer would. GpuCheck/torch_cuda_peer.py times the same in PyTorch.
 /// </summary>
@@ -34,6 +35,7 @@ internal static class Bench
             finite &= Time(gpu, "W5", w5, new(CudaLoss.CrossEntropy, CudaOptimizer.Sgd(0.01f, momentum: 0.9f)), smoke ? 32 : 256, graphs, 200 / plan.Scale, plan.Warm, plan.Runs);
             finite &= Time(gpu, "W5", w5, new(CudaLoss.CrossEntropy, CudaOptimizer.Sgd(0.01f, momentum: 0.9f)), smoke ? 256 : 4096, graphs, Math.Max(1, 50 / plan.Scale), plan.Warm, plan.Runs);
             finite &= Time(gpu, "W6", () => new W6(1), new(CudaLoss.CrossEntropy, CudaOptimizer.Adam(1e-3f)), smoke ? 4 : 32, graphs, 500 / plan.Scale, plan.Warm, plan.Runs);
+            finite &= Time(gpu, "W7", () => new W7(1), new(CudaLoss.CrossEntropy, CudaOptimizer.Adam(1e-3f)), smoke ? 2 : 16, graphs, 500 / plan.Scale, plan.Warm, plan.Runs);
         }
         if (!finite) Console.WriteLine("FAIL a training loss is not finite");
         return finite ? 0 : 1;

@@ -31,6 +31,12 @@ internal static class NetworkChecks
             new(CudaLoss.CrossEntropy, CudaOptimizer.Adam(1e-2f)), 9);
         yield return new("Window kinds (ConvTranspose2d/1d, AvgPool2d/1d, AdaptiveAvgPool2d, Conv1d, MaxPool1d), MSE, SGD momentum", s => new CheckWindows(s),
             new(CudaLoss.MeanSquaredError, CudaOptimizer.Sgd(0.05f, momentum: 0.9f)), 6);
+        yield return new("LSTM (stacked, bidirectional, dropout between layers, h_n of both directions), CE, Adam", s => new CheckLstm(s),
+            new(CudaLoss.CrossEntropy, CudaOptimizer.Adam(1e-2f)), 7);
+        yield return new("GRU (bidirectional sequence, Dense per step, stacked without bias, last step), MSE, SGD momentum", s => new CheckGru(s),
+            new(CudaLoss.MeanSquaredError, CudaOptimizer.Sgd(0.1f, momentum: 0.9f)), 9);
+        yield return new("RNN (ReLU stacked, tanh bidirectional h_n, one step), BCE, AdamW", s => new CheckRnn(s),
+            new(CudaLoss.BinaryCrossEntropy, CudaOptimizer.AdamW(1e-2f)), 5);
     }
 
     public static IEnumerable<(string, Func<string?>)> All(CudaDevice gpu)

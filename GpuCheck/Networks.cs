@@ -167,3 +167,36 @@ internal partial class CheckWindows { }
 [Flatten]
 [Dense(10)]
 internal partial class W6 { }
+
+/// <summary>
+/// LSTMs: two stacked bidirectional layers with dropout between them, h_n of both directions, then a stacked one over
+/// the whole sequence with a Dense per step; every gate and both directions on the GPU.
+/// </summary>
+[Network(6, 5)]
+[LSTM(7, NumLayers = 2, Bidirectional = true, Dropout = 0.3, Name = "lstm")] // [6, 14]
+[LSTM(5, Output = RecurrentOutput.FinalHidden, Bidirectional = true, Name = "top")] // [10]
+[Dense(3)]
+internal partial class CheckLstm { }
+
+/// <summary>GRUs: bidirectional over the sequence, a Dense per step, then a stacked GRU without bias to its last step.</summary>
+[Network(5, 4)]
+[GRU(6, Bidirectional = true)]                                      // [5, 12]
+[Dense(5)] [Tanh]                                                   // per step
+[GRU(8, NumLayers = 2, Bias = false, Dropout = 0.2, Output = RecurrentOutput.LastStep)] // [8]
+[Dense(2)]
+internal partial class CheckGru { }
+
+/// <summary>Elman RNNs: ReLU stacked to the last step, tanh bidirectional h_n, and a one-step sequence (T = 1).</summary>
+[Network(4, 3)]
+[RNN(6, Nonlinearity = RnnNonlinearity.ReLU, NumLayers = 2, Name = "relu")] // [4, 6]
+[RNN(5, Bidirectional = true, Output = RecurrentOutput.FinalHidden)]       // [10]
+[Reshape(1, 10)]
+[RNN(4, Output = RecurrentOutput.LastStep)]                               // T = 1: no recurrent product
+[Dense(3)]
+internal partial class CheckRnn { }
+
+/// <summary>W7 of the benchmarks: LSTM(32→64) over 50 steps, then Linear(64→10) on the last step.</summary>
+[Network(50, 32)]
+[LSTM(64, Output = RecurrentOutput.LastStep)]
+[Dense(10)]
+internal partial class W7 { }

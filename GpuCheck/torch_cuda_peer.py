@@ -5,6 +5,8 @@ W1: 784-128-10 (ReLU), batch 64, Adam(lr=1e-3), cross entropy from logits.
 W5: 1024-1024-1024-10 (ReLU), SGD(lr=0.01, momentum=0.9), batches 256 and 4096, cross entropy.
 W6: conv(1->8, k3, pad 1) ReLU maxpool 2, conv(8->16, k3, pad 1) ReLU maxpool 2, flatten, Linear(784, 10), on [1, 28, 28]
     inputs, batch 32, Adam(lr=1e-3), cross entropy (cuDNN, FP32).
+W7: LSTM(32->64, batch_first) over 50 steps, Linear(64, 10) on the last step, batch 16, Adam(lr=1e-3), cross entropy
+    (cuDNN's LSTM, FP32).
 Each step copies the batch from pinned host memory to the GPU (non_blocking), as GpuCheck's executor copies through
 its pinned staging buffers; 8 distinct batches are cycled; 20 warm-up steps; the median of 5 timed runs is printed.
 FP32 throughout (TF32 disabled), like GpuCheck's default cuBLAS math mode.
@@ -18,7 +20,21 @@ import time
 import torch
 
 
+class LastStepLstm(torch.nn.Module):
+    """W7: nn.LSTM(32, 64, batch_first=True), then nn.Linear(64, 10) on out[:, -1]."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(32, 64, batch_first=True)
+        self.fc = torch.nn.Linear(64, 10)
+
+    def forward(self, x):
+        return self.fc(self.lstm(x)[0][:, -1])
+
+
 def make(widths):
+    if widths == "W7":
+        return LastStepLstm().cuda()
     if widths == "W6":
         return torch.nn.Sequential(
             torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
@@ -37,8 +53,8 @@ def bench(name, widths, batch, make_opt, steps, graphs):
     model = make(widths)
     opt = make_opt(model.parameters())
     loss_fn = torch.nn.CrossEntropyLoss()
-    shape = (1, 28, 28) if widths == "W6" else (widths[0],)
-    classes = 10 if widths == "W6" else widths[-1]
+    shape = {"W6": (1, 28, 28), "W7": (50, 32)}.get(widths) if isinstance(widths, str) else (widths[0],)
+    classes = 10 if isinstance(widths, str) else widths[-1]
     xs = [torch.randn(batch, *shape).pin_memory() for _ in range(8)]
     ys = [torch.randint(0, classes, (batch,)).pin_memory() for _ in range(8)]
     x_dev = torch.empty(batch, *shape, device="cuda")
@@ -106,6 +122,7 @@ def main():
         bench("W5", [1024, 1024, 1024, 10], 256, sgd, 200, graphs)
         bench("W5", [1024, 1024, 1024, 10], 4096, sgd, 50, graphs)
         bench("W6", "W6", 32, adam, 500, graphs)
+        bench("W7", "W7", 16, adam, 500, graphs)
     return 0
 
 

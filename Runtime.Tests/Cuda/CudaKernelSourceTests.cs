@@ -24,6 +24,10 @@ public class CudaKernelSourceTests
         Snapshot.Verify(CudaKernelSource.Generate(TestNetworks.Graph(), new(CudaLoss.MeanSquaredError, CudaOptimizer.Adam(1e-3f))).Text, "Graph_adam_mse");
 
     [Fact]
+    public void Lstm_training_source_matches_snapshot() =>
+        Snapshot.Verify(CudaKernelSource.Generate(new SourceGenNN.Tests.Networks.LstmStackedBidirectionalNet(1).Description, AdamCrossEntropy).Text, "Lstm_adam_cross_entropy");
+
+    [Fact]
     public void Mlp_emits_only_the_kernels_it_needs()
     {
         var k = CudaKernelSource.Generate(TestNetworks.Mlp(), AdamCrossEntropy).Kernels;
@@ -90,14 +94,23 @@ public class CudaKernelSourceTests
     }
 
     [Fact]
-    public void A_recurrent_layer_on_the_gpu_is_refused_naming_the_layer()
+    public void A_recurrent_layer_is_one_gpu_step_with_its_gate_kernels()
     {
-        // RNN, LSTM and GRU are CPU-only for now: building the GPU plan (what UseDevice and CudaNetwork.Create do
-        // first) throws, naming the layer and its kind, before any device memory is touched.
-        var e = Assert.Throws<NotSupportedException>(() => CudaPlan.Build(new SourceGenNN.Tests.Networks.LstmLastStepNet().Description));
-        Assert.Contains("'lstm'", e.Message);
-        Assert.Contains("'LSTM'", e.Message);
-        Assert.Contains("CPU only", e.Message);
+        // RNN, LSTM and GRU each run as one CudaRecurrentLayer step; the generated source carries the step kernels of its
+        // kind, forward and backward, and the dropout between stacked layers only in training.
+        var lstm = new SourceGenNN.Tests.Networks.LstmStackedBidirectionalNet(1).Description;
+        var plan = CudaPlan.Build(lstm, CudaLoss.CrossEntropy);
+        Assert.Equal(new[] { "LSTM", "Dense" }, plan.Steps.Select(s => s.Layer.Kind).ToArray());
+        Assert.True(plan.RunsBackward(0));
+        string training = CudaKernelSource.Generate(lstm, AdamCrossEntropy).Text;
+        Assert.Contains("sgnn_lstm_step(", training);
+        Assert.Contains("sgnn_lstm_step_backward(", training);
+        Assert.Contains("sgnn_rnn_dropout(", training);
+        Assert.DoesNotContain("sgnn_gru_step", training);
+        string inference = CudaKernelSource.Generate(lstm).Text;
+        Assert.DoesNotContain("sgnn_rnn_dropout(", inference);
+        Assert.DoesNotContain("_backward(", inference);
+        Assert.Contains("sgnn_gru_step(", CudaKernelSource.Generate(new SourceGenNN.Tests.Networks.GruStackedNet(1).Description).Text);
     }
 
     [Fact]

@@ -106,6 +106,28 @@ public class GeneratedNetworkCudaTests
     public void Transposed_convolutions_pooling_and_the_1d_kinds_match_their_cpu_code_forward_and_backward() =>
         CheckAgainstCpu(new CudaWindows(seed: 6), batch: 5, seed: 6, CudaLoss.MeanSquaredError);
 
+    [GpuFact]
+    public void Stacked_bidirectional_lstm_with_dropout_between_layers_matches_its_cpu_code_forward_and_backward() =>
+        CheckAgainstCpu(new SourceGenNN.Tests.Networks.LstmStackedBidirectionalNet(seed: 7), batch: 6, seed: 7, CudaLoss.CrossEntropy);
+
+    [GpuFact]
+    public void Wide_bidirectional_lstm_over_the_sequence_matches_its_cpu_code_forward_and_backward() =>
+        CheckAgainstCpu(new SourceGenNN.Tests.Networks.LstmWideBidirectionalNet(seed: 8), batch: 3, seed: 8, CudaLoss.MeanSquaredError);
+
+    [GpuFact]
+    public void Stacked_gru_without_bias_and_bidirectional_gru_match_their_cpu_code_forward_and_backward()
+    {
+        CheckAgainstCpu(new SourceGenNN.Tests.Networks.GruStackedNet(seed: 9), batch: 5, seed: 9, CudaLoss.MeanSquaredError);
+        CheckAgainstCpu(new SourceGenNN.Tests.Networks.GruBidirectionalNet(seed: 10), batch: 4, seed: 10, CudaLoss.MeanSquaredError);
+    }
+
+    [GpuFact]
+    public void Rnn_kinds_match_their_cpu_code_forward_and_backward()
+    {
+        CheckAgainstCpu(new SourceGenNN.Tests.Networks.RnnReluStackedNet(seed: 11), batch: 5, seed: 11, CudaLoss.MeanSquaredError);
+        CheckAgainstCpu(new SourceGenNN.Tests.Networks.RnnBidirectionalNet(seed: 12), batch: 4, seed: 12, CudaLoss.CrossEntropy);
+    }
+
     /// <summary>
     /// Evaluation-mode forward, then a training-mode forward and backward (the same dropout draws: the GPU gets the
     /// network's seed and its training-forward count), against the generated CPU code: outputs, every parameter gradient

@@ -53,6 +53,18 @@ public partial class GpuTrainerRandomFirst { }
 [Dense(4)] [Softmax]
 public partial class GpuTrainerGraph { }
 
+/// <summary>An LSTM over 6 steps of 3 features, a Dense per step: one prediction of 4 classes per step.</summary>
+[Network(6, 3)]
+[LSTM(5)]
+[Dense(4)]
+public partial class GpuTrainerTagger { }
+
+/// <summary>A stacked GRU with dropout between its layers, to its last step, then 4 classes.</summary>
+[Network(6, 3)]
+[GRU(6, NumLayers = 2, Dropout = 0.2, Output = RecurrentOutput.LastStep)]
+[Dense(4)] [Softmax]
+public partial class GpuTrainerGru { }
+
 /// <summary>
 /// <see cref="Trainer.UseDevice"/>: the same training on the GPU and on the CPU gives the same history and weights
 /// (within 1e-3, relative to 1 + |expected|). Skipped without a GPU; failing under SOURCEGENNN_REQUIRE_GPU=1.
@@ -164,6 +176,59 @@ public class TrainerGpuTests
         {
             File.Delete(path);
         }
+    }
+
+    /// <summary>Sequences [6, 3] whose step classes (or, for "last", the last step's class) follow the features.</summary>
+    private static Dataset Sequences(int n, bool perStep, ulong seed)
+    {
+        var rng = new SourceGenNN.Kernels.Rng(seed, "gpu-trainer-sequences");
+        var x = new float[n * 18];
+        var y = new float[n * (perStep ? 6 : 1)];
+        for (int i = 0; i < n; i++)
+            for (int t = 0; t < 6; t++)
+            {
+                int c = (int)(rng.NextUInt64() % 4);
+                for (int f = 0; f < 3; f++) x[i * 18 + t * 3 + f] = (float)(rng.NextNormal() + (c == f ? 1.5 : c == 3 ? -1 : 0));
+                if (perStep) y[i * 6 + t] = c;
+                else if (t == 5) y[i] = c;
+            }
+        return new Dataset(x, y, 18, perStep ? 6 : 1);
+    }
+
+    [GpuFact]
+    public void Fit_of_a_recurrent_tagger_with_cross_entropy_per_step_matches_the_cpu_fit()
+    {
+        var train = Sequences(60, perStep: true, 21);
+        var options = new FitOptions { Epochs = 3, BatchSize = 16, Seed = 6, ValidationData = Sequences(20, perStep: true, 22), Progress = ProgressMode.None };
+        var cpuNet = new GpuTrainerTagger(seed: 14);
+        using var cpu = new Trainer(cpuNet, CrossEntropy.PerStep(4), new Adam(cpuNet, 0.02f));
+        var expected = cpu.Fit(train, options);
+        using var gpu = CudaDevice.Open();
+        var gpuNet = new GpuTrainerTagger(seed: 14);
+        using var trainer = new Trainer(gpuNet, CrossEntropy.PerStep(4), new Adam(gpuNet, 0.02f)).UseDevice(gpu);
+        var actual = trainer.Fit(train, options);
+        AssertClose(expected["loss"], actual["loss"], "loss");
+        AssertClose(expected["val_loss"], actual["val_loss"], "val_loss");
+        AssertClose(cpuNet.Parameters, gpuNet.Parameters, "weights");
+        Assert.True(expected["loss"][^1] < expected["loss"][0], "the tagger learns");
+    }
+
+    [GpuFact]
+    public void Fit_of_a_stacked_gru_with_dropout_between_layers_matches_the_cpu_fit()
+    {
+        var train = Sequences(60, perStep: false, 23);
+        var options = new FitOptions { Epochs = 3, BatchSize = 16, Seed = 8, ValidationData = Sequences(20, perStep: false, 24), Progress = ProgressMode.None };
+        var cpuNet = new GpuTrainerGru(seed: 15);
+        using var cpu = new Trainer(cpuNet, new CrossEntropy(), new Adam(cpuNet, 0.02f));
+        var expected = cpu.Fit(train, options);
+        using var gpu = CudaDevice.Open();
+        var gpuNet = new GpuTrainerGru(seed: 15);
+        using var trainer = new Trainer(gpuNet, new CrossEntropy(), new Adam(gpuNet, 0.02f)).UseDevice(gpu);
+        var actual = trainer.Fit(train, options);
+        AssertClose(expected["loss"], actual["loss"], "loss");
+        AssertClose(expected["val_loss"], actual["val_loss"], "val_loss");
+        AssertClose(cpuNet.Parameters, gpuNet.Parameters, "weights");
+        Assert.Equal(cpuNet.RandomStep, gpuNet.RandomStep);
     }
 
     [GpuFact]

@@ -89,6 +89,21 @@ public class TrainerDeviceMappingTests
     }
 
     [Fact]
+    public void Cross_entropy_per_step_maps_with_its_classes_and_is_refused_after_a_softmax()
+    {
+        // A sequence of logits [T, C] reads one prediction per step: the GPU is told C.
+        var logits = new SourceGenNN.Tests.Networks.RnnSequenceNet(1).Description; // [5, 2] logits
+        var options = CudaTrainingMapping.Map(CrossEntropy.PerStep(2), new Adam(logits.ParameterCount), logits);
+        Assert.Equal(CudaLoss.CrossEntropy, options.Loss);
+        Assert.Equal(2, options.ClassesPerStep);
+        Assert.Equal(0, CudaTrainingMapping.Map(new CrossEntropy(), new Adam(logits.ParameterCount), logits).ClassesPerStep);
+        // After a Softmax the CPU reads the probabilities as logits (no fusion per step); the GPU refuses rather than differ.
+        var e = Assert.Throws<NotSupportedException>(() => CudaTrainingMapping.MapLoss(CrossEntropy.PerStep(2), new DigitsSoftmax(1).Description));
+        Assert.Contains("per step", e.Message);
+        Assert.Contains("Softmax", e.Message);
+    }
+
+    [Fact]
     public void Bce_on_probabilities_without_a_final_sigmoid_is_refused_with_the_alternative()
     {
         var e = Assert.Throws<NotSupportedException>(() => CudaTrainingMapping.MapLoss(new BinaryCrossEntropy(), new DiabetesLinear(1).Description));

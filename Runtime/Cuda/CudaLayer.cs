@@ -208,12 +208,14 @@ internal static class CudaLayers
         [LayerKindNames.AvgPool2d] = (n, l) => new CudaPoolLayer(n, l),
         [LayerKindNames.AdaptiveAvgPool2d] = (n, l) => new CudaAdaptivePoolLayer(n, l),
         [LayerKindNames.Dropout2d] = (n, l) => new CudaDropout2dLayer(n, l),
+        [LayerKindNames.RNN] = (n, l) => new CudaRecurrentLayer(n, l),
+        [LayerKindNames.LSTM] = (n, l) => new CudaRecurrentLayer(n, l),
+        [LayerKindNames.GRU] = (n, l) => new CudaRecurrentLayer(n, l),
     };
 
     /// <summary>Kinds that run on the CPU only: using one on the GPU throws <see cref="NotSupportedException"/>.</summary>
     public static readonly IReadOnlyCollection<string> CpuOnly =
     [
-        LayerKindNames.RNN, LayerKindNames.LSTM, LayerKindNames.GRU,
         LayerKindNames.MultiheadAttention, LayerKindNames.ScaledDotProductAttention, LayerKindNames.PositionalEmbedding,
         LayerKindNames.SinusoidalPositionalEncoding, LayerKindNames.Mean,
     ];

@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using System.Collections.Generic;
 using SourceGenNN.CompilerServices;
 
@@ -201,6 +202,16 @@ public sealed class CudaNetwork : IDisposable
         if (maxBatch <= 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a positive batch size");
         if (training is { Loss: CudaLoss.None, Optimizer: not null })
             ThrowHelper.ThrowArgumentOutOfRange(nameof(training), training, "a loss when an optimizer is given");
+        if (training is { ClassesPerStep: not 0 } perStep)
+        {
+            int classes = perStep.ClassesPerStep, outputs = network.Description.OutputSize;
+            if (perStep.Loss != CudaLoss.CrossEntropy || classes < 0 || outputs % classes != 0)
+                throw new ArgumentOutOfRangeException(nameof(training), string.Create(CultureInfo.InvariantCulture,
+                    $"ClassesPerStep is {classes}: it needs the cross-entropy loss and a positive number of classes that divides the network's {outputs} outputs."));
+            if (network.Description.FusedActivation == LayerKindNames.Softmax)
+                throw new NotSupportedException(
+                    "Cross entropy per step reads each step's logits, but this network ends in Softmax; end it in the Dense that gives the logits.");
+        }
         return new CudaNetwork(device, network, training, maxBatch);
     }
 
@@ -620,10 +631,14 @@ public sealed class CudaNetwork : IDisposable
         switch (_training!.Loss)
         {
             case CudaLoss.CrossEntropy:
-                _context.Rows(CudaKernelSource.SoftmaxCrossEntropy, batch, cols, KernelArg.Ptr(logits), KernelArg.Ptr(_target.Pointer), KernelArg.Ptr(grad),
-                    KernelArg.Ptr(_lossTerms!.Pointer), KernelArg.Int(batch), KernelArg.Int(cols), KernelArg.Float(1f / batch));
-                _context.Sum(_lossTerms.Pointer, _loss.Pointer, batch, 1f / batch);
+            {
+                // One prediction per sample, or per step of a sequence output (ClassesPerStep): rows of C logits.
+                int classes = _training.ClassesPerStep > 0 ? _training.ClassesPerStep : cols, rows = batch * (cols / classes);
+                _context.Rows(CudaKernelSource.SoftmaxCrossEntropy, rows, classes, KernelArg.Ptr(logits), KernelArg.Ptr(_target.Pointer), KernelArg.Ptr(grad),
+                    KernelArg.Ptr(_lossTerms!.Pointer), KernelArg.Int(rows), KernelArg.Int(classes), KernelArg.Float(1f / rows));
+                _context.Sum(_lossTerms.Pointer, _loss.Pointer, rows, 1f / rows);
                 break;
+            }
             case CudaLoss.BinaryCrossEntropy:
                 _context.Elementwise(CudaKernelSource.SigmoidBce, outN, KernelArg.Ptr(logits), KernelArg.Ptr(_target.Pointer), KernelArg.Ptr(grad),
                     KernelArg.Ptr(_lossTerms!.Pointer), KernelArg.Int(outN), KernelArg.Float(1f / outN));

@@ -65,7 +65,12 @@ public sealed record CudaOptimizer(
 /// <summary>What a CUDA executor does besides forward passes: the loss and the optimiser.</summary>
 /// <param name="Loss">The loss (None: inference only).</param>
 /// <param name="Optimizer">The optimiser (null: gradients only).</param>
-public sealed record CudaTrainingOptions(CudaLoss Loss, CudaOptimizer? Optimizer);
+/// <param name="ClassesPerStep">
+/// Cross entropy per step of a sequence output [T, C] (the CPU's <c>CrossEntropy.PerStep(C)</c>): C here, and each
+/// step's row of C logits is one prediction, the mean over every step of every sample. 0: the whole output is one
+/// prediction.
+/// </param>
+public sealed record CudaTrainingOptions(CudaLoss Loss, CudaOptimizer? Optimizer, int ClassesPerStep = 0);
 
 /// <summary>
 /// The device plan of a network: one <see cref="CudaLayer"/> per step (a dense layer absorbs the element-wise activation

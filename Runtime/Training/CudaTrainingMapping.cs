@@ -11,7 +11,7 @@ namespace SourceGenNN.Training;
 internal static class CudaTrainingMapping
 {
     internal const string SupportedLosses =
-        "CrossEntropy (class indices or probabilities), BinaryCrossEntropyWithLogits, BinaryCrossEntropy on a network ending in Sigmoid, MeanSquaredError";
+        "CrossEntropy (class indices or probabilities, per sample or per step), BinaryCrossEntropyWithLogits, BinaryCrossEntropy on a network ending in Sigmoid, MeanSquaredError";
 
     internal const string SupportedOptimizers = "Sgd (momentum, dampening, Nesterov, weight decay), Adam, AdamW";
 
@@ -28,7 +28,7 @@ internal static class CudaTrainingMapping
         {
             throw new NotSupportedException($"{e.Message} The GPU supports these layers: {CudaLayers.Supported}.", e);
         }
-        return new CudaTrainingOptions(MapLoss(loss, description), MapOptimizer(optimizer));
+        return new CudaTrainingOptions(MapLoss(loss, description), MapOptimizer(optimizer), loss is CrossEntropy ce ? ce.Classes : 0);
     }
 
     /// <summary>
@@ -43,6 +43,9 @@ internal static class CudaTrainingMapping
 
         switch (loss)
         {
+            case CrossEntropy { Classes: > 0 } when description.FusedActivation == LayerKindNames.Softmax:
+                throw new NotSupportedException(
+                    $"The loss 'cross_entropy' per step reads each step's logits, but this network ends in Softmax; the GPU does not apply cross entropy to probabilities. End the network in the Dense that gives the logits. Supported on the GPU: {SupportedLosses}.");
             case CrossEntropy:
                 return CudaLoss.CrossEntropy; // class indices are expanded to one-hot rows by the trainer
             case BinaryCrossEntropyWithLogits:

@@ -196,10 +196,12 @@ public sealed partial class Trainer
         if (GradientClipping is not null) RefuseDeviceClipping();
         BeginDeviceTraining();
         ReadOnlySpan<float> deviceTarget = target;
-        if (Loss is CrossEntropy { Targets: CrossEntropyTarget.ClassIndex })
+        if (Loss is CrossEntropy { Targets: CrossEntropyTarget.ClassIndex } ce)
         {
+            // One class index per sample, or per step for CrossEntropy.PerStep(C): one-hot rows of C.
+            int classes = ce.Classes > 0 ? ce.Classes : nOut;
             var oneHot = _oneHot.AsSpan(0, batch * nOut);
-            OneHot(target, oneHot, batch, nOut);
+            OneHot(target, oneHot, batch * (nOut / classes), classes);
             deviceTarget = oneHot;
         }
         float rate = Optimizer.LearningRate;
