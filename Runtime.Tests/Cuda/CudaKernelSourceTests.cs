@@ -34,7 +34,7 @@ public class CudaKernelSourceTests
         Assert.Equal(new[]
         {
             "sgnn_relu_forward", "sgnn_relu_backward", "sgnn_column_sum", "sgnn_identity_forward", "sgnn_softmax_forward",
-            "sgnn_sum", "sgnn_increment", "sgnn_step_gate", "sgnn_softmax_cross_entropy", "sgnn_adam",
+            "sgnn_sum", "sgnn_increment", "sgnn_step_gate", "sgnn_clip_norm_partial", "sgnn_clip_norm_total", "sgnn_clip_apply", "sgnn_softmax_cross_entropy", "sgnn_adam",
         }, k);
     }
 

@@ -214,6 +214,48 @@ public class TrainerGpuTests
     }
 
     [GpuFact]
+    public void Gradient_clipping_by_norm_and_by_value_runs_on_the_gpu_as_on_the_cpu()
+    {
+        // SGD (Adam would undo a scaling of every gradient) and limits small enough to clip every step, so that a clipping left out or computed differently changes the weights.
+        var train = Sequences(48, perStep: true, 25);
+        var options = new FitOptions { Epochs = 2, BatchSize = 16, Seed = 9, Progress = ProgressMode.None };
+        using var gpu = CudaDevice.Open();
+        foreach (var clipping in new[] { GradientClipping.Norm(0.05), GradientClipping.Norm(0.02, double.PositiveInfinity), GradientClipping.Norm(0.1, 3), GradientClipping.Value(0.004) })
+        {
+            var cpuNet = new GpuTrainerTagger(seed: 16);
+            using var cpu = new Trainer(cpuNet, CrossEntropy.PerStep(4), new Sgd(cpuNet, 0.5f)) { GradientClipping = clipping };
+            var expected = cpu.Fit(train, options);
+            var gpuNet = new GpuTrainerTagger(seed: 16);
+            using var trainer = new Trainer(gpuNet, CrossEntropy.PerStep(4), new Sgd(gpuNet, 0.5f)).UseDevice(gpu);
+            trainer.GradientClipping = clipping; // set after UseDevice: the next step takes it to the device
+            var actual = trainer.Fit(train, options);
+            AssertClose(expected["loss"], actual["loss"], $"{clipping} loss");
+            AssertClose(cpuNet.Parameters, gpuNet.Parameters, $"{clipping} weights");
+            if (clipping.ByNorm)
+            {
+                Assert.True(cpu.LastGradientNorm > clipping.Limit, $"{clipping}: the last step clipped ({cpu.LastGradientNorm})");
+                Assert.True(Math.Abs(cpu.LastGradientNorm - trainer.LastGradientNorm) <= Tolerance * (1 + cpu.LastGradientNorm),
+                    $"{clipping}: GPU norm {trainer.LastGradientNorm}, CPU {cpu.LastGradientNorm}");
+            }
+            else
+            {
+                Assert.True(float.IsNaN(trainer.LastGradientNorm));
+            }
+        }
+        // The same fit without clipping ends elsewhere: the test can tell clipping from none.
+        var plainNet = new GpuTrainerTagger(seed: 16);
+        using var plain = new Trainer(plainNet, CrossEntropy.PerStep(4), new Sgd(plainNet, 0.5f)).UseDevice(gpu);
+        plain.Fit(train, options);
+        var clippedNet = new GpuTrainerTagger(seed: 16);
+        using var clipped = new Trainer(clippedNet, CrossEntropy.PerStep(4), new Sgd(clippedNet, 0.5f)) { GradientClipping = GradientClipping.Norm(0.05) };
+        clipped.Fit(train, options);
+        Assert.Contains(Enumerable.Range(0, plainNet.Parameters.Length), i => Math.Abs(plainNet.Parameters[i] - clippedNet.Parameters[i]) > 1e-2);
+        // Clipping by hand needs the gradients on the CPU: on a device it is refused, pointing at GradientClipping.
+        var e = Assert.Throws<NotSupportedException>(() => plain.ClipGradNorm(1.0));
+        Assert.Contains("GradientClipping", e.Message);
+    }
+
+    [GpuFact]
     public void Fit_of_a_stacked_gru_with_dropout_between_layers_matches_the_cpu_fit()
     {
         var train = Sequences(60, perStep: false, 23);

@@ -37,6 +37,12 @@ internal sealed class CudaKernelSource
     internal const string Increment = "sgnn_increment";
     internal const string StepGate = "sgnn_step_gate";
     internal const string RestoreIfSkipped = "sgnn_restore_if_skipped";
+    internal const string ClipNormPartial = "sgnn_clip_norm_partial";
+    internal const string ClipNormTotal = "sgnn_clip_norm_total";
+    internal const string ClipApply = "sgnn_clip_apply";
+
+    /// <summary>The fixed number of slices (blocks) the clipping norm is summed over: the same order on every device.</summary>
+    internal const int ClipSlices = 256;
     internal const string SoftmaxCrossEntropy = "sgnn_softmax_cross_entropy";
     internal const string SigmoidBce = "sgnn_sigmoid_bce";
     internal const string MeanSquared = "sgnn_mse";
@@ -65,6 +71,9 @@ internal sealed class CudaKernelSource
             {
                 b.Kernel(StepGate, StepGateCode);
                 if (plan.Description.BufferCount > 0) b.Kernel(RestoreIfSkipped, RestoreIfSkippedCode);
+                b.Kernel(ClipNormPartial, ClipNormPartialCode);
+                b.Kernel(ClipNormTotal, ClipNormTotalCode);
+                b.Kernel(ClipApply, ClipApplyCode);
             }
         }
         if (loss == CudaLoss.CrossEntropy) b.Kernel(SoftmaxCrossEntropy, CrossEntropyCode);
@@ -349,6 +358,71 @@ extern "C" __global__ void $NAME(float* buffers, const float* before, long long 
 {
     if (counters[3] == 0ULL) return;
     SGNN_LOOP(i, n) buffers[i] = before[i];
+}
+
+""";
+
+    // Gradient clipping between backward and the update, configured in device memory (graphs read it there):
+    // clip = [mode, limit, p, total]; mode 0 none, 1 by the p-norm, 2 by value, 3 by the largest magnitude (p = inf).
+    private const string ClipNormPartialCode = """
+// Clipping by norm, part 1 (256 blocks of 256 threads): block b reduces its fixed slice of the gradients, sum |g|^p, or
+// for p = inf the largest |g| plus a NaN term that keeps a NaN gradient visible (fmaxf would drop it).
+extern "C" __global__ void $NAME(const float* g, long long n, const float* clip, float* partial)
+{
+    __shared__ float sh[256];
+    int mode = (int)clip[0];
+    if (mode != 1 && mode != 3) return;
+    float p = clip[2], s = 0.0f, nan = 0.0f;
+    long long chunk = (n + gridDim.x - 1) / gridDim.x, begin = (long long)blockIdx.x * chunk, end = begin + chunk < n ? begin + chunk : n;
+    for (long long i = begin + threadIdx.x; i < end; i += blockDim.x)
+    {
+        float a = fabsf(g[i]);
+        if (mode == 3) { s = fmaxf(s, a); nan += a != a ? a : 0.0f; }
+        else s += p == 2.0f ? a * a : p == 1.0f ? a : powf(a, p);
+    }
+    if (mode == 3) s = sgnn_block_max(s, sh) + sgnn_block_sum(nan, sh);
+    else s = sgnn_block_sum(s, sh);
+    if (threadIdx.x == 0) partial[blockIdx.x] = s;
+}
+
+""";
+
+    private const string ClipNormTotalCode = """
+// Clipping by norm, part 2 (one thread): the total norm from the slices in a fixed order, into clip[3] (read back as
+// the trainer's LastGradientNorm).
+extern "C" __global__ void $NAME(const float* partial, int slices, float* clip)
+{
+    if (blockIdx.x != 0 || threadIdx.x != 0) return;
+    int mode = (int)clip[0];
+    if (mode != 1 && mode != 3) return;
+    float p = clip[2], t = 0.0f, nan = 0.0f;
+    for (int b = 0; b < slices; b++)
+    {
+        if (mode == 3) { t = fmaxf(t, partial[b]); nan += partial[b] != partial[b] ? partial[b] : 0.0f; }
+        else t += partial[b];
+    }
+    clip[3] = mode == 3 ? t + nan : p == 2.0f ? sqrtf(t) : p == 1.0f ? t : powf(t, 1.0f / p);
+}
+
+""";
+
+    private const string ClipApplyCode = """
+// Clipping, part 3: by norm, g *= min(1, limit / (total + 1e-6)) (NaN for a NaN total), as clip_grad_norm_; by value,
+// g clamped to [-limit, limit] (NaN stays NaN), as clip_grad_value_.
+extern "C" __global__ void $NAME(float* g, long long n, const float* clip)
+{
+    int mode = (int)clip[0];
+    if (mode == 0) return;
+    float limit = clip[1];
+    if (mode == 2)
+    {
+        SGNN_LOOP(i, n) { float v = g[i]; g[i] = v > limit ? limit : v < -limit ? -limit : v; }
+        return;
+    }
+    float total = clip[3];
+    float c = total != total ? total : fminf(limit / (total + 1e-6f), 1.0f);
+    if (c == 1.0f) return;
+    SGNN_LOOP(i, n) g[i] *= c;
 }
 
 """;

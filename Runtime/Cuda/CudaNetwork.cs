@@ -1,7 +1,8 @@
 using System;
-using System.Globalization;
 using System.Collections.Generic;
+using System.Globalization;
 using SourceGenNN.CompilerServices;
+using SourceGenNN.Training;
 
 namespace SourceGenNN.Cuda;
 
@@ -37,6 +38,8 @@ public sealed class CudaNetwork : IDisposable
     private readonly CudaTrainingOptions? _training;
     private readonly List<IDisposable> _owned = new();
     private readonly DeviceBuffer _params, _grads, _buffers, _x, _lr, _counters, _loss;
+    private readonly DeviceBuffer? _clip, _clipSlices;
+    private GradientClipping? _clipping;
     private readonly DeviceBuffer? _state1, _state2, _target, _lossTerms, _buffersBefore;
     private readonly Dictionary<string, IntPtr> _tensor = new(StringComparer.Ordinal), _gradient = new(StringComparer.Ordinal);
     private readonly StepTensors[] _io;
@@ -132,6 +135,11 @@ public sealed class CudaNetwork : IDisposable
             _pinnedTarget = Own(new PinnedBuffer(maxBatch * Description.OutputSize));
             var opt = training!.Optimizer;
             if (opt is not null && Description.BufferCount > 0) _buffersBefore = Own(new DeviceBuffer(Description.BufferCount));
+            if (opt is not null)
+            {
+                _clip = Own(new DeviceBuffer(4));
+                _clipSlices = Own(new DeviceBuffer(CudaKernelSource.ClipSlices));
+            }
             if (opt is { Kind: CudaOptimizerKind.Adam })
             {
                 _state1 = Own(new DeviceBuffer(Math.Max(1, p)));
@@ -153,6 +161,7 @@ public sealed class CudaNetwork : IDisposable
             if (b is not null && b.Length > 0) device.ZeroAsync(b.Pointer, b.Bytes);
         device.Synchronize();
         SetLearningRate(training?.Optimizer?.LearningRate ?? 0f);
+        if (_clip is not null) WriteClipping(null);
         CopyParametersFrom(network);
         }
         catch
@@ -315,6 +324,55 @@ public sealed class CudaNetwork : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (network.Description.Fingerprint != Description.Fingerprint)
             throw new ArgumentException($"'{nameof(network)}' is a {network.Description.Name}, whose structure differs from this executor's {Description.Name}.", nameof(network));
+    }
+
+    /// <summary>
+    /// Gradient clipping in every <see cref="TrainStep"/>, between the backward pass and the update, with PyTorch's
+    /// semantics (<see cref="Training.GradientClipping.Norm"/>: <c>clip_grad_norm_</c>,
+    /// <see cref="Training.GradientClipping.Value"/>: <c>clip_grad_value_</c>); null, the default, for none. Graphs read it
+    /// from device memory, so it can change between steps. <see cref="Training.Trainer.UseDevice"/> sets it from the
+    /// trainer's own <see cref="Training.Trainer.GradientClipping"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The executor has no optimiser.</exception>
+    public GradientClipping? GradientClipping
+    {
+        get => _clipping;
+        set
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_clip is null) ThrowHelper.ThrowInvalidOperation("Gradient clipping needs training options with an optimizer.");
+            WriteClipping(value);
+            _clipping = value;
+        }
+    }
+
+    /// <summary>
+    /// The total gradient norm of the last <see cref="TrainStep"/> before it was clipped, as <c>clip_grad_norm_</c>
+    /// returns it (waits for the device); NaN when <see cref="GradientClipping"/> does not clip by norm.
+    /// </summary>
+    public float ReadGradientNorm()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_clip is null || _clipping is not { ByNorm: true }) return float.NaN;
+        _device.MakeCurrent();
+        _device.Synchronize();
+        _device.CopyToHostAsync(_clip.Pointer + 3 * sizeof(float), _pinnedScalar.Pointer, 1);
+        _device.Synchronize();
+        return _pinnedScalar.Span[0];
+    }
+
+    /// <summary>clip = [mode, limit, p, total] (see the clipping kernels): 0 none, 1 the p-norm, 2 by value, 3 the ∞-norm.</summary>
+    private void WriteClipping(GradientClipping? c)
+    {
+        _device.MakeCurrent();
+        _device.Synchronize(); // the pinned scalars may still be in use by an earlier copy
+        var v = _pinnedScalar.Span;
+        v[0] = c is null ? 0f : !c.ByNorm ? 2f : double.IsPositiveInfinity(c.NormType) ? 3f : 1f;
+        v[1] = c is null ? 0f : (float)c.Limit;
+        v[2] = c is { ByNorm: true } && !double.IsPositiveInfinity(c.NormType) ? (float)c.NormType : 0f;
+        v[3] = float.NaN;
+        _device.CopyToDeviceAsync(_pinnedScalar.Pointer, _clip!.Pointer, 4);
+        _device.Synchronize();
     }
 
     /// <summary>Sets the learning rate used by the following steps (graphs read it from device memory).</summary>
@@ -669,7 +727,23 @@ public sealed class CudaNetwork : IDisposable
             foreach (var (_, into, part, perSample) in _additions[s])
                 _context.Elementwise(CudaKernelSource.AddInPlace, batch * perSample, KernelArg.Ptr(into), KernelArg.Ptr(part), KernelArg.U64((ulong)(batch * perSample)));
         }
-        if (update) EnqueueUpdate();
+        if (update)
+        {
+            EnqueueClipping();
+            EnqueueUpdate();
+        }
+    }
+
+    /// <summary>The clipping kernels (they return at once when the device's clip mode is none).</summary>
+    private void EnqueueClipping()
+    {
+        int n = Description.ParameterCount;
+        if (n == 0 || _clip is null) return;
+        const uint slices = CudaKernelSource.ClipSlices;
+        _context.Launch(CudaKernelSource.ClipNormPartial, (slices, 1), (256, 1), KernelArg.Ptr(_grads.Pointer), KernelArg.U64((ulong)n),
+            KernelArg.Ptr(_clip.Pointer), KernelArg.Ptr(_clipSlices!.Pointer));
+        _context.Launch(CudaKernelSource.ClipNormTotal, (1, 1), (1, 1), KernelArg.Ptr(_clipSlices.Pointer), KernelArg.Int((int)slices), KernelArg.Ptr(_clip.Pointer));
+        _context.Elementwise(CudaKernelSource.ClipApply, n, KernelArg.Ptr(_grads.Pointer), KernelArg.U64((ulong)n), KernelArg.Ptr(_clip.Pointer));
     }
 
     private void EnqueueUpdate()

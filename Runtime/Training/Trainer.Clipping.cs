@@ -8,7 +8,7 @@ public sealed partial class Trainer
     /// Gradient clipping applied in every training step (<see cref="TrainStep"/> and <see cref="Fit"/>) between the
     /// backward pass and the optimiser step: <see cref="Training.GradientClipping.Norm"/> (PyTorch's
     /// <c>clip_grad_norm_</c>) or <see cref="Training.GradientClipping.Value"/> (<c>clip_grad_value_</c>); null, the
-    /// default, for none. Clipping runs on the CPU: a trainer on a device (<see cref="UseDevice"/>) refuses it.
+    /// default, for none. On a device (<see cref="UseDevice"/>) the same clipping runs on the GPU, in the same step.
     /// </summary>
     public GradientClipping? GradientClipping { get; set; }
 
@@ -63,6 +63,6 @@ public sealed partial class Trainer
     private void RefuseDeviceClipping()
     {
         if (_gpu is not null)
-            throw new NotSupportedException("Gradient clipping runs on the CPU only: this trainer trains on a GPU (UseDevice), where the gradients stay on the device.");
+            throw new NotSupportedException("ClipGradNorm and ClipGradValue clip the network's gradients on the CPU, but this trainer trains on a GPU (UseDevice), where the gradients stay on the device: set trainer.GradientClipping instead, which the GPU applies in every step.");
     }
 }

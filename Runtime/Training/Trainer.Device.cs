@@ -193,7 +193,8 @@ public sealed partial class Trainer
     {
         var gpu = _gpu!;
         int nOut = Network.OutputSize;
-        if (GradientClipping is not null) RefuseDeviceClipping();
+        // The trainer's clipping runs on the device, in the same step (its graph reads the setting from device memory).
+        if (!ReferenceEquals(gpu.GradientClipping, GradientClipping)) gpu.GradientClipping = GradientClipping;
         BeginDeviceTraining();
         ReadOnlySpan<float> deviceTarget = target;
         if (Loss is CrossEntropy { Targets: CrossEntropyTarget.ClassIndex } ce)
@@ -215,6 +216,9 @@ public sealed partial class Trainer
         gpu.SkipNonFiniteSteps = guard;
         gpu.TrainStep(input, deviceTarget, batch);
         float loss = gpu.ReadLoss();
+        // As on the CPU: the norm before clipping (NaN when clipping by value), unchanged for a step the guard skipped.
+        if (GradientClipping is { } clipping && (!guard || float.IsFinite(loss)))
+            LastGradientNorm = clipping.ByNorm ? gpu.ReadGradientNorm() : float.NaN;
         if (wantOutput)
         {
             var o = _output.AsSpan(0, batch * nOut);

@@ -152,6 +152,60 @@ extern "C" __global__ void sgnn_step_gate(const float* loss, sgnn_u64* counters)
     }
 }
 
+// Clipping by norm, part 1 (256 blocks of 256 threads): block b reduces its fixed slice of the gradients, sum |g|^p, or
+// for p = inf the largest |g| plus a NaN term that keeps a NaN gradient visible (fmaxf would drop it).
+extern "C" __global__ void sgnn_clip_norm_partial(const float* g, long long n, const float* clip, float* partial)
+{
+    __shared__ float sh[256];
+    int mode = (int)clip[0];
+    if (mode != 1 && mode != 3) return;
+    float p = clip[2], s = 0.0f, nan = 0.0f;
+    long long chunk = (n + gridDim.x - 1) / gridDim.x, begin = (long long)blockIdx.x * chunk, end = begin + chunk < n ? begin + chunk : n;
+    for (long long i = begin + threadIdx.x; i < end; i += blockDim.x)
+    {
+        float a = fabsf(g[i]);
+        if (mode == 3) { s = fmaxf(s, a); nan += a != a ? a : 0.0f; }
+        else s += p == 2.0f ? a * a : p == 1.0f ? a : powf(a, p);
+    }
+    if (mode == 3) s = sgnn_block_max(s, sh) + sgnn_block_sum(nan, sh);
+    else s = sgnn_block_sum(s, sh);
+    if (threadIdx.x == 0) partial[blockIdx.x] = s;
+}
+
+// Clipping by norm, part 2 (one thread): the total norm from the slices in a fixed order, into clip[3] (read back as
+// the trainer's LastGradientNorm).
+extern "C" __global__ void sgnn_clip_norm_total(const float* partial, int slices, float* clip)
+{
+    if (blockIdx.x != 0 || threadIdx.x != 0) return;
+    int mode = (int)clip[0];
+    if (mode != 1 && mode != 3) return;
+    float p = clip[2], t = 0.0f, nan = 0.0f;
+    for (int b = 0; b < slices; b++)
+    {
+        if (mode == 3) { t = fmaxf(t, partial[b]); nan += partial[b] != partial[b] ? partial[b] : 0.0f; }
+        else t += partial[b];
+    }
+    clip[3] = mode == 3 ? t + nan : p == 2.0f ? sqrtf(t) : p == 1.0f ? t : powf(t, 1.0f / p);
+}
+
+// Clipping, part 3: by norm, g *= min(1, limit / (total + 1e-6)) (NaN for a NaN total), as clip_grad_norm_; by value,
+// g clamped to [-limit, limit] (NaN stays NaN), as clip_grad_value_.
+extern "C" __global__ void sgnn_clip_apply(float* g, long long n, const float* clip)
+{
+    int mode = (int)clip[0];
+    if (mode == 0) return;
+    float limit = clip[1];
+    if (mode == 2)
+    {
+        SGNN_LOOP(i, n) { float v = g[i]; g[i] = v > limit ? limit : v < -limit ? -limit : v; }
+        return;
+    }
+    float total = clip[3];
+    float c = total != total ? total : fminf(limit / (total + 1e-6f), 1.0f);
+    if (c == 1.0f) return;
+    SGNN_LOOP(i, n) g[i] *= c;
+}
+
 // One block per row: softmax cross entropy from logits with probability targets. loss[r] = sum(y * (lse - z));
 // grad = scale * (p * sum(y) - y), which is scale * (p - y) for one-hot targets. scale = 1 / rows.
 extern "C" __global__ void sgnn_softmax_cross_entropy(const float* logits, const float* target, float* grad, float* rowLoss, int rows, int cols, float scale)
