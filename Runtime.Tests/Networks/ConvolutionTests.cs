@@ -61,6 +61,17 @@ public class ConvolutionTests
     public void Backward_matches_finite_differences(string name) => GradientTests.CheckGradients(Create(name, 5), 2, 100);
 
     [Fact]
+    public void Summary_shows_a_convolution_as_pytorch_prints_it_channels_first()
+    {
+        // PyTorch's repr: Conv2d(4, 6, kernel_size=(3, 2), stride=(2, 1), ...). The channels lead, the options follow
+        // with a comma and a space, and the fingerprint the weight files check does not change with the display.
+        string s = new ConvOptionsNet().Summary();
+        Assert.Contains("Conv2d(4, 6, kernel_size=(3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2, bias=false)", s);
+        Assert.Contains("Conv2d(2, 3, kernel_size=(3, 3), padding=(1, 1))", new ConvBlockNet().Summary());
+        Assert.Contains("kernel_size=(3, 3),padding=(1, 1)", new ConvBlockNet().Description.Layers[0].Arguments);
+    }
+
+    [Fact]
     public void Small_cnn_backward_matches_finite_differences_on_a_sample_of_parameters()
     {
         // 9,098 parameters and 784 inputs: every parameter of the first convolution, every 7th of the second, every

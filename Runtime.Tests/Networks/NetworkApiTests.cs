@@ -42,7 +42,7 @@ public class NetworkApiTests
         string s = new NormNet().Summary(batchSize: 2);
         var rows = s.Split('\n').Select(l => System.Text.RegularExpressions.Regex.Split(l.Trim(), @"\s{2,}")).ToList();
         Assert.Contains(rows, r => r.SequenceEqual(new[] { "input", "Input", "[-1, 2, 3, 4]", "0" }));
-        Assert.Contains(rows, r => r.SequenceEqual(new[] { "0", "BatchNorm2d(momentum=0.3,affine=false)", "[-1, 2, 3, 4]", "0" }));
+        Assert.Contains(rows, r => r.SequenceEqual(new[] { "0", "BatchNorm2d(momentum=0.3, affine=false)", "[-1, 2, 3, 4]", "0" }));
         Assert.Contains(rows, r => r.SequenceEqual(new[] { "1", "Reshape", "[-1, 6, 4]", "0" }));
         Assert.Contains(rows, r => r.SequenceEqual(new[] { "2", "BatchNorm1d", "[-1, 6, 4]", "12" }));
         Assert.Contains(rows, r => r.SequenceEqual(new[] { "3", "Flatten", "[-1, 24]", "0" }));

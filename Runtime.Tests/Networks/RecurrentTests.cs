@@ -231,9 +231,9 @@ public class RecurrentTests
     public void Summary_shows_the_options_not_at_their_default()
     {
         string summary = new LstmStackedBidirectionalNet().Summary();
-        Assert.Contains("LSTM(hidden_size=4,num_layers=2,dropout=0.3,bidirectional,output=final_hidden)", summary);
+        Assert.Contains("LSTM(hidden_size=4, num_layers=2, dropout=0.3, bidirectional, output=final_hidden)", summary);
         Assert.Contains("[-1, 8]", summary);
-        Assert.Contains("RNN(hidden_size=5,num_layers=2,nonlinearity=relu,output=last_step)", new RnnReluStackedNet().Summary());
+        Assert.Contains("RNN(hidden_size=5, num_layers=2, nonlinearity=relu, output=last_step)", new RnnReluStackedNet().Summary());
     }
 
     [Fact]

@@ -50,7 +50,7 @@ public class SummaryAlignmentTests
         Assert.Equal(new[] { "c", "Input", "[-1, 2]", "0" }, rows[2]);
         Assert.Equal(new[] { "encoder_first_dense_projection", "Dense", "[-1, 4]", "24" }, rows[3]);
         Assert.Equal(new[] { "1", "LeakyReLU(slope=0.2)", "[-1, 4]", "0" }, rows[4]);
-        Assert.Equal(new[] { "2", "RReLU(lower=0.1,upper=0.3333333333333333)", "[-1, 4]", "0" }, rows[5]);
+        Assert.Equal(new[] { "2", "RReLU(lower=0.1, upper=0.3333333333333333)", "[-1, 4]", "0" }, rows[5]);
         Assert.Equal(new[] { "side", "Dense <- auxiliary_measurements_of_the_patient", "[-1, 4]", "16" }, rows[6]);
         Assert.Equal(new[] { "4", "Concat <- side, 2, c, input", "[-1, 15]", "0" }, rows[7]);
         Assert.Equal(new[] { "5", "Dense", "[-1, 1000]", "16,000" }, rows[8]);

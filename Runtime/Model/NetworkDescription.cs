@@ -165,6 +165,27 @@ public sealed class LayerDescription
         }
     }
 
+    /// <summary>
+    /// The kind and its options as the summary shows them, in the manner of PyTorch's module repr: a convolution's
+    /// channels first, then the options not at their default, separated by a comma and a space
+    /// (<c>Conv2d(1, 16, kernel_size=(3, 3), padding=(1, 1))</c>). Display only: <see cref="Arguments"/>, which the
+    /// weight files' fingerprints read, keeps its own form.
+    /// </summary>
+    public string SummaryType
+    {
+        get
+        {
+            var parts = new List<string>();
+            if (HasOption("in_channels") && HasOption("out_channels"))
+            {
+                parts.Add(Int("in_channels").ToString(CultureInfo.InvariantCulture));
+                parts.Add(Int("out_channels").ToString(CultureInfo.InvariantCulture));
+            }
+            foreach (var o in _options) if (o.Shown) parts.Add(o.ToString());
+            return parts.Count == 0 ? Kind : Kind + "(" + string.Join(", ", parts) + ")";
+        }
+    }
+
     /// <summary>The option named <paramref name="name"/>; throws naming the options the layer has when it has no such option.</summary>
     public LayerOption Option(string name)
     {
@@ -397,7 +418,7 @@ public sealed class NetworkDescription
         long activations = 0;
         foreach (var l in Layers)
         {
-            string kind = l.Arguments.Length == 0 ? l.Kind : l.Kind + "(" + l.Arguments + ")";
+            string kind = l.SummaryType;
             bool chained = l.Inputs.Count == 1 && l.Inputs[0] == (l.Index == 0 ? Inputs[0].Name : Layers[l.Index - 1].Name);
             if (!chained) kind += " <- " + string.Join(", ", l.Inputs);
             rows.Add((l.Name, kind, Shapes.BatchText(l.OutputShape), l.ParameterCount.ToString("N0", inv)));
