@@ -210,8 +210,13 @@ public class StateDictTests
         var net = new SourceGenNN.Tests.TestDoubles.LinearNetwork(3, 2, seed: 3);
         var before = net.Parameters.ToArray();
         var e = Assert.Throws<WeightFileException>(() => SafeTensors.Load(net, tmp.File("nan"), new SafeTensorsLoadOptions()));
-        Assert.Contains("tensor '0.weight' holds NaN at index 3", e.Message);
+        Assert.Contains("tensor '0.weight' holds NaN at index 3 ([1, 0] of [2, 3])", e.Message);
+        Assert.Contains("set AllowNonFinite = true", e.Message);
         Assert.Equal(before, net.Parameters.ToArray());
+        // The plain load is the same reader with the defaults: the same refusal, in the words of its own parameter.
+        e = Assert.Throws<WeightFileException>(() => SafeTensors.Load(net, tmp.File("nan")));
+        Assert.Contains("tensor '0.weight' holds NaN at index 3 ([1, 0] of [2, 3])", e.Message);
+        Assert.Contains("pass allowNonFinite: true", e.Message);
         SafeTensors.Load(net, tmp.File("nan"), new SafeTensorsLoadOptions { AllowNonFinite = true });
         Assert.True(float.IsNaN(net.Parameters[3]));
         Assert.Equal(float.PositiveInfinity, net.Parameters[6]); // an F64 beyond float's range

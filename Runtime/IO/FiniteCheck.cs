@@ -23,14 +23,15 @@ internal static class FiniteCheck
     /// <param name="what">What it is, for the message: <c>parameter '0.weight'</c>.</param>
     /// <param name="shape">Its shape, to give the bad value's position in it; null for a flat buffer.</param>
     /// <param name="path">The file.</param>
-    public static void Require(ReadOnlySpan<float> values, string what, IReadOnlyList<int>? shape, string path)
+    /// <param name="waiver">How the caller's API lets non-finite values through, for the end of the message.</param>
+    public static void Require(ReadOnlySpan<float> values, string what, IReadOnlyList<int>? shape, string path, string waiver = "pass allowNonFinite: true")
     {
         int i = FirstNonFinite(values);
         if (i < 0) return;
         string at = i.ToString(CultureInfo.InvariantCulture);
         if (shape is not null && shape.Count > 1) at += " (" + Position(i, shape) + " of [" + string.Join(", ", shape) + "])";
         throw new WeightFileException(path,
-            $"{what} holds {Text(values[i])} at index {at}; non-finite values are refused (pass allowNonFinite: true to load them anyway).");
+            $"{what} holds {Text(values[i])} at index {at}; non-finite values are refused ({waiver} to load them anyway).");
     }
 
     /// <summary>The learning rate must be finite and non-negative, as an optimiser's constructor and setter require; <c>allowNonFinite</c> does not waive it.</summary>

@@ -96,12 +96,16 @@ public static partial class SafeTensors
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(options);
+        AtomicFile.RemoveStaleTemporaries(path);
         using var file = FileSource.Open(path);
         return LoadFrom(network, file, options);
     }
 
-    /// <summary>Loads from any byte source: the file overload, tests and the fuzzer.</summary>
-    internal static SafeTensorsLoadResult LoadFrom(INetwork network, ByteSource file, SafeTensorsLoadOptions options)
+    /// <summary>
+    /// Loads from any byte source: both file overloads, tests and the fuzzer. <paramref name="waiver"/> says, in the
+    /// message refusing a non-finite value, how the caller's API lets one through.
+    /// </summary>
+    internal static SafeTensorsLoadResult LoadFrom(INetwork network, ByteSource file, SafeTensorsLoadOptions options, string waiver = "set AllowNonFinite = true")
     {
         var d = network.Description;
         string path = file.Path;
@@ -156,7 +160,7 @@ public static partial class SafeTensors
             if (unexpected.Count > 0) problems.Add("it holds tensors the network does not have: " + string.Join(", ", unexpected));
             string where = prefix.Length == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $" ({outside} tensors outside the prefix '{prefix}' were left out)");
             throw new WeightFileException(path, string.Join("; ", problems) + where +
-                ". Strict = false loads the tensors that match and reports the others; Prefix and Rename match other names.");
+                ". SafeTensorsLoadOptions with Strict = false loads the tensors that match and reports the others; its Prefix and Rename match other names.");
         }
 
         Standardizer? standardizer = null;
@@ -184,10 +188,7 @@ public static partial class SafeTensors
         {
             var values = (isBuffer ? buffers : parameters).AsSpan(t.Offset, t.Length);
             ReadConverted(file, header.DataStart + entry.Begin, entry.DType, values, chunk);
-            int bad = options.AllowNonFinite ? -1 : TensorOps.IndexOfNonFinite(values);
-            if (bad >= 0)
-                throw new WeightFileException(path, string.Create(CultureInfo.InvariantCulture,
-                    $"tensor '{entry.Name}' holds {values[bad]} at index {bad}; pass AllowNonFinite = true to load non-finite values."));
+            if (!options.AllowNonFinite) FiniteCheck.Require(values, $"tensor '{entry.Name}'", t.Shape, path, waiver);
         }
         parameters.CopyTo(network.Parameters);
         buffers.CopyTo(network.Buffers);

@@ -217,58 +217,12 @@ public static partial class SafeTensors
         return 8 + MaxHeader + 8L * ((long)description.ParameterCount + description.BufferCount);
     }
 
-    internal static void LoadFrom(INetwork network, ByteSource source, bool allowNonFinite = false)
-    {
-        string path = source.Path;
-        var d = network.Description;
-        var header = ReadHeader(source);
-        var seen = new HashSet<string>();
-        var extra = new List<string>();
-        var reads = new List<(Entry Entry, TensorDescription Tensor, bool Buffer)>();
-        foreach (var entry in header.Entries)
-        {
-            var t = d.FindParameter(entry.Name);
-            bool isBuffer = false;
-            if (t is null && d.FindBuffer(entry.Name) is { } buffer)
-            {
-                t = buffer;
-                isBuffer = true;
-            }
-            if (t is null)
-            {
-                extra.Add(entry.Name);
-                continue;
-            }
-            seen.Add(entry.Name);
-            int size = ElementSize(entry.DType, entry.Name, path);
-            if (!SameShape(entry.Shape, t.Shape))
-                throw new WeightFileException(path, $"tensor '{entry.Name}' has shape [{string.Join(", ", entry.Shape)}], but the network expects {t.ShapeText}.");
-            if (entry.End - entry.Begin != (long)size * t.Length)
-                throw new WeightFileException(path, $"tensor '{entry.Name}' spans {entry.End - entry.Begin} bytes, but {t.ShapeText} of {entry.DType} needs {(long)size * t.Length}.");
-            reads.Add((entry, t, isBuffer));
-        }
-        if (extra.Count > 0)
-            throw new WeightFileException(path, $"it holds tensors the network does not have: {string.Join(", ", extra)}.");
-        var missing = new List<string>();
-        foreach (var t in d.Parameters) if (!seen.Contains(t.Name)) missing.Add(t.Name + t.ShapeText);
-        foreach (var t in d.Buffers) if (!seen.Contains(t.Name)) missing.Add(t.Name + t.ShapeText);
-        if (missing.Count > 0)
-            throw new WeightFileException(path, $"it lacks tensors the network needs: {string.Join(", ", missing)}.");
-
-        var scratch = new float[d.ParameterCount];
-        var bufferScratch = new float[d.BufferCount];
-        var chunk = new byte[ChunkBytes];
-        foreach (var (entry, t, isBuffer) in reads)
-        {
-            var values = (isBuffer ? bufferScratch : scratch).AsSpan(t.Offset, t.Length);
-            ReadConverted(source, header.DataStart + entry.Begin, entry.DType, values, chunk);
-            if (!allowNonFinite) FiniteCheck.Require(values, $"tensor '{t.Name}'", t.Shape, path);
-        }
-        ThrowHelper.CheckLength(network.Parameters.Length, scratch.Length, nameof(network), "Parameters must match the description");
-        ThrowHelper.CheckLength(network.Buffers.Length, bufferScratch.Length, nameof(network), "Buffers must match the description");
-        scratch.CopyTo(network.Parameters);
-        bufferScratch.CopyTo(network.Buffers);
-    }
+    /// <summary>
+    /// The strict load: every tensor of the network and nothing else, by its own name. It is the options load with its
+    /// defaults (one reader for both, so that both refuse the same files the same way).
+    /// </summary>
+    internal static void LoadFrom(INetwork network, ByteSource source, bool allowNonFinite = false) =>
+        LoadFrom(network, source, new SafeTensorsLoadOptions { AllowNonFinite = allowNonFinite }, "pass allowNonFinite: true");
 
     /// <summary>The bytes converted at a time: a multiple of every element size.</summary>
     private const int ChunkBytes = 1 << 16;
