@@ -155,6 +155,13 @@ internal sealed class CudaContext
     public void Gemm(bool transposeA, bool transposeB, int m, int n, int k, float alpha, IntPtr a, IntPtr b, float beta, IntPtr c) =>
         RowMajorGemm.Run(Device, transposeA, transposeB, m, n, k, alpha, a, b, beta, c);
 
+    /// <summary>
+    /// <c>C_b = α·op(A_b)·op(B_b) + β·C_b</c> for b &lt; <paramref name="batch"/>, row-major, each operand at its own
+    /// leading dimension and stride (cuBLAS strided batched SGEMM).
+    /// </summary>
+    public void StridedGemm(bool transposeA, bool transposeB, int m, int n, int k, float alpha, StridedMatrix a, StridedMatrix b, float beta, StridedMatrix c, int batch) =>
+        RowMajorStridedGemm.Run(Device, transposeA, transposeB, m, n, k, alpha, a, b, beta, c, batch);
+
     /// <summary>Copies <paramref name="count"/> floats on the device.</summary>
     public void Copy(IntPtr source, IntPtr destination, long count) => Device.CopyAsync(source, destination, count);
 
@@ -208,14 +215,17 @@ internal static class CudaLayers
         [LayerKindNames.AvgPool2d] = (n, l) => new CudaPoolLayer(n, l),
         [LayerKindNames.AdaptiveAvgPool2d] = (n, l) => new CudaAdaptivePoolLayer(n, l),
         [LayerKindNames.Dropout2d] = (n, l) => new CudaDropout2dLayer(n, l),
+        [LayerKindNames.MultiheadAttention] = (n, l) => new CudaAttentionLayer(n, l),
+        [LayerKindNames.ScaledDotProductAttention] = (n, l) => new CudaAttentionLayer(n, l),
+        [LayerKindNames.PositionalEmbedding] = (n, l) => new CudaPositionalLayer(n, l),
+        [LayerKindNames.SinusoidalPositionalEncoding] = (n, l) => new CudaPositionalLayer(n, l),
+        [LayerKindNames.Mean] = (n, l) => new CudaMeanLayer(n, l),
     };
 
     /// <summary>Kinds that run on the CPU only: using one on the GPU throws <see cref="NotSupportedException"/>.</summary>
     public static readonly IReadOnlyCollection<string> CpuOnly =
     [
         LayerKindNames.RNN, LayerKindNames.LSTM, LayerKindNames.GRU,
-        LayerKindNames.MultiheadAttention, LayerKindNames.ScaledDotProductAttention, LayerKindNames.PositionalEmbedding,
-        LayerKindNames.SinusoidalPositionalEncoding, LayerKindNames.Mean,
     ];
 
     /// <summary>The kinds with a GPU class.</summary>
