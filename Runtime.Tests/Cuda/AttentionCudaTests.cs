@@ -93,6 +93,11 @@ public class AttentionCudaTests
         net.Forward(x, actual, batch);
         GeneratedNetworkCudaTests.AssertClose(expected, actual);
         Assert.All(actual, v => Assert.True(float.IsFinite(v)));
+        // The saved weights, as the CPU keeps them: 0 at masked keys, rows of a sample without keys all 0.
+        var weights = new float[batch * 2 * T * T];
+        net.CopyAttentionWeightsTo("attn", weights, batch);
+        GeneratedNetworkCudaTests.AssertClose(((CudaMaskedAttention)cpu).AttentionWeights("attn").ToArray(), weights);
+        Assert.Throws<ArgumentException>(() => net.CopyAttentionWeightsTo("nope", weights, batch));
 
         // Change every position at or after each sample's length: the rows before it stay as they were.
         var changed = (float[])x.Clone();
@@ -113,6 +118,24 @@ public class AttentionCudaTests
                 Assert.NotEqual(actual.AsSpan(n * T * E + length * E, E).ToArray(), after.AsSpan(n * T * E + length * E, E).ToArray());
             // No key: weights and context of 0, so every row is out_proj's bias (initialised to 0, as PyTorch does).
             if (length == 0) Assert.All(actual.AsSpan(n * T * E, T * E).ToArray(), v => Assert.Equal(0f, v));
+        }
+    }
+
+    [GpuFact]
+    public void A_key_length_that_is_not_a_whole_number_of_keys_is_refused_as_on_the_cpu()
+    {
+        const int batch = 2;
+        INetwork cpu = new CudaMaskedAttention(seed: 2);
+        using var gpu = CudaDevice.Open();
+        using var net = CudaNetwork.Create(gpu, cpu, null, batch);
+        var y = new float[batch * cpu.OutputSize];
+        foreach (float bad in new[] { -1f, 6f, 2.5f, float.NaN })
+        {
+            var x = new float[batch * cpu.InputSize];
+            x[cpu.InputSize + 5 * 4] = bad; // sample 1's length (S = 5)
+            Assert.Throws<ArgumentOutOfRangeException>(() => cpu.Forward(x, y, batch));
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => net.Forward(x, y, batch));
+            Assert.Contains("sample 1", e.Message);
         }
     }
 

@@ -56,7 +56,17 @@ internal sealed class CudaAttentionLayer : CudaLayer
     /// <summary>1/√d, as the CPU computes it.</summary>
     private float Scale => 1f / MathF.Sqrt(_d);
 
-    private long WeightsPerSample => (long)_heads * _t * _s;
+    /// <summary>The attention weights of one sample: heads·T·S.</summary>
+    public int WeightsPerSample => _heads * _t * _s;
+
+    /// <summary>S: the key positions (a key length is a whole number in [0, S]).</summary>
+    public int Keys => _s;
+
+    /// <summary>The network input holding each sample's key length, or null.</summary>
+    public string? LengthsInput => _lengthsPort >= 0 ? Layer.Inputs[_lengthsPort] : null;
+
+    /// <summary>The weights of the last forward pass, [batch, H, T, S] (before dropout).</summary>
+    public DeviceBuffer Weights => _weights ?? throw new InvalidOperationException("The attention layer has not been allocated.");
 
     /// <summary>The input port of role r (0 q, 1 k, 2 v).</summary>
     private int Port(int role) => role == 0 ? 0 : role == 1 ? _keyPort : _valuePort;
@@ -77,7 +87,7 @@ internal sealed class CudaAttentionLayer : CudaLayer
     public override void Allocate(CudaContext c, int maxBatch, bool training)
     {
         long rowsT = (long)maxBatch * _t, rowsS = (long)maxBatch * _s;
-        _weights = c.Allocate(maxBatch * WeightsPerSample);
+        _weights = c.Allocate((long)maxBatch * WeightsPerSample);
         if (_mha)
         {
             _q = c.Allocate(rowsT * _e);
@@ -88,10 +98,10 @@ internal sealed class CudaAttentionLayer : CudaLayer
         if (!training) return;
         if (_dropout > 0)
         {
-            _dropped = c.Allocate(maxBatch * WeightsPerSample);
-            _mask = c.Allocate(maxBatch * WeightsPerSample);
+            _dropped = c.Allocate((long)maxBatch * WeightsPerSample);
+            _mask = c.Allocate((long)maxBatch * WeightsPerSample);
         }
-        _dScores = c.Allocate(maxBatch * WeightsPerSample);
+        _dScores = c.Allocate((long)maxBatch * WeightsPerSample);
         if (_mha)
         {
             _dq = c.Allocate(rowsT * _e);
@@ -267,7 +277,7 @@ extern "C" __global__ void $NAME(float* w, float* dropped, float* mask, const fl
     int valid = keys;
     if (lengths != 0)
     {
-        // A whole number in [0, S] (the CPU checks it; here it is clamped).
+        // A whole number in [0, S]: CudaNetwork checks each batch on the host, as the CPU does; clamped here all the same.
         float l = lengths[n];
         valid = l <= 0.0f ? 0 : (l >= (float)keys ? keys : (int)l);
     }
