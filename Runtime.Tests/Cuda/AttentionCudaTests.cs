@@ -122,6 +122,24 @@ public class AttentionCudaTests
     }
 
     [GpuFact]
+    public void Scores_in_the_tens_of_thousands_give_finite_weights_as_on_the_cpu()
+    {
+        // The row maximum is subtracted before the exponential: inputs scaled by 300 give scores far beyond expf's range.
+        const int batch = 4;
+        INetwork cpu = new CudaMaskedAttention(seed: 6);
+        using var gpu = CudaDevice.Open();
+        using var net = CudaNetwork.Create(gpu, cpu, null, batch);
+        var x = GeneratedNetworkCudaTests.Random(batch * cpu.InputSize, 12).Select(v => v * 300f).ToArray();
+        Lengths(cpu, batch, 5)(x);
+        var expected = new float[batch * cpu.OutputSize];
+        var actual = new float[expected.Length];
+        cpu.Forward(x, expected, batch);
+        net.Forward(x, actual, batch);
+        Assert.All(actual, v => Assert.True(float.IsFinite(v)));
+        GeneratedNetworkCudaTests.AssertClose(expected, actual);
+    }
+
+    [GpuFact]
     public void A_key_length_that_is_not_a_whole_number_of_keys_is_refused_as_on_the_cpu()
     {
         const int batch = 2;
