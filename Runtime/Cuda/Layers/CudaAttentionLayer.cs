@@ -8,9 +8,10 @@ namespace SourceGenNN.Cuda;
 /// query sees (a prefix: the sample's key length, and keys 0..t when causal; 0 elsewhere, and a row with no key gets
 /// weights and a context of 0), <c>context_h = dropout(weights)·v_h</c>.
 /// <list type="bullet">
-/// <item>MultiheadAttention projects the queries, keys and values with cuBLAS (one GEMM each, from the rows of
-/// <c>in_proj_weight</c> or from <c>q/k/v_proj_weight</c>, plus <c>in_proj_bias</c>) into [rows, E] buffers, and ends
-/// with <c>out_proj</c>. ScaledDotProductAttention reads its input tensors directly, its output is the context.</item>
+/// <item>MultiheadAttention projects the queries, keys and values with cuBLAS, plus <c>in_proj_bias</c>, and ends with
+/// <c>out_proj</c>. Self-attention with kdim = vdim = E is one GEMM by the whole <c>in_proj_weight</c> [3E, E], q, k and
+/// v side by side in rows of 3E; otherwise one GEMM per role (rows of <c>in_proj_weight</c>, or <c>q/k/v_proj_weight</c>)
+/// into [rows, E] buffers. ScaledDotProductAttention reads its input tensors directly, its output is the context.</item>
 /// <item>The scores and the weighted sum are strided batched GEMMs: one call per head covers every sample, a head being
 /// the columns h·d.. of each row (leading dimension: the tensor's row length; stride: a sample's rows).</item>
 /// <item>One fused kernel, one block per row of scores, applies the scale, the mask and the softmax (the row maximum
@@ -27,11 +28,13 @@ internal sealed class CudaAttentionLayer : CudaLayer
     private const string SoftmaxKernel = "sgnn_attention_softmax";
     private const string SoftmaxBackwardKernel = "sgnn_attention_softmax_backward";
 
-    private readonly bool _mha, _bias, _causal, _packed;
+    private readonly bool _mha, _bias, _causal, _packed, _fused;
     private readonly int _heads, _t, _s, _e, _d, _dv, _keyPort, _valuePort, _lengthsPort;
     private readonly int[] _inFeatures; // q, k, v: the features of the tensor each is read from
     private readonly float _dropout;
-    private DeviceBuffer? _q, _k, _v, _context, _weights, _dropped, _mask, _dq, _dk, _dv2, _dContext, _dScores;
+    // MultiheadAttention's projections: [q | k | v] rows of 3E (fused) or one [rows, E] buffer per role; their gradients alike.
+    private readonly DeviceBuffer?[] _projected = new DeviceBuffer?[3], _projectedGradient = new DeviceBuffer?[3];
+    private DeviceBuffer? _context, _weights, _dropped, _mask, _dContext, _dScores;
 
     public CudaAttentionLayer(NetworkDescription network, LayerDescription layer) : base(network, layer)
     {
@@ -51,6 +54,7 @@ internal sealed class CudaAttentionLayer : CudaLayer
         _dv = _mha ? _e / _heads : _inFeatures[2] / _heads;
         _bias = _mha && layer.Bool("bias");
         _packed = _mha && _inFeatures[1] == _e && _inFeatures[2] == _e;
+        _fused = _packed && _keyPort == 0 && _valuePort == 0;
     }
 
     /// <summary>1/√d, as the CPU computes it.</summary>
@@ -90,9 +94,7 @@ internal sealed class CudaAttentionLayer : CudaLayer
         _weights = c.Allocate((long)maxBatch * WeightsPerSample);
         if (_mha)
         {
-            _q = c.Allocate(rowsT * _e);
-            _k = c.Allocate(rowsS * _e);
-            _v = c.Allocate(rowsS * _e);
+            AllocateProjections(c, _projected, rowsT, rowsS);
             _context = c.Allocate(rowsT * _e);
         }
         if (!training) return;
@@ -104,9 +106,7 @@ internal sealed class CudaAttentionLayer : CudaLayer
         _dScores = c.Allocate((long)maxBatch * WeightsPerSample);
         if (_mha)
         {
-            _dq = c.Allocate(rowsT * _e);
-            _dk = c.Allocate(rowsS * _e);
-            _dv2 = c.Allocate(rowsS * _e);
+            AllocateProjections(c, _projectedGradient, rowsT, rowsS);
             _dContext = c.Allocate(rowsT * _e);
         }
     }
@@ -119,9 +119,16 @@ internal sealed class CudaAttentionLayer : CudaLayer
 
     private IntPtr ProjectionBias(Func<int, IntPtr> memory, int role) => memory(Offset("in_proj_bias") + role * _e);
 
-    private DeviceBuffer Projected(int role) => role == 0 ? _q! : role == 1 ? _k! : _v!;
+    private void AllocateProjections(CudaContext c, DeviceBuffer?[] buffers, long rowsT, long rowsS)
+    {
+        if (_fused) buffers[0] = c.Allocate(rowsT * 3 * _e);
+        else
+            for (int role = 0; role < 3; role++) buffers[role] = c.Allocate((role == 0 ? rowsT : rowsS) * _e);
+    }
 
-    private DeviceBuffer ProjectedGradient(int role) => role == 0 ? _dq! : role == 1 ? _dk! : _dv2!;
+    /// <summary>Where role r's projection (or its gradient) lies: its columns of the fused [q | k | v] rows, or its own buffer.</summary>
+    private (IntPtr Pointer, int Ld) Projection(DeviceBuffer?[] buffers, int role) =>
+        _fused ? (buffers[0]!.Pointer + role * _e * sizeof(float), 3 * _e) : (buffers[role]!.Pointer, _e);
 
     public override void Forward(CudaContext c, StepTensors t, int batch, bool training)
     {
@@ -129,18 +136,29 @@ internal sealed class CudaAttentionLayer : CudaLayer
         int qld, kld, vld, cld;
         if (_mha)
         {
-            // q, k, v = x·Wᵀ + b: one GEMM per role, from the tensor it reads, into a dense [rows, E] buffer.
-            for (int role = 0; role < 3; role++)
+            if (_fused)
             {
-                int rows = batch * Positions(role);
-                IntPtr y = Projected(role).Pointer;
-                c.Gemm(false, true, rows, _e, _inFeatures[role], 1f, t.Inputs[Port(role)], ProjectionWeight(c.Param, role), 0f, y);
-                if (_bias)
-                    c.Elementwise(CudaActivations.ForwardKernel(CudaActivation.Identity), (long)rows * _e, KernelArg.Ptr(y),
-                        KernelArg.Ptr(ProjectionBias(c.Param, role)), KernelArg.Ptr(y), KernelArg.Int(rows), KernelArg.Int(_e), KernelArg.Float(0f));
+                // [q | k | v] = x·in_proj_weightᵀ + in_proj_bias: one GEMM, the three side by side in rows of 3E.
+                int rows = batch * _t;
+                IntPtr y = _projected[0]!.Pointer;
+                c.Gemm(false, true, rows, 3 * _e, _e, 1f, t.Input, c.Param(Offset("in_proj_weight")), 0f, y);
+                if (_bias) AddBias(c, y, c.Param(Offset("in_proj_bias")), rows, 3 * _e);
             }
-            (q, k, v, context) = (_q!.Pointer, _k!.Pointer, _v!.Pointer, _context!.Pointer);
-            (qld, kld, vld, cld) = (_e, _e, _e, _e);
+            else
+            {
+                // q, k, v = x·Wᵀ + b: one GEMM per role, from the tensor it reads, into a dense [rows, E] buffer.
+                for (int role = 0; role < 3; role++)
+                {
+                    int rows = batch * Positions(role);
+                    IntPtr y = _projected[role]!.Pointer;
+                    c.Gemm(false, true, rows, _e, _inFeatures[role], 1f, t.Inputs[Port(role)], ProjectionWeight(c.Param, role), 0f, y);
+                    if (_bias) AddBias(c, y, ProjectionBias(c.Param, role), rows, _e);
+                }
+            }
+            (q, qld) = Projection(_projected, 0);
+            (k, kld) = Projection(_projected, 1);
+            (v, vld) = Projection(_projected, 2);
+            (context, cld) = (_context!.Pointer, _e);
         }
         else
         {
@@ -170,11 +188,14 @@ internal sealed class CudaAttentionLayer : CudaLayer
             // y = context·W_oᵀ + b_o (out_proj)
             int rows = batch * _t;
             c.Gemm(false, true, rows, _e, _e, 1f, context, c.Param(Offset("out_proj.weight")), 0f, t.Output);
-            if (_bias)
-                c.Elementwise(CudaActivations.ForwardKernel(CudaActivation.Identity), (long)rows * _e, KernelArg.Ptr(t.Output),
-                    KernelArg.Ptr(c.Param(Offset("out_proj.bias"))), KernelArg.Ptr(t.Output), KernelArg.Int(rows), KernelArg.Int(_e), KernelArg.Float(0f));
+            if (_bias) AddBias(c, t.Output, c.Param(Offset("out_proj.bias")), rows, _e);
         }
     }
+
+    /// <summary>y[r, c] += bias[c] in place (the identity activation's kernel with a bias).</summary>
+    private static void AddBias(CudaContext c, IntPtr y, IntPtr bias, int rows, int cols) =>
+        c.Elementwise(CudaActivations.ForwardKernel(CudaActivation.Identity), (long)rows * cols, KernelArg.Ptr(y), KernelArg.Ptr(bias), KernelArg.Ptr(y),
+            KernelArg.Int(rows), KernelArg.Int(cols), KernelArg.Float(0f));
 
     /// <summary>Head columns from <paramref name="column"/> of a [batch·positions, ld] tensor: one matrix per sample.</summary>
     private static StridedMatrix Head(IntPtr tensor, int column, int ld, int positions) =>
@@ -196,9 +217,11 @@ internal sealed class CudaAttentionLayer : CudaLayer
             c.Gemm(true, false, _e, _e, rows, 1f, t.OutputGradient, _context!.Pointer, 0f, c.Grad(Offset("out_proj.weight")));
             if (_bias) c.ColumnSums(t.OutputGradient, c.Grad(Offset("out_proj.bias")), rows, _e);
             c.Gemm(false, false, rows, _e, _e, 1f, t.OutputGradient, c.Param(Offset("out_proj.weight")), 0f, _dContext!.Pointer);
-            (q, k, v, dContext) = (_q!.Pointer, _k!.Pointer, _v!.Pointer, _dContext.Pointer);
-            (qld, kld, vld, cld) = (_e, _e, _e, _e);
-            for (int role = 0; role < 3; role++) (target[role], targetLd[role]) = (ProjectedGradient(role).Pointer, _e);
+            (q, qld) = Projection(_projected, 0);
+            (k, kld) = Projection(_projected, 1);
+            (v, vld) = Projection(_projected, 2);
+            (dContext, cld) = (_dContext.Pointer, _e);
+            for (int role = 0; role < 3; role++) (target[role], targetLd[role]) = Projection(_projectedGradient, role);
         }
         else
         {
@@ -245,12 +268,23 @@ internal sealed class CudaAttentionLayer : CudaLayer
         }
         if (!_mha) return;
 
+        if (_fused)
+        {
+            // The fused projection: d[q | k | v] (rows of 3E) gives dW = dᵀ·x ([3E, E]), db = Σ d, dx = d·W at once.
+            int rows = batch * _t;
+            IntPtr d = _projectedGradient[0]!.Pointer, weight = c.Param(Offset("in_proj_weight"));
+            c.Gemm(true, false, 3 * _e, _e, rows, 1f, d, t.Input, 0f, c.Grad(Offset("in_proj_weight")));
+            if (_bias) c.ColumnSums(d, c.Grad(Offset("in_proj_bias")), rows, 3 * _e);
+            if (t.InputGradient != IntPtr.Zero) c.Gemm(false, false, rows, _e, 3 * _e, 1f, d, weight, 0f, t.InputGradient);
+            return;
+        }
+
         // The projections: dW_r = d(r)ᵀ·x, db_r = Σ d(r), dx = Σ over the roles read from x of d(r)·W_r.
         var inputWritten = new System.Collections.Generic.HashSet<int>();
         for (int role = 0; role < 3; role++)
         {
             int rows = batch * Positions(role), port = Port(role);
-            IntPtr dy = ProjectedGradient(role).Pointer, x = t.Inputs[port];
+            IntPtr dy = _projectedGradient[role]!.Pointer, x = t.Inputs[port];
             c.Gemm(true, false, _e, _inFeatures[role], rows, 1f, dy, x, 0f, ProjectionWeight(c.Grad, role));
             if (_bias) c.ColumnSums(dy, ProjectionBias(c.Grad, role), rows, _e);
             IntPtr dx = t.InputGradients[port];
