@@ -26,6 +26,7 @@ internal sealed class KernelChecks
                      (new CheckChannels().Description, new CudaTrainingOptions(CudaLoss.MeanSquaredError, CudaOptimizer.Sgd(0.1f))),
                      (new CheckTwoInputs().Description, new CudaTrainingOptions(CudaLoss.MeanSquaredError, CudaOptimizer.Sgd(0.1f))),
                      (new CheckResidual().Description, new CudaTrainingOptions(CudaLoss.MeanSquaredError, CudaOptimizer.Sgd(0.1f))),
+                     (new CheckSdpaSelf().Description, new CudaTrainingOptions(CudaLoss.MeanSquaredError, CudaOptimizer.Sgd(0.1f))),
                  })
         {
             var src = CudaKernelSource.Generate(d, o);
@@ -106,6 +107,7 @@ internal sealed class KernelChecks
         yield return ("kernel sgnn_prelu_forward/backward (per channel and shared)", PRelu);
         yield return ("kernel sgnn_channel_sum", ChannelSum);
         yield return ("kernels sgnn_layer_norm_forward/backward_input/backward_params", LayerNorm);
+        yield return ("kernels sgnn_attention_softmax/backward (key lengths incl. 0, causal, scores of ±1e4, the CPU's dropout draws)", AttentionSoftmax);
         yield return ("kernels sgnn_write_blocks/sgnn_read_blocks (concatenation and its inverse)", Blocks);
         yield return ("kernel sgnn_add_inplace", AddInPlace);
         yield return ("kernel sgnn_column_sum", ColumnSum);
@@ -394,6 +396,73 @@ internal sealed class KernelChecks
             f = Program.Compare(ddw.ToArray(), dw, "dw") ?? Program.Compare(ddb.ToArray(), db, "db");
             if (f is not null) return f;
         }
+        return null;
+    }
+
+    /// <summary>
+    /// The fused attention softmax on scores [batch, H, T, S] against the definition, in double: per row (n, h, t) the
+    /// keys s &lt; valid = min(lengths[n], t + 1 if causal) get softmax(scale·z), the others 0; the dropout mask is
+    /// CounterRandom's draw at index row·S + s. Then the backward kernel: dz = scale·w·(g·m − Σ g·m·w).
+    /// </summary>
+    private string? AttentionSoftmax()
+    {
+        const int batch = 4, heads = 2, T = 5, S = 6, layer = 3;
+        const float p = 0.3f, scale = 0.5f;
+        const ulong seed = 41, forwards = 7;
+        int rows = batch * heads * T, n = rows * S;
+        float[] lengths = [0, 6, 3, 1];
+        foreach (bool causal in new[] { false, true })
+            foreach (bool drop in new[] { false, true })
+            {
+                // Scores in the ten thousands: without the row maximum subtracted, expf would overflow.
+                float[] z = Program.RandomArray(_r, n, 2e4), g = Program.RandomArray(_r, n);
+                var w = new double[n];
+                var m = new double[n];
+                var dz = new float[n];
+                ulong key = CounterRandom.Key(seed, layer, forwards);
+                for (int r = 0; r < rows; r++)
+                {
+                    int t = r % T, b = r / (heads * T);
+                    int valid = (int)lengths[b];
+                    if (causal) valid = Math.Min(valid, t + 1);
+                    double max = double.NegativeInfinity, sum = 0, dot = 0;
+                    for (int s = 0; s < valid; s++) max = Math.Max(max, z[r * S + s]);
+                    for (int s = 0; s < valid; s++) sum += Math.Exp((z[r * S + s] - max) * scale);
+                    for (int s = 0; s < S; s++)
+                    {
+                        int i = r * S + s;
+                        w[i] = s < valid ? Math.Exp((z[i] - max) * scale) / sum : 0;
+                        m[i] = !drop ? 1 : CounterRandom.Uniform(key, (ulong)i) < p ? 0 : 1f / (1f - p);
+                        dot += g[i] * m[i] * w[i];
+                    }
+                    for (int s = 0; s < S; s++)
+                    {
+                        int i = r * S + s;
+                        dz[i] = (float)(scale * w[i] * (g[i] * m[i] - dot));
+                    }
+                }
+                using DeviceBuffer dw = Up(z), dl = Up(lengths), dd = new(n), dm = new(n), dg = Up(g), counters = Counters(0, forwards);
+                Rows("sgnn_attention_softmax", rows, S, KernelArg.Ptr(dw.Pointer), KernelArg.Ptr(drop ? dd.Pointer : IntPtr.Zero),
+                    KernelArg.Ptr(drop ? dm.Pointer : IntPtr.Zero), KernelArg.Ptr(dl.Pointer), KernelArg.Int(rows), KernelArg.Int(heads), KernelArg.Int(T),
+                    KernelArg.Int(S), KernelArg.Int(causal ? 1 : 0), KernelArg.Float(scale), KernelArg.Float(drop ? p : 0f), KernelArg.U64(seed),
+                    KernelArg.Int(layer), KernelArg.Ptr(counters.Pointer));
+                string what = $"(causal={causal}, dropout={drop})";
+                float[] weights = dw.ToArray();
+                string? f = Program.Compare(weights, Array.ConvertAll(w, v => (float)v), "weights " + what);
+                if (f is not null) return f;
+                if (Array.Exists(weights, v => !float.IsFinite(v))) return "a weight is not finite " + what;
+                if (drop)
+                {
+                    float[] expectedMask = Array.ConvertAll(m, v => (float)v), expectedDropped = new float[n];
+                    for (int i = 0; i < n; i++) expectedDropped[i] = (float)(w[i] * m[i]);
+                    f = Program.Compare(dm.ToArray(), expectedMask, "dropout mask " + what) ?? Program.Compare(dd.ToArray(), expectedDropped, "dropped weights " + what);
+                    if (f is not null) return f;
+                }
+                Rows("sgnn_attention_softmax_backward", rows, S, KernelArg.Ptr(dw.Pointer), KernelArg.Ptr(drop ? dm.Pointer : IntPtr.Zero),
+                    KernelArg.Ptr(dg.Pointer), KernelArg.Int(rows), KernelArg.Int(S), KernelArg.Float(scale));
+                f = Program.Compare(dg.ToArray(), dz, "dz " + what);
+                if (f is not null) return f;
+            }
         return null;
     }
 

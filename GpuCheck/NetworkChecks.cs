@@ -9,7 +9,22 @@ namespace GpuCheck;
 /// <summary>Whole networks on the GPU against the double-precision reference: forward passes, gradients, training steps.</summary>
 internal static class NetworkChecks
 {
-    private sealed record Case(string Name, Func<ulong, INetwork> Create, CudaTrainingOptions Options, int Batch);
+    /// <param name="Name">What the case covers.</param>
+    /// <param name="Create">The network, from a seed.</param>
+    /// <param name="Options">The loss and optimiser.</param>
+    /// <param name="Batch">The batch size.</param>
+    /// <param name="Fix">Rewrites the random inputs where they must hold something else (key lengths: whole numbers).</param>
+    private sealed record Case(string Name, Func<ulong, INetwork> Create, CudaTrainingOptions Options, int Batch, Action<float[], int>? Fix = null);
+
+    /// <summary>
+    /// Sets the key-length input (at <paramref name="offset"/> in each packed sample) of every sample to a whole number in
+    /// [0, <paramref name="keys"/>], every value appearing: 0 (no key: weights of 0) and all keys included.
+    /// </summary>
+    private static Action<float[], int> KeyLengths(int offset, int keys) => (x, batch) =>
+    {
+        int size = x.Length / batch;
+        for (int n = 0; n < batch; n++) x[n * size + offset] = (n * 3 + 1) % (keys + 1);
+    };
 
     private static IEnumerable<Case> Cases()
     {
@@ -37,6 +52,24 @@ internal static class NetworkChecks
             new(CudaLoss.MeanSquaredError, CudaOptimizer.Sgd(0.1f, momentum: 0.9f)), 9);
         yield return new("RNN (ReLU stacked, tanh bidirectional h_n, one step), BCE, AdamW", s => new CheckRnn(s),
             new(CudaLoss.BinaryCrossEntropy, CudaOptimizer.AdamW(1e-2f)), 5);
+        // Attention with a key bias trains with SGD: the key bias's gradient is exactly 0 (softmax ignores a shift shared
+        // by all keys, and q·b is one), and Adam would turn its rounding noise into steps of ±lr (as CheckNorm explains).
+        yield return new("Self-attention (MultiheadAttention, biases, key lengths incl. 0) and Mean(1), CE, SGD momentum", s => new CheckSelfAttention(s),
+            new(CudaLoss.CrossEntropy, CudaOptimizer.Sgd(0.1f, momentum: 0.9f)), 7, KeyLengths(5 * 8, 5));
+        yield return new("Causal self-attention, 4 heads, no bias, attention dropout 0.2, MSE, Adam", s => new CheckCausalAttention(s),
+            new(CudaLoss.MeanSquaredError, CudaOptimizer.Adam(1e-2f)), 5);
+        yield return new("Cross-attention (second input, kdim 7, vdim 5, q/k/v_proj_weight), CE, SGD momentum", s => new CheckCrossAttention(s),
+            new(CudaLoss.CrossEntropy, CudaOptimizer.Sgd(0.1f, momentum: 0.9f)), 6);
+        yield return new("ScaledDotProductAttention (causal, key lengths, narrower values), MSE, SGD momentum", s => new CheckSdpa(s),
+            new(CudaLoss.MeanSquaredError, CudaOptimizer.Sgd(0.1f, momentum: 0.9f)), 7, KeyLengths(5 * 6, 5));
+        yield return new("ScaledDotProductAttention on one tensor as q, k and v, dropout 0.25, MSE, SGD", s => new CheckSdpaSelf(s),
+            new(CudaLoss.MeanSquaredError, CudaOptimizer.Sgd(0.1f)), 5);
+        yield return new("PositionalEmbedding, SinusoidalPositionalEncoding, Mean(-1, keepdim), MSE, Adam", s => new CheckPositional(s),
+            new(CudaLoss.MeanSquaredError, CudaOptimizer.Adam(1e-2f)), 6);
+        yield return new("TransformerEncoderLayer (post-norm, dropout 0.1, key lengths), CE, SGD momentum", s => new CheckEncoderPostNorm(s),
+            new(CudaLoss.CrossEntropy, CudaOptimizer.Sgd(0.1f, momentum: 0.9f)), 5, KeyLengths(6 * 8, 6));
+        yield return new("TransformerEncoderLayer (norm_first, GELU, causal, dropout 0.1), MSE, SGD weight decay", s => new CheckEncoderPreNorm(s),
+            new(CudaLoss.MeanSquaredError, CudaOptimizer.Sgd(0.1f, weightDecay: 1e-2f)), 5);
     }
 
     public static IEnumerable<(string, Func<string?>)> All(CudaDevice gpu)
@@ -55,6 +88,7 @@ internal static class NetworkChecks
         var r = new Random(seed);
         int outs = net.OutputSize;
         float[] x = Program.RandomArray(r, c.Batch * net.InputSize);
+        c.Fix?.Invoke(x, c.Batch);
         var y = new float[c.Batch * outs];
         for (int b = 0; b < c.Batch; b++)
         {

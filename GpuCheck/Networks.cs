@@ -200,3 +200,78 @@ internal partial class CheckRnn { }
 [LSTM(64, Output = RecurrentOutput.LastStep)]
 [Dense(10)]
 internal partial class W7 { }
+// ---- attention (issue 16): every attention-related kind on the GPU ---------------------------------------------------
+
+/// <summary>Self-attention with biases and a key length per sample (lengths 0 included: such rows give weights of 0), mean pooling.</summary>
+[Network(5, 8)]
+[Input("lengths", 1)]
+[MultiheadAttention(2, KeyLengths = "lengths", Name = "attn")]
+[Mean(1)]
+[Dense(3)] [Softmax]
+internal partial class CheckSelfAttention { }
+
+/// <summary>Causal self-attention without biases, 4 heads, dropout on the attention weights (the CPU's draws on the GPU).</summary>
+[Network(6, 8)]
+[Dense(8, Name = "x")]
+[MultiheadAttention(4, IsCausal = true, Bias = false, Dropout = 0.2, Name = "attn")]
+[Flatten]
+[Dense(2)]
+internal partial class CheckCausalAttention { }
+
+/// <summary>
+/// Cross-attention: queries from one tensor, keys (kdim 7) and values (vdim 5) from a second network input of another
+/// length, so q/k/v_proj_weight instead of in_proj_weight; the keys come through a layer, so their gradient flows.
+/// </summary>
+[Network(4, 6)]
+[Input("memory", 6, 5)]
+[Dense(8, Name = "q")]
+[Dense(7, Name = "mem", Input = "memory")] [Tanh(Name = "mt")]
+[MultiheadAttention(2, Input = "q", Key = "mt", Value = "memory", Name = "cross")]
+[Flatten]
+[Dense(3)] [Softmax]
+internal partial class CheckCrossAttention { }
+
+/// <summary>Scaled dot-product attention: q, k, v from three Dense layers (values narrower), causal, key lengths.</summary>
+[Network(5, 6)]
+[Input("lengths", 1)]
+[Dense(8, Name = "q")]
+[Dense(8, Name = "k", Input = "input")]
+[Dense(4, Name = "v", Input = "input")]
+[ScaledDotProductAttention(NumHeads = 2, Input = "q", Key = "k", Value = "v", KeyLengths = "lengths", IsCausal = true, Name = "sdpa")]
+[Flatten]
+[Dense(2)]
+internal partial class CheckSdpa { }
+
+/// <summary>Scaled dot-product self-attention (one tensor as q, k and v: its gradient is the sum of three) with dropout.</summary>
+[Network(5, 6)]
+[Dense(8, Name = "d")] [Tanh(Name = "dt")]
+[ScaledDotProductAttention(NumHeads = 2, Key = "dt", Dropout = 0.25, Name = "sdpa")]
+[Flatten]
+[Dense(2)]
+internal partial class CheckSdpaSelf { }
+
+/// <summary>Learned and sinusoidal positional embeddings, and a mean over the last dimension kept as size 1.</summary>
+[Network(5, 8)]
+[PositionalEmbedding(Name = "pos")]
+[SinusoidalPositionalEncoding(Name = "sin")]
+[Dense(6)] [Tanh]
+[Mean(-1, KeepDim = true)]
+[Flatten]
+[Dense(2)]
+internal partial class CheckPositional { }
+
+/// <summary>A TransformerEncoderLayer (post-norm, ReLU, dropout 0.1, key lengths), mean pooling, a classifier.</summary>
+[Network(6, 8)]
+[Input("lengths", 1)]
+[TransformerEncoderLayer(8, 2, DimFeedforward = 16, Dropout = 0.1, KeyLengths = "lengths", Name = "enc")]
+[Mean(1)]
+[Dense(3)] [Softmax]
+internal partial class CheckEncoderPostNorm { }
+
+/// <summary>A TransformerEncoderLayer with NormFirst, GELU and a causal mask, on learned positions.</summary>
+[Network(6, 8)]
+[PositionalEmbedding(Name = "pos")]
+[TransformerEncoderLayer(8, 4, DimFeedforward = 12, Dropout = 0.1, NormFirst = true, Activation = TransformerActivation.GELU, IsCausal = true, Name = "enc")]
+[Flatten]
+[Dense(2)]
+internal partial class CheckEncoderPreNorm { }

@@ -6,7 +6,7 @@
 // - NVRTC compiles the generated CUDA C as host C++ (with emu_prelude.h, through `c++`), plus one launch trampoline per
 //   `extern "C" __global__` kernel; the "CUBIN" is the path of the shared object, which cuModuleLoadData dlopens;
 // - cuLaunchKernel runs the grid on the CPU (emu_prelude.h says how threads and barriers are scheduled);
-// - cublasSgemm_v2 is a column-major reference SGEMM in double precision;
+// - cublasSgemm_v2 and cublasSgemmStridedBatched are a column-major reference SGEMM in double precision;
 // - stream capture records every operation on the capturing stream into a graph, which cudaGraphLaunch replays
 //   (several streams may capture at once; thread-local captures refuse only their own thread's unsafe calls):
 //   kernel arguments and SGEMM scalars are captured by value, copies read their source at replay, as on a GPU.
@@ -96,6 +96,7 @@ typedef struct
     Function* fn; unsigned grid[3], block[3]; unsigned char* args; // OP_KERNEL: packed arguments
     void* dst; const void* src; size_t bytes; int value;            // OP_COPY, OP_SET
     int ta, tb, m, n, k, lda, ldb, ldc; float alpha, beta; const float* A; const float* B; float* C; // OP_GEMM
+    long long strideA, strideB, strideC; int batch;                 // OP_GEMM: batch products, each operand strideX floats on
 } Op;
 typedef struct { Op* ops; int count, capacity; } Graph;
 
@@ -448,35 +449,44 @@ static void gemm(int ta, int tb, int m, int n, int k, float alpha, const float* 
         }
 }
 
-// A column-major rows x cols operand with leading dimension ld must lie inside one device block.
-static int check_operand(const char* name, const float* p, int rows, int cols, int ld)
+// A column-major rows x cols operand with leading dimension ld, repeated batch times stride floats apart, must lie
+// inside one device block.
+static int check_operand(const char* call, const char* name, const float* p, int rows, int cols, int ld, long long stride, int batch)
 {
-    if (rows == 0 || cols == 0) return 0;
-    size_t bytes = ((size_t)(cols - 1) * ld + rows) * sizeof(float);
+    if (rows == 0 || cols == 0 || batch == 0) return 0;
+    size_t bytes = ((size_t)(batch - 1) * (size_t)stride + (size_t)(cols - 1) * ld + rows) * sizeof(float);
     int kind = range_kind(p, bytes);
     if (kind != MEM_DEVICE)
-        FAIL(7, "cublasSgemm_v2: operand %s (%d x %d, ld %d, %zu bytes at %p) %s%s", name, rows, cols, ld, bytes, (const void*)p,
-             kind < 0 ? "runs past the end of its device block" : "is in ", kind < 0 ? "" : kind_name(kind));
+        FAIL(7, "%s: operand %s (%d x %d, ld %d, %d of them %lld floats apart, %zu bytes at %p) %s%s", call, name, rows, cols, ld, batch, stride,
+             bytes, (const void*)p, kind < 0 ? "runs past the end of its device block" : "is in ", kind < 0 ? "" : kind_name(kind));
     return 0;
 }
 
 static int overlaps(const void* a, size_t an, const void* b, size_t bn) { return (const char*)a < (const char*)b + bn && (const char*)b < (const char*)a + an; }
 
-int cublasSgemm_v2(void* h, int ta, int tb, int m, int n, int k, const float* alpha, const float* A, int lda,
-                   const float* B, int ldb, const float* beta, float* C, int ldc)
+// The shared body of cublasSgemm_v2 (batch 1) and cublasSgemmStridedBatched: the checks, then the product enqueued.
+static int sgemm(const char* call, void* h, int ta, int tb, int m, int n, int k, const float* alpha, const float* A, int lda, long long strideA,
+                 const float* B, int ldb, long long strideB, const float* beta, float* C, int ldc, long long strideC, int batch)
 {
-    if (ta < 0 || ta > 1 || tb < 0 || tb > 1) FAIL(7, "cublasSgemm_v2: only CUBLAS_OP_N (0) and CUBLAS_OP_T (1) are emulated, got %d, %d", ta, tb);
-    if (m < 0 || n < 0 || k < 0) FAIL(7, "cublasSgemm_v2: negative size m=%d n=%d k=%d", m, n, k);
+    if (ta < 0 || ta > 1 || tb < 0 || tb > 1) FAIL(7, "%s: only CUBLAS_OP_N (0) and CUBLAS_OP_T (1) are emulated, got %d, %d", call, ta, tb);
+    if (m < 0 || n < 0 || k < 0 || batch < 0) FAIL(7, "%s: negative size m=%d n=%d k=%d batch=%d", call, m, n, k, batch);
+    if (strideA < 0 || strideB < 0 || strideC < 0) FAIL(7, "%s: negative stride %lld %lld %lld (not emulated)", call, strideA, strideB, strideC);
     if (lda < (ta ? (k > 1 ? k : 1) : (m > 1 ? m : 1)) || ldb < (tb ? (n > 1 ? n : 1) : (k > 1 ? k : 1)) || ldc < (m > 1 ? m : 1))
-        FAIL(7, "cublasSgemm_v2: leading dimension too small: m=%d n=%d k=%d lda=%d ldb=%d ldc=%d ta=%d tb=%d", m, n, k, lda, ldb, ldc, ta, tb);
+        FAIL(7, "%s: leading dimension too small: m=%d n=%d k=%d lda=%d ldb=%d ldc=%d ta=%d tb=%d", call, m, n, k, lda, ldb, ldc, ta, tb);
+    size_t cItem = m && n ? ((size_t)(n - 1) * ldc + m) : 0;
+    // cuBLAS leaves the result undefined when the outputs of two products overlap.
+    if (batch > 1 && cItem && (size_t)strideC < cItem)
+        FAIL(7, "%s: the %d results overlap (strideC %lld, each %zu floats)", call, batch, strideC, cItem);
     pthread_mutex_lock(&gate);
-    int rc = check_operand("A", A, ta ? k : m, ta ? m : k, lda) || check_operand("B", B, tb ? n : k, tb ? k : n, ldb) || check_operand("C", C, m, n, ldc);
-    size_t cBytes = m && n ? ((size_t)(n - 1) * ldc + m) * sizeof(float) : 0;
-    size_t aBytes = m && k ? ((size_t)((ta ? m : k) - 1) * lda + (ta ? k : m)) * sizeof(float) : 0;
-    size_t bBytes = n && k ? ((size_t)((tb ? k : n) - 1) * ldb + (tb ? n : k)) * sizeof(float) : 0;
-    if (!rc && k && (overlaps(C, cBytes, A, aBytes) || overlaps(C, cBytes, B, bBytes)))
+    int rc = check_operand(call, "A", A, ta ? k : m, ta ? m : k, lda, strideA, batch) || check_operand(call, "B", B, tb ? n : k, tb ? k : n, ldb, strideB, batch)
+             || check_operand(call, "C", C, m, n, ldc, strideC, batch);
+    size_t last = batch > 0 ? (size_t)batch - 1 : 0;
+    size_t cBytes = cItem ? (last * (size_t)strideC + cItem) * sizeof(float) : 0;
+    size_t aBytes = m && k ? (last * (size_t)strideA + (size_t)((ta ? m : k) - 1) * lda + (ta ? k : m)) * sizeof(float) : 0;
+    size_t bBytes = n && k ? (last * (size_t)strideB + (size_t)((tb ? k : n) - 1) * ldb + (tb ? n : k)) * sizeof(float) : 0;
+    if (!rc && k && batch && (overlaps(C, cBytes, A, aBytes) || overlaps(C, cBytes, B, bBytes)))
     {
-        fprintf(stderr, "fake_cuda: cublasSgemm_v2: C overlaps A or B\n");
+        fprintf(stderr, "fake_cuda: %s: C overlaps A or B\n", call);
         rc = 7;
     }
     Stream* st = ((CublasHandle*)h)->stream;
@@ -484,13 +494,26 @@ int cublasSgemm_v2(void* h, int ta, int tb, int m, int n, int k, const float* al
     {
         // alpha and beta are host pointers (CUBLAS_POINTER_MODE_HOST): read now, captured by value.
         Op op = {.type = OP_GEMM, .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
-                 .alpha = *alpha, .beta = *beta, .A = A, .B = B, .C = C};
+                 .alpha = *alpha, .beta = *beta, .A = A, .B = B, .C = C, .strideA = strideA, .strideB = strideB, .strideC = strideC, .batch = batch};
         Graph* queue = queue_of(st);
         if (queue) push(queue, op);
         else exec_op(&op);
     }
     pthread_mutex_unlock(&gate);
     return rc ? 7 : 0;
+}
+
+int cublasSgemm_v2(void* h, int ta, int tb, int m, int n, int k, const float* alpha, const float* A, int lda,
+                   const float* B, int ldb, const float* beta, float* C, int ldc)
+{
+    return sgemm("cublasSgemm_v2", h, ta, tb, m, n, k, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1);
+}
+
+// batchCount products C_i = alpha·op(A_i)·op(B_i) + beta·C_i, X_i = X + i·strideX (cublas_api.h's signature).
+int cublasSgemmStridedBatched(void* h, int ta, int tb, int m, int n, int k, const float* alpha, const float* A, int lda, long long strideA,
+                              const float* B, int ldb, long long strideB, const float* beta, float* C, int ldc, long long strideC, int batchCount)
+{
+    return sgemm("cublasSgemmStridedBatched", h, ta, tb, m, n, k, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC, batchCount);
 }
 int cublasLtCreate(void** h) { *h = 0; return 0; }
 
@@ -807,7 +830,11 @@ static int exec_op(Op* op)
         }
         case OP_COPY: memmove(op->dst, op->src, op->bytes); return 0;
         case OP_SET: memset(op->dst, op->value, op->bytes); return 0;
-        case OP_GEMM: gemm(op->ta, op->tb, op->m, op->n, op->k, op->alpha, op->A, op->lda, op->B, op->ldb, op->beta, op->C, op->ldc); return 0;
+        case OP_GEMM:
+            for (int i = 0; i < op->batch; i++)
+                gemm(op->ta, op->tb, op->m, op->n, op->k, op->alpha, op->A + i * op->strideA, op->lda, op->B + i * op->strideB, op->ldb, op->beta,
+                     op->C + i * op->strideC, op->ldc);
+            return 0;
     }
     return 1;
 }

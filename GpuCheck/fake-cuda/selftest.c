@@ -15,6 +15,8 @@ int cudaStreamSynchronize(void* s);
 int cublasCreate_v2(void** h);
 int cublasSgemm_v2(void* h, int ta, int tb, int m, int n, int k, const float* alpha, const float* A, int lda,
                    const float* B, int ldb, const float* beta, float* C, int ldc);
+int cublasSgemmStridedBatched(void* h, int ta, int tb, int m, int n, int k, const float* alpha, const float* A, int lda, long long strideA,
+                              const float* B, int ldb, long long strideB, const float* beta, float* C, int ldc, long long strideC, int batchCount);
 int nvrtcCreateProgram(void** p, const char* src, const char* name, int n, const char** h, const char** i);
 int nvrtcCompileProgram(void* p, int n, const char** o);
 int nvrtcGetCUBINSize(void* p, size_t* n);
@@ -86,6 +88,18 @@ int main(void)
     float one = 1, zero = 0;
     expect("an SGEMM whose C lies in host memory is refused", cublasSgemm_v2(blas, 0, 0, 8, 8, 1, &one, d, 8, d, 1, &zero, host, 8) != 0);
     expect("an SGEMM whose B runs past its block is refused", cublasSgemm_v2(blas, 0, 0, 8, 8, 8, &one, d, 8, d2, 8, &zero, d2, 8) != 0);
+    // Strided batched: d holds 1..64. Two products of a 1x2 row by a 2x1 column, A_i at d + 4i, B_i at d + 16 + 4i:
+    // C_0 = 1*17 + 2*18 = 53, C_1 = 5*21 + 6*22 = 237 (column-major: A 1x2 has lda 1, B 2x1 has ldb 2).
+    float* c;
+    cudaMalloc((void**)&c, 2 * sizeof(float));
+    float r[2] = {0, 0};
+    expect("a strided batched SGEMM computes each product",
+           cublasSgemmStridedBatched(blas, 0, 0, 1, 1, 2, &one, d, 1, 4, d + 16, 2, 4, &zero, c, 1, 1, 2) == 0
+           && cudaMemcpy(r, c, sizeof r, 2) == 0 && r[0] == 53 && r[1] == 237);
+    expect("a strided batched SGEMM whose last C runs past its block is refused",
+           cublasSgemmStridedBatched(blas, 0, 0, 1, 1, 2, &one, d, 1, 4, d + 16, 2, 4, &zero, c, 1, 1, 3) != 0);
+    expect("a strided batched SGEMM whose results overlap is refused",
+           cublasSgemmStridedBatched(blas, 0, 0, 2, 1, 1, &one, d, 2, 2, d + 16, 1, 1, &zero, c, 2, 1, 2) != 0);
 
     // Capture
     cudaStreamBeginCapture(stream, 1);

@@ -131,14 +131,16 @@ public class GeneratedNetworkCudaTests
     /// <summary>
     /// Evaluation-mode forward, then a training-mode forward and backward (the same dropout draws: the GPU gets the
     /// network's seed and its training-forward count), against the generated CPU code: outputs, every parameter gradient
-    /// and the running statistics.
+    /// and the running statistics. <paramref name="fixInputs"/> rewrites the random inputs where they must hold something
+    /// else (key lengths).
     /// </summary>
-    private static void CheckAgainstCpu(INetwork cpu, int batch, int seed, CudaLoss loss)
+    internal static void CheckAgainstCpu(INetwork cpu, int batch, int seed, CudaLoss loss, Action<float[]>? fixInputs = null)
     {
         using var gpu = CudaDevice.Open();
         using var net = CudaNetwork.Create(gpu, cpu, new CudaTrainingOptions(loss, null), batch);
         net.DropoutSeed = ((IRandomStream)cpu).RandomSeed;
         var x = Random(batch * cpu.InputSize, seed);
+        fixInputs?.Invoke(x);
         var expected = new float[batch * cpu.OutputSize];
         var actual = new float[expected.Length];
         cpu.Forward(x, expected, batch);
@@ -180,13 +182,13 @@ public class GeneratedNetworkCudaTests
         }
     }
 
-    private static float[] Random(int n, int seed)
+    internal static float[] Random(int n, int seed)
     {
         var r = new Random(seed);
         return Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
     }
 
-    private static void AssertClose(float[] expected, float[] actual)
+    internal static void AssertClose(float[] expected, float[] actual)
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)

@@ -64,6 +64,14 @@ public partial class GpuTrainerTagger { }
 [GRU(6, NumLayers = 2, Dropout = 0.2, Output = RecurrentOutput.LastStep)]
 [Dense(4)] [Softmax]
 public partial class GpuTrainerGru { }
+/// <summary>Each sample as 4 tokens of 3 features through a TransformerEncoderLayer with dropout, mean-pooled.</summary>
+[Network(4, 3)]
+[Dense(8)]
+[PositionalEmbedding]
+[TransformerEncoderLayer(8, 2, DimFeedforward = 16, Dropout = 0.1, Name = "enc")]
+[Mean(1)]
+[Dense(4)] [Softmax]
+public partial class GpuTrainerTransformer { }
 
 /// <summary>
 /// <see cref="Trainer.UseDevice"/>: the same training on the GPU and on the CPU gives the same history and weights
@@ -267,6 +275,27 @@ public class TrainerGpuTests
         var gpuNet = new GpuTrainerGru(seed: 15);
         using var trainer = new Trainer(gpuNet, new CrossEntropy(), new Adam(gpuNet, 0.02f)).UseDevice(gpu);
         var actual = trainer.Fit(train, options);
+        AssertClose(expected["loss"], actual["loss"], "loss");
+        AssertClose(expected["val_loss"], actual["val_loss"], "val_loss");
+        AssertClose(cpuNet.Parameters, gpuNet.Parameters, "weights");
+        Assert.Equal(cpuNet.RandomStep, gpuNet.RandomStep);
+    }
+
+    [GpuFact]
+    public void Fit_of_a_transformer_encoder_on_the_gpu_matches_the_cpu_fit_with_the_same_dropout_draws()
+    {
+        // SGD, not Adam: the key bias's gradient is 0 but for rounding noise, which Adam would turn into ±lr steps.
+        var train = Data(60, 4, "classes", 21);
+        var options = new FitOptions { Epochs = 2, BatchSize = 16, Seed = 3, ValidationData = Data(20, 4, "classes", 22), Progress = ProgressMode.None };
+        var cpuNet = new GpuTrainerTransformer(seed: 8);
+        using var cpu = new Trainer(cpuNet, new CrossEntropy(), new Sgd(cpuNet, 0.05f, 0.9f), new Accuracy());
+        var expected = cpu.Fit(train, options);
+
+        using var gpu = CudaDevice.Open();
+        var gpuNet = new GpuTrainerTransformer(seed: 8);
+        using var trainer = new Trainer(gpuNet, new CrossEntropy(), new Sgd(gpuNet, 0.05f, 0.9f), new Accuracy()).UseDevice(gpu);
+        var actual = trainer.Fit(train, options);
+
         AssertClose(expected["loss"], actual["loss"], "loss");
         AssertClose(expected["val_loss"], actual["val_loss"], "val_loss");
         AssertClose(cpuNet.Parameters, gpuNet.Parameters, "weights");

@@ -63,6 +63,10 @@ internal static unsafe partial class CublasNative
     [LibraryImport(Lib)]
     public static partial int cublasSgemm_v2(IntPtr handle, int transa, int transb, int m, int n, int k,
         float* alpha, IntPtr a, int lda, IntPtr b, int ldb, float* beta, IntPtr c, int ldc);
+    /// <summary>batchCount products <c>C_i = α·op(A_i)·op(B_i) + β·C_i</c>, <c>X_i = X + i·strideX</c> (column-major).</summary>
+    [LibraryImport(Lib)]
+    public static partial int cublasSgemmStridedBatched(IntPtr handle, int transa, int transb, int m, int n, int k,
+        float* alpha, IntPtr a, int lda, long strideA, IntPtr b, int ldb, long strideB, float* beta, IntPtr c, int ldc, long strideC, int batchCount);
 }
 
 internal static unsafe partial class NvrtcNative

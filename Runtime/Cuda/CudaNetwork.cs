@@ -49,6 +49,7 @@ public sealed class CudaNetwork : IDisposable
     private readonly Dictionary<string, IntPtr> _fn = new(StringComparer.Ordinal);
     private readonly Dictionary<int, IntPtr> _graphs = new();
     private readonly HashSet<int> _warmBatches = new();
+    private readonly List<(int Offset, string Input, int Keys, string Layer)> _keyLengths = new();
     private int _graphMathMode;
     private bool _disposed;
 
@@ -63,6 +64,9 @@ public sealed class CudaNetwork : IDisposable
         device.MakeCurrent();
         _module = CudaModule.Load(device, Source.Text);
         foreach (string k in Source.Kernels) _fn[k] = _module.Function(k); // resolved before any graph capture
+        foreach (var step in _plan.Steps)
+            if (step is CudaAttentionLayer { LengthsInput: { } lengths } a)
+                _keyLengths.Add((InputOffset(lengths), lengths, a.Keys, a.Layer.Name));
         _context = new CudaContext(device, _fn, _owned);
         var steps = _plan.Steps;
         _io = new StepTensors[steps.Count];
@@ -176,6 +180,34 @@ public sealed class CudaNetwork : IDisposable
             for (int k = 0; k < r.Length; k++) r[k] = _tensor[layer.Inputs[k]];
             return r;
         }
+    }
+
+    /// <summary>Where a network input starts in a packed sample.</summary>
+    private int InputOffset(string input)
+    {
+        int offset = 0;
+        foreach (var i in Description.Inputs)
+        {
+            if (i.Name == input) return offset;
+            offset += i.Size;
+        }
+        throw new ArgumentException($"'{input}' is not an input of {Description.Name}.", nameof(input));
+    }
+
+    /// <summary>
+    /// Checks the key lengths in a packed batch on the host, as the CPU kernel does: each a whole number of valid keys in
+    /// [0, S]. (The device clamps them too, but a wrong length is a mistake to report, not to train on.)
+    /// </summary>
+    private void CheckKeyLengths(ReadOnlySpan<float> input, int batch)
+    {
+        foreach (var (offset, name, keys, layer) in _keyLengths)
+            for (int n = 0; n < batch; n++)
+            {
+                float l = input[n * Description.InputSize + offset];
+                if (!(l >= 0 && l <= keys) || l != MathF.Floor(l))
+                    throw new ArgumentOutOfRangeException(nameof(input), l,
+                        $"The key length '{name}' of sample {n} is {l}, but layer '{layer}' expects a whole number of valid key positions in [0, {keys}].");
+            }
     }
 
     /// <summary>Elements of one sample of a tensor.</summary>
@@ -501,6 +533,7 @@ public sealed class CudaNetwork : IDisposable
         ThrowHelper.CheckLength(input.Length, batch * Description.InputSize, nameof(input), "[batch, InputSize]");
         ThrowHelper.CheckLength(output.Length, batch * Description.OutputSize, nameof(output), "[batch, OutputSize]");
         if (training && _training is null) ThrowHelper.ThrowInvalidOperation("Training-mode forward passes need training options.");
+        CheckKeyLengths(input, batch);
         _device.MakeCurrent();
         _device.Synchronize();
         input.CopyTo(_pinnedX.Span);
@@ -532,6 +565,35 @@ public sealed class CudaNetwork : IDisposable
         CheckBatch(batch);
         ThrowHelper.CheckLength(logits.Length, batch * LogitsSize(), nameof(logits), "[batch, OutputSize]");
         Download(_tensor[_plan.LogitsTensor], logits);
+    }
+
+    /// <summary>
+    /// Copies the attention weights of the attention layer named <paramref name="layer"/> in the last forward pass to the
+    /// host (waits for the device): [batch, heads, queries, keys], each row the softmax over the keys the query sees, 0 at
+    /// masked keys, before dropout; what a generated network's <c>AttentionWeights(layer)</c> returns.
+    /// </summary>
+    /// <param name="layer">The name of a MultiheadAttention or ScaledDotProductAttention layer.</param>
+    /// <param name="weights">[batch, heads, queries, keys]; written.</param>
+    /// <param name="batch">The samples of the last forward pass to copy.</param>
+    /// <exception cref="ArgumentException"><paramref name="layer"/> is not an attention layer of this network.</exception>
+    public void CopyAttentionWeightsTo(string layer, Span<float> weights, int batch)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        CheckBatch(batch);
+        CudaAttentionLayer? found = null;
+        var names = new List<string>();
+        foreach (var step in _plan.Steps)
+            if (step is CudaAttentionLayer a)
+            {
+                names.Add("'" + a.Layer.Name + "'");
+                if (a.Layer.Name == layer) found = a;
+            }
+        if (found is null)
+            throw new ArgumentException($"'{layer}' is not an attention layer of {Description.Name}; its attention layers are {(names.Count == 0 ? "none" : string.Join(", ", names))}.", nameof(layer));
+        ThrowHelper.CheckLength(weights.Length, batch * found.WeightsPerSample, nameof(weights), "[batch, heads, queries, keys]");
+        _device.MakeCurrent();
+        _device.Synchronize();
+        found.Weights.Download(weights);
     }
 
     private void Download(IntPtr source, Span<float> destination)
@@ -658,6 +720,7 @@ public sealed class CudaNetwork : IDisposable
         CheckBatch(batch);
         ThrowHelper.CheckLength(input.Length, batch * Description.InputSize, nameof(input), "[batch, InputSize]");
         ThrowHelper.CheckLength(target.Length, batch * Description.OutputSize, nameof(target), "[batch, OutputSize]");
+        CheckKeyLengths(input, batch);
         _device.MakeCurrent();
         _device.Synchronize(); // the previous step has finished reading the pinned buffers
         input.CopyTo(_pinnedX.Span);
