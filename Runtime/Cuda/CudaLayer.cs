@@ -68,6 +68,21 @@ internal abstract class CudaLayer
     }
 
     protected bool HasParameter(string suffix) => Network.FindParameter(Layer.Name + "." + suffix) is not null;
+
+    /// <summary>
+    /// One sample viewed as [outer, length, inner] around the dimension the option <c>dim</c> names (PyTorch's: the batch
+    /// is dim 0; negative counts from the end): Softmax's and Mean's.
+    /// </summary>
+    protected (int Outer, int Length, int Inner) SplitAtDim()
+    {
+        var s = Layer.InputShape;
+        int dim = Layer.Int("dim");
+        int axis = dim < 0 ? s.Count + dim : dim - 1;
+        int outer = 1, inner = 1;
+        for (int i = 0; i < axis; i++) outer *= s[i];
+        for (int i = axis + 1; i < s.Count; i++) inner *= s[i];
+        return (outer, s[axis], inner);
+    }
 }
 
 /// <summary>The device pointers of one step: what it reads and writes, for buffers sized for the largest batch.</summary>

@@ -65,20 +65,7 @@ internal sealed class CudaMeanLayer(NetworkDescription network, LayerDescription
     private const string ForwardKernel = "sgnn_mean_forward";
     private const string BackwardKernel = "sgnn_mean_backward";
 
-    /// <summary>The sample as [outer, length, inner] (dim counts the batch as dim 0, as PyTorch's does; negative from the end).</summary>
-    private (int Outer, int Length, int Inner) Split
-    {
-        get
-        {
-            var s = Layer.InputShape;
-            int dim = Layer.Int("dim");
-            int axis = dim < 0 ? s.Count + dim : dim - 1;
-            int outer = 1, inner = 1;
-            for (int i = 0; i < axis; i++) outer *= s[i];
-            for (int i = axis + 1; i < s.Count; i++) inner *= s[i];
-            return (outer, s[axis], inner);
-        }
-    }
+    private (int Outer, int Length, int Inner) Split => SplitAtDim();
 
     public override void Source(CudaSourceBuilder b, bool backward)
     {

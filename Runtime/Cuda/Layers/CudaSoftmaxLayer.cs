@@ -13,19 +13,7 @@ internal sealed class CudaSoftmaxLayer(NetworkDescription network, LayerDescript
     private const string StridedForward = "sgnn_softmax_strided_forward";
     private const string StridedBackward = "sgnn_softmax_strided_backward";
 
-    private (int Outer, int Length, int Inner) Split
-    {
-        get
-        {
-            var s = Layer.InputShape;
-            int dim = Layer.Int("dim");
-            int axis = dim < 0 ? s.Count + dim : dim - 1;
-            int outer = 1, inner = 1;
-            for (int i = 0; i < axis; i++) outer *= s[i];
-            for (int i = axis + 1; i < s.Count; i++) inner *= s[i];
-            return (outer, s[axis], inner);
-        }
-    }
+    private (int Outer, int Length, int Inner) Split => SplitAtDim();
 
     public override void Source(CudaSourceBuilder b, bool backward)
     {
