@@ -75,6 +75,19 @@ public static unsafe partial class Gemm
             epilogue.Run(C, ldc, M, 0, N);
             return;
         }
+        if (UsePanels(N, K))
+        {
+            // Short rows: broadcast products over transposed panels of B (Gemm.Panel.cs), no reductions.
+            int panelThreads = Math.Min(Parallelism.ThreadsFor((long)M * N * K), (N + DotNB - 1) / DotNB);
+            if (panelThreads > 1)
+            {
+                var job = new Job { M = M, N = N, K = K, A = A, Ams = lda, Aks = 1, B = B, Ldb = ldb, C = C, Ldc = ldc, Bias = bias, Accumulate = accumulate, Align = DotNB, Epilogue = epilogue };
+                Parallelism.For(panelThreads, &DotNTPanelPart, &job);
+                return;
+            }
+            DotNTPanels(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate, epilogue);
+            return;
+        }
         if (K < SmallK && Wide && N >= 16)
         {
             // Few terms per output: dot products would spend more on their final reductions than on the products.
