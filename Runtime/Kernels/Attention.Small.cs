@@ -48,21 +48,14 @@ public static unsafe partial class Attention
 
     /// <summary>
     /// Transposes the S × width block at <paramref name="src"/> (rows <paramref name="stride"/> apart) into
-    /// <paramref name="dst"/>[j·16 + s], lanes s ≥ S zero.
+    /// <paramref name="dst"/>[j·16 + s], lanes s ≥ S zero (16 × 16 blocks in registers).
     /// </summary>
-    private static void TransposeKeys(float* src, int stride, int S, int width, float* dst)
-    {
-        if (S < SmallKeys)
-            new Span<float>(dst, width * SmallKeys).Clear();
-        for (int s = 0; s < S; s++)
-        {
-            float* row = src + (long)s * stride;
-            for (int j = 0; j < width; j++) dst[j * SmallKeys + s] = row[j];
-        }
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransposeKeys(float* src, int stride, int S, int width, float* dst) =>
+        Gemm.TransposePanel16(src, stride, S, width, dst, SmallKeys);
 
     /// <summary>
-    /// <c>out[t, 0..width) = Σₛ a[t·ats + s·ass]·b[s·ldb + 0..width)</c> for rows t &lt; rows, four rows at a time,
+    /// <c>out[t, 0..width) = Σₛ a[t·ats + s·ass]·b[s·ldb + 0..width)</c> for rows t &lt; rows, eight or four rows at a time,
     /// columns in 16-lane panels (the last masked): the broadcast products of the fused path.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -73,6 +66,50 @@ public static unsafe partial class Attention
             var mask = Lanes(width - j);
             bool full = width - j >= 16;
             int t = 0;
+            // Eight rows at a time: eight independent accumulators hide the latency of the fused multiply-adds.
+            for (; t + 8 <= rows; t += 8)
+            {
+                Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+                float* a0 = a + (long)t * ats;
+                for (int s = 0; s < terms; s++)
+                {
+                    float* bs = b + (long)s * ldb + j;
+                    var bv = full ? Vector512.Load(bs) : Avx512F.MaskLoad(bs, mask, default);
+                    float* at = a0 + (long)s * ass;
+                    c0 = Vector512.FusedMultiplyAdd(Vector512.Create(at[0]), bv, c0);
+                    c1 = Vector512.FusedMultiplyAdd(Vector512.Create(at[ats]), bv, c1);
+                    c2 = Vector512.FusedMultiplyAdd(Vector512.Create(at[2 * ats]), bv, c2);
+                    c3 = Vector512.FusedMultiplyAdd(Vector512.Create(at[3 * ats]), bv, c3);
+                    c4 = Vector512.FusedMultiplyAdd(Vector512.Create(at[4 * ats]), bv, c4);
+                    c5 = Vector512.FusedMultiplyAdd(Vector512.Create(at[5 * ats]), bv, c5);
+                    c6 = Vector512.FusedMultiplyAdd(Vector512.Create(at[6 * ats]), bv, c6);
+                    c7 = Vector512.FusedMultiplyAdd(Vector512.Create(at[7 * ats]), bv, c7);
+                }
+                float* ct = c + (long)t * ldc + j;
+                if (full)
+                {
+                    // Plain stores where they can be: a later load of the same row is forwarded from them.
+                    c0.Store(ct);
+                    c1.Store(ct + ldc);
+                    c2.Store(ct + 2 * ldc);
+                    c3.Store(ct + 3 * ldc);
+                    c4.Store(ct + 4 * ldc);
+                    c5.Store(ct + 5 * ldc);
+                    c6.Store(ct + 6 * ldc);
+                    c7.Store(ct + 7 * ldc);
+                }
+                else
+                {
+                    Avx512F.MaskStore(ct, mask, c0);
+                    Avx512F.MaskStore(ct + ldc, mask, c1);
+                    Avx512F.MaskStore(ct + 2 * ldc, mask, c2);
+                    Avx512F.MaskStore(ct + 3 * ldc, mask, c3);
+                    Avx512F.MaskStore(ct + 4 * ldc, mask, c4);
+                    Avx512F.MaskStore(ct + 5 * ldc, mask, c5);
+                    Avx512F.MaskStore(ct + 6 * ldc, mask, c6);
+                    Avx512F.MaskStore(ct + 7 * ldc, mask, c7);
+                }
+            }
             for (; t + 4 <= rows; t += 4)
             {
                 Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
@@ -113,7 +150,8 @@ public static unsafe partial class Attention
                     var bv = full ? Vector512.Load(bs) : Avx512F.MaskLoad(bs, mask, default);
                     c0 = Vector512.FusedMultiplyAdd(Vector512.Create(at[(long)s * ass]), bv, c0);
                 }
-                Avx512F.MaskStore(c + (long)t * ldc + j, mask, c0);
+                if (full) c0.Store(c + (long)t * ldc + j);
+                else Avx512F.MaskStore(c + (long)t * ldc + j, mask, c0);
             }
         }
     }
@@ -140,13 +178,14 @@ public static unsafe partial class Attention
             if (valid > 0)
             {
                 // The softmax over the valid prefix: subtract its maximum, exponentiate, normalise; 0 beyond it.
-                var row = Avx512F.MaskLoad(wt, keys, default);
+                var row = S == SmallKeys ? Vector512.Load(wt) : Avx512F.MaskLoad(wt, keys, default);
                 var live = Lanes(valid);
                 float max = MaxAcross(Vector512.ConditionalSelect(live, row, Vector512.Create(float.NegativeInfinity)));
                 e = Vector512.Exp((row - Vector512.Create(max)) * scale) & live;
                 e *= Vector512.Create(1f / Vector512.Sum(e));
             }
-            Avx512F.MaskStore(wt, keys, e);
+            if (S == SmallKeys) e.Store(wt);
+            else Avx512F.MaskStore(wt, keys, e);
         }
         // context[t, :] = Σₛ weights[t, s]·v[s, :]
         SmallProduct(T, Dv, S, w, S, 1, vh, vStride, ch, contextStride);
@@ -174,11 +213,13 @@ public static unsafe partial class Attention
         for (int t = 0; t < T; t++)
         {
             float* wt = w + t * S, dzt = dz + t * S;
-            var wr = Avx512F.MaskLoad(wt, keys, default);
+            var wr = S == SmallKeys ? Vector512.Load(wt) : Avx512F.MaskLoad(wt, keys, default);
             var live = Lanes(Valid(length, t, shape));
-            var dw = Avx512F.MaskLoad(dzt, live, default);
+            var dw = (S == SmallKeys ? Vector512.Load(dzt) : Avx512F.MaskLoad(dzt, keys, default)) & live;
             float dot = Vector512.Sum(dw * wr);
-            Avx512F.MaskStore(dzt, keys, (scale * wr * (dw - Vector512.Create(dot))) & live);
+            var dzRow = (scale * wr * (dw - Vector512.Create(dot))) & live;
+            if (S == SmallKeys) dzRow.Store(dzt);
+            else Avx512F.MaskStore(dzt, keys, dzRow);
         }
         // dq[t, :] = Σₛ dz[t, s]·k[s, :];  dk[s, :] = Σₜ dz[t, s]·q[t, :]
         if (dqh != null) SmallProduct(T, D, S, dz, S, 1, kh, kStride, dqh, dqStride);
