@@ -157,6 +157,54 @@ public static unsafe partial class Attention
     }
 
     /// <summary>
+    /// The forward pass of one sample and head with exactly 16 keys and at most 16 queries, lanes along the queries:
+    /// Qᵀ is transposed once, scoresᵀ[s, :] = Σ_d k[s, d]·Qᵀ[d, :] (sixteen accumulators, one per key), and the
+    /// softmax of all the queries runs together: the maximum, the sum and the normalisation are element-wise over the
+    /// 16 key vectors (the sum in key order, as the plain loop adds), so no row needs a horizontal reduction. The
+    /// weights are transposed back into [T, S] and the context is the broadcast product of <see cref="ForwardSmall"/>.
+    /// <paramref name="scratch"/>: 16·max(HeadDim, 16) + 256 floats.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardSixteenKeys(float* qh, int qStride, float* kh, int kStride, float* vh, int vStride, int length,
+        float* w, float* ch, int contextStride, AttentionShape shape, float* scratch)
+    {
+        int T = shape.Queries, D = shape.HeadDim, Dv = shape.ValueDim;
+        float* qt = scratch, st = scratch + Math.Max(D, SmallKeys) * SmallKeys;
+        Gemm.TransposePanel16(qh, qStride, T, D, qt, SmallKeys);
+        // st[s·16 + t] = q[t]·k[s]
+        Gemm.ColumnsFewRows(D, qt, kh, kStride, SmallKeys, st);
+        // Query t sees keys s < valid(t): lane t of key s is live when valid(t) > s.
+        var valid = Vector512.Create(length);
+        if (shape.Causal) valid = Vector512.Min(valid, Vector512<int>.Indices + Vector512<int>.One);
+        var max = Vector512.Create(float.NegativeInfinity);
+        for (int s = 0; s < SmallKeys; s++)
+        {
+            var live = Vector512.GreaterThan(valid, Vector512.Create(s)).AsSingle();
+            max = Vector512.Max(max, Vector512.ConditionalSelect(live, Vector512.Load(st + s * 16), Vector512.Create(float.NegativeInfinity)));
+        }
+        var scale = Vector512.Create(shape.Scale);
+        var sum = Vector512<float>.Zero;
+        for (int s = 0; s < SmallKeys; s++)
+        {
+            var live = Vector512.GreaterThan(valid, Vector512.Create(s)).AsSingle();
+            var e = Vector512.Exp((Vector512.Load(st + s * 16) - max) * scale) & live;
+            e.Store(st + s * 16);
+            sum += e;
+        }
+        // A query with no live key (length 0) has a sum of 0: its weights are 0, not 0·∞.
+        var inv = Vector512.Create(1f) / sum;
+        for (int s = 0; s < SmallKeys; s++)
+        {
+            var live = Vector512.GreaterThan(valid, Vector512.Create(s)).AsSingle();
+            ((Vector512.Load(st + s * 16) * inv) & live).Store(st + s * 16);
+        }
+        // weights[t, s] = st[s·16 + t]
+        Gemm.TransposePanel16(st, SmallKeys, SmallKeys, T, w, SmallKeys);
+        // context[t, :] = Σₛ weights[t, s]·v[s, :]
+        SmallProduct(T, Dv, SmallKeys, w, SmallKeys, 1, vh, vStride, ch, contextStride);
+    }
+
+    /// <summary>
     /// The forward pass of one sample and head, S ≤ 16, no dropout: writes the weights [T, S] and the context rows.
     /// <paramref name="kt"/>: HeadDim × 16 floats of scratch.
     /// </summary>

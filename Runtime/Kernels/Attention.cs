@@ -123,7 +123,8 @@ public static unsafe partial class Attention
         float scale = shape.Scale, keep = 1f / (1f - dropout);
         // Short key sequences without dropout: the fused path (Attention.Small.cs), the keys of a head transposed here.
         bool small = !drop && UseSmall(shape);
-        Span<float> transposed = stackalloc float[small ? D * SmallKeys : 0];
+        bool sixteen = small && S == SmallKeys && T <= SmallKeys; // lanes along the queries (Attention.Small.cs)
+        Span<float> transposed = stackalloc float[small ? Math.Max(D, SmallKeys) * SmallKeys + SmallKeys * SmallKeys : 0];
         fixed (float* pq = q, pk = k, pv = v, pw = weights, pc = context, pm = dropoutMask, ps = scratch, pkt = transposed)
         {
             for (int n = 0; n < batch; n++)
@@ -136,6 +137,11 @@ public static unsafe partial class Attention
                     float* vh = pv + (long)n * S * vStride + h * Dv;
                     long at = ((long)n * H + h) * T * S;
                     float* w = pw + at;
+                    if (sixteen)
+                    {
+                        ForwardSixteenKeys(qh, qStride, kh, kStride, vh, vStride, length, w, pc + (long)n * T * contextStride + h * Dv, contextStride, shape, pkt);
+                        continue;
+                    }
                     if (small)
                     {
                         ForwardSmall(qh, qStride, kh, kStride, vh, vStride, length, w, pc + (long)n * T * contextStride + h * Dv, contextStride, shape, pkt);

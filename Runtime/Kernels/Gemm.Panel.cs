@@ -130,7 +130,7 @@ public static unsafe partial class Gemm
     /// last and are not used), sixteen independent accumulators.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ColumnsFewRows(int K, float* at, float* B, int ldb, int nb, float* output)
+    internal static void ColumnsFewRows(int K, float* at, float* B, int ldb, int nb, float* output)
     {
         long last = nb - 1;
         float* b0 = B, b1 = B + Math.Min(1, last) * ldb, b2 = B + Math.Min(2, last) * ldb, b3 = B + Math.Min(3, last) * ldb;
