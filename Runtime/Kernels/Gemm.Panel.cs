@@ -100,29 +100,86 @@ public static unsafe partial class Gemm
     private static void DotNTFewRows(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate, Epilogue epilogue)
     {
         float* at = stackalloc float[PanelMaxK * 16];
-        float* block = stackalloc float[16 * 16];
-        float* rows = stackalloc float[16 * 16];
         TransposePanel16(A, lda, M, K, at, 16);
         for (int b0 = 0; b0 < N; b0 += DotNB)
         {
             int blockEnd = Math.Min(N, b0 + DotNB);
             for (int n0 = b0; n0 < blockEnd; n0 += 16)
-            {
-                int nb = Math.Min(16, blockEnd - n0);
-                ColumnsFewRows(K, at, B + (long)n0 * ldb, ldb, nb, block);
-                // block[j·16 + m] = Σₖ A[m, k]·B[n0 + j, k]: back to rows, then bias and C.
-                TransposePanel16(block, 16, 16, 16, rows, 16);
-                var mask = TailMask(nb);
-                var bv = bias == null ? default : Avx512F.MaskLoad(bias + n0, mask, default);
-                for (int m = 0; m < M; m++)
-                {
-                    float* c = C + (long)m * ldc + n0;
-                    var start = accumulate ? Avx512F.MaskLoad(c, mask, default) + bv : bv;
-                    Avx512F.MaskStore(c, mask, start + Vector512.Load(rows + m * 16));
-                }
-            }
+                ColumnsFewRowsToC(M, K, at, B + (long)n0 * ldb, ldb, Math.Min(16, blockEnd - n0), C + n0, ldc, bias == null ? null : bias + n0, accumulate);
             epilogue.Run(C, ldc, M, b0, blockEnd - b0);
         }
+    }
+
+    /// <summary>
+    /// Sixteen columns of <see cref="DotNTFewRows"/>: the 16 sums per column (one per row, in lanes) as in
+    /// <see cref="ColumnsFewRows"/>, then the 16 × 16 block transposed in registers and each of the M rows stored as
+    /// bias + sum (C + bias + sum when accumulating), <paramref name="nb"/> columns wide.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ColumnsFewRowsToC(int M, int K, float* at, float* B, int ldb, int nb, float* C, int ldc, float* bias, bool accumulate)
+    {
+        long last = nb - 1;
+        float* b0 = B, b1 = B + Math.Min(1, last) * ldb, b2 = B + Math.Min(2, last) * ldb, b3 = B + Math.Min(3, last) * ldb;
+        float* b4 = B + Math.Min(4, last) * ldb, b5 = B + Math.Min(5, last) * ldb, b6 = B + Math.Min(6, last) * ldb, b7 = B + Math.Min(7, last) * ldb;
+        float* b8 = B + Math.Min(8, last) * ldb, b9 = B + Math.Min(9, last) * ldb, b10 = B + Math.Min(10, last) * ldb, b11 = B + Math.Min(11, last) * ldb;
+        float* b12 = B + Math.Min(12, last) * ldb, b13 = B + Math.Min(13, last) * ldb, b14 = B + Math.Min(14, last) * ldb, b15 = B + Math.Min(15, last) * ldb;
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        Vector512<float> c8 = default, c9 = default, c10 = default, c11 = default, c12 = default, c13 = default, c14 = default, c15 = default;
+        for (int k = 0; k < K; k++)
+        {
+            var a = Vector512.Load(at + k * 16);
+            c0 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b0[k]), c0);
+            c1 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b1[k]), c1);
+            c2 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b2[k]), c2);
+            c3 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b3[k]), c3);
+            c4 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b4[k]), c4);
+            c5 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b5[k]), c5);
+            c6 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b6[k]), c6);
+            c7 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b7[k]), c7);
+            c8 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b8[k]), c8);
+            c9 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b9[k]), c9);
+            c10 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b10[k]), c10);
+            c11 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b11[k]), c11);
+            c12 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b12[k]), c12);
+            c13 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b13[k]), c13);
+            c14 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b14[k]), c14);
+            c15 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b15[k]), c15);
+        }
+        // Transpose: uQC holds columns 4Q..4Q + 3 of rows C, C + 4, C + 8, C + 12 (one per 128-bit lane).
+        Interleave4(c0, c1, c2, c3, out var u00, out var u01, out var u02, out var u03);
+        Interleave4(c4, c5, c6, c7, out var u10, out var u11, out var u12, out var u13);
+        Interleave4(c8, c9, c10, c11, out var u20, out var u21, out var u22, out var u23);
+        Interleave4(c12, c13, c14, c15, out var u30, out var u31, out var u32, out var u33);
+        var mask = TailMask(nb);
+        var bv = bias == null ? default : Avx512F.MaskLoad(bias, mask, default);
+        StoreRows4(u00, u10, u20, u30, 0, M, C, ldc, mask, bv, accumulate);
+        StoreRows4(u01, u11, u21, u31, 1, M, C, ldc, mask, bv, accumulate);
+        StoreRows4(u02, u12, u22, u32, 2, M, C, ldc, mask, bv, accumulate);
+        StoreRows4(u03, u13, u23, u33, 3, M, C, ldc, mask, bv, accumulate);
+    }
+
+    /// <summary>Rows m, m + 4, m + 8, m + 12 (those below M) from lanes 0..3 of a..d, stored as bias + sum (C + bias + sum).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRows4(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d, int m, int M,
+        float* C, int ldc, Vector512<float> mask, Vector512<float> bias, bool accumulate)
+    {
+        var x0 = Avx512F.Shuffle4x128(a, b, 0x44);
+        var x1 = Avx512F.Shuffle4x128(a, b, 0xEE);
+        var y0 = Avx512F.Shuffle4x128(c, d, 0x44);
+        var y1 = Avx512F.Shuffle4x128(c, d, 0xEE);
+        StoreSum(Avx512F.Shuffle4x128(x0, y0, 0x88), m, M, C, ldc, mask, bias, accumulate);
+        StoreSum(Avx512F.Shuffle4x128(x0, y0, 0xDD), m + 4, M, C, ldc, mask, bias, accumulate);
+        StoreSum(Avx512F.Shuffle4x128(x1, y1, 0x88), m + 8, M, C, ldc, mask, bias, accumulate);
+        StoreSum(Avx512F.Shuffle4x128(x1, y1, 0xDD), m + 12, M, C, ldc, mask, bias, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreSum(Vector512<float> sum, int m, int M, float* C, int ldc, Vector512<float> mask, Vector512<float> bias, bool accumulate)
+    {
+        if (m >= M) return;
+        float* c = C + (long)m * ldc;
+        var start = accumulate ? Avx512F.MaskLoad(c, mask, default) + bias : bias;
+        Avx512F.MaskStore(c, mask, start + sum);
     }
 
     /// <summary>
