@@ -66,7 +66,8 @@ public readonly struct AttentionShape
 /// h·HeadDim onwards) and the next row <c>stride</c> elements on: one buffer can hold q, k and v of a row together
 /// (a packed in_proj output, stride 3E). Per sample and head the scores and the weighted sum are small matrix products
 /// (<see cref="Gemm.DotNT"/> and <see cref="Gemm.Broadcast"/>), and the scale, the mask and the softmax are one pass
-/// over each row of scores.
+/// over each row of scores. With AVX-512, up to 16 keys and no dropout, a fused path (Attention.Small.cs) computes
+/// them in registers instead.
 /// <para>
 /// The mask: query t of sample n sees the keys 0..valid−1, valid = min(lengths[n], t + 1 if causal else S): both the
 /// key-padding mask (the valid length of each sample's keys) and the causal mask keep a prefix of the keys. A masked
