@@ -172,7 +172,7 @@ public static unsafe partial class Attention
         float* qt = scratch, st = scratch + Math.Max(D, SmallKeys) * SmallKeys;
         Gemm.TransposePanel16(qh, qStride, T, D, qt, SmallKeys);
         // st[s·16 + t] = q[t]·k[s]
-        Gemm.ColumnsFewRows(D, qt, kh, kStride, SmallKeys, st);
+        Gemm.ColumnsSixteen(D, qt, kh, kStride, st);
         // Query t sees keys s < valid(t): lane t of key s is live when valid(t) > s.
         var valid = Vector512.Create(length);
         if (shape.Causal) valid = Vector512.Min(valid, Vector512<int>.Indices + Vector512<int>.One);

@@ -112,7 +112,7 @@ public static unsafe partial class Gemm
 
     /// <summary>
     /// Sixteen columns of <see cref="DotNTFewRows"/>: the 16 sums per column (one per row, in lanes) as in
-    /// <see cref="ColumnsFewRows"/>, then the 16 × 16 block transposed in registers and each of the M rows stored as
+    /// <see cref="ColumnsSixteen"/> (partial blocks: the missing columns repeat the last), then the 16 × 16 block transposed in registers and each of the M rows stored as
     /// bias + sum (C + bias + sum when accumulating), <paramref name="nb"/> columns wide.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -218,38 +218,42 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>
-    /// <c>out[j·16 + m] = Σₖ B[j, k]·Aᵀ[k, m]</c> for the 16 columns j (those from <paramref name="nb"/> on repeat the
-    /// last and are not used), sixteen independent accumulators.
+    /// <c>out[j·16 + m] = Σₖ B[j, k]·Aᵀ[k, m]</c> for 16 columns j (16 rows of B, <paramref name="ldb"/> apart), sixteen
+    /// independent accumulators, the block left in memory (the attention's scores; <see cref="ColumnsFewRowsToC"/>
+    /// does the same and stores rows of C).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ColumnsFewRows(int K, float* at, float* B, int ldb, int nb, float* output)
+    internal static void ColumnsSixteen(int K, float* at, float* B, int ldb, float* output)
     {
-        long last = nb - 1;
-        float* b0 = B, b1 = B + Math.Min(1, last) * ldb, b2 = B + Math.Min(2, last) * ldb, b3 = B + Math.Min(3, last) * ldb;
-        float* b4 = B + Math.Min(4, last) * ldb, b5 = B + Math.Min(5, last) * ldb, b6 = B + Math.Min(6, last) * ldb, b7 = B + Math.Min(7, last) * ldb;
-        float* b8 = B + Math.Min(8, last) * ldb, b9 = B + Math.Min(9, last) * ldb, b10 = B + Math.Min(10, last) * ldb, b11 = B + Math.Min(11, last) * ldb;
-        float* b12 = B + Math.Min(12, last) * ldb, b13 = B + Math.Min(13, last) * ldb, b14 = B + Math.Min(14, last) * ldb, b15 = B + Math.Min(15, last) * ldb;
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         Vector512<float> c8 = default, c9 = default, c10 = default, c11 = default, c12 = default, c13 = default, c14 = default, c15 = default;
+        // Sixteen rows of B at a fixed stride: four row pointers and three multiples of ldb address them all, so
+        // they stay in general registers (sixteen separate pointers do not fit, and were reloaded every term).
+        long o1 = ldb, o2 = 2L * ldb, o3 = 3L * ldb;
+        float* p0 = B, p1 = B + 4 * o1, p2 = B + 8 * o1, p3 = B + 12 * o1;
         for (int k = 0; k < K; k++)
         {
             var a = Vector512.Load(at + k * 16);
-            c0 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b0[k]), c0);
-            c1 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b1[k]), c1);
-            c2 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b2[k]), c2);
-            c3 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b3[k]), c3);
-            c4 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b4[k]), c4);
-            c5 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b5[k]), c5);
-            c6 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b6[k]), c6);
-            c7 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b7[k]), c7);
-            c8 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b8[k]), c8);
-            c9 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b9[k]), c9);
-            c10 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b10[k]), c10);
-            c11 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b11[k]), c11);
-            c12 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b12[k]), c12);
-            c13 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b13[k]), c13);
-            c14 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b14[k]), c14);
-            c15 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b15[k]), c15);
+            c0 = Vector512.FusedMultiplyAdd(a, Vector512.Create(p0[0]), c0);
+            c1 = Vector512.FusedMultiplyAdd(a, Vector512.Create(p0[o1]), c1);
+            c2 = Vector512.FusedMultiplyAdd(a, Vector512.Create(p0[o2]), c2);
+            c3 = Vector512.FusedMultiplyAdd(a, Vector512.Create(p0[o3]), c3);
+            c4 = Vector512.FusedMultiplyAdd(a, Vector512.Create(p1[0]), c4);
+            c5 = Vector512.FusedMultiplyAdd(a, Vector512.Create(p1[o1]), c5);
+            c6 = Vector512.FusedMultiplyAdd(a, Vector512.Create(p1[o2]), c6);
+            c7 = Vector512.FusedMultiplyAdd(a, Vector512.Create(p1[o3]), c7);
+            c8 = Vector512.FusedMultiplyAdd(a, Vector512.Create(p2[0]), c8);
+            c9 = Vector512.FusedMultiplyAdd(a, Vector512.Create(p2[o1]), c9);
+            c10 = Vector512.FusedMultiplyAdd(a, Vector512.Create(p2[o2]), c10);
+            c11 = Vector512.FusedMultiplyAdd(a, Vector512.Create(p2[o3]), c11);
+            c12 = Vector512.FusedMultiplyAdd(a, Vector512.Create(p3[0]), c12);
+            c13 = Vector512.FusedMultiplyAdd(a, Vector512.Create(p3[o1]), c13);
+            c14 = Vector512.FusedMultiplyAdd(a, Vector512.Create(p3[o2]), c14);
+            c15 = Vector512.FusedMultiplyAdd(a, Vector512.Create(p3[o3]), c15);
+            p0++;
+            p1++;
+            p2++;
+            p3++;
         }
         c0.Store(output);
         c1.Store(output + 16);
