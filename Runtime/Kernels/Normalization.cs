@@ -31,17 +31,25 @@ public static unsafe class LayerNorm
             ThrowHelper.CheckLength(weight.Length, size, nameof(weight), "[size]");
             ThrowHelper.CheckLength(bias.Length, size, nameof(bias), "[size]");
         }
-        fixed (float* px = x, py = y, pw = weight, pb = bias)
-            for (int r = 0; r < rows; r++)
+        // Sixteen rows at a time, each step over all of them before the next: the rows' dependency chains (a sum, a
+        // reduction, a square root) are independent, and a loop of one step lets the processor overlap them.
+        const int Group = 16;
+        double* mus = stackalloc double[Group];
+        fixed (float* px = x, py = y, pw = weight, pb = bias, pm = mean, pr = rstd)
+            for (int r0 = 0; r0 < rows; r0 += Group)
             {
-                float* xr = px + (long)r * size, yr = py + (long)r * size;
-                double mu = Sum(xr, size) / size;
-                double squares = SquaredDeviations(xr, size, mu); // two passes: no cancellation when the mean is large
-                float inv = (float)(1.0 / Math.Sqrt(squares / size + eps));
-                float m = (float)mu;
-                mean[r] = m;
-                rstd[r] = inv;
-                Normalize(xr, yr, size, m, inv, affine ? pw : null, pb);
+                int count = Math.Min(Group, rows - r0);
+                float* x0 = px + (long)r0 * size;
+                for (int i = 0; i < count; i++)
+                    mus[i] = Sum(x0 + (long)i * size, size) / size;
+                for (int i = 0; i < count; i++)
+                {
+                    double squares = SquaredDeviations(x0 + (long)i * size, size, mus[i]); // two passes: no cancellation when the mean is large
+                    pr[r0 + i] = (float)(1.0 / Math.Sqrt(squares / size + eps));
+                    pm[r0 + i] = (float)mus[i];
+                }
+                for (int i = 0; i < count; i++)
+                    Normalize(x0 + (long)i * size, py + (long)(r0 + i) * size, size, pm[r0 + i], pr[r0 + i], affine ? pw : null, pb);
             }
     }
 
