@@ -40,6 +40,11 @@ public unsafe class GemmTests
         d.Add(4, 8, 1100);
         d.Add(260, 40, 300);
         d.Add(270, 33, 17);
+        // The panel path's shapes (16 <= K <= 128 with AVX-512): an encoder layer's products, full and ragged panels.
+        d.Add(16, 192, 64);
+        d.Add(17, 70, 128);
+        d.Add(3, 48, 100);
+        d.Add(13, 130, 129);
         return d;
     }
 
@@ -211,6 +216,9 @@ public unsafe class GemmBatchInvarianceTests
     [InlineData(64, 20)]
     [InlineData(1, 32)]
     [InlineData(3, 100)]
+    [InlineData(192, 64)] // the panel path (AVX-512): 23 rows in panels, one row (up to 16) with lanes along the rows
+    [InlineData(33, 128)]
+    [InlineData(17, 50)]
     public void Each_row_gives_the_same_bits_alone_and_in_any_batch(int N, int K)
     {
         const int M = 23; // 6-row, 4-row and 12-row tiles and remainder rows
@@ -296,6 +304,7 @@ public unsafe class GemmPackedAndFusedTests
     public static TheoryData<int, int, int> FusedShapes() => new()
     {
         { 1, 128, 784 }, { 5, 10, 20 }, { 64, 33, 37 }, { 13, 70, 1100 }, { 7, 20, 3 }, { 40, 300, 24 },
+        { 16, 128, 64 }, { 32, 300, 64 },
     };
 
     [Theory]

@@ -66,7 +66,8 @@ public readonly struct AttentionShape
 /// h·HeadDim onwards) and the next row <c>stride</c> elements on: one buffer can hold q, k and v of a row together
 /// (a packed in_proj output, stride 3E). Per sample and head the scores and the weighted sum are small matrix products
 /// (<see cref="Gemm.DotNT"/> and <see cref="Gemm.Broadcast"/>), and the scale, the mask and the softmax are one pass
-/// over each row of scores.
+/// over each row of scores. With AVX-512, up to 16 keys and no dropout, a fused path (Attention.Small.cs) computes
+/// them in registers instead.
 /// <para>
 /// The mask: query t of sample n sees the keys 0..valid−1, valid = min(lengths[n], t + 1 if causal else S): both the
 /// key-padding mask (the valid length of each sample's keys) and the causal mask keep a prefix of the keys. A masked
@@ -79,7 +80,7 @@ public readonly struct AttentionShape
 /// its batch. Nothing is allocated.
 /// </para>
 /// </summary>
-public static unsafe class Attention
+public static unsafe partial class Attention
 {
     /// <summary>
     /// The forward pass: writes <paramref name="weights"/> [batch, heads, T, S] (the softmax, before dropout: what
@@ -121,7 +122,11 @@ public static unsafe class Attention
             ThrowHelper.CheckAtLeast(scratch.Length, (long)T * S, nameof(scratch));
         }
         float scale = shape.Scale, keep = 1f / (1f - dropout);
-        fixed (float* pq = q, pk = k, pv = v, pw = weights, pc = context, pm = dropoutMask, ps = scratch)
+        // Short key sequences without dropout: the fused path (Attention.Small.cs), the keys of a head transposed here.
+        bool small = !drop && UseSmall(shape);
+        bool sixteen = small && S == SmallKeys && T <= SmallKeys; // lanes along the queries (Attention.Small.cs)
+        Span<float> transposed = stackalloc float[small ? Math.Max(D, SmallKeys) * SmallKeys + SmallKeys * SmallKeys : 0];
+        fixed (float* pq = q, pk = k, pv = v, pw = weights, pc = context, pm = dropoutMask, ps = scratch, pkt = transposed)
         {
             for (int n = 0; n < batch; n++)
             {
@@ -133,6 +138,16 @@ public static unsafe class Attention
                     float* vh = pv + (long)n * S * vStride + h * Dv;
                     long at = ((long)n * H + h) * T * S;
                     float* w = pw + at;
+                    if (sixteen)
+                    {
+                        ForwardSixteenKeys(qh, qStride, kh, kStride, vh, vStride, length, w, pc + (long)n * T * contextStride + h * Dv, contextStride, shape, pkt);
+                        continue;
+                    }
+                    if (small)
+                    {
+                        ForwardSmall(qh, qStride, kh, kStride, vh, vStride, length, w, pc + (long)n * T * contextStride + h * Dv, contextStride, shape, pkt);
+                        continue;
+                    }
                     // scores[t, s] = q[t]·k[s]; then, row by row, the scale, the mask and the softmax.
                     Gemm.DotNT(T, S, D, qh, qStride, kh, kStride, w, S, null, accumulate: false);
                     for (int t = 0; t < T; t++)
@@ -202,7 +217,10 @@ public static unsafe class Attention
         bool wantQ = !dq.IsEmpty, wantK = !dk.IsEmpty, wantV = !dv.IsEmpty;
         if (!wantQ && !wantK && !wantV) return;
         float scale = shape.Scale;
-        fixed (float* pq = q, pk = k, pv = v, pw = weights, pm = dropoutMask, pdc = dContext, pdq = dq, pdk = dk, pdv = dv, ps = scratch)
+        // Short key sequences without dropout: the fused path (Attention.Small.cs), the values of a head transposed here.
+        bool small = !drop && UseSmall(shape);
+        Span<float> transposed = stackalloc float[small ? Dv * SmallKeys : 0];
+        fixed (float* pq = q, pk = k, pv = v, pw = weights, pm = dropoutMask, pdc = dContext, pdq = dq, pdk = dk, pdv = dv, ps = scratch, pvt = transposed)
         {
             float* dw = ps, dropped = ps + T * S;
             for (int n = 0; n < batch; n++)
@@ -216,6 +234,14 @@ public static unsafe class Attention
                     float* dch = pdc + (long)n * T * contextStride + h * Dv;
                     long at = ((long)n * H + h) * T * S;
                     float* w = pw + at, m = drop ? pm + at : null;
+                    if (small)
+                    {
+                        BackwardSmall(qh, qStride, kh, kStride, vh, vStride, length, w, dch, contextStride,
+                            wantQ ? pdq + (long)n * T * dqStride + h * D : null, dqStride,
+                            wantK ? pdk + (long)n * S * dkStride + h * D : null, dkStride,
+                            wantV ? pdv + (long)n * S * dvStride + h * Dv : null, dvStride, shape, pvt, dw);
+                        continue;
+                    }
                     if (wantV)
                     {
                         // dv[s] = Σₜ w̃[t, s]·dc[t]

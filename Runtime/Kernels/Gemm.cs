@@ -12,7 +12,9 @@ namespace SourceGenNN.Kernels;
 /// forward pass, <c>X·Wᵀ</c>, reading the weights in PyTorch's [out, in] layout in place). Register tiles of dot
 /// products (6×4 of 16 lanes with AVX-512, 6×2 of 8 lanes with AVX2), cache-blocked from the detected L1 and L2. Every
 /// output is the same dot product whichever tile, row or thread computes it, so a sample's output does not depend on
-/// the batch it is in, and a batch of one (a matrix-vector product) reads the weights once without repacking them.</item>
+/// the batch it is in, and a batch of one (a matrix-vector product) reads the weights once without repacking them.
+/// Short rows (16 ≤ K ≤ 128, N ≥ 16) with AVX-512 take broadcast products over transposed panels of B instead
+/// (Gemm.Panel.cs), which need no horizontal reductions; that choice depends on N and K only.</item>
 /// <item><see cref="Broadcast"/>: <c>C[m, n] (+)= Σₖ a(m, k)·B[k, n]</c> with a(m, k) at any strides (the backward
 /// products <c>dYᵀ·X</c> and <c>dY·W</c>): the packed product of <see cref="PackedGemm"/> (BLIS's loops, micro-tiles
 /// of 12×32 with AVX-512 and 6×16 with AVX2).</item>
@@ -73,6 +75,19 @@ public static unsafe partial class Gemm
                 for (int n = 0; n < N; n++)
                     DotScalarOut(K, A + m * lda, B + n * ldb, C + m * ldc + n, bias == null ? null : bias + n, accumulate);
             epilogue.Run(C, ldc, M, 0, N);
+            return;
+        }
+        if (UsePanels(N, K))
+        {
+            // Short rows: broadcast products over transposed panels of B (Gemm.Panel.cs), no reductions.
+            int panelThreads = Math.Min(Parallelism.ThreadsFor((long)M * N * K), (N + DotNB - 1) / DotNB);
+            if (panelThreads > 1)
+            {
+                var job = new Job { M = M, N = N, K = K, A = A, Ams = lda, Aks = 1, B = B, Ldb = ldb, C = C, Ldc = ldc, Bias = bias, Accumulate = accumulate, Align = DotNB, Epilogue = epilogue };
+                Parallelism.For(panelThreads, &DotNTPanelPart, &job);
+                return;
+            }
+            DotNTPanels(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate, epilogue);
             return;
         }
         if (K < SmallK && Wide && N >= 16)

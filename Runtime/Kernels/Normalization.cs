@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.Intrinsics;
 using SourceGenNN.CompilerServices;
 
 namespace SourceGenNN.Kernels;
@@ -7,8 +8,14 @@ namespace SourceGenNN.Kernels;
 /// Layer normalisation over groups of <c>size</c> contiguous elements (the trailing dimensions of a sample), PyTorch's
 /// <c>nn.LayerNorm</c>: <c>y = (x − μ)·σ⁻¹·w + b</c> with μ the group's mean and σ = √(var + eps), var the biased variance.
 /// Statistics are accumulated in double; each group's μ and σ⁻¹ are kept for the backward pass.
+/// <para>
+/// Vectorised along the group (512-, 256- or 128-bit, whichever the machine has, a scalar tail): the sums are widened
+/// to double lane by lane, and the element-wise steps do the scalar loop's float operations in the same order, so
+/// each output is that of the plain loop up to the order of the double sums. Every group is computed alone, so a
+/// sample's result does not depend on its batch.
+/// </para>
 /// </summary>
-public static class LayerNorm
+public static unsafe class LayerNorm
 {
     /// <summary>Forward over <paramref name="rows"/> groups. An empty <paramref name="weight"/> means no affine transform.</summary>
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
@@ -24,28 +31,26 @@ public static class LayerNorm
             ThrowHelper.CheckLength(weight.Length, size, nameof(weight), "[size]");
             ThrowHelper.CheckLength(bias.Length, size, nameof(bias), "[size]");
         }
-        for (int r = 0; r < rows; r++)
-        {
-            var xr = x.Slice(r * size, size);
-            var yr = y.Slice(r * size, size);
-            double sum = 0;
-            for (int i = 0; i < size; i++) sum += xr[i];
-            double mu = sum / size;
-            double squares = 0; // two passes: no cancellation when the mean is large
-            for (int i = 0; i < size; i++)
+        // Sixteen rows at a time, each step over all of them before the next: the rows' dependency chains (a sum, a
+        // reduction, a square root) are independent, and a loop of one step lets the processor overlap them.
+        const int Group = 16;
+        double* mus = stackalloc double[Group];
+        fixed (float* px = x, py = y, pw = weight, pb = bias, pm = mean, pr = rstd)
+            for (int r0 = 0; r0 < rows; r0 += Group)
             {
-                double d = xr[i] - mu;
-                squares += d * d;
+                int count = Math.Min(Group, rows - r0);
+                float* x0 = px + (long)r0 * size;
+                for (int i = 0; i < count; i++)
+                    mus[i] = Sum(x0 + (long)i * size, size) / size;
+                for (int i = 0; i < count; i++)
+                {
+                    double squares = SquaredDeviations(x0 + (long)i * size, size, mus[i]); // two passes: no cancellation when the mean is large
+                    pr[r0 + i] = (float)(1.0 / Math.Sqrt(squares / size + eps));
+                    pm[r0 + i] = (float)mus[i];
+                }
+                for (int i = 0; i < count; i++)
+                    Normalize(x0 + (long)i * size, py + (long)(r0 + i) * size, size, pm[r0 + i], pr[r0 + i], affine ? pw : null, pb);
             }
-            float inv = (float)(1.0 / Math.Sqrt(squares / size + eps));
-            float m = (float)mu;
-            mean[r] = m;
-            rstd[r] = inv;
-            if (affine)
-                for (int i = 0; i < size; i++) yr[i] = (xr[i] - m) * inv * weight[i] + bias[i];
-            else
-                for (int i = 0; i < size; i++) yr[i] = (xr[i] - m) * inv;
-        }
     }
 
     /// <summary>
@@ -59,9 +64,12 @@ public static class LayerNorm
         Check(x.Length, rows, size, nameof(x));
         Check(dy.Length, rows, size, nameof(dy));
         if (!dx.IsEmpty) Check(dx.Length, rows, size, nameof(dx));
+        ThrowHelper.CheckAtLeast(mean.Length, rows, nameof(mean));
+        ThrowHelper.CheckAtLeast(rstd.Length, rows, nameof(rstd));
         bool affine = !weight.IsEmpty;
         if (affine)
         {
+            ThrowHelper.CheckLength(weight.Length, size, nameof(weight), "[size]");
             ThrowHelper.CheckLength(dWeight.Length, size, nameof(dWeight), "[size]");
             ThrowHelper.CheckLength(dBias.Length, size, nameof(dBias), "[size]");
             if (!accumulate)
@@ -70,33 +78,299 @@ public static class LayerNorm
                 dBias.Clear();
             }
         }
-        for (int r = 0; r < rows; r++)
+        fixed (float* px = x, pw = weight, pdy = dy, pdx = dx, pdw = dWeight, pdb = dBias)
+            for (int r = 0; r < rows; r++)
+            {
+                float* xr = px + (long)r * size, gr = pdy + (long)r * size;
+                float m = mean[r], inv = rstd[r];
+                var (sumG, sumGx) = BackwardSums(xr, gr, size, m, inv, affine ? pw : null, pdw, pdb);
+                if (dx.IsEmpty) continue;
+                float meanG = (float)(sumG / size), meanGx = (float)(sumGx / size);
+                BackwardInput(xr, gr, pdx + (long)r * size, size, m, inv, affine ? pw : null, meanG, meanGx);
+            }
+    }
+
+    /// <summary>Σ x[i], in double.</summary>
+    private static double Sum(float* x, int n)
+    {
+        int i = 0;
+        double sum = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
         {
-            var xr = x.Slice(r * size, size);
-            var gr = dy.Slice(r * size, size);
-            float m = mean[r], inv = rstd[r];
-            double sumG = 0, sumGx = 0;
-            for (int i = 0; i < size; i++)
+            var acc = Vector512<double>.Zero;
+            for (; i + 16 <= n; i += 16)
             {
-                float xh = (xr[i] - m) * inv;
-                float g = affine ? gr[i] * weight[i] : gr[i];
-                sumG += g;
-                sumGx += (double)g * xh;
-                if (affine)
+                var (lo, hi) = Vector512.Widen(Vector512.Load(x + i));
+                acc += lo + hi;
+            }
+            sum = Vector512.Sum(acc);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var acc = Vector256<double>.Zero;
+            for (; i + 8 <= n; i += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.Load(x + i));
+                acc += lo + hi;
+            }
+            sum = Vector256.Sum(acc);
+        }
+        else if (Vector128.IsHardwareAccelerated && n >= 4)
+        {
+            var acc = Vector128<double>.Zero;
+            for (; i + 4 <= n; i += 4)
+            {
+                var (lo, hi) = Vector128.Widen(Vector128.Load(x + i));
+                acc += lo + hi;
+            }
+            sum = Vector128.Sum(acc);
+        }
+        for (; i < n; i++) sum += x[i];
+        return sum;
+    }
+
+    /// <summary>Σ (x[i] − μ)², in double.</summary>
+    private static double SquaredDeviations(float* x, int n, double mu)
+    {
+        int i = 0;
+        double squares = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var acc = Vector512<double>.Zero;
+            var vm = Vector512.Create(mu);
+            for (; i + 16 <= n; i += 16)
+            {
+                var (lo, hi) = Vector512.Widen(Vector512.Load(x + i));
+                lo -= vm;
+                hi -= vm;
+                acc += lo * lo + hi * hi;
+            }
+            squares = Vector512.Sum(acc);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var acc = Vector256<double>.Zero;
+            var vm = Vector256.Create(mu);
+            for (; i + 8 <= n; i += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.Load(x + i));
+                lo -= vm;
+                hi -= vm;
+                acc += lo * lo + hi * hi;
+            }
+            squares = Vector256.Sum(acc);
+        }
+        else if (Vector128.IsHardwareAccelerated && n >= 4)
+        {
+            var acc = Vector128<double>.Zero;
+            var vm = Vector128.Create(mu);
+            for (; i + 4 <= n; i += 4)
+            {
+                var (lo, hi) = Vector128.Widen(Vector128.Load(x + i));
+                lo -= vm;
+                hi -= vm;
+                acc += lo * lo + hi * hi;
+            }
+            squares = Vector128.Sum(acc);
+        }
+        for (; i < n; i++)
+        {
+            double d = x[i] - mu;
+            squares += d * d;
+        }
+        return squares;
+    }
+
+    /// <summary><c>y = (x − m)·inv·w + b</c>, or <c>(x − m)·inv</c> when <paramref name="w"/> is null: the float operations of the plain loop, in its order.</summary>
+    private static void Normalize(float* x, float* y, int n, float m, float inv, float* w, float* b)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vm = Vector512.Create(m);
+            var vi = Vector512.Create(inv);
+            for (; i + 16 <= n; i += 16)
+            {
+                var v = (Vector512.Load(x + i) - vm) * vi;
+                if (w != null) v = v * Vector512.Load(w + i) + Vector512.Load(b + i);
+                v.Store(y + i);
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vm = Vector256.Create(m);
+            var vi = Vector256.Create(inv);
+            for (; i + 8 <= n; i += 8)
+            {
+                var v = (Vector256.Load(x + i) - vm) * vi;
+                if (w != null) v = v * Vector256.Load(w + i) + Vector256.Load(b + i);
+                v.Store(y + i);
+            }
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var vm = Vector128.Create(m);
+            var vi = Vector128.Create(inv);
+            for (; i + 4 <= n; i += 4)
+            {
+                var v = (Vector128.Load(x + i) - vm) * vi;
+                if (w != null) v = v * Vector128.Load(w + i) + Vector128.Load(b + i);
+                v.Store(y + i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            float v = (x[i] - m) * inv;
+            y[i] = w != null ? v * w[i] + b[i] : v;
+        }
+    }
+
+    /// <summary>
+    /// One group's Σ g and Σ g·x̂ (in double, g = dy·w, x̂ = (x − m)·inv), adding dy·x̂ to dw and dy to db when
+    /// <paramref name="w"/> is not null.
+    /// </summary>
+    private static (double SumG, double SumGx) BackwardSums(float* x, float* dy, int n, float m, float inv, float* w, float* dw, float* db)
+    {
+        int i = 0;
+        double sumG = 0, sumGx = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            Vector512<double> ag = default, agx = default;
+            var vm = Vector512.Create(m);
+            var vi = Vector512.Create(inv);
+            for (; i + 16 <= n; i += 16)
+            {
+                var xh = (Vector512.Load(x + i) - vm) * vi;
+                var d = Vector512.Load(dy + i);
+                var g = d;
+                if (w != null)
                 {
-                    dWeight[i] += gr[i] * xh;
-                    dBias[i] += gr[i];
+                    g = d * Vector512.Load(w + i);
+                    (Vector512.Load(dw + i) + d * xh).Store(dw + i);
+                    (Vector512.Load(db + i) + d).Store(db + i);
                 }
+                var (glo, ghi) = Vector512.Widen(g);
+                var (xlo, xhi) = Vector512.Widen(xh);
+                ag += glo + ghi;
+                agx += glo * xlo + ghi * xhi;
             }
-            if (dx.IsEmpty) continue;
-            var dr = dx.Slice(r * size, size);
-            float meanG = (float)(sumG / size), meanGx = (float)(sumGx / size);
-            for (int i = 0; i < size; i++)
+            sumG = Vector512.Sum(ag);
+            sumGx = Vector512.Sum(agx);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            Vector256<double> ag = default, agx = default;
+            var vm = Vector256.Create(m);
+            var vi = Vector256.Create(inv);
+            for (; i + 8 <= n; i += 8)
             {
-                float xh = (xr[i] - m) * inv;
-                float g = affine ? gr[i] * weight[i] : gr[i];
-                dr[i] = inv * (g - meanG - xh * meanGx);
+                var xh = (Vector256.Load(x + i) - vm) * vi;
+                var d = Vector256.Load(dy + i);
+                var g = d;
+                if (w != null)
+                {
+                    g = d * Vector256.Load(w + i);
+                    (Vector256.Load(dw + i) + d * xh).Store(dw + i);
+                    (Vector256.Load(db + i) + d).Store(db + i);
+                }
+                var (glo, ghi) = Vector256.Widen(g);
+                var (xlo, xhi) = Vector256.Widen(xh);
+                ag += glo + ghi;
+                agx += glo * xlo + ghi * xhi;
             }
+            sumG = Vector256.Sum(ag);
+            sumGx = Vector256.Sum(agx);
+        }
+        else if (Vector128.IsHardwareAccelerated && n >= 4)
+        {
+            Vector128<double> ag = default, agx = default;
+            var vm = Vector128.Create(m);
+            var vi = Vector128.Create(inv);
+            for (; i + 4 <= n; i += 4)
+            {
+                var xh = (Vector128.Load(x + i) - vm) * vi;
+                var d = Vector128.Load(dy + i);
+                var g = d;
+                if (w != null)
+                {
+                    g = d * Vector128.Load(w + i);
+                    (Vector128.Load(dw + i) + d * xh).Store(dw + i);
+                    (Vector128.Load(db + i) + d).Store(db + i);
+                }
+                var (glo, ghi) = Vector128.Widen(g);
+                var (xlo, xhi) = Vector128.Widen(xh);
+                ag += glo + ghi;
+                agx += glo * xlo + ghi * xhi;
+            }
+            sumG = Vector128.Sum(ag);
+            sumGx = Vector128.Sum(agx);
+        }
+        for (; i < n; i++)
+        {
+            float xh = (x[i] - m) * inv;
+            float g = w != null ? dy[i] * w[i] : dy[i];
+            sumG += g;
+            sumGx += (double)g * xh;
+            if (w != null)
+            {
+                dw[i] += dy[i] * xh;
+                db[i] += dy[i];
+            }
+        }
+        return (sumG, sumGx);
+    }
+
+    /// <summary><c>dx = inv·(g − meanG − x̂·meanGx)</c>, the float operations of the plain loop in its order.</summary>
+    private static void BackwardInput(float* x, float* dy, float* dx, int n, float m, float inv, float* w, float meanG, float meanGx)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vm = Vector512.Create(m);
+            var vi = Vector512.Create(inv);
+            var vg = Vector512.Create(meanG);
+            var vgx = Vector512.Create(meanGx);
+            for (; i + 16 <= n; i += 16)
+            {
+                var xh = (Vector512.Load(x + i) - vm) * vi;
+                var g = Vector512.Load(dy + i);
+                if (w != null) g *= Vector512.Load(w + i);
+                (vi * (g - vg - xh * vgx)).Store(dx + i);
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vm = Vector256.Create(m);
+            var vi = Vector256.Create(inv);
+            var vg = Vector256.Create(meanG);
+            var vgx = Vector256.Create(meanGx);
+            for (; i + 8 <= n; i += 8)
+            {
+                var xh = (Vector256.Load(x + i) - vm) * vi;
+                var g = Vector256.Load(dy + i);
+                if (w != null) g *= Vector256.Load(w + i);
+                (vi * (g - vg - xh * vgx)).Store(dx + i);
+            }
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var vm = Vector128.Create(m);
+            var vi = Vector128.Create(inv);
+            var vg = Vector128.Create(meanG);
+            var vgx = Vector128.Create(meanGx);
+            for (; i + 4 <= n; i += 4)
+            {
+                var xh = (Vector128.Load(x + i) - vm) * vi;
+                var g = Vector128.Load(dy + i);
+                if (w != null) g *= Vector128.Load(w + i);
+                (vi * (g - vg - xh * vgx)).Store(dx + i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            float xh = (x[i] - m) * inv;
+            float g = w != null ? dy[i] * w[i] : dy[i];
+            dx[i] = inv * (g - meanG - xh * meanGx);
         }
     }
 
