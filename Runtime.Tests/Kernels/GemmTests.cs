@@ -180,13 +180,21 @@ public unsafe class GemmThreadingTests
                     SourceGenNN.Kernels.Gemm.DotNT(M, N, K, pa, K, pb, K, pc, N, null, false);
                     SourceGenNN.Kernels.Gemm.Broadcast(M, N, K, pa, K, 1, pb, N, pc, N, false);
                 }
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                for (int i = 0; i < 3; i++)
+                // Up to three measurements, passing on the first of 0 bytes: an allocation per call shows in every one,
+                // while the runtime now and then allocates a few KB on a thread once (seen about once in several full runs
+                // under load, never alone; not traced), which one more measurement absorbs.
+                for (int attempt = 1; ; attempt++)
                 {
-                    SourceGenNN.Kernels.Gemm.DotNT(M, N, K, pa, K, pb, K, pc, N, null, false);
-                    SourceGenNN.Kernels.Gemm.Broadcast(M, N, K, pa, K, 1, pb, N, pc, N, false);
+                    long before = GC.GetAllocatedBytesForCurrentThread();
+                    for (int i = 0; i < 3; i++)
+                    {
+                        SourceGenNN.Kernels.Gemm.DotNT(M, N, K, pa, K, pb, K, pc, N, null, false);
+                        SourceGenNN.Kernels.Gemm.Broadcast(M, N, K, pa, K, 1, pb, N, pc, N, false);
+                    }
+                    long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+                    if (bytes == 0) break;
+                    Assert.True(attempt < 3, $"{bytes} bytes allocated in each of 3 measurements of 3 calls");
                 }
-                Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
             }
         }
         finally
