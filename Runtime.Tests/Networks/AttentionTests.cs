@@ -72,24 +72,13 @@ public class AttentionTests
     {
         var x = Inputs(net, batch, seed, lengths);
         var r = ForwardTests.RandomInput(batch * net.OutputSize, seed + 1);
-        var dx = new float[x.Length];
-        net.ZeroGrad();
-        ulong step = ((IRandomStream)net).RandomStep;
-        net.Forward(x, new float[r.Length], batch, training: true);
-        net.Backward(r, dx);
-        var grads = net.Gradients.ToArray();
-
-        var reference = new ReferenceNetwork(net) { RandomStep = step };
-        var buffers = ReferenceNetwork.Widen(net.Buffers);
-        var p = net.Parameters.ToArray().Select(v => (double)v).ToArray();
-        var xd = x.Select(v => (double)v).ToArray();
-        double Loss() => reference.Evaluate(p, (double[])buffers.Clone(), xd, batch, training, step).Select((o, i) => r[i] * o).Sum();
-        FiniteDifferences.AssertMatch(p, grads, Loss, k => $"d/d{FiniteDifferences.ParameterAt(net, k)}[{k}]");
+        var pass = FiniteDifferences.Run(net, x, r, batch, referenceTraining: training);
+        FiniteDifferences.AssertMatch(pass.Parameters, pass.Gradients, pass.Loss, k => $"d/d{FiniteDifferences.ParameterAt(net, k)}[{k}]");
         var isLength = LengthElements(net);
-        for (int k = 0; k < xd.Length; k++)
-            if (isLength[k % net.InputSize]) Assert.Equal(0f, dx[k]); // counts: no gradient
-        FiniteDifferences.AssertMatch(xd, dx, Loss, k => $"d/dx[{k}]", include: k => !isLength[k % net.InputSize]);
-        Assert.Contains(grads, g => g != 0);
+        for (int k = 0; k < pass.Input.Length; k++)
+            if (isLength[k % net.InputSize]) Assert.Equal(0f, pass.InputGradient[k]); // counts: no gradient
+        FiniteDifferences.AssertMatch(pass.Input, pass.InputGradient, pass.Loss, k => $"d/dx[{k}]", include: k => !isLength[k % net.InputSize]);
+        Assert.Contains(pass.Gradients, g => g != 0);
     }
 
     [Theory]

@@ -80,18 +80,10 @@ public class ConvolutionTests
         const int batch = 1;
         var x = ForwardTests.RandomInput(batch * 784, 3);
         var r = ForwardTests.RandomInput(batch * 10, 4);
-        net.ZeroGrad();
-        net.Forward(x, new float[batch * 10], batch, training: true);
-        var dx = new float[x.Length];
-        net.Backward(r, dx);
-        var grads = net.Gradients.ToArray();
-        var p = net.Parameters.ToArray().Select(v => (double)v).ToArray();
-        var xd = x.Select(v => (double)v).ToArray();
-        var reference = new ReferenceNetwork(net);
-        double Loss() => reference.Evaluate(p, [], xd, batch).Select((o, i) => r[i] * o).Sum();
+        var pass = FiniteDifferences.Run(net, x, r, batch);
         int second = net.Description.FindParameter("3.weight")!.Offset, dense = net.Description.FindParameter("7.weight")!.Offset;
-        FiniteDifferences.AssertMatch(p, grads, Loss, k => $"parameter {k}", next: k => k + (k >= dense ? 31 : k >= second ? 7 : 1));
-        FiniteDifferences.AssertMatch(xd, dx, Loss, k => $"d/dx[{k}]", next: k => k + 37);
+        FiniteDifferences.AssertMatch(pass.Parameters, pass.Gradients, pass.Loss, k => $"parameter {k}", next: k => k + (k >= dense ? 31 : k >= second ? 7 : 1));
+        FiniteDifferences.AssertMatch(pass.Input, pass.InputGradient, pass.Loss, k => $"d/dx[{k}]", next: k => k + 37);
     }
 
     [Fact]
@@ -101,18 +93,9 @@ public class ConvolutionTests
         const int batch = 3;
         var x = ForwardTests.RandomInput(batch * ConvBatchNormNet.InputSize, 90, scale: 2f);
         var r = ForwardTests.RandomInput(batch * 2, 91);
-        var reference = new ReferenceNetwork(net);
-        var buffers = ReferenceNetwork.Widen(net.Buffers);
-        net.ZeroGrad();
-        net.Forward(x, new float[batch * 2], batch, training: true);
-        var dx = new float[x.Length];
-        net.Backward(r, dx);
-        var grads = net.Gradients.ToArray();
-        var p = net.Parameters.ToArray().Select(v => (double)v).ToArray();
-        var xd = x.Select(v => (double)v).ToArray();
-        double Loss() => reference.Evaluate(p, (double[])buffers.Clone(), xd, batch, training: true).Select((o, i) => r[i] * o).Sum();
-        FiniteDifferences.AssertMatch(p, grads, Loss, k => $"parameter {k}");
-        FiniteDifferences.AssertMatch(xd, dx, Loss, k => $"d/dx[{k}]");
+        var pass = FiniteDifferences.Run(net, x, r, batch, referenceTraining: true);
+        FiniteDifferences.AssertMatch(pass.Parameters, pass.Gradients, pass.Loss, k => $"parameter {k}");
+        FiniteDifferences.AssertMatch(pass.Input, pass.InputGradient, pass.Loss, k => $"d/dx[{k}]");
     }
 
     [Fact]
@@ -124,18 +107,9 @@ public class ConvolutionTests
         const ulong step = 777;
         var x = ForwardTests.RandomInput(batch * ChannelDropoutNet.InputSize, 50);
         var r = ForwardTests.RandomInput(batch * 2, 51);
-        net.ZeroGrad();
-        net.RandomStep = step;
-        net.Forward(x, new float[batch * 2], batch, training: true);
-        var dx = new float[x.Length];
-        net.Backward(r, dx);
-        var grads = net.Gradients.ToArray();
-        var reference = new ReferenceNetwork(net);
-        var p = net.Parameters.ToArray().Select(v => (double)v).ToArray();
-        var xd = x.Select(v => (double)v).ToArray();
-        double Loss() => reference.Evaluate(p, [], xd, batch, training: true, step: step).Select((o, i) => r[i] * o).Sum();
-        FiniteDifferences.AssertMatch(p, grads, Loss, k => $"parameter {k}");
-        FiniteDifferences.AssertMatch(xd, dx, Loss, k => $"d/dx[{k}]");
+        var pass = FiniteDifferences.Run(net, x, r, batch, referenceTraining: true, step: step);
+        FiniteDifferences.AssertMatch(pass.Parameters, pass.Gradients, pass.Loss, k => $"parameter {k}");
+        FiniteDifferences.AssertMatch(pass.Input, pass.InputGradient, pass.Loss, k => $"d/dx[{k}]");
     }
 
     [Fact]

@@ -16,27 +16,9 @@ public class GradientTests
     {
         var x = ForwardTests.RandomInput(batch * net.InputSize, seed);
         var r = ForwardTests.RandomInput(batch * net.OutputSize, seed + 1);
-        var y = new float[r.Length];
-        var dx = new float[x.Length];
-        net.ZeroGrad();
-        net.Forward(x, y, batch, training: true);
-        net.Backward(r, dx);
-        var grads = net.Gradients.ToArray();
-
-        var p = net.Parameters.ToArray().Select(v => (double)v).ToArray();
-        var xd = x.Select(v => (double)v).ToArray();
-        var reference = new ReferenceNetwork(net);
-        var buffers = ReferenceNetwork.Widen(net.Buffers);
-        double Loss(double[] parameters, double[] input)
-        {
-            var o = reference.Evaluate(parameters, (double[])buffers.Clone(), input, batch);
-            double s = 0;
-            for (int i = 0; i < o.Length; i++) s += r[i] * o[i];
-            return s;
-        }
-
-        FiniteDifferences.AssertMatch(p, grads, () => Loss(p, xd), k => $"d/d{FiniteDifferences.ParameterAt(net, k)}[{k}]");
-        FiniteDifferences.AssertMatch(xd, dx, () => Loss(p, xd), k => $"d/dx[{k}]");
+        var pass = FiniteDifferences.Run(net, x, r, batch);
+        FiniteDifferences.AssertMatch(pass.Parameters, pass.Gradients, pass.Loss, k => $"d/d{FiniteDifferences.ParameterAt(net, k)}[{k}]");
+        FiniteDifferences.AssertMatch(pass.Input, pass.InputGradient, pass.Loss, k => $"d/dx[{k}]");
     }
 
     [Theory]
@@ -100,18 +82,9 @@ public class GradientTests
         const int batch = 3;
         var x = ForwardTests.RandomInput(batch * 24, 90, scale: 2f);
         var r = ForwardTests.RandomInput(batch * 2, 91);
-        var reference = new ReferenceNetwork(net);
-        var buffers = ReferenceNetwork.Widen(net.Buffers);
-        net.ZeroGrad();
-        net.Forward(x, new float[batch * 2], batch, training: true);
-        var dx = new float[x.Length];
-        net.Backward(r, dx);
-        var grads = net.Gradients.ToArray();
-        var p = net.Parameters.ToArray().Select(v => (double)v).ToArray();
-        var xd = x.Select(v => (double)v).ToArray();
-        double Loss() => reference.Evaluate(p, (double[])buffers.Clone(), xd, batch, training: true).Select((o, i) => r[i] * o).Sum();
-        FiniteDifferences.AssertMatch(p, grads, Loss, k => $"parameter {k}");
-        FiniteDifferences.AssertMatch(xd, dx, Loss, k => $"d/dx[{k}]");
+        var pass = FiniteDifferences.Run(net, x, r, batch, referenceTraining: true);
+        FiniteDifferences.AssertMatch(pass.Parameters, pass.Gradients, pass.Loss, k => $"parameter {k}");
+        FiniteDifferences.AssertMatch(pass.Input, pass.InputGradient, pass.Loss, k => $"d/dx[{k}]");
     }
 
     [Fact]
@@ -128,17 +101,9 @@ public class GradientTests
         const int batch = 2;
         var x = ForwardTests.RandomInput(batch * 784, 3);
         var r = ForwardTests.RandomInput(batch * 10, 4);
-        var y = new float[batch * 10];
-        net.ZeroGrad();
-        net.Forward(x, y, batch, training: true);
-        net.Backward(r);
-        var grads = net.Gradients.ToArray();
-        var p = net.Parameters.ToArray().Select(v => (double)v).ToArray();
-        var xd = x.Select(v => (double)v).ToArray();
-        var reference = new ReferenceNetwork(net);
-        double Loss() => reference.Evaluate(p, [], xd, batch).Select((o, i) => r[i] * o).Sum();
+        var pass = FiniteDifferences.Run(net, x, r, batch);
         int fc2 = net.Description.FindParameter("fc2.weight")!.Offset;
-        FiniteDifferences.AssertMatch(p, grads, Loss, k => $"parameter {k}", next: k => k + (k >= fc2 ? 1 : 97));
+        FiniteDifferences.AssertMatch(pass.Parameters, pass.Gradients, pass.Loss, k => $"parameter {k}", next: k => k + (k >= fc2 ? 1 : 97));
     }
 
     [Fact]

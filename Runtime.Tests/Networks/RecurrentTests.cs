@@ -133,19 +133,10 @@ public class RecurrentTests
         const ulong step = 77;
         var x = ForwardTests.RandomInput(batch * net.InputSize, 30, scale: 1.5f);
         var r = ForwardTests.RandomInput(batch * net.OutputSize, 31);
-        var dx = new float[x.Length];
-        ((IRandomStream)net).RandomStep = step;
-        net.ZeroGrad();
-        net.Forward(x, new float[r.Length], batch, training: true);
-        net.Backward(r, dx);
-        var grads = net.Gradients.ToArray();
-
-        var reference = new ReferenceNetwork(net);
-        var p = net.Parameters.ToArray().Select(v => (double)v).ToArray();
-        var xd = x.Select(v => (double)v).ToArray();
-        double Loss() => reference.Evaluate(p, [], xd, batch, training: true, step).Select((o, i) => r[i] * o).Sum();
-        FiniteDifferences.AssertMatch(p, grads, Loss, k => $"d/d{FiniteDifferences.ParameterAt(net, k)}[{k}]");
-        FiniteDifferences.AssertMatch(xd, dx, Loss, k => $"d/dx[{k}]");
+        var pass = FiniteDifferences.Run(net, x, r, batch, referenceTraining: true, step: step);
+        var grads = pass.Gradients;
+        FiniteDifferences.AssertMatch(pass.Parameters, grads, pass.Loss, k => $"d/d{FiniteDifferences.ParameterAt(net, k)}[{k}]");
+        FiniteDifferences.AssertMatch(pass.Input, pass.InputGradient, pass.Loss, k => $"d/dx[{k}]");
         // The test can fail: the hidden-to-hidden weights get a gradient, and it reaches the first steps.
         Assert.Contains(net.Description.Parameters, t => t.Name.Contains("weight_hh", StringComparison.Ordinal) && grads.AsSpan(t.Offset, t.Length).ToArray().Any(g => Math.Abs(g) > 1e-4));
     }
