@@ -45,12 +45,6 @@ internal sealed record ConvLayer(
     /// <summary>A per-axis option as (height, width); a 1-D one is (1 or <paramref name="one"/>, value).</summary>
     public static (int Height, int Width) Pair(EquatableArray<int> values, int one) => values.Count == 1 ? (one, values[0]) : (values[0], values[1]);
 
-    private static bool All(EquatableArray<int> values, int v)
-    {
-        foreach (int x in values) if (x != v) return false;
-        return true;
-    }
-
     public override EquatableArray<OptionInfo> Options
     {
         get
@@ -60,11 +54,11 @@ internal sealed record ConvLayer(
                 OptionInfo.Int("in_channels", InChannels, shown: false),
                 OptionInfo.Int("out_channels", OutChannels, shown: false),
                 OptionInfo.IntList("kernel_size", Kernel),
-                OptionInfo.IntList("stride", Stride, shown: !All(Stride, OptionDefaults.ConvStride)),
-                OptionInfo.IntList("padding", Padding, shown: !All(Padding, OptionDefaults.ConvPadding)),
+                OptionInfo.IntList("stride", Stride, shown: !Spatial.All(Stride, OptionDefaults.ConvStride)),
+                OptionInfo.IntList("padding", Padding, shown: !Spatial.All(Padding, OptionDefaults.ConvPadding)),
             };
-            if (Transposed) list.Add(OptionInfo.IntList("output_padding", OutputPadding, shown: !All(OutputPadding, OptionDefaults.ConvOutputPadding)));
-            list.Add(OptionInfo.IntList("dilation", Dilation, shown: !All(Dilation, OptionDefaults.ConvDilation)));
+            if (Transposed) list.Add(OptionInfo.IntList("output_padding", OutputPadding, shown: !Spatial.All(OutputPadding, OptionDefaults.ConvOutputPadding)));
+            list.Add(OptionInfo.IntList("dilation", Dilation, shown: !Spatial.All(Dilation, OptionDefaults.ConvDilation)));
             list.Add(OptionInfo.Int("groups", Groups, shown: Groups != OptionDefaults.ConvGroups));
             list.Add(OptionInfo.Bool("bias", HasBias, shown: HasBias != OptionDefaults.ConvBias));
             return list.ToEquatableArray();

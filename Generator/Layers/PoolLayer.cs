@@ -21,12 +21,6 @@ internal sealed record PoolLayer(
         return true;
     }
 
-    private static bool All(EquatableArray<int> values, int v)
-    {
-        foreach (int x in values) if (x != v) return false;
-        return true;
-    }
-
     public override EquatableArray<OptionInfo> Options
     {
         get
@@ -35,9 +29,9 @@ internal sealed record PoolLayer(
             {
                 OptionInfo.IntList("kernel_size", Kernel),
                 OptionInfo.IntList("stride", Stride, shown: !Same(Stride, Kernel)),
-                OptionInfo.IntList("padding", Padding, shown: !All(Padding, OptionDefaults.ConvPadding)),
+                OptionInfo.IntList("padding", Padding, shown: !Spatial.All(Padding, OptionDefaults.ConvPadding)),
             };
-            if (IsMax) list.Add(OptionInfo.IntList("dilation", Dilation, shown: !All(Dilation, OptionDefaults.ConvDilation)));
+            if (IsMax) list.Add(OptionInfo.IntList("dilation", Dilation, shown: !Spatial.All(Dilation, OptionDefaults.ConvDilation)));
             list.Add(OptionInfo.Bool("ceil_mode", CeilMode, shown: CeilMode != OptionDefaults.PoolCeilMode));
             if (!IsMax) list.Add(OptionInfo.Bool("count_include_pad", CountIncludePad, shown: CountIncludePad != OptionDefaults.AvgPoolCountIncludePad));
             return list.ToEquatableArray();

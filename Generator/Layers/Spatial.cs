@@ -12,6 +12,13 @@ namespace SourceGenNN.Generator.Layers;
 /// </summary>
 internal static class Spatial
 {
+    /// <summary>Whether every per-axis value is <paramref name="v"/> (an option at its default shows nothing in the summary).</summary>
+    public static bool All(EquatableArray<int> values, int v)
+    {
+        foreach (int x in values) if (x != v) return false;
+        return true;
+    }
+
     /// <summary>The axis names of a 1-D (<c>length</c>) or 2-D (<c>height</c>, <c>width</c>) sample.</summary>
     public static string AxisName(int axes, int axis) => axes == 1 ? "length" : axis == 0 ? "height" : "width";
 

@@ -155,14 +155,12 @@ public sealed class LayerDescription
     public IReadOnlyList<LayerOption> Options => _options;
 
     /// <summary>The options the summary shows, as text (<c>slope=0.2</c>, <c>p=0.5</c>); empty when all are at their default.</summary>
-    public string Arguments
+    public string Arguments => string.Join(",", ShownOptions());
+
+    /// <summary>The shown options as text, in order.</summary>
+    private IEnumerable<string> ShownOptions()
     {
-        get
-        {
-            var parts = new List<string>();
-            foreach (var o in _options) if (o.Shown) parts.Add(o.ToString());
-            return string.Join(",", parts);
-        }
+        foreach (var o in _options) if (o.Shown) yield return o.ToString();
     }
 
     /// <summary>
@@ -181,7 +179,7 @@ public sealed class LayerDescription
                 parts.Add(Int("in_channels").ToString(CultureInfo.InvariantCulture));
                 parts.Add(Int("out_channels").ToString(CultureInfo.InvariantCulture));
             }
-            foreach (var o in _options) if (o.Shown) parts.Add(o.ToString());
+            parts.AddRange(ShownOptions());
             return parts.Count == 0 ? Kind : Kind + "(" + string.Join(", ", parts) + ")";
         }
     }
