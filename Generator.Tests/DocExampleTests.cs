@@ -38,7 +38,8 @@ namespace SourceGenNN.Generator.Tests;
 /// </summary>
 public class DocExampleTests
 {
-    private static readonly string Root = FindRoot();
+    /// <summary>The repository root (where SourceGenNN.sln is).</summary>
+    internal static readonly string Root = FindRoot();
 
     private static string FindRoot()
     {
@@ -223,10 +224,23 @@ public class DocExampleTests
     }
 
     /// <summary>The ```csharp (or cs, c#) blocks of a Markdown text, those in HTML comments marked hidden, skipped ones left out.</summary>
-    internal static List<Block> MarkdownBlocks(string file, string text)
+    internal static List<Block> MarkdownBlocks(string file, string text) =>
+        Fences(text).Where(f => f.IsCSharp && !f.Skipped).Select(f => new Block(file, f.Line, string.Join("\n", f.Lines), f.Hidden)).ToList();
+
+    /// <summary>A fenced block of a Markdown text: its language, the line of its first content line, its lines.</summary>
+    internal sealed record Fence(string Language, int Line, string[] Lines, bool Hidden, bool Skipped)
+    {
+        public bool IsCSharp => Language is "csharp" or "cs" or "c#";
+    }
+
+    /// <summary>
+    /// Every fenced block of a Markdown text in order, marked hidden when inside an HTML comment and skipped when right
+    /// after a line <c>&lt;!-- example: skip --&gt;</c>.
+    /// </summary>
+    internal static List<Fence> Fences(string text)
     {
         var lines = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
-        var blocks = new List<Block>();
+        var fences = new List<Fence>();
         bool inComment = false;
         string? previous = null; // the last non-blank line before a fence, outside any block
         for (int i = 0; i < lines.Length; i++)
@@ -235,13 +249,11 @@ public class DocExampleTests
             var fence = Regex.Match(line, @"^```\s*([^\s`]*)");
             if (fence.Success)
             {
-                string language = fence.Groups[1].Value.ToLowerInvariant();
                 int start = i + 1;
                 int end = start;
                 while (end < lines.Length && !Regex.IsMatch(lines[end].Trim(), @"^```\s*$")) end++;
                 bool skip = previous is not null && Regex.IsMatch(previous, @"^<!--\s*example:\s*skip\b");
-                if (language is "csharp" or "cs" or "c#" && !skip)
-                    blocks.Add(new Block(file, start + 1, string.Join("\n", lines[start..Math.Min(end, lines.Length)]), inComment));
+                fences.Add(new Fence(fence.Groups[1].Value.ToLowerInvariant(), start + 1, lines[start..Math.Min(end, lines.Length)], inComment, skip));
                 i = end;
                 previous = null;
                 continue;
@@ -251,7 +263,7 @@ public class DocExampleTests
             else if (inComment && line.Contains("-->", StringComparison.Ordinal)) inComment = false;
             if (line.Length > 0) previous = line;
         }
-        return blocks;
+        return fences;
     }
 
     /// <summary>The &lt;code&gt; of every &lt;example&gt; in /// comments, XML entities decoded, with the line of its first code line.</summary>

@@ -26,8 +26,7 @@ public class DocSummaryTests
     [MemberData(nameof(MarkdownFiles))]
     public void Every_summary_table_is_what_its_network_prints(string file)
     {
-        string root = Root();
-        var problems = Check(file, File.ReadAllText(Path.Combine(root, file)));
+        var problems = Check(file, File.ReadAllText(Path.Combine(DocExampleTests.Root, file)));
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
@@ -35,8 +34,7 @@ public class DocSummaryTests
     public void The_docs_have_summary_tables_to_check()
     {
         // Guards the extractor: if it stopped finding tables, the check above would pass by checking nothing.
-        string root = Root();
-        Assert.Empty(Check("README.md", File.ReadAllText(Path.Combine(root, "README.md")), out int readme));
+        Assert.Empty(Check("README.md", File.ReadAllText(Path.Combine(DocExampleTests.Root, "README.md")), out int readme));
         Assert.True(readme >= 4, $"README.md: {readme} summary tables found");
     }
 
@@ -66,32 +64,19 @@ public class DocSummaryTests
         Assert.Contains("Tiny", problem);
     }
 
-    private static string Root()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SourceGenNN.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new DirectoryNotFoundException("SourceGenNN.sln not found");
-    }
-
     /// <summary>The tables of one Markdown text that differ from what their networks print, as "file(line): ...".</summary>
     internal static List<string> Check(string file, string text) => Check(file, text, out _);
 
     internal static List<string> Check(string file, string text, out int tables)
     {
         tables = 0;
-        var lines = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
         var problems = new List<string>();
         string? declaration = null; // the last csharp block that declares a [Network] class
-        for (int i = 0; i < lines.Length; i++)
+        foreach (var fence in DocExampleTests.Fences(text))
         {
-            var fence = Regex.Match(lines[i].Trim(), @"^```\s*([^\s`]*)");
-            if (!fence.Success) continue;
-            string language = fence.Groups[1].Value.ToLowerInvariant();
-            int start = i + 1, end = start;
-            while (end < lines.Length && !Regex.IsMatch(lines[end].Trim(), @"^```\s*$")) end++;
-            var block = lines[start..Math.Min(end, lines.Length)];
-            i = end;
-            if (language is "csharp" or "cs" or "c#")
+            var block = fence.Lines;
+            int start = fence.Line - 1; // 0-based index of the block's first line
+            if (fence.IsCSharp)
             {
                 if (block.Any(l => l.Contains("[Network(", StringComparison.Ordinal))) declaration = string.Join("\n", block);
                 continue;
