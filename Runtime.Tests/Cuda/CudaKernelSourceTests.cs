@@ -105,10 +105,10 @@ public class CudaKernelSourceTests
         string training = CudaKernelSource.Generate(lstm, AdamCrossEntropy).Text;
         Assert.Contains("sgnn_lstm_step(", training);
         Assert.Contains("sgnn_lstm_step_backward(", training);
-        Assert.Contains("sgnn_rnn_dropout(", training);
+        Assert.Contains("sgnn_dropout_forward(", training);
         Assert.DoesNotContain("sgnn_gru_step", training);
         string inference = CudaKernelSource.Generate(lstm).Text;
-        Assert.DoesNotContain("sgnn_rnn_dropout(", inference);
+        Assert.DoesNotContain("sgnn_dropout_forward(", inference);
         Assert.DoesNotContain("_backward(", inference);
         Assert.Contains("sgnn_gru_step(", CudaKernelSource.Generate(new SourceGenNN.Tests.Networks.GruStackedNet(1).Description).Text);
     }

@@ -93,11 +93,10 @@ extern "C" __global__ void sgnn_rnn_select(const float* seq, float* y, int batch
     }
 }
 
-// Dropout between stacked layers `between` and `between` + 1, in training: the CPU's Recurrent.DropoutKey (the seed told
-// apart per gap), mask = 0 or 1/(1 − p), kept for backward. counters[1] counts the training forwards before this one.
-extern "C" __global__ void sgnn_rnn_dropout(const float* x, float* y, float* mask, int n, float p, sgnn_u64 seed, int layer, int between, const sgnn_u64* counters)
+// Inverted dropout in training mode; mask = 0 or 1/(1-p), kept for backward. counters[1] counts the training forwards before this one.
+extern "C" __global__ void sgnn_dropout_forward(const float* x, float* y, float* mask, int n, float p, sgnn_u64 seed, int layer, const sgnn_u64* counters)
 {
-    sgnn_u64 key = sgnn_key(seed ^ ((sgnn_u64)(unsigned int)(between + 1) << 32), layer, counters[1]);
+    sgnn_u64 key = sgnn_key(seed, layer, counters[1]);
     float scale = 1.0f / (1.0f - p);
     SGNN_LOOP(i, n)
     {

@@ -5,7 +5,7 @@ namespace SourceGenNN.Cuda;
 /// <summary>Inverted dropout: the CPU's counter-based masks in training (kept for backward), a copy in evaluation.</summary>
 internal sealed class CudaDropoutLayer(NetworkDescription network, LayerDescription layer) : CudaLayer(network, layer)
 {
-    private const string ForwardKernel = "sgnn_dropout_forward";
+    internal const string ForwardKernel = "sgnn_dropout_forward";
     private DeviceBuffer? _mask;
 
     public override void Source(CudaSourceBuilder b, bool backward)
@@ -38,7 +38,8 @@ internal sealed class CudaDropoutLayer(NetworkDescription network, LayerDescript
         c.Elementwise(CudaKernelSource.Multiply, n, KernelArg.Ptr(t.OutputGradient), KernelArg.Ptr(_mask!.Pointer), KernelArg.Ptr(t.InputGradient), KernelArg.Int(n));
     }
 
-    private const string Code = """
+    /// <summary>The inverted-dropout kernel, shared with the dropout between stacked recurrent layers.</summary>
+    internal const string Code = """
 // Inverted dropout in training mode; mask = 0 or 1/(1-p), kept for backward. counters[1] counts the training forwards before this one.
 extern "C" __global__ void $NAME(const float* x, float* y, float* mask, int n, float p, sgnn_u64 seed, int layer, const sgnn_u64* counters)
 {

@@ -23,7 +23,6 @@ namespace SourceGenNN.Cuda;
 internal sealed class CudaRecurrentLayer(NetworkDescription network, LayerDescription layer) : CudaLayer(network, layer)
 {
     private const string FillKernel = "sgnn_rnn_fill";
-    private const string DropoutKernel = "sgnn_rnn_dropout";
     private const string SelectKernel = "sgnn_rnn_select";
     private const string ScatterKernel = "sgnn_rnn_select_backward";
 
@@ -77,7 +76,7 @@ internal sealed class CudaRecurrentLayer(NetworkDescription network, LayerDescri
         if (b.Training && L > 1 && DropoutP > 0)
         {
             b.Random();
-            b.Kernel(DropoutKernel, DropoutCode);
+            b.Kernel(CudaDropoutLayer.ForwardKernel, CudaDropoutLayer.Code);
             if (backward) b.Kernel(CudaKernelSource.Multiply, CudaKernelSource.MultiplyCode);
         }
         if (!backward) return;
@@ -143,10 +142,11 @@ internal sealed class CudaRecurrentLayer(NetworkDescription network, LayerDescri
             for (int d = 0; d < D; d++) DirectionForward(c, k, d, x, y, batch);
             if (k < L - 1 && training && _dropped[k] is { } dropped)
             {
-                // Dropout between stacked layers k and k + 1: the CPU's mask (Recurrent.DropoutKey), kept for backward.
+                // Dropout between stacked layers k and k + 1, the Dropout layer's kernel with the CPU's key for this gap
+                // (Recurrent.DropoutKey: the seed told apart per gap), its mask kept for backward.
                 long n = (long)batch * T * W;
-                c.Elementwise(DropoutKernel, n, KernelArg.Ptr(y), KernelArg.Ptr(dropped.Pointer), KernelArg.Ptr(_mask[k]!.Pointer), KernelArg.Int((int)n),
-                    KernelArg.Float(DropoutP), KernelArg.U64(c.Seed), KernelArg.Int(Layer.Index), KernelArg.Int(k), KernelArg.Ptr(c.Counters));
+                c.Elementwise(CudaDropoutLayer.ForwardKernel, n, KernelArg.Ptr(y), KernelArg.Ptr(dropped.Pointer), KernelArg.Ptr(_mask[k]!.Pointer), KernelArg.Int((int)n),
+                    KernelArg.Float(DropoutP), KernelArg.U64(c.Seed ^ ((ulong)(uint)(k + 1) << 32)), KernelArg.Int(Layer.Index), KernelArg.Ptr(c.Counters));
             }
         }
         if (!ReturnsSequence)
@@ -382,23 +382,6 @@ extern "C" __global__ void $NAME(const float* dy, float* dseq, int batch, int T,
         int col = (int)(e % W), t = (int)((e / W) % T), n = (int)(e / ((long long)W * T));
         int selected = finalHidden && col >= H ? 0 : T - 1;
         dseq[e] = t == selected ? dy[(long long)n * W + col] : 0.0f;
-    }
-}
-
-""";
-
-    private const string DropoutCode = """
-// Dropout between stacked layers `between` and `between` + 1, in training: the CPU's Recurrent.DropoutKey (the seed told
-// apart per gap), mask = 0 or 1/(1 − p), kept for backward. counters[1] counts the training forwards before this one.
-extern "C" __global__ void $NAME(const float* x, float* y, float* mask, int n, float p, sgnn_u64 seed, int layer, int between, const sgnn_u64* counters)
-{
-    sgnn_u64 key = sgnn_key(seed ^ ((sgnn_u64)(unsigned int)(between + 1) << 32), layer, counters[1]);
-    float scale = 1.0f / (1.0f - p);
-    SGNN_LOOP(i, n)
-    {
-        float m = sgnn_uniform(key, (sgnn_u64)i) < p ? 0.0f : scale;
-        mask[i] = m;
-        y[i] = x[i] * m;
     }
 }
 
