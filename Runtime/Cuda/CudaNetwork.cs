@@ -386,36 +386,42 @@ public sealed class CudaNetwork : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_clip is null || _clipping is not { ByNorm: true }) return float.NaN;
-        _device.MakeCurrent();
-        _device.Synchronize();
-        _device.CopyToHostAsync(_clip.Pointer + 3 * sizeof(float), _pinnedScalar.Pointer, 1);
-        _device.Synchronize();
-        return _pinnedScalar.Span[0];
+        return ReadScalar(_clip.Pointer + 3 * sizeof(float));
     }
 
     /// <summary>clip = [mode, limit, p, total] (see the clipping kernels): 0 none, 1 the p-norm, 2 by value, 3 the ∞-norm.</summary>
-    private void WriteClipping(GradientClipping? c)
+    private void WriteClipping(GradientClipping? c) => WriteScalars(_clip!.Pointer,
+    [
+        c is null ? 0f : !c.ByNorm ? 2f : double.IsPositiveInfinity(c.NormType) ? 3f : 1f,
+        c is null ? 0f : (float)c.Limit,
+        c is { ByNorm: true } && !double.IsPositiveInfinity(c.NormType) ? (float)c.NormType : 0f,
+        float.NaN,
+    ]);
+
+    /// <summary>Copies a few floats (at most the pinned scalars' 4) to device memory and waits.</summary>
+    private void WriteScalars(IntPtr destination, ReadOnlySpan<float> values)
     {
         _device.MakeCurrent();
         _device.Synchronize(); // the pinned scalars may still be in use by an earlier copy
-        var v = _pinnedScalar.Span;
-        v[0] = c is null ? 0f : !c.ByNorm ? 2f : double.IsPositiveInfinity(c.NormType) ? 3f : 1f;
-        v[1] = c is null ? 0f : (float)c.Limit;
-        v[2] = c is { ByNorm: true } && !double.IsPositiveInfinity(c.NormType) ? (float)c.NormType : 0f;
-        v[3] = float.NaN;
-        _device.CopyToDeviceAsync(_pinnedScalar.Pointer, _clip!.Pointer, 4);
+        values.CopyTo(_pinnedScalar.Span);
+        _device.CopyToDeviceAsync(_pinnedScalar.Pointer, destination, values.Length);
         _device.Synchronize();
+    }
+
+    /// <summary>Reads one float of device memory after the work enqueued before it.</summary>
+    private float ReadScalar(IntPtr source)
+    {
+        _device.MakeCurrent();
+        _device.CopyToHostAsync(source, _pinnedScalar.Pointer, 1);
+        _device.Synchronize();
+        return _pinnedScalar.Span[0];
     }
 
     /// <summary>Sets the learning rate used by the following steps (graphs read it from device memory).</summary>
     public void SetLearningRate(float learningRate)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _device.MakeCurrent();
-        _device.Synchronize(); // the pinned scalar may still be in use by an earlier copy
-        _pinnedScalar.Span[0] = learningRate;
-        _device.CopyToDeviceAsync(_pinnedScalar.Pointer, _lr.Pointer, 1);
-        _device.Synchronize();
+        WriteScalars(_lr.Pointer, [learningRate]);
     }
 
     /// <summary>The optimiser steps taken so far (waits for the device).</summary>
@@ -699,13 +705,7 @@ public sealed class CudaNetwork : IDisposable
     }
 
     /// <summary>The mean loss of the last training step (waits for the device).</summary>
-    public float ReadLoss()
-    {
-        _device.MakeCurrent();
-        _device.CopyToHostAsync(_loss.Pointer, _pinnedScalar.Pointer, 1);
-        _device.Synchronize();
-        return _pinnedScalar.Span[0];
-    }
+    public float ReadLoss() => ReadScalar(_loss.Pointer);
 
     /// <summary>Waits for every enqueued step; kernel faults surface here.</summary>
     public void Synchronize()
