@@ -135,20 +135,11 @@ public class PredictTests
         var classes = new int[40];
         net.Predict(x, y, batchSize: 16);
         net.PredictClasses(x, classes, batchSize: 16);
-        // The fewest bytes of several rounds: the runtime's tiered JIT may allocate once while it recompiles a hot
-        // method (seen once in CI under load); a steady state that allocates gives no round of 0.
-        long fewest = long.MaxValue;
-        for (int round = 0; round < 5 && fewest > 0; round++)
+        Assert.Equal(0, Allocations.SteadyBytes(() =>
         {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 3; i++)
-            {
-                net.Predict(x, y, batchSize: 16);
-                net.PredictClasses(x, classes, batchSize: 16);
-            }
-            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-        Assert.Equal(0, fewest);
+            net.Predict(x, y, batchSize: 16);
+            net.PredictClasses(x, classes, batchSize: 16);
+        }));
         Assert.Equal(net.Predict(x).ArgMax(), classes);
     }
 

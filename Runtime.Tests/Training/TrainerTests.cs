@@ -43,23 +43,7 @@ public class TrainerTests
     {
         trainer.TrainStep(x, y, batch);
         trainer.TrainStep(x, y, batch);
-        return SteadyBytes(() => trainer.TrainStep(x, y, batch));
-    }
-
-    /// <summary>
-    /// The fewest bytes allocated over 3 calls, in 5 windows. An allocation on every call shows in every window; a
-    /// one-time one (the runtime's own, seen once in 3 CI runs of the AVX2 pass, 2,736 bytes) shows in only one.
-    /// </summary>
-    private static long SteadyBytes(Action call)
-    {
-        long fewest = long.MaxValue;
-        for (int window = 0; window < 5; window++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 3; i++) call();
-            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-        return fewest;
+        return Allocations.SteadyBytes(() => trainer.TrainStep(x, y, batch));
     }
 
     [Theory]
@@ -102,7 +86,7 @@ public class TrainerTests
         var grad = new float[64 * 10];
         net.Forward(data.Features, output, 64, true);
         net.Backward(grad, default, fromLogits: true);
-        long network = SteadyBytes(() =>
+        long network = Allocations.SteadyBytes(() =>
         {
             net.ZeroGrad();
             net.Forward(data.Features, output, 64, true);
