@@ -83,102 +83,103 @@ partial class TinyTransformer : global::SourceGenNN.INetwork, global::SourceGenN
     // ── Parameters: one contiguous buffer, and a view of each tensor ────────
     // Tensors use PyTorch's names and layouts: a dense weight is [out, in], row-major.
 
-    // Allocated by the constructors: an inference clone shares its original's parameters and buffers.
-    private readonly float[] _parameters;
-    private readonly float[] _gradients;
+    // Allocated by the constructors: an inference clone shares its original's parameters and buffers. Every buffer
+    // of the network starts on a 64-byte boundary (AlignedBuffer), so the products' vector loads do not split cache lines.
+    private readonly global::SourceGenNN.Kernels.AlignedBuffer _parameters;
+    private readonly global::SourceGenNN.Kernels.AlignedBuffer _gradients;
 
     /// <summary><c>pos.weight</c> [4, 8], parameters [0, 32).</summary>
-    private global::System.Span<float> L0Weight => new(_parameters, 0, 32);
+    private global::System.Span<float> L0Weight => _parameters.Slice(0, 32);
     /// <summary>The gradient of <c>pos.weight</c>.</summary>
-    private global::System.Span<float> L0WeightGrad => new(_gradients, 0, 32);
+    private global::System.Span<float> L0WeightGrad => _gradients.Slice(0, 32);
     /// <summary><c>attn.in_proj_weight</c> [24, 8], parameters [32, 224).</summary>
-    private global::System.Span<float> L1InProjWeight => new(_parameters, 32, 192);
+    private global::System.Span<float> L1InProjWeight => _parameters.Slice(32, 192);
     /// <summary>The gradient of <c>attn.in_proj_weight</c>.</summary>
-    private global::System.Span<float> L1InProjWeightGrad => new(_gradients, 32, 192);
+    private global::System.Span<float> L1InProjWeightGrad => _gradients.Slice(32, 192);
     /// <summary><c>attn.in_proj_bias</c> [24], parameters [224, 248).</summary>
-    private global::System.Span<float> L1InProjBias => new(_parameters, 224, 24);
+    private global::System.Span<float> L1InProjBias => _parameters.Slice(224, 24);
     /// <summary>The gradient of <c>attn.in_proj_bias</c>.</summary>
-    private global::System.Span<float> L1InProjBiasGrad => new(_gradients, 224, 24);
+    private global::System.Span<float> L1InProjBiasGrad => _gradients.Slice(224, 24);
     /// <summary><c>attn.out_proj.weight</c> [8, 8], parameters [248, 312).</summary>
-    private global::System.Span<float> L1OutProjWeight => new(_parameters, 248, 64);
+    private global::System.Span<float> L1OutProjWeight => _parameters.Slice(248, 64);
     /// <summary>The gradient of <c>attn.out_proj.weight</c>.</summary>
-    private global::System.Span<float> L1OutProjWeightGrad => new(_gradients, 248, 64);
+    private global::System.Span<float> L1OutProjWeightGrad => _gradients.Slice(248, 64);
     /// <summary><c>attn.out_proj.bias</c> [8], parameters [312, 320).</summary>
-    private global::System.Span<float> L1OutProjBias => new(_parameters, 312, 8);
+    private global::System.Span<float> L1OutProjBias => _parameters.Slice(312, 8);
     /// <summary>The gradient of <c>attn.out_proj.bias</c>.</summary>
-    private global::System.Span<float> L1OutProjBiasGrad => new(_gradients, 312, 8);
+    private global::System.Span<float> L1OutProjBiasGrad => _gradients.Slice(312, 8);
     /// <summary><c>enc.self_attn.in_proj_weight</c> [24, 8], parameters [320, 512).</summary>
-    private global::System.Span<float> L2InProjWeight => new(_parameters, 320, 192);
+    private global::System.Span<float> L2InProjWeight => _parameters.Slice(320, 192);
     /// <summary>The gradient of <c>enc.self_attn.in_proj_weight</c>.</summary>
-    private global::System.Span<float> L2InProjWeightGrad => new(_gradients, 320, 192);
+    private global::System.Span<float> L2InProjWeightGrad => _gradients.Slice(320, 192);
     /// <summary><c>enc.self_attn.in_proj_bias</c> [24], parameters [512, 536).</summary>
-    private global::System.Span<float> L2InProjBias => new(_parameters, 512, 24);
+    private global::System.Span<float> L2InProjBias => _parameters.Slice(512, 24);
     /// <summary>The gradient of <c>enc.self_attn.in_proj_bias</c>.</summary>
-    private global::System.Span<float> L2InProjBiasGrad => new(_gradients, 512, 24);
+    private global::System.Span<float> L2InProjBiasGrad => _gradients.Slice(512, 24);
     /// <summary><c>enc.self_attn.out_proj.weight</c> [8, 8], parameters [536, 600).</summary>
-    private global::System.Span<float> L2OutProjWeight => new(_parameters, 536, 64);
+    private global::System.Span<float> L2OutProjWeight => _parameters.Slice(536, 64);
     /// <summary>The gradient of <c>enc.self_attn.out_proj.weight</c>.</summary>
-    private global::System.Span<float> L2OutProjWeightGrad => new(_gradients, 536, 64);
+    private global::System.Span<float> L2OutProjWeightGrad => _gradients.Slice(536, 64);
     /// <summary><c>enc.self_attn.out_proj.bias</c> [8], parameters [600, 608).</summary>
-    private global::System.Span<float> L2OutProjBias => new(_parameters, 600, 8);
+    private global::System.Span<float> L2OutProjBias => _parameters.Slice(600, 8);
     /// <summary>The gradient of <c>enc.self_attn.out_proj.bias</c>.</summary>
-    private global::System.Span<float> L2OutProjBiasGrad => new(_gradients, 600, 8);
+    private global::System.Span<float> L2OutProjBiasGrad => _gradients.Slice(600, 8);
     /// <summary><c>enc.norm1.weight</c> [8], parameters [608, 616).</summary>
-    private global::System.Span<float> L4Weight => new(_parameters, 608, 8);
+    private global::System.Span<float> L4Weight => _parameters.Slice(608, 8);
     /// <summary>The gradient of <c>enc.norm1.weight</c>.</summary>
-    private global::System.Span<float> L4WeightGrad => new(_gradients, 608, 8);
+    private global::System.Span<float> L4WeightGrad => _gradients.Slice(608, 8);
     /// <summary><c>enc.norm1.bias</c> [8], parameters [616, 624).</summary>
-    private global::System.Span<float> L4Bias => new(_parameters, 616, 8);
+    private global::System.Span<float> L4Bias => _parameters.Slice(616, 8);
     /// <summary>The gradient of <c>enc.norm1.bias</c>.</summary>
-    private global::System.Span<float> L4BiasGrad => new(_gradients, 616, 8);
+    private global::System.Span<float> L4BiasGrad => _gradients.Slice(616, 8);
     /// <summary><c>enc.linear1.weight</c> [16, 8], parameters [624, 752).</summary>
-    private global::System.Span<float> L5Weight => new(_parameters, 624, 128);
+    private global::System.Span<float> L5Weight => _parameters.Slice(624, 128);
     /// <summary>The gradient of <c>enc.linear1.weight</c>.</summary>
-    private global::System.Span<float> L5WeightGrad => new(_gradients, 624, 128);
+    private global::System.Span<float> L5WeightGrad => _gradients.Slice(624, 128);
     /// <summary><c>enc.linear1.bias</c> [16], parameters [752, 768).</summary>
-    private global::System.Span<float> L5Bias => new(_parameters, 752, 16);
+    private global::System.Span<float> L5Bias => _parameters.Slice(752, 16);
     /// <summary>The gradient of <c>enc.linear1.bias</c>.</summary>
-    private global::System.Span<float> L5BiasGrad => new(_gradients, 752, 16);
+    private global::System.Span<float> L5BiasGrad => _gradients.Slice(752, 16);
     /// <summary><c>enc.linear2.weight</c> [8, 16], parameters [768, 896).</summary>
-    private global::System.Span<float> L7Weight => new(_parameters, 768, 128);
+    private global::System.Span<float> L7Weight => _parameters.Slice(768, 128);
     /// <summary>The gradient of <c>enc.linear2.weight</c>.</summary>
-    private global::System.Span<float> L7WeightGrad => new(_gradients, 768, 128);
+    private global::System.Span<float> L7WeightGrad => _gradients.Slice(768, 128);
     /// <summary><c>enc.linear2.bias</c> [8], parameters [896, 904).</summary>
-    private global::System.Span<float> L7Bias => new(_parameters, 896, 8);
+    private global::System.Span<float> L7Bias => _parameters.Slice(896, 8);
     /// <summary>The gradient of <c>enc.linear2.bias</c>.</summary>
-    private global::System.Span<float> L7BiasGrad => new(_gradients, 896, 8);
+    private global::System.Span<float> L7BiasGrad => _gradients.Slice(896, 8);
     /// <summary><c>enc.norm2.weight</c> [8], parameters [904, 912).</summary>
-    private global::System.Span<float> L9Weight => new(_parameters, 904, 8);
+    private global::System.Span<float> L9Weight => _parameters.Slice(904, 8);
     /// <summary>The gradient of <c>enc.norm2.weight</c>.</summary>
-    private global::System.Span<float> L9WeightGrad => new(_gradients, 904, 8);
+    private global::System.Span<float> L9WeightGrad => _gradients.Slice(904, 8);
     /// <summary><c>enc.norm2.bias</c> [8], parameters [912, 920).</summary>
-    private global::System.Span<float> L9Bias => new(_parameters, 912, 8);
+    private global::System.Span<float> L9Bias => _parameters.Slice(912, 8);
     /// <summary>The gradient of <c>enc.norm2.bias</c>.</summary>
-    private global::System.Span<float> L9BiasGrad => new(_gradients, 912, 8);
+    private global::System.Span<float> L9BiasGrad => _gradients.Slice(912, 8);
     /// <summary><c>cross.in_proj_weight</c> [24, 8], parameters [920, 1112).</summary>
-    private global::System.Span<float> L10InProjWeight => new(_parameters, 920, 192);
+    private global::System.Span<float> L10InProjWeight => _parameters.Slice(920, 192);
     /// <summary>The gradient of <c>cross.in_proj_weight</c>.</summary>
-    private global::System.Span<float> L10InProjWeightGrad => new(_gradients, 920, 192);
+    private global::System.Span<float> L10InProjWeightGrad => _gradients.Slice(920, 192);
     /// <summary><c>cross.in_proj_bias</c> [24], parameters [1112, 1136).</summary>
-    private global::System.Span<float> L10InProjBias => new(_parameters, 1112, 24);
+    private global::System.Span<float> L10InProjBias => _parameters.Slice(1112, 24);
     /// <summary>The gradient of <c>cross.in_proj_bias</c>.</summary>
-    private global::System.Span<float> L10InProjBiasGrad => new(_gradients, 1112, 24);
+    private global::System.Span<float> L10InProjBiasGrad => _gradients.Slice(1112, 24);
     /// <summary><c>cross.out_proj.weight</c> [8, 8], parameters [1136, 1200).</summary>
-    private global::System.Span<float> L10OutProjWeight => new(_parameters, 1136, 64);
+    private global::System.Span<float> L10OutProjWeight => _parameters.Slice(1136, 64);
     /// <summary>The gradient of <c>cross.out_proj.weight</c>.</summary>
-    private global::System.Span<float> L10OutProjWeightGrad => new(_gradients, 1136, 64);
+    private global::System.Span<float> L10OutProjWeightGrad => _gradients.Slice(1136, 64);
     /// <summary><c>cross.out_proj.bias</c> [8], parameters [1200, 1208).</summary>
-    private global::System.Span<float> L10OutProjBias => new(_parameters, 1200, 8);
+    private global::System.Span<float> L10OutProjBias => _parameters.Slice(1200, 8);
     /// <summary>The gradient of <c>cross.out_proj.bias</c>.</summary>
-    private global::System.Span<float> L10OutProjBiasGrad => new(_gradients, 1200, 8);
+    private global::System.Span<float> L10OutProjBiasGrad => _gradients.Slice(1200, 8);
     /// <summary><c>head.weight</c> [3, 8], parameters [1208, 1232).</summary>
-    private global::System.Span<float> L12Weight => new(_parameters, 1208, 24);
+    private global::System.Span<float> L12Weight => _parameters.Slice(1208, 24);
     /// <summary>The gradient of <c>head.weight</c>.</summary>
-    private global::System.Span<float> L12WeightGrad => new(_gradients, 1208, 24);
+    private global::System.Span<float> L12WeightGrad => _gradients.Slice(1208, 24);
     /// <summary><c>head.bias</c> [3], parameters [1232, 1235).</summary>
-    private global::System.Span<float> L12Bias => new(_parameters, 1232, 3);
+    private global::System.Span<float> L12Bias => _parameters.Slice(1232, 3);
     /// <summary>The gradient of <c>head.bias</c>.</summary>
-    private global::System.Span<float> L12BiasGrad => new(_gradients, 1232, 3);
+    private global::System.Span<float> L12BiasGrad => _gradients.Slice(1232, 3);
 
     private static readonly global::SourceGenNN.NetworkDescription s_description = new(
         "TinyTransformer",
@@ -236,62 +237,62 @@ partial class TinyTransformer : global::SourceGenNN.INetwork, global::SourceGenN
     private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding
     private readonly bool _sharesWeights; // an inference clone (CloneForInference): evaluation passes only
     private int _inUse; // 1 while a public call runs a pass: see Claim
-    private float[] _input = global::System.Array.Empty<float>(); // the input "input"
-    private float[] _inputLengths = global::System.Array.Empty<float>(); // the input "lengths"
-    private float[] _inputMemory = global::System.Array.Empty<float>(); // the input "memory"
-    private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (PositionalEmbedding) output [4, 8]
-    private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (MultiheadAttention) output [4, 8]
-    private float[] _l1Qkv = global::System.Array.Empty<float>(); // q, k, v projected from "pos", side by side in each row
-    private float[] _l1Context = global::System.Array.Empty<float>(); // the heads' weighted values side by side, before out_proj
-    private float[] _l1Weights = global::System.Array.Empty<float>(); // the attention weights [2, 4, 4] of the last forward pass
-    private float[] _l1Mask = global::System.Array.Empty<float>(); // the dropout mask on the attention weights in the last training pass
+    private global::SourceGenNN.Kernels.AlignedBuffer _input; // the input "input"
+    private global::SourceGenNN.Kernels.AlignedBuffer _inputLengths; // the input "lengths"
+    private global::SourceGenNN.Kernels.AlignedBuffer _inputMemory; // the input "memory"
+    private global::SourceGenNN.Kernels.AlignedBuffer _out0; // layer 0 (PositionalEmbedding) output [4, 8]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out1; // layer 1 (MultiheadAttention) output [4, 8]
+    private global::SourceGenNN.Kernels.AlignedBuffer _l1Qkv; // q, k, v projected from "pos", side by side in each row
+    private global::SourceGenNN.Kernels.AlignedBuffer _l1Context; // the heads' weighted values side by side, before out_proj
+    private global::SourceGenNN.Kernels.AlignedBuffer _l1Weights; // the attention weights [2, 4, 4] of the last forward pass
+    private global::SourceGenNN.Kernels.AlignedBuffer _l1Mask; // the dropout mask on the attention weights in the last training pass
     private readonly float[] _l1Scratch = new float[32]; // the scores' gradients of one sample and head
-    private float[] _l1DQkv = global::System.Array.Empty<float>(); // dLoss/d(q, k, v)
-    private float[] _l1DContext = global::System.Array.Empty<float>(); // dLoss/d(context)
-    private float[] _out2 = global::System.Array.Empty<float>(); // layer 2 (MultiheadAttention) output [4, 8]
-    private float[] _l2Qkv = global::System.Array.Empty<float>(); // q, k, v projected from "attn", side by side in each row
-    private float[] _l2Context = global::System.Array.Empty<float>(); // the heads' weighted values side by side, before out_proj
-    private float[] _l2Weights = global::System.Array.Empty<float>(); // the attention weights [2, 4, 4] of the last forward pass
+    private global::SourceGenNN.Kernels.AlignedBuffer _l1DQkv; // dLoss/d(q, k, v)
+    private global::SourceGenNN.Kernels.AlignedBuffer _l1DContext; // dLoss/d(context)
+    private global::SourceGenNN.Kernels.AlignedBuffer _out2; // layer 2 (MultiheadAttention) output [4, 8]
+    private global::SourceGenNN.Kernels.AlignedBuffer _l2Qkv; // q, k, v projected from "attn", side by side in each row
+    private global::SourceGenNN.Kernels.AlignedBuffer _l2Context; // the heads' weighted values side by side, before out_proj
+    private global::SourceGenNN.Kernels.AlignedBuffer _l2Weights; // the attention weights [2, 4, 4] of the last forward pass
     private readonly float[] _l2Scratch = new float[32]; // the scores' gradients of one sample and head
-    private float[] _l2DQkv = global::System.Array.Empty<float>(); // dLoss/d(q, k, v)
-    private float[] _l2DContext = global::System.Array.Empty<float>(); // dLoss/d(context)
-    private float[] _out3 = global::System.Array.Empty<float>(); // layer 3 (Add) output [4, 8]
-    private float[] _out4 = global::System.Array.Empty<float>(); // layer 4 (LayerNorm) output [4, 8]
-    private float[] _l4Mean = global::System.Array.Empty<float>(); // the mean of each normalised group in the last forward pass
-    private float[] _l4Rstd = global::System.Array.Empty<float>(); // 1/√(var + eps) of each normalised group in the last forward pass
-    private float[] _out5 = global::System.Array.Empty<float>(); // layer 5 (Dense) output [4, 16]
-    private float[] _out6 = global::System.Array.Empty<float>(); // layer 6 (ReLU) output [4, 16]
-    private float[] _out7 = global::System.Array.Empty<float>(); // layer 7 (Dense) output [4, 8]
-    private float[] _out8 = global::System.Array.Empty<float>(); // layer 8 (Add) output [4, 8]
-    private float[] _out9 = global::System.Array.Empty<float>(); // layer 9 (LayerNorm) output [4, 8]
-    private float[] _l9Mean = global::System.Array.Empty<float>(); // the mean of each normalised group in the last forward pass
-    private float[] _l9Rstd = global::System.Array.Empty<float>(); // 1/√(var + eps) of each normalised group in the last forward pass
-    private float[] _out10 = global::System.Array.Empty<float>(); // layer 10 (MultiheadAttention) output [4, 8]
-    private float[] _l10Q = global::System.Array.Empty<float>(); // q projected from "enc.norm2", side by side in each row
-    private float[] _l10Kv = global::System.Array.Empty<float>(); // k, v projected from "memory", side by side in each row
-    private float[] _l10Context = global::System.Array.Empty<float>(); // the heads' weighted values side by side, before out_proj
-    private float[] _l10Weights = global::System.Array.Empty<float>(); // the attention weights [2, 4, 6] of the last forward pass
+    private global::SourceGenNN.Kernels.AlignedBuffer _l2DQkv; // dLoss/d(q, k, v)
+    private global::SourceGenNN.Kernels.AlignedBuffer _l2DContext; // dLoss/d(context)
+    private global::SourceGenNN.Kernels.AlignedBuffer _out3; // layer 3 (Add) output [4, 8]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out4; // layer 4 (LayerNorm) output [4, 8]
+    private global::SourceGenNN.Kernels.AlignedBuffer _l4Mean; // the mean of each normalised group in the last forward pass
+    private global::SourceGenNN.Kernels.AlignedBuffer _l4Rstd; // 1/√(var + eps) of each normalised group in the last forward pass
+    private global::SourceGenNN.Kernels.AlignedBuffer _out5; // layer 5 (Dense) output [4, 16]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out6; // layer 6 (ReLU) output [4, 16]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out7; // layer 7 (Dense) output [4, 8]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out8; // layer 8 (Add) output [4, 8]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out9; // layer 9 (LayerNorm) output [4, 8]
+    private global::SourceGenNN.Kernels.AlignedBuffer _l9Mean; // the mean of each normalised group in the last forward pass
+    private global::SourceGenNN.Kernels.AlignedBuffer _l9Rstd; // 1/√(var + eps) of each normalised group in the last forward pass
+    private global::SourceGenNN.Kernels.AlignedBuffer _out10; // layer 10 (MultiheadAttention) output [4, 8]
+    private global::SourceGenNN.Kernels.AlignedBuffer _l10Q; // q projected from "enc.norm2", side by side in each row
+    private global::SourceGenNN.Kernels.AlignedBuffer _l10Kv; // k, v projected from "memory", side by side in each row
+    private global::SourceGenNN.Kernels.AlignedBuffer _l10Context; // the heads' weighted values side by side, before out_proj
+    private global::SourceGenNN.Kernels.AlignedBuffer _l10Weights; // the attention weights [2, 4, 6] of the last forward pass
     private readonly float[] _l10Scratch = new float[48]; // the scores' gradients of one sample and head
-    private float[] _l10DQ = global::System.Array.Empty<float>(); // dLoss/d(q)
-    private float[] _l10DKv = global::System.Array.Empty<float>(); // dLoss/d(k, v)
-    private float[] _l10DContext = global::System.Array.Empty<float>(); // dLoss/d(context)
-    private float[] _out11 = global::System.Array.Empty<float>(); // layer 11 (Mean) output [8]
-    private float[] _out12 = global::System.Array.Empty<float>(); // layer 12 (Dense) output [3]
-    private float[] _grad0 = global::System.Array.Empty<float>(); // backward scratch: dLoss/d(tensors), reused as the gradient flows back
-    private float[] _grad1 = global::System.Array.Empty<float>();
-    private float[] _grad2 = global::System.Array.Empty<float>();
-    private float[] _grad3 = global::System.Array.Empty<float>();
-    private float[] _packGrad0 = global::System.Array.Empty<float>(); // input gradients for the packed Backward of INetwork
-    private float[] _packGrad1 = global::System.Array.Empty<float>();
-    private float[] _packGrad2 = global::System.Array.Empty<float>();
+    private global::SourceGenNN.Kernels.AlignedBuffer _l10DQ; // dLoss/d(q)
+    private global::SourceGenNN.Kernels.AlignedBuffer _l10DKv; // dLoss/d(k, v)
+    private global::SourceGenNN.Kernels.AlignedBuffer _l10DContext; // dLoss/d(context)
+    private global::SourceGenNN.Kernels.AlignedBuffer _out11; // layer 11 (Mean) output [8]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out12; // layer 12 (Dense) output [3]
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad0; // backward scratch: dLoss/d(tensors), reused as the gradient flows back
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad1;
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad2;
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad3;
+    private global::SourceGenNN.Kernels.AlignedBuffer _packGrad0; // input gradients for the packed Backward of INetwork
+    private global::SourceGenNN.Kernels.AlignedBuffer _packGrad1;
+    private global::SourceGenNN.Kernels.AlignedBuffer _packGrad2;
 
     /// <summary>Creates the network with every parameter initialised from <paramref name="seed"/>.</summary>
     /// <param name="seed">The seed of the initialisers and of the dropout and RReLU draws. The same seed gives the same weights.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public TinyTransformer(ulong seed = 0)
     {
-        _parameters = new float[ParameterCount];
-        _gradients = new float[ParameterCount];
+        _parameters = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(ParameterCount);
+        _gradients = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(ParameterCount);
         Initialize(seed);
     }
 
@@ -299,7 +300,7 @@ partial class TinyTransformer : global::SourceGenNN.INetwork, global::SourceGenN
     private TinyTransformer(TinyTransformer original)
     {
         _parameters = original._parameters;
-        _gradients = global::System.Array.Empty<float>();
+        _gradients = default;
         _seed = original._seed;
         _sharesWeights = true;
     }
@@ -421,51 +422,51 @@ partial class TinyTransformer : global::SourceGenNN.INetwork, global::SourceGenN
     {
         if (maxBatch <= _capacity) return;
         if ((long)maxBatch * 64 > global::System.Array.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (64 floats a sample) fits in an array");
-        _input = new float[maxBatch * InputSize];
-        _inputLengths = new float[maxBatch * LengthsSize];
-        _inputMemory = new float[maxBatch * MemorySize];
-        _out0 = new float[maxBatch * Layer0Size];
-        _out1 = new float[maxBatch * Layer1Size];
-        _l1Qkv = new float[maxBatch * 96];
-        _l1Context = new float[maxBatch * 32];
-        _l1Weights = new float[maxBatch * 32];
-        _l1Mask = new float[maxBatch * 32];
-        _l1DQkv = new float[maxBatch * 96];
-        _l1DContext = new float[maxBatch * 32];
-        _out2 = new float[maxBatch * Layer2Size];
-        _l2Qkv = new float[maxBatch * 96];
-        _l2Context = new float[maxBatch * 32];
-        _l2Weights = new float[maxBatch * 32];
-        _l2DQkv = new float[maxBatch * 96];
-        _l2DContext = new float[maxBatch * 32];
-        _out3 = new float[maxBatch * Layer3Size];
-        _out4 = new float[maxBatch * Layer4Size];
-        _l4Mean = new float[maxBatch * 4];
-        _l4Rstd = new float[maxBatch * 4];
-        _out5 = new float[maxBatch * Layer5Size];
-        _out6 = new float[maxBatch * Layer6Size];
-        _out7 = new float[maxBatch * Layer7Size];
-        _out8 = new float[maxBatch * Layer8Size];
-        _out9 = new float[maxBatch * Layer9Size];
-        _l9Mean = new float[maxBatch * 4];
-        _l9Rstd = new float[maxBatch * 4];
-        _out10 = new float[maxBatch * Layer10Size];
-        _l10Q = new float[maxBatch * 32];
-        _l10Kv = new float[maxBatch * 96];
-        _l10Context = new float[maxBatch * 32];
-        _l10Weights = new float[maxBatch * 48];
-        _l10DQ = new float[maxBatch * 32];
-        _l10DKv = new float[maxBatch * 96];
-        _l10DContext = new float[maxBatch * 32];
-        _out11 = new float[maxBatch * Layer11Size];
-        _out12 = new float[maxBatch * Layer12Size];
-        _grad0 = new float[maxBatch * 64];
-        _grad1 = new float[maxBatch * 64];
-        _grad2 = new float[maxBatch * 64];
-        _grad3 = new float[maxBatch * 64];
-        _packGrad0 = new float[maxBatch * InputSize];
-        _packGrad1 = new float[maxBatch * LengthsSize];
-        _packGrad2 = new float[maxBatch * MemorySize];
+        _input = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * InputSize);
+        _inputLengths = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * LengthsSize);
+        _inputMemory = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * MemorySize);
+        _out0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer0Size);
+        _out1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer1Size);
+        _l1Qkv = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 96);
+        _l1Context = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 32);
+        _l1Weights = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 32);
+        _l1Mask = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 32);
+        _l1DQkv = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 96);
+        _l1DContext = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 32);
+        _out2 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer2Size);
+        _l2Qkv = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 96);
+        _l2Context = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 32);
+        _l2Weights = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 32);
+        _l2DQkv = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 96);
+        _l2DContext = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 32);
+        _out3 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer3Size);
+        _out4 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer4Size);
+        _l4Mean = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 4);
+        _l4Rstd = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 4);
+        _out5 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer5Size);
+        _out6 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer6Size);
+        _out7 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer7Size);
+        _out8 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer8Size);
+        _out9 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer9Size);
+        _l9Mean = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 4);
+        _l9Rstd = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 4);
+        _out10 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer10Size);
+        _l10Q = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 32);
+        _l10Kv = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 96);
+        _l10Context = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 32);
+        _l10Weights = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 48);
+        _l10DQ = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 32);
+        _l10DKv = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 96);
+        _l10DContext = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 32);
+        _out11 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer11Size);
+        _out12 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer12Size);
+        _grad0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 64);
+        _grad1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 64);
+        _grad2 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 64);
+        _grad3 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 64);
+        _packGrad0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * InputSize);
+        _packGrad1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * LengthsSize);
+        _packGrad2 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * MemorySize);
         _capacity = maxBatch;
     }
 
@@ -710,9 +711,9 @@ partial class TinyTransformer : global::SourceGenNN.INetwork, global::SourceGenN
         // Unpacked into the buffers that keep the inputs: Forward then copies each onto itself.
         for (int n = 0; n < batch; n++)
         {
-            input.Slice(n * PackedInputSize, InputSize).CopyTo(new global::System.Span<float>(_input, n * InputSize, InputSize));
-            input.Slice(n * PackedInputSize + InputSize, LengthsSize).CopyTo(new global::System.Span<float>(_inputLengths, n * LengthsSize, LengthsSize));
-            input.Slice(n * PackedInputSize + InputSize + LengthsSize, MemorySize).CopyTo(new global::System.Span<float>(_inputMemory, n * MemorySize, MemorySize));
+            input.Slice(n * PackedInputSize, InputSize).CopyTo(_input.Slice(n * InputSize, InputSize));
+            input.Slice(n * PackedInputSize + InputSize, LengthsSize).CopyTo(_inputLengths.Slice(n * LengthsSize, LengthsSize));
+            input.Slice(n * PackedInputSize + InputSize + LengthsSize, MemorySize).CopyTo(_inputMemory.Slice(n * MemorySize, MemorySize));
         }
         ForwardPass(View(_input, batch * InputSize), View(_inputLengths, batch * LengthsSize), View(_inputMemory, batch * MemorySize), output, batch, training);
     }
@@ -963,9 +964,9 @@ partial class TinyTransformer : global::SourceGenNN.INetwork, global::SourceGenN
         BackwardPass(outputGradient, View(_packGrad0, _batch * InputSize), View(_packGrad1, _batch * LengthsSize), View(_packGrad2, _batch * MemorySize), fromLogits);
         for (int n = 0; n < _batch; n++)
         {
-            new global::System.ReadOnlySpan<float>(_packGrad0, n * InputSize, InputSize).CopyTo(inputGradient.Slice(n * PackedInputSize, InputSize));
-            new global::System.ReadOnlySpan<float>(_packGrad1, n * LengthsSize, LengthsSize).CopyTo(inputGradient.Slice(n * PackedInputSize + InputSize, LengthsSize));
-            new global::System.ReadOnlySpan<float>(_packGrad2, n * MemorySize, MemorySize).CopyTo(inputGradient.Slice(n * PackedInputSize + InputSize + LengthsSize, MemorySize));
+            _packGrad0.Slice(n * InputSize, InputSize).CopyTo(inputGradient.Slice(n * PackedInputSize, InputSize));
+            _packGrad1.Slice(n * LengthsSize, LengthsSize).CopyTo(inputGradient.Slice(n * PackedInputSize + InputSize, LengthsSize));
+            _packGrad2.Slice(n * MemorySize, MemorySize).CopyTo(inputGradient.Slice(n * PackedInputSize + InputSize + LengthsSize, MemorySize));
         }
     }
 
@@ -975,7 +976,7 @@ partial class TinyTransformer : global::SourceGenNN.INetwork, global::SourceGenN
 
     private void ClearGradients()
     {
-        global::System.Array.Clear(_gradients);
+        _gradients.Span.Clear();
         _zeroGradPending = false;
     }
 
@@ -985,7 +986,7 @@ partial class TinyTransformer : global::SourceGenNN.INetwork, global::SourceGenN
     public string Summary(int batchSize = 1) => s_description.FormatSummary(batchSize);
 
     /// <summary>The first <paramref name="length"/> elements of a buffer.</summary>
-    private static global::System.Span<float> View(float[] buffer, int length) => new(buffer, 0, length);
+    private static global::System.Span<float> View(global::SourceGenNN.Kernels.AlignedBuffer buffer, int length) => buffer.Slice(0, length);
 
     // One instance runs one pass at a time: its buffers belong to the pass in flight. Each public call that runs one
     // claims the instance (one interlocked exchange), so a second thread entering gets an error instead of a race.

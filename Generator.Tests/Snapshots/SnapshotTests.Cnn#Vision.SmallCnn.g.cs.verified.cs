@@ -61,49 +61,50 @@ partial class SmallCnn : global::SourceGenNN.INetwork, global::SourceGenNN.IRand
     // ── Parameters: one contiguous buffer, and a view of each tensor ────────
     // Tensors use PyTorch's names and layouts: a dense weight is [out, in], row-major.
 
-    // Allocated by the constructors: an inference clone shares its original's parameters and buffers.
-    private readonly float[] _parameters;
-    private readonly float[] _gradients;
-    private readonly float[] _buffers;
+    // Allocated by the constructors: an inference clone shares its original's parameters and buffers. Every buffer
+    // of the network starts on a 64-byte boundary (AlignedBuffer), so the products' vector loads do not split cache lines.
+    private readonly global::SourceGenNN.Kernels.AlignedBuffer _parameters;
+    private readonly global::SourceGenNN.Kernels.AlignedBuffer _gradients;
+    private readonly global::SourceGenNN.Kernels.AlignedBuffer _buffers;
 
     /// <summary><c>conv1.weight</c> [8, 1, 3, 3], parameters [0, 72).</summary>
-    private global::System.Span<float> L0Weight => new(_parameters, 0, 72);
+    private global::System.Span<float> L0Weight => _parameters.Slice(0, 72);
     /// <summary>The gradient of <c>conv1.weight</c>.</summary>
-    private global::System.Span<float> L0WeightGrad => new(_gradients, 0, 72);
+    private global::System.Span<float> L0WeightGrad => _gradients.Slice(0, 72);
     /// <summary><c>conv1.bias</c> [8], parameters [72, 80).</summary>
-    private global::System.Span<float> L0Bias => new(_parameters, 72, 8);
+    private global::System.Span<float> L0Bias => _parameters.Slice(72, 8);
     /// <summary>The gradient of <c>conv1.bias</c>.</summary>
-    private global::System.Span<float> L0BiasGrad => new(_gradients, 72, 8);
+    private global::System.Span<float> L0BiasGrad => _gradients.Slice(72, 8);
     /// <summary><c>conv2.weight</c> [16, 8, 3, 3], parameters [80, 1232).</summary>
-    private global::System.Span<float> L3Weight => new(_parameters, 80, 1152);
+    private global::System.Span<float> L3Weight => _parameters.Slice(80, 1152);
     /// <summary>The gradient of <c>conv2.weight</c>.</summary>
-    private global::System.Span<float> L3WeightGrad => new(_gradients, 80, 1152);
+    private global::System.Span<float> L3WeightGrad => _gradients.Slice(80, 1152);
     /// <summary><c>conv2.bias</c> [16], parameters [1232, 1248).</summary>
-    private global::System.Span<float> L3Bias => new(_parameters, 1232, 16);
+    private global::System.Span<float> L3Bias => _parameters.Slice(1232, 16);
     /// <summary>The gradient of <c>conv2.bias</c>.</summary>
-    private global::System.Span<float> L3BiasGrad => new(_gradients, 1232, 16);
+    private global::System.Span<float> L3BiasGrad => _gradients.Slice(1232, 16);
     /// <summary><c>bn.weight</c> [16], parameters [1248, 1264).</summary>
-    private global::System.Span<float> L4Weight => new(_parameters, 1248, 16);
+    private global::System.Span<float> L4Weight => _parameters.Slice(1248, 16);
     /// <summary>The gradient of <c>bn.weight</c>.</summary>
-    private global::System.Span<float> L4WeightGrad => new(_gradients, 1248, 16);
+    private global::System.Span<float> L4WeightGrad => _gradients.Slice(1248, 16);
     /// <summary><c>bn.bias</c> [16], parameters [1264, 1280).</summary>
-    private global::System.Span<float> L4Bias => new(_parameters, 1264, 16);
+    private global::System.Span<float> L4Bias => _parameters.Slice(1264, 16);
     /// <summary>The gradient of <c>bn.bias</c>.</summary>
-    private global::System.Span<float> L4BiasGrad => new(_gradients, 1264, 16);
+    private global::System.Span<float> L4BiasGrad => _gradients.Slice(1264, 16);
     /// <summary><c>bn.running_mean</c> [16], a state buffer: buffers [0, 16).</summary>
-    private global::System.Span<float> L4RunningMean => new(_buffers, 0, 16);
+    private global::System.Span<float> L4RunningMean => _buffers.Slice(0, 16);
     /// <summary><c>bn.running_var</c> [16], a state buffer: buffers [16, 32).</summary>
-    private global::System.Span<float> L4RunningVar => new(_buffers, 16, 16);
+    private global::System.Span<float> L4RunningVar => _buffers.Slice(16, 16);
     /// <summary><c>bn.num_batches_tracked</c> [], a state buffer: buffers [32, 33).</summary>
-    private global::System.Span<float> L4NumBatchesTracked => new(_buffers, 32, 1);
+    private global::System.Span<float> L4NumBatchesTracked => _buffers.Slice(32, 1);
     /// <summary><c>fc.weight</c> [10, 784], parameters [1280, 9120).</summary>
-    private global::System.Span<float> L9Weight => new(_parameters, 1280, 7840);
+    private global::System.Span<float> L9Weight => _parameters.Slice(1280, 7840);
     /// <summary>The gradient of <c>fc.weight</c>.</summary>
-    private global::System.Span<float> L9WeightGrad => new(_gradients, 1280, 7840);
+    private global::System.Span<float> L9WeightGrad => _gradients.Slice(1280, 7840);
     /// <summary><c>fc.bias</c> [10], parameters [9120, 9130).</summary>
-    private global::System.Span<float> L9Bias => new(_parameters, 9120, 10);
+    private global::System.Span<float> L9Bias => _parameters.Slice(9120, 10);
     /// <summary>The gradient of <c>fc.bias</c>.</summary>
-    private global::System.Span<float> L9BiasGrad => new(_gradients, 9120, 10);
+    private global::System.Span<float> L9BiasGrad => _gradients.Slice(9120, 10);
 
     private static readonly global::SourceGenNN.NetworkDescription s_description = new(
         "SmallCnn",
@@ -149,33 +150,33 @@ partial class SmallCnn : global::SourceGenNN.INetwork, global::SourceGenNN.IRand
     private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding
     private readonly bool _sharesWeights; // an inference clone (CloneForInference): evaluation passes only
     private int _inUse; // 1 while a public call runs a pass: see Claim
-    private float[] _input = global::System.Array.Empty<float>();
-    private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Conv2d) output [8, 28, 28]
+    private global::SourceGenNN.Kernels.AlignedBuffer _input;
+    private global::SourceGenNN.Kernels.AlignedBuffer _out0; // layer 0 (Conv2d) output [8, 28, 28]
     private readonly float[] _l0Columns = new float[7056]; // im2col scratch: one group of one sample, [channels·taps, positions]
-    private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (ReLU) output [8, 28, 28]
-    private float[] _out2 = global::System.Array.Empty<float>(); // layer 2 (MaxPool2d) output [8, 14, 14]
-    private float[] _out3 = global::System.Array.Empty<float>(); // layer 3 (Conv2d) output [16, 14, 14]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out1; // layer 1 (ReLU) output [8, 28, 28]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out2; // layer 2 (MaxPool2d) output [8, 14, 14]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out3; // layer 3 (Conv2d) output [16, 14, 14]
     private readonly float[] _l3Columns = new float[14112]; // im2col scratch: one group of one sample, [channels·taps, positions]
-    private float[] _out4 = global::System.Array.Empty<float>(); // layer 4 (BatchNorm2d) output [16, 14, 14]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out4; // layer 4 (BatchNorm2d) output [16, 14, 14]
     private readonly float[] _l4Mean = new float[16]; // each channel's batch mean in the last training pass
     private readonly float[] _l4Rstd = new float[16]; // each channel's 1/√(batch var + eps) in the last training pass
-    private float[] _out5 = global::System.Array.Empty<float>(); // layer 5 (ReLU) output [16, 14, 14]
-    private float[] _out6 = global::System.Array.Empty<float>(); // layer 6 (MaxPool2d) output [16, 7, 7]
-    private float[] _out7 = global::System.Array.Empty<float>(); // layer 7 (Dropout2d) output [16, 7, 7]
-    private float[] _l7Mask = global::System.Array.Empty<float>(); // 0 or 1/(1 − p) for each channel of each sample in the last training pass
+    private global::SourceGenNN.Kernels.AlignedBuffer _out5; // layer 5 (ReLU) output [16, 14, 14]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out6; // layer 6 (MaxPool2d) output [16, 7, 7]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out7; // layer 7 (Dropout2d) output [16, 7, 7]
+    private global::SourceGenNN.Kernels.AlignedBuffer _l7Mask; // 0 or 1/(1 − p) for each channel of each sample in the last training pass
     // layer 8 (Flatten) output: a view of layer 7's buffer
-    private float[] _out9 = global::System.Array.Empty<float>(); // layer 9 (Dense) output [10]
-    private float[] _grad0 = global::System.Array.Empty<float>(); // backward scratch: dLoss/d(tensors), reused as the gradient flows back
-    private float[] _grad1 = global::System.Array.Empty<float>();
+    private global::SourceGenNN.Kernels.AlignedBuffer _out9; // layer 9 (Dense) output [10]
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad0; // backward scratch: dLoss/d(tensors), reused as the gradient flows back
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad1;
 
     /// <summary>Creates the network with every parameter initialised from <paramref name="seed"/>.</summary>
     /// <param name="seed">The seed of the initialisers and of the dropout and RReLU draws. The same seed gives the same weights.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public SmallCnn(ulong seed = 0)
     {
-        _parameters = new float[ParameterCount];
-        _gradients = new float[ParameterCount];
-        _buffers = new float[BufferCount];
+        _parameters = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(ParameterCount);
+        _gradients = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(ParameterCount);
+        _buffers = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(BufferCount);
         Initialize(seed);
     }
 
@@ -183,7 +184,7 @@ partial class SmallCnn : global::SourceGenNN.INetwork, global::SourceGenNN.IRand
     private SmallCnn(SmallCnn original)
     {
         _parameters = original._parameters;
-        _gradients = global::System.Array.Empty<float>();
+        _gradients = default;
         _buffers = original._buffers;
         _seed = original._seed;
         _sharesWeights = true;
@@ -260,19 +261,19 @@ partial class SmallCnn : global::SourceGenNN.INetwork, global::SourceGenNN.IRand
     {
         if (maxBatch <= _capacity) return;
         if ((long)maxBatch * 6272 > global::System.Array.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (6272 floats a sample) fits in an array");
-        _input = new float[maxBatch * InputSize];
-        _out0 = new float[maxBatch * Layer0Size];
-        _out1 = new float[maxBatch * Layer1Size];
-        _out2 = new float[maxBatch * Layer2Size];
-        _out3 = new float[maxBatch * Layer3Size];
-        _out4 = new float[maxBatch * Layer4Size];
-        _out5 = new float[maxBatch * Layer5Size];
-        _out6 = new float[maxBatch * Layer6Size];
-        _out7 = new float[maxBatch * Layer7Size];
-        _l7Mask = new float[maxBatch * 16];
-        _out9 = new float[maxBatch * Layer9Size];
-        _grad0 = new float[maxBatch * 6272];
-        _grad1 = new float[maxBatch * 6272];
+        _input = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * InputSize);
+        _out0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer0Size);
+        _out1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer1Size);
+        _out2 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer2Size);
+        _out3 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer3Size);
+        _out4 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer4Size);
+        _out5 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer5Size);
+        _out6 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer6Size);
+        _out7 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer7Size);
+        _l7Mask = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 16);
+        _out9 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer9Size);
+        _grad0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 6272);
+        _grad1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 6272);
         _capacity = maxBatch;
     }
 
@@ -527,7 +528,7 @@ partial class SmallCnn : global::SourceGenNN.INetwork, global::SourceGenNN.IRand
 
     private void ClearGradients()
     {
-        global::System.Array.Clear(_gradients);
+        _gradients.Span.Clear();
         _zeroGradPending = false;
     }
 
@@ -537,7 +538,7 @@ partial class SmallCnn : global::SourceGenNN.INetwork, global::SourceGenNN.IRand
     public string Summary(int batchSize = 1) => s_description.FormatSummary(batchSize);
 
     /// <summary>The first <paramref name="length"/> elements of a buffer.</summary>
-    private static global::System.Span<float> View(float[] buffer, int length) => new(buffer, 0, length);
+    private static global::System.Span<float> View(global::SourceGenNN.Kernels.AlignedBuffer buffer, int length) => buffer.Slice(0, length);
 
     // One instance runs one pass at a time: its buffers belong to the pass in flight. Each public call that runs one
     // claims the instance (one interlocked exchange), so a second thread entering gets an error instead of a race.

@@ -75,114 +75,115 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
     // ── Parameters: one contiguous buffer, and a view of each tensor ────────
     // Tensors use PyTorch's names and layouts: a dense weight is [out, in], row-major.
 
-    // Allocated by the constructors: an inference clone shares its original's parameters and buffers.
-    private readonly float[] _parameters;
-    private readonly float[] _gradients;
+    // Allocated by the constructors: an inference clone shares its original's parameters and buffers. Every buffer
+    // of the network starts on a 64-byte boundary (AlignedBuffer), so the products' vector loads do not split cache lines.
+    private readonly global::SourceGenNN.Kernels.AlignedBuffer _parameters;
+    private readonly global::SourceGenNN.Kernels.AlignedBuffer _gradients;
 
     /// <summary><c>0.weight</c> [24, 20], parameters [0, 480).</summary>
-    private global::System.Span<float> L0Weight => new(_parameters, 0, 480);
+    private global::System.Span<float> L0Weight => _parameters.Slice(0, 480);
     /// <summary>The gradient of <c>0.weight</c>.</summary>
-    private global::System.Span<float> L0WeightGrad => new(_gradients, 0, 480);
+    private global::System.Span<float> L0WeightGrad => _gradients.Slice(0, 480);
     /// <summary><c>0.bias</c> [24], parameters [480, 504).</summary>
-    private global::System.Span<float> L0Bias => new(_parameters, 480, 24);
+    private global::System.Span<float> L0Bias => _parameters.Slice(480, 24);
     /// <summary>The gradient of <c>0.bias</c>.</summary>
-    private global::System.Span<float> L0BiasGrad => new(_gradients, 480, 24);
+    private global::System.Span<float> L0BiasGrad => _gradients.Slice(480, 24);
     /// <summary><c>2.weight</c> [24, 24], parameters [504, 1080).</summary>
-    private global::System.Span<float> L2Weight => new(_parameters, 504, 576);
+    private global::System.Span<float> L2Weight => _parameters.Slice(504, 576);
     /// <summary>The gradient of <c>2.weight</c>.</summary>
-    private global::System.Span<float> L2WeightGrad => new(_gradients, 504, 576);
+    private global::System.Span<float> L2WeightGrad => _gradients.Slice(504, 576);
     /// <summary><c>2.bias</c> [24], parameters [1080, 1104).</summary>
-    private global::System.Span<float> L2Bias => new(_parameters, 1080, 24);
+    private global::System.Span<float> L2Bias => _parameters.Slice(1080, 24);
     /// <summary>The gradient of <c>2.bias</c>.</summary>
-    private global::System.Span<float> L2BiasGrad => new(_gradients, 1080, 24);
+    private global::System.Span<float> L2BiasGrad => _gradients.Slice(1080, 24);
     /// <summary><c>4.weight</c> [24, 24], parameters [1104, 1680).</summary>
-    private global::System.Span<float> L4Weight => new(_parameters, 1104, 576);
+    private global::System.Span<float> L4Weight => _parameters.Slice(1104, 576);
     /// <summary>The gradient of <c>4.weight</c>.</summary>
-    private global::System.Span<float> L4WeightGrad => new(_gradients, 1104, 576);
+    private global::System.Span<float> L4WeightGrad => _gradients.Slice(1104, 576);
     /// <summary><c>4.bias</c> [24], parameters [1680, 1704).</summary>
-    private global::System.Span<float> L4Bias => new(_parameters, 1680, 24);
+    private global::System.Span<float> L4Bias => _parameters.Slice(1680, 24);
     /// <summary>The gradient of <c>4.bias</c>.</summary>
-    private global::System.Span<float> L4BiasGrad => new(_gradients, 1680, 24);
+    private global::System.Span<float> L4BiasGrad => _gradients.Slice(1680, 24);
     /// <summary><c>6.weight</c> [24, 24], parameters [1704, 2280).</summary>
-    private global::System.Span<float> L6Weight => new(_parameters, 1704, 576);
+    private global::System.Span<float> L6Weight => _parameters.Slice(1704, 576);
     /// <summary>The gradient of <c>6.weight</c>.</summary>
-    private global::System.Span<float> L6WeightGrad => new(_gradients, 1704, 576);
+    private global::System.Span<float> L6WeightGrad => _gradients.Slice(1704, 576);
     /// <summary><c>6.bias</c> [24], parameters [2280, 2304).</summary>
-    private global::System.Span<float> L6Bias => new(_parameters, 2280, 24);
+    private global::System.Span<float> L6Bias => _parameters.Slice(2280, 24);
     /// <summary>The gradient of <c>6.bias</c>.</summary>
-    private global::System.Span<float> L6BiasGrad => new(_gradients, 2280, 24);
+    private global::System.Span<float> L6BiasGrad => _gradients.Slice(2280, 24);
     /// <summary><c>8.weight</c> [24, 24], parameters [2304, 2880).</summary>
-    private global::System.Span<float> L8Weight => new(_parameters, 2304, 576);
+    private global::System.Span<float> L8Weight => _parameters.Slice(2304, 576);
     /// <summary>The gradient of <c>8.weight</c>.</summary>
-    private global::System.Span<float> L8WeightGrad => new(_gradients, 2304, 576);
+    private global::System.Span<float> L8WeightGrad => _gradients.Slice(2304, 576);
     /// <summary><c>8.bias</c> [24], parameters [2880, 2904).</summary>
-    private global::System.Span<float> L8Bias => new(_parameters, 2880, 24);
+    private global::System.Span<float> L8Bias => _parameters.Slice(2880, 24);
     /// <summary>The gradient of <c>8.bias</c>.</summary>
-    private global::System.Span<float> L8BiasGrad => new(_gradients, 2880, 24);
+    private global::System.Span<float> L8BiasGrad => _gradients.Slice(2880, 24);
     /// <summary><c>10.weight</c> [24, 24], parameters [2904, 3480).</summary>
-    private global::System.Span<float> L10Weight => new(_parameters, 2904, 576);
+    private global::System.Span<float> L10Weight => _parameters.Slice(2904, 576);
     /// <summary>The gradient of <c>10.weight</c>.</summary>
-    private global::System.Span<float> L10WeightGrad => new(_gradients, 2904, 576);
+    private global::System.Span<float> L10WeightGrad => _gradients.Slice(2904, 576);
     /// <summary><c>10.bias</c> [24], parameters [3480, 3504).</summary>
-    private global::System.Span<float> L10Bias => new(_parameters, 3480, 24);
+    private global::System.Span<float> L10Bias => _parameters.Slice(3480, 24);
     /// <summary>The gradient of <c>10.bias</c>.</summary>
-    private global::System.Span<float> L10BiasGrad => new(_gradients, 3480, 24);
+    private global::System.Span<float> L10BiasGrad => _gradients.Slice(3480, 24);
     /// <summary><c>11.weight</c> [1], parameters [3504, 3505).</summary>
-    private global::System.Span<float> L11Weight => new(_parameters, 3504, 1);
+    private global::System.Span<float> L11Weight => _parameters.Slice(3504, 1);
     /// <summary>The gradient of <c>11.weight</c>.</summary>
-    private global::System.Span<float> L11WeightGrad => new(_gradients, 3504, 1);
+    private global::System.Span<float> L11WeightGrad => _gradients.Slice(3504, 1);
     /// <summary><c>12.weight</c> [24, 24], parameters [3505, 4081).</summary>
-    private global::System.Span<float> L12Weight => new(_parameters, 3505, 576);
+    private global::System.Span<float> L12Weight => _parameters.Slice(3505, 576);
     /// <summary>The gradient of <c>12.weight</c>.</summary>
-    private global::System.Span<float> L12WeightGrad => new(_gradients, 3505, 576);
+    private global::System.Span<float> L12WeightGrad => _gradients.Slice(3505, 576);
     /// <summary><c>12.bias</c> [24], parameters [4081, 4105).</summary>
-    private global::System.Span<float> L12Bias => new(_parameters, 4081, 24);
+    private global::System.Span<float> L12Bias => _parameters.Slice(4081, 24);
     /// <summary>The gradient of <c>12.bias</c>.</summary>
-    private global::System.Span<float> L12BiasGrad => new(_gradients, 4081, 24);
+    private global::System.Span<float> L12BiasGrad => _gradients.Slice(4081, 24);
     /// <summary><c>13.weight</c> [24], parameters [4105, 4129).</summary>
-    private global::System.Span<float> L13Weight => new(_parameters, 4105, 24);
+    private global::System.Span<float> L13Weight => _parameters.Slice(4105, 24);
     /// <summary>The gradient of <c>13.weight</c>.</summary>
-    private global::System.Span<float> L13WeightGrad => new(_gradients, 4105, 24);
+    private global::System.Span<float> L13WeightGrad => _gradients.Slice(4105, 24);
     /// <summary><c>14.weight</c> [24, 24], parameters [4129, 4705).</summary>
-    private global::System.Span<float> L14Weight => new(_parameters, 4129, 576);
+    private global::System.Span<float> L14Weight => _parameters.Slice(4129, 576);
     /// <summary>The gradient of <c>14.weight</c>.</summary>
-    private global::System.Span<float> L14WeightGrad => new(_gradients, 4129, 576);
+    private global::System.Span<float> L14WeightGrad => _gradients.Slice(4129, 576);
     /// <summary><c>14.bias</c> [24], parameters [4705, 4729).</summary>
-    private global::System.Span<float> L14Bias => new(_parameters, 4705, 24);
+    private global::System.Span<float> L14Bias => _parameters.Slice(4705, 24);
     /// <summary>The gradient of <c>14.bias</c>.</summary>
-    private global::System.Span<float> L14BiasGrad => new(_gradients, 4705, 24);
+    private global::System.Span<float> L14BiasGrad => _gradients.Slice(4705, 24);
     /// <summary><c>16.weight</c> [24, 24], parameters [4729, 5305).</summary>
-    private global::System.Span<float> L16Weight => new(_parameters, 4729, 576);
+    private global::System.Span<float> L16Weight => _parameters.Slice(4729, 576);
     /// <summary>The gradient of <c>16.weight</c>.</summary>
-    private global::System.Span<float> L16WeightGrad => new(_gradients, 4729, 576);
+    private global::System.Span<float> L16WeightGrad => _gradients.Slice(4729, 576);
     /// <summary><c>16.bias</c> [24], parameters [5305, 5329).</summary>
-    private global::System.Span<float> L16Bias => new(_parameters, 5305, 24);
+    private global::System.Span<float> L16Bias => _parameters.Slice(5305, 24);
     /// <summary>The gradient of <c>16.bias</c>.</summary>
-    private global::System.Span<float> L16BiasGrad => new(_gradients, 5305, 24);
+    private global::System.Span<float> L16BiasGrad => _gradients.Slice(5305, 24);
     /// <summary><c>18.weight</c> [24, 24], parameters [5329, 5905).</summary>
-    private global::System.Span<float> L18Weight => new(_parameters, 5329, 576);
+    private global::System.Span<float> L18Weight => _parameters.Slice(5329, 576);
     /// <summary>The gradient of <c>18.weight</c>.</summary>
-    private global::System.Span<float> L18WeightGrad => new(_gradients, 5329, 576);
+    private global::System.Span<float> L18WeightGrad => _gradients.Slice(5329, 576);
     /// <summary><c>18.bias</c> [24], parameters [5905, 5929).</summary>
-    private global::System.Span<float> L18Bias => new(_parameters, 5905, 24);
+    private global::System.Span<float> L18Bias => _parameters.Slice(5905, 24);
     /// <summary>The gradient of <c>18.bias</c>.</summary>
-    private global::System.Span<float> L18BiasGrad => new(_gradients, 5905, 24);
+    private global::System.Span<float> L18BiasGrad => _gradients.Slice(5905, 24);
     /// <summary><c>20.weight</c> [24, 24], parameters [5929, 6505).</summary>
-    private global::System.Span<float> L20Weight => new(_parameters, 5929, 576);
+    private global::System.Span<float> L20Weight => _parameters.Slice(5929, 576);
     /// <summary>The gradient of <c>20.weight</c>.</summary>
-    private global::System.Span<float> L20WeightGrad => new(_gradients, 5929, 576);
+    private global::System.Span<float> L20WeightGrad => _gradients.Slice(5929, 576);
     /// <summary><c>20.bias</c> [24], parameters [6505, 6529).</summary>
-    private global::System.Span<float> L20Bias => new(_parameters, 6505, 24);
+    private global::System.Span<float> L20Bias => _parameters.Slice(6505, 24);
     /// <summary>The gradient of <c>20.bias</c>.</summary>
-    private global::System.Span<float> L20BiasGrad => new(_gradients, 6505, 24);
+    private global::System.Span<float> L20BiasGrad => _gradients.Slice(6505, 24);
     /// <summary><c>23.weight</c> [5, 24], parameters [6529, 6649).</summary>
-    private global::System.Span<float> L23Weight => new(_parameters, 6529, 120);
+    private global::System.Span<float> L23Weight => _parameters.Slice(6529, 120);
     /// <summary>The gradient of <c>23.weight</c>.</summary>
-    private global::System.Span<float> L23WeightGrad => new(_gradients, 6529, 120);
+    private global::System.Span<float> L23WeightGrad => _gradients.Slice(6529, 120);
     /// <summary><c>23.bias</c> [5], parameters [6649, 6654).</summary>
-    private global::System.Span<float> L23Bias => new(_parameters, 6649, 5);
+    private global::System.Span<float> L23Bias => _parameters.Slice(6649, 5);
     /// <summary>The gradient of <c>23.bias</c>.</summary>
-    private global::System.Span<float> L23BiasGrad => new(_gradients, 6649, 5);
+    private global::System.Span<float> L23BiasGrad => _gradients.Slice(6649, 5);
 
     private static readonly global::SourceGenNN.NetworkDescription s_description = new(
         "EveryActivation",
@@ -255,44 +256,44 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
     private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding
     private readonly bool _sharesWeights; // an inference clone (CloneForInference): evaluation passes only
     private int _inUse; // 1 while a public call runs a pass: see Claim
-    private float[] _input = global::System.Array.Empty<float>();
-    private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output [24]
-    private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (Identity) output [24]
-    private float[] _out2 = global::System.Array.Empty<float>(); // layer 2 (Dense) output [24]
-    private float[] _out3 = global::System.Array.Empty<float>(); // layer 3 (Sigmoid) output [24]
-    private float[] _out4 = global::System.Array.Empty<float>(); // layer 4 (Dense) output [24]
-    private float[] _out5 = global::System.Array.Empty<float>(); // layer 5 (Tanh) output [24]
-    private float[] _out6 = global::System.Array.Empty<float>(); // layer 6 (Dense) output [24]
-    private float[] _out7 = global::System.Array.Empty<float>(); // layer 7 (ReLU) output [24]
-    private float[] _out8 = global::System.Array.Empty<float>(); // layer 8 (Dense) output [24]
-    private float[] _out9 = global::System.Array.Empty<float>(); // layer 9 (LeakyReLU) output [24]
-    private float[] _out10 = global::System.Array.Empty<float>(); // layer 10 (Dense) output [24]
-    private float[] _out11 = global::System.Array.Empty<float>(); // layer 11 (PReLU) output [24]
-    private float[] _out12 = global::System.Array.Empty<float>(); // layer 12 (Dense) output [24]
-    private float[] _out13 = global::System.Array.Empty<float>(); // layer 13 (PReLU) output [24]
-    private float[] _out14 = global::System.Array.Empty<float>(); // layer 14 (Dense) output [24]
-    private float[] _out15 = global::System.Array.Empty<float>(); // layer 15 (ELU) output [24]
-    private float[] _out16 = global::System.Array.Empty<float>(); // layer 16 (Dense) output [24]
-    private float[] _out17 = global::System.Array.Empty<float>(); // layer 17 (RReLU) output [24]
-    private float[] _l17Slopes = global::System.Array.Empty<float>(); // the slope drawn for each element in the last training pass
-    private float[] _out18 = global::System.Array.Empty<float>(); // layer 18 (Dense) output [24]
-    private float[] _out19 = global::System.Array.Empty<float>(); // layer 19 (GELU) output [24]
-    private float[] _out20 = global::System.Array.Empty<float>(); // layer 20 (Dense) output [24]
-    private float[] _out21 = global::System.Array.Empty<float>(); // layer 21 (SiLU) output [24]
-    private float[] _out22 = global::System.Array.Empty<float>(); // layer 22 (Dropout) output [24]
-    private float[] _l22Mask = global::System.Array.Empty<float>(); // 0 or 1/(1 − p) for each element in the last training pass
-    private float[] _out23 = global::System.Array.Empty<float>(); // layer 23 (Dense) output [5]
-    private float[] _out24 = global::System.Array.Empty<float>(); // layer 24 (Softmax) output [5]
-    private float[] _grad0 = global::System.Array.Empty<float>(); // backward scratch: dLoss/d(tensors), reused as the gradient flows back
-    private float[] _grad1 = global::System.Array.Empty<float>();
+    private global::SourceGenNN.Kernels.AlignedBuffer _input;
+    private global::SourceGenNN.Kernels.AlignedBuffer _out0; // layer 0 (Dense) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out1; // layer 1 (Identity) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out2; // layer 2 (Dense) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out3; // layer 3 (Sigmoid) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out4; // layer 4 (Dense) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out5; // layer 5 (Tanh) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out6; // layer 6 (Dense) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out7; // layer 7 (ReLU) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out8; // layer 8 (Dense) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out9; // layer 9 (LeakyReLU) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out10; // layer 10 (Dense) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out11; // layer 11 (PReLU) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out12; // layer 12 (Dense) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out13; // layer 13 (PReLU) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out14; // layer 14 (Dense) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out15; // layer 15 (ELU) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out16; // layer 16 (Dense) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out17; // layer 17 (RReLU) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _l17Slopes; // the slope drawn for each element in the last training pass
+    private global::SourceGenNN.Kernels.AlignedBuffer _out18; // layer 18 (Dense) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out19; // layer 19 (GELU) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out20; // layer 20 (Dense) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out21; // layer 21 (SiLU) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out22; // layer 22 (Dropout) output [24]
+    private global::SourceGenNN.Kernels.AlignedBuffer _l22Mask; // 0 or 1/(1 − p) for each element in the last training pass
+    private global::SourceGenNN.Kernels.AlignedBuffer _out23; // layer 23 (Dense) output [5]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out24; // layer 24 (Softmax) output [5]
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad0; // backward scratch: dLoss/d(tensors), reused as the gradient flows back
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad1;
 
     /// <summary>Creates the network with every parameter initialised from <paramref name="seed"/>.</summary>
     /// <param name="seed">The seed of the initialisers and of the dropout and RReLU draws. The same seed gives the same weights.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public EveryActivation(ulong seed = 0)
     {
-        _parameters = new float[ParameterCount];
-        _gradients = new float[ParameterCount];
+        _parameters = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(ParameterCount);
+        _gradients = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(ParameterCount);
         Initialize(seed);
     }
 
@@ -300,7 +301,7 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
     private EveryActivation(EveryActivation original)
     {
         _parameters = original._parameters;
-        _gradients = global::System.Array.Empty<float>();
+        _gradients = default;
         _seed = original._seed;
         _sharesWeights = true;
     }
@@ -391,36 +392,36 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
     {
         if (maxBatch <= _capacity) return;
         if ((long)maxBatch * 24 > global::System.Array.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (24 floats a sample) fits in an array");
-        _input = new float[maxBatch * InputSize];
-        _out0 = new float[maxBatch * Layer0Size];
-        _out1 = new float[maxBatch * Layer1Size];
-        _out2 = new float[maxBatch * Layer2Size];
-        _out3 = new float[maxBatch * Layer3Size];
-        _out4 = new float[maxBatch * Layer4Size];
-        _out5 = new float[maxBatch * Layer5Size];
-        _out6 = new float[maxBatch * Layer6Size];
-        _out7 = new float[maxBatch * Layer7Size];
-        _out8 = new float[maxBatch * Layer8Size];
-        _out9 = new float[maxBatch * Layer9Size];
-        _out10 = new float[maxBatch * Layer10Size];
-        _out11 = new float[maxBatch * Layer11Size];
-        _out12 = new float[maxBatch * Layer12Size];
-        _out13 = new float[maxBatch * Layer13Size];
-        _out14 = new float[maxBatch * Layer14Size];
-        _out15 = new float[maxBatch * Layer15Size];
-        _out16 = new float[maxBatch * Layer16Size];
-        _out17 = new float[maxBatch * Layer17Size];
-        _l17Slopes = new float[maxBatch * 24];
-        _out18 = new float[maxBatch * Layer18Size];
-        _out19 = new float[maxBatch * Layer19Size];
-        _out20 = new float[maxBatch * Layer20Size];
-        _out21 = new float[maxBatch * Layer21Size];
-        _out22 = new float[maxBatch * Layer22Size];
-        _l22Mask = new float[maxBatch * 24];
-        _out23 = new float[maxBatch * Layer23Size];
-        _out24 = new float[maxBatch * Layer24Size];
-        _grad0 = new float[maxBatch * 24];
-        _grad1 = new float[maxBatch * 24];
+        _input = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * InputSize);
+        _out0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer0Size);
+        _out1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer1Size);
+        _out2 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer2Size);
+        _out3 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer3Size);
+        _out4 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer4Size);
+        _out5 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer5Size);
+        _out6 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer6Size);
+        _out7 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer7Size);
+        _out8 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer8Size);
+        _out9 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer9Size);
+        _out10 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer10Size);
+        _out11 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer11Size);
+        _out12 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer12Size);
+        _out13 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer13Size);
+        _out14 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer14Size);
+        _out15 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer15Size);
+        _out16 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer16Size);
+        _out17 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer17Size);
+        _l17Slopes = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 24);
+        _out18 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer18Size);
+        _out19 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer19Size);
+        _out20 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer20Size);
+        _out21 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer21Size);
+        _out22 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer22Size);
+        _l22Mask = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 24);
+        _out23 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer23Size);
+        _out24 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer24Size);
+        _grad0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 24);
+        _grad1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 24);
         _capacity = maxBatch;
     }
 
@@ -914,7 +915,7 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
 
     private void ClearGradients()
     {
-        global::System.Array.Clear(_gradients);
+        _gradients.Span.Clear();
         _zeroGradPending = false;
     }
 
@@ -924,7 +925,7 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
     public string Summary(int batchSize = 1) => s_description.FormatSummary(batchSize);
 
     /// <summary>The first <paramref name="length"/> elements of a buffer.</summary>
-    private static global::System.Span<float> View(float[] buffer, int length) => new(buffer, 0, length);
+    private static global::System.Span<float> View(global::SourceGenNN.Kernels.AlignedBuffer buffer, int length) => buffer.Slice(0, length);
 
     // One instance runs one pass at a time: its buffers belong to the pass in flight. Each public call that runs one
     // claims the instance (one interlocked exchange), so a second thread entering gets an error instead of a race.

@@ -45,86 +45,87 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
     // ── Parameters: one contiguous buffer, and a view of each tensor ────────
     // Tensors use PyTorch's names and layouts: a dense weight is [out, in], row-major.
 
-    // Allocated by the constructors: an inference clone shares its original's parameters and buffers.
-    private readonly float[] _parameters;
-    private readonly float[] _gradients;
+    // Allocated by the constructors: an inference clone shares its original's parameters and buffers. Every buffer
+    // of the network starts on a 64-byte boundary (AlignedBuffer), so the products' vector loads do not split cache lines.
+    private readonly global::SourceGenNN.Kernels.AlignedBuffer _parameters;
+    private readonly global::SourceGenNN.Kernels.AlignedBuffer _gradients;
 
     /// <summary><c>0.weight</c> [16, 16], parameters [0, 256).</summary>
-    private global::System.Span<float> L0Weight => new(_parameters, 0, 256);
+    private global::System.Span<float> L0Weight => _parameters.Slice(0, 256);
     /// <summary>The gradient of <c>0.weight</c>.</summary>
-    private global::System.Span<float> L0WeightGrad => new(_gradients, 0, 256);
+    private global::System.Span<float> L0WeightGrad => _gradients.Slice(0, 256);
     /// <summary><c>0.bias</c> [16], parameters [256, 272).</summary>
-    private global::System.Span<float> L0Bias => new(_parameters, 256, 16);
+    private global::System.Span<float> L0Bias => _parameters.Slice(256, 16);
     /// <summary>The gradient of <c>0.bias</c>.</summary>
-    private global::System.Span<float> L0BiasGrad => new(_gradients, 256, 16);
+    private global::System.Span<float> L0BiasGrad => _gradients.Slice(256, 16);
     /// <summary><c>1.weight</c> [16, 16], parameters [272, 528).</summary>
-    private global::System.Span<float> L1Weight => new(_parameters, 272, 256);
+    private global::System.Span<float> L1Weight => _parameters.Slice(272, 256);
     /// <summary>The gradient of <c>1.weight</c>.</summary>
-    private global::System.Span<float> L1WeightGrad => new(_gradients, 272, 256);
+    private global::System.Span<float> L1WeightGrad => _gradients.Slice(272, 256);
     /// <summary><c>1.bias</c> [16], parameters [528, 544).</summary>
-    private global::System.Span<float> L1Bias => new(_parameters, 528, 16);
+    private global::System.Span<float> L1Bias => _parameters.Slice(528, 16);
     /// <summary>The gradient of <c>1.bias</c>.</summary>
-    private global::System.Span<float> L1BiasGrad => new(_gradients, 528, 16);
+    private global::System.Span<float> L1BiasGrad => _gradients.Slice(528, 16);
     /// <summary><c>2.weight</c> [16, 16], parameters [544, 800).</summary>
-    private global::System.Span<float> L2Weight => new(_parameters, 544, 256);
+    private global::System.Span<float> L2Weight => _parameters.Slice(544, 256);
     /// <summary>The gradient of <c>2.weight</c>.</summary>
-    private global::System.Span<float> L2WeightGrad => new(_gradients, 544, 256);
+    private global::System.Span<float> L2WeightGrad => _gradients.Slice(544, 256);
     /// <summary><c>2.bias</c> [16], parameters [800, 816).</summary>
-    private global::System.Span<float> L2Bias => new(_parameters, 800, 16);
+    private global::System.Span<float> L2Bias => _parameters.Slice(800, 16);
     /// <summary>The gradient of <c>2.bias</c>.</summary>
-    private global::System.Span<float> L2BiasGrad => new(_gradients, 800, 16);
+    private global::System.Span<float> L2BiasGrad => _gradients.Slice(800, 16);
     /// <summary><c>3.weight</c> [16, 16], parameters [816, 1072).</summary>
-    private global::System.Span<float> L3Weight => new(_parameters, 816, 256);
+    private global::System.Span<float> L3Weight => _parameters.Slice(816, 256);
     /// <summary>The gradient of <c>3.weight</c>.</summary>
-    private global::System.Span<float> L3WeightGrad => new(_gradients, 816, 256);
+    private global::System.Span<float> L3WeightGrad => _gradients.Slice(816, 256);
     /// <summary><c>3.bias</c> [16], parameters [1072, 1088).</summary>
-    private global::System.Span<float> L3Bias => new(_parameters, 1072, 16);
+    private global::System.Span<float> L3Bias => _parameters.Slice(1072, 16);
     /// <summary>The gradient of <c>3.bias</c>.</summary>
-    private global::System.Span<float> L3BiasGrad => new(_gradients, 1072, 16);
+    private global::System.Span<float> L3BiasGrad => _gradients.Slice(1072, 16);
     /// <summary><c>4.weight</c> [16, 16], parameters [1088, 1344).</summary>
-    private global::System.Span<float> L4Weight => new(_parameters, 1088, 256);
+    private global::System.Span<float> L4Weight => _parameters.Slice(1088, 256);
     /// <summary>The gradient of <c>4.weight</c>.</summary>
-    private global::System.Span<float> L4WeightGrad => new(_gradients, 1088, 256);
+    private global::System.Span<float> L4WeightGrad => _gradients.Slice(1088, 256);
     /// <summary><c>5.weight</c> [16, 16], parameters [1344, 1600).</summary>
-    private global::System.Span<float> L5Weight => new(_parameters, 1344, 256);
+    private global::System.Span<float> L5Weight => _parameters.Slice(1344, 256);
     /// <summary>The gradient of <c>5.weight</c>.</summary>
-    private global::System.Span<float> L5WeightGrad => new(_gradients, 1344, 256);
+    private global::System.Span<float> L5WeightGrad => _gradients.Slice(1344, 256);
     /// <summary><c>5.bias</c> [16], parameters [1600, 1616).</summary>
-    private global::System.Span<float> L5Bias => new(_parameters, 1600, 16);
+    private global::System.Span<float> L5Bias => _parameters.Slice(1600, 16);
     /// <summary>The gradient of <c>5.bias</c>.</summary>
-    private global::System.Span<float> L5BiasGrad => new(_gradients, 1600, 16);
+    private global::System.Span<float> L5BiasGrad => _gradients.Slice(1600, 16);
     /// <summary><c>6.weight</c> [16, 16], parameters [1616, 1872).</summary>
-    private global::System.Span<float> L6Weight => new(_parameters, 1616, 256);
+    private global::System.Span<float> L6Weight => _parameters.Slice(1616, 256);
     /// <summary>The gradient of <c>6.weight</c>.</summary>
-    private global::System.Span<float> L6WeightGrad => new(_gradients, 1616, 256);
+    private global::System.Span<float> L6WeightGrad => _gradients.Slice(1616, 256);
     /// <summary><c>6.bias</c> [16], parameters [1872, 1888).</summary>
-    private global::System.Span<float> L6Bias => new(_parameters, 1872, 16);
+    private global::System.Span<float> L6Bias => _parameters.Slice(1872, 16);
     /// <summary>The gradient of <c>6.bias</c>.</summary>
-    private global::System.Span<float> L6BiasGrad => new(_gradients, 1872, 16);
+    private global::System.Span<float> L6BiasGrad => _gradients.Slice(1872, 16);
     /// <summary><c>7.weight</c> [16, 16], parameters [1888, 2144).</summary>
-    private global::System.Span<float> L7Weight => new(_parameters, 1888, 256);
+    private global::System.Span<float> L7Weight => _parameters.Slice(1888, 256);
     /// <summary>The gradient of <c>7.weight</c>.</summary>
-    private global::System.Span<float> L7WeightGrad => new(_gradients, 1888, 256);
+    private global::System.Span<float> L7WeightGrad => _gradients.Slice(1888, 256);
     /// <summary><c>7.bias</c> [16], parameters [2144, 2160).</summary>
-    private global::System.Span<float> L7Bias => new(_parameters, 2144, 16);
+    private global::System.Span<float> L7Bias => _parameters.Slice(2144, 16);
     /// <summary>The gradient of <c>7.bias</c>.</summary>
-    private global::System.Span<float> L7BiasGrad => new(_gradients, 2144, 16);
+    private global::System.Span<float> L7BiasGrad => _gradients.Slice(2144, 16);
     /// <summary><c>8.weight</c> [16, 16], parameters [2160, 2416).</summary>
-    private global::System.Span<float> L8Weight => new(_parameters, 2160, 256);
+    private global::System.Span<float> L8Weight => _parameters.Slice(2160, 256);
     /// <summary>The gradient of <c>8.weight</c>.</summary>
-    private global::System.Span<float> L8WeightGrad => new(_gradients, 2160, 256);
+    private global::System.Span<float> L8WeightGrad => _gradients.Slice(2160, 256);
     /// <summary><c>8.bias</c> [16], parameters [2416, 2432).</summary>
-    private global::System.Span<float> L8Bias => new(_parameters, 2416, 16);
+    private global::System.Span<float> L8Bias => _parameters.Slice(2416, 16);
     /// <summary>The gradient of <c>8.bias</c>.</summary>
-    private global::System.Span<float> L8BiasGrad => new(_gradients, 2416, 16);
+    private global::System.Span<float> L8BiasGrad => _gradients.Slice(2416, 16);
     /// <summary><c>9.weight</c> [4, 16], parameters [2432, 2496).</summary>
-    private global::System.Span<float> L9Weight => new(_parameters, 2432, 64);
+    private global::System.Span<float> L9Weight => _parameters.Slice(2432, 64);
     /// <summary>The gradient of <c>9.weight</c>.</summary>
-    private global::System.Span<float> L9WeightGrad => new(_gradients, 2432, 64);
+    private global::System.Span<float> L9WeightGrad => _gradients.Slice(2432, 64);
     /// <summary><c>9.bias</c> [4], parameters [2496, 2500).</summary>
-    private global::System.Span<float> L9Bias => new(_parameters, 2496, 4);
+    private global::System.Span<float> L9Bias => _parameters.Slice(2496, 4);
     /// <summary>The gradient of <c>9.bias</c>.</summary>
-    private global::System.Span<float> L9BiasGrad => new(_gradients, 2496, 4);
+    private global::System.Span<float> L9BiasGrad => _gradients.Slice(2496, 4);
 
     private static readonly global::SourceGenNN.NetworkDescription s_description = new(
         "EveryInitializer",
@@ -175,27 +176,27 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
     private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding
     private readonly bool _sharesWeights; // an inference clone (CloneForInference): evaluation passes only
     private int _inUse; // 1 while a public call runs a pass: see Claim
-    private float[] _input = global::System.Array.Empty<float>();
-    private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output [16]
-    private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (Dense) output [16]
-    private float[] _out2 = global::System.Array.Empty<float>(); // layer 2 (Dense) output [16]
-    private float[] _out3 = global::System.Array.Empty<float>(); // layer 3 (Dense) output [16]
-    private float[] _out4 = global::System.Array.Empty<float>(); // layer 4 (Dense) output [16]
-    private float[] _out5 = global::System.Array.Empty<float>(); // layer 5 (Dense) output [16]
-    private float[] _out6 = global::System.Array.Empty<float>(); // layer 6 (Dense) output [16]
-    private float[] _out7 = global::System.Array.Empty<float>(); // layer 7 (Dense) output [16]
-    private float[] _out8 = global::System.Array.Empty<float>(); // layer 8 (Dense) output [16]
-    private float[] _out9 = global::System.Array.Empty<float>(); // layer 9 (Dense) output [4]
-    private float[] _grad0 = global::System.Array.Empty<float>(); // backward scratch: dLoss/d(tensors), reused as the gradient flows back
-    private float[] _grad1 = global::System.Array.Empty<float>();
+    private global::SourceGenNN.Kernels.AlignedBuffer _input;
+    private global::SourceGenNN.Kernels.AlignedBuffer _out0; // layer 0 (Dense) output [16]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out1; // layer 1 (Dense) output [16]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out2; // layer 2 (Dense) output [16]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out3; // layer 3 (Dense) output [16]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out4; // layer 4 (Dense) output [16]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out5; // layer 5 (Dense) output [16]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out6; // layer 6 (Dense) output [16]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out7; // layer 7 (Dense) output [16]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out8; // layer 8 (Dense) output [16]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out9; // layer 9 (Dense) output [4]
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad0; // backward scratch: dLoss/d(tensors), reused as the gradient flows back
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad1;
 
     /// <summary>Creates the network with every parameter initialised from <paramref name="seed"/>.</summary>
     /// <param name="seed">The seed of the initialisers and of the dropout and RReLU draws. The same seed gives the same weights.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public EveryInitializer(ulong seed = 0)
     {
-        _parameters = new float[ParameterCount];
-        _gradients = new float[ParameterCount];
+        _parameters = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(ParameterCount);
+        _gradients = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(ParameterCount);
         Initialize(seed);
     }
 
@@ -203,7 +204,7 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
     private EveryInitializer(EveryInitializer original)
     {
         _parameters = original._parameters;
-        _gradients = global::System.Array.Empty<float>();
+        _gradients = default;
         _seed = original._seed;
         _sharesWeights = true;
     }
@@ -279,19 +280,19 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
     {
         if (maxBatch <= _capacity) return;
         if ((long)maxBatch * 16 > global::System.Array.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (16 floats a sample) fits in an array");
-        _input = new float[maxBatch * InputSize];
-        _out0 = new float[maxBatch * Layer0Size];
-        _out1 = new float[maxBatch * Layer1Size];
-        _out2 = new float[maxBatch * Layer2Size];
-        _out3 = new float[maxBatch * Layer3Size];
-        _out4 = new float[maxBatch * Layer4Size];
-        _out5 = new float[maxBatch * Layer5Size];
-        _out6 = new float[maxBatch * Layer6Size];
-        _out7 = new float[maxBatch * Layer7Size];
-        _out8 = new float[maxBatch * Layer8Size];
-        _out9 = new float[maxBatch * Layer9Size];
-        _grad0 = new float[maxBatch * 16];
-        _grad1 = new float[maxBatch * 16];
+        _input = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * InputSize);
+        _out0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer0Size);
+        _out1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer1Size);
+        _out2 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer2Size);
+        _out3 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer3Size);
+        _out4 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer4Size);
+        _out5 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer5Size);
+        _out6 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer6Size);
+        _out7 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer7Size);
+        _out8 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer8Size);
+        _out9 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer9Size);
+        _grad0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 16);
+        _grad1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 16);
         _capacity = maxBatch;
     }
 
@@ -664,7 +665,7 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
 
     private void ClearGradients()
     {
-        global::System.Array.Clear(_gradients);
+        _gradients.Span.Clear();
         _zeroGradPending = false;
     }
 
@@ -674,7 +675,7 @@ partial class EveryInitializer : global::SourceGenNN.INetwork, global::SourceGen
     public string Summary(int batchSize = 1) => s_description.FormatSummary(batchSize);
 
     /// <summary>The first <paramref name="length"/> elements of a buffer.</summary>
-    private static global::System.Span<float> View(float[] buffer, int length) => new(buffer, 0, length);
+    private static global::System.Span<float> View(global::SourceGenNN.Kernels.AlignedBuffer buffer, int length) => buffer.Slice(0, length);
 
     // One instance runs one pass at a time: its buffers belong to the pass in flight. Each public call that runs one
     // claims the instance (one interlocked exchange), so a second thread entering gets an error instead of a race.

@@ -73,54 +73,55 @@ partial class EveryWindowLayer : global::SourceGenNN.INetwork, global::SourceGen
     // ── Parameters: one contiguous buffer, and a view of each tensor ────────
     // Tensors use PyTorch's names and layouts: a dense weight is [out, in], row-major.
 
-    // Allocated by the constructors: an inference clone shares its original's parameters and buffers.
-    private readonly float[] _parameters;
-    private readonly float[] _gradients;
+    // Allocated by the constructors: an inference clone shares its original's parameters and buffers. Every buffer
+    // of the network starts on a 64-byte boundary (AlignedBuffer), so the products' vector loads do not split cache lines.
+    private readonly global::SourceGenNN.Kernels.AlignedBuffer _parameters;
+    private readonly global::SourceGenNN.Kernels.AlignedBuffer _gradients;
 
     /// <summary><c>0.weight</c> [8, 2, 3, 5], parameters [0, 240).</summary>
-    private global::System.Span<float> L0Weight => new(_parameters, 0, 240);
+    private global::System.Span<float> L0Weight => _parameters.Slice(0, 240);
     /// <summary>The gradient of <c>0.weight</c>.</summary>
-    private global::System.Span<float> L0WeightGrad => new(_gradients, 0, 240);
+    private global::System.Span<float> L0WeightGrad => _gradients.Slice(0, 240);
     /// <summary><c>1.weight</c> [8, 1, 2, 2], parameters [240, 272).</summary>
-    private global::System.Span<float> L1Weight => new(_parameters, 240, 32);
+    private global::System.Span<float> L1Weight => _parameters.Slice(240, 32);
     /// <summary>The gradient of <c>1.weight</c>.</summary>
-    private global::System.Span<float> L1WeightGrad => new(_gradients, 240, 32);
+    private global::System.Span<float> L1WeightGrad => _gradients.Slice(240, 32);
     /// <summary><c>1.bias</c> [4], parameters [272, 276).</summary>
-    private global::System.Span<float> L1Bias => new(_parameters, 272, 4);
+    private global::System.Span<float> L1Bias => _parameters.Slice(272, 4);
     /// <summary>The gradient of <c>1.bias</c>.</summary>
-    private global::System.Span<float> L1BiasGrad => new(_gradients, 272, 4);
+    private global::System.Span<float> L1BiasGrad => _gradients.Slice(272, 4);
     /// <summary><c>6.weight</c> [6, 1, 2], parameters [276, 288).</summary>
-    private global::System.Span<float> L6Weight => new(_parameters, 276, 12);
+    private global::System.Span<float> L6Weight => _parameters.Slice(276, 12);
     /// <summary>The gradient of <c>6.weight</c>.</summary>
-    private global::System.Span<float> L6WeightGrad => new(_gradients, 276, 12);
+    private global::System.Span<float> L6WeightGrad => _gradients.Slice(276, 12);
     /// <summary><c>6.bias</c> [6], parameters [288, 294).</summary>
-    private global::System.Span<float> L6Bias => new(_parameters, 288, 6);
+    private global::System.Span<float> L6Bias => _parameters.Slice(288, 6);
     /// <summary>The gradient of <c>6.bias</c>.</summary>
-    private global::System.Span<float> L6BiasGrad => new(_gradients, 288, 6);
+    private global::System.Span<float> L6BiasGrad => _gradients.Slice(288, 6);
     /// <summary><c>7.weight</c> [6, 3, 3], parameters [294, 348).</summary>
-    private global::System.Span<float> L7Weight => new(_parameters, 294, 54);
+    private global::System.Span<float> L7Weight => _parameters.Slice(294, 54);
     /// <summary>The gradient of <c>7.weight</c>.</summary>
-    private global::System.Span<float> L7WeightGrad => new(_gradients, 294, 54);
+    private global::System.Span<float> L7WeightGrad => _gradients.Slice(294, 54);
     /// <summary><c>7.bias</c> [3], parameters [348, 351).</summary>
-    private global::System.Span<float> L7Bias => new(_parameters, 348, 3);
+    private global::System.Span<float> L7Bias => _parameters.Slice(348, 3);
     /// <summary>The gradient of <c>7.bias</c>.</summary>
-    private global::System.Span<float> L7BiasGrad => new(_gradients, 348, 3);
+    private global::System.Span<float> L7BiasGrad => _gradients.Slice(348, 3);
     /// <summary><c>10.weight</c> [2, 3, 1], parameters [351, 357).</summary>
-    private global::System.Span<float> L10Weight => new(_parameters, 351, 6);
+    private global::System.Span<float> L10Weight => _parameters.Slice(351, 6);
     /// <summary>The gradient of <c>10.weight</c>.</summary>
-    private global::System.Span<float> L10WeightGrad => new(_gradients, 351, 6);
+    private global::System.Span<float> L10WeightGrad => _gradients.Slice(351, 6);
     /// <summary><c>10.bias</c> [2], parameters [357, 359).</summary>
-    private global::System.Span<float> L10Bias => new(_parameters, 357, 2);
+    private global::System.Span<float> L10Bias => _parameters.Slice(357, 2);
     /// <summary>The gradient of <c>10.bias</c>.</summary>
-    private global::System.Span<float> L10BiasGrad => new(_gradients, 357, 2);
+    private global::System.Span<float> L10BiasGrad => _gradients.Slice(357, 2);
     /// <summary><c>12.weight</c> [2, 6], parameters [359, 371).</summary>
-    private global::System.Span<float> L12Weight => new(_parameters, 359, 12);
+    private global::System.Span<float> L12Weight => _parameters.Slice(359, 12);
     /// <summary>The gradient of <c>12.weight</c>.</summary>
-    private global::System.Span<float> L12WeightGrad => new(_gradients, 359, 12);
+    private global::System.Span<float> L12WeightGrad => _gradients.Slice(359, 12);
     /// <summary><c>12.bias</c> [2], parameters [371, 373).</summary>
-    private global::System.Span<float> L12Bias => new(_parameters, 371, 2);
+    private global::System.Span<float> L12Bias => _parameters.Slice(371, 2);
     /// <summary>The gradient of <c>12.bias</c>.</summary>
-    private global::System.Span<float> L12BiasGrad => new(_gradients, 371, 2);
+    private global::System.Span<float> L12BiasGrad => _gradients.Slice(371, 2);
 
     private static readonly global::SourceGenNN.NetworkDescription s_description = new(
         "EveryWindowLayer",
@@ -166,34 +167,34 @@ partial class EveryWindowLayer : global::SourceGenNN.INetwork, global::SourceGen
     private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding
     private readonly bool _sharesWeights; // an inference clone (CloneForInference): evaluation passes only
     private int _inUse; // 1 while a public call runs a pass: see Claim
-    private float[] _input = global::System.Array.Empty<float>();
-    private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Conv2d) output [8, 6, 6]
+    private global::SourceGenNN.Kernels.AlignedBuffer _input;
+    private global::SourceGenNN.Kernels.AlignedBuffer _out0; // layer 0 (Conv2d) output [8, 6, 6]
     private readonly float[] _l0Columns = new float[1080]; // im2col scratch: one group of one sample, [channels·taps, positions]
-    private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (ConvTranspose2d) output [4, 12, 12]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out1; // layer 1 (ConvTranspose2d) output [4, 12, 12]
     private readonly float[] _l1Columns = new float[144]; // im2col scratch: one group of one sample, [channels·taps, positions]
-    private float[] _out2 = global::System.Array.Empty<float>(); // layer 2 (AvgPool2d) output [4, 7, 7]
-    private float[] _out3 = global::System.Array.Empty<float>(); // layer 3 (MaxPool2d) output [4, 3, 3]
-    private float[] _out4 = global::System.Array.Empty<float>(); // layer 4 (AdaptiveAvgPool2d) output [4, 1, 1]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out2; // layer 2 (AvgPool2d) output [4, 7, 7]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out3; // layer 3 (MaxPool2d) output [4, 3, 3]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out4; // layer 4 (AdaptiveAvgPool2d) output [4, 1, 1]
     // layer 5 (Reshape) output: a view of layer 4's buffer
-    private float[] _out6 = global::System.Array.Empty<float>(); // layer 6 (Conv1d) output [6, 4]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out6; // layer 6 (Conv1d) output [6, 4]
     private readonly float[] _l6Columns = new float[8]; // im2col scratch: one group of one sample, [channels·taps, positions]
-    private float[] _out7 = global::System.Array.Empty<float>(); // layer 7 (ConvTranspose1d) output [3, 8]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out7; // layer 7 (ConvTranspose1d) output [3, 8]
     private readonly float[] _l7Columns = new float[36]; // im2col scratch: one group of one sample, [channels·taps, positions]
-    private float[] _out8 = global::System.Array.Empty<float>(); // layer 8 (MaxPool1d) output [3, 4]
-    private float[] _out9 = global::System.Array.Empty<float>(); // layer 9 (AvgPool1d) output [3, 3]
-    private float[] _out10 = global::System.Array.Empty<float>(); // layer 10 (Conv1d) output [2, 3]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out8; // layer 8 (MaxPool1d) output [3, 4]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out9; // layer 9 (AvgPool1d) output [3, 3]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out10; // layer 10 (Conv1d) output [2, 3]
     // layer 11 (Flatten) output: a view of layer 10's buffer
-    private float[] _out12 = global::System.Array.Empty<float>(); // layer 12 (Dense) output [2]
-    private float[] _grad0 = global::System.Array.Empty<float>(); // backward scratch: dLoss/d(tensors), reused as the gradient flows back
-    private float[] _grad1 = global::System.Array.Empty<float>();
+    private global::SourceGenNN.Kernels.AlignedBuffer _out12; // layer 12 (Dense) output [2]
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad0; // backward scratch: dLoss/d(tensors), reused as the gradient flows back
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad1;
 
     /// <summary>Creates the network with every parameter initialised from <paramref name="seed"/>.</summary>
     /// <param name="seed">The seed of the initialisers and of the dropout and RReLU draws. The same seed gives the same weights.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public EveryWindowLayer(ulong seed = 0)
     {
-        _parameters = new float[ParameterCount];
-        _gradients = new float[ParameterCount];
+        _parameters = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(ParameterCount);
+        _gradients = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(ParameterCount);
         Initialize(seed);
     }
 
@@ -201,7 +202,7 @@ partial class EveryWindowLayer : global::SourceGenNN.INetwork, global::SourceGen
     private EveryWindowLayer(EveryWindowLayer original)
     {
         _parameters = original._parameters;
-        _gradients = global::System.Array.Empty<float>();
+        _gradients = default;
         _seed = original._seed;
         _sharesWeights = true;
     }
@@ -280,20 +281,20 @@ partial class EveryWindowLayer : global::SourceGenNN.INetwork, global::SourceGen
     {
         if (maxBatch <= _capacity) return;
         if ((long)maxBatch * 576 > global::System.Array.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (576 floats a sample) fits in an array");
-        _input = new float[maxBatch * InputSize];
-        _out0 = new float[maxBatch * Layer0Size];
-        _out1 = new float[maxBatch * Layer1Size];
-        _out2 = new float[maxBatch * Layer2Size];
-        _out3 = new float[maxBatch * Layer3Size];
-        _out4 = new float[maxBatch * Layer4Size];
-        _out6 = new float[maxBatch * Layer6Size];
-        _out7 = new float[maxBatch * Layer7Size];
-        _out8 = new float[maxBatch * Layer8Size];
-        _out9 = new float[maxBatch * Layer9Size];
-        _out10 = new float[maxBatch * Layer10Size];
-        _out12 = new float[maxBatch * Layer12Size];
-        _grad0 = new float[maxBatch * 576];
-        _grad1 = new float[maxBatch * 576];
+        _input = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * InputSize);
+        _out0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer0Size);
+        _out1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer1Size);
+        _out2 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer2Size);
+        _out3 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer3Size);
+        _out4 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer4Size);
+        _out6 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer6Size);
+        _out7 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer7Size);
+        _out8 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer8Size);
+        _out9 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer9Size);
+        _out10 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer10Size);
+        _out12 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer12Size);
+        _grad0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 576);
+        _grad1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 576);
         _capacity = maxBatch;
     }
 
@@ -609,7 +610,7 @@ partial class EveryWindowLayer : global::SourceGenNN.INetwork, global::SourceGen
 
     private void ClearGradients()
     {
-        global::System.Array.Clear(_gradients);
+        _gradients.Span.Clear();
         _zeroGradPending = false;
     }
 
@@ -619,7 +620,7 @@ partial class EveryWindowLayer : global::SourceGenNN.INetwork, global::SourceGen
     public string Summary(int batchSize = 1) => s_description.FormatSummary(batchSize);
 
     /// <summary>The first <paramref name="length"/> elements of a buffer.</summary>
-    private static global::System.Span<float> View(float[] buffer, int length) => new(buffer, 0, length);
+    private static global::System.Span<float> View(global::SourceGenNN.Kernels.AlignedBuffer buffer, int length) => buffer.Slice(0, length);
 
     // One instance runs one pass at a time: its buffers belong to the pass in flight. Each public call that runs one
     // claims the instance (one interlocked exchange), so a second thread entering gets an error instead of a race.

@@ -63,65 +63,66 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
     // ── Parameters: one contiguous buffer, and a view of each tensor ────────
     // Tensors use PyTorch's names and layouts: a dense weight is [out, in], row-major.
 
-    // Allocated by the constructors: an inference clone shares its original's parameters and buffers.
-    private readonly float[] _parameters;
-    private readonly float[] _gradients;
-    private readonly float[] _buffers;
+    // Allocated by the constructors: an inference clone shares its original's parameters and buffers. Every buffer
+    // of the network starts on a 64-byte boundary (AlignedBuffer), so the products' vector loads do not split cache lines.
+    private readonly global::SourceGenNN.Kernels.AlignedBuffer _parameters;
+    private readonly global::SourceGenNN.Kernels.AlignedBuffer _gradients;
+    private readonly global::SourceGenNN.Kernels.AlignedBuffer _buffers;
 
     /// <summary><c>fc1.weight</c> [6, 6], parameters [0, 36).</summary>
-    private global::System.Span<float> L0Weight => new(_parameters, 0, 36);
+    private global::System.Span<float> L0Weight => _parameters.Slice(0, 36);
     /// <summary>The gradient of <c>fc1.weight</c>.</summary>
-    private global::System.Span<float> L0WeightGrad => new(_gradients, 0, 36);
+    private global::System.Span<float> L0WeightGrad => _gradients.Slice(0, 36);
     /// <summary><c>fc1.bias</c> [6], parameters [36, 42).</summary>
-    private global::System.Span<float> L0Bias => new(_parameters, 36, 6);
+    private global::System.Span<float> L0Bias => _parameters.Slice(36, 6);
     /// <summary>The gradient of <c>fc1.bias</c>.</summary>
-    private global::System.Span<float> L0BiasGrad => new(_gradients, 36, 6);
+    private global::System.Span<float> L0BiasGrad => _gradients.Slice(36, 6);
     /// <summary><c>2.weight</c> [6, 6], parameters [42, 78).</summary>
-    private global::System.Span<float> L2Weight => new(_parameters, 42, 36);
+    private global::System.Span<float> L2Weight => _parameters.Slice(42, 36);
     /// <summary>The gradient of <c>2.weight</c>.</summary>
-    private global::System.Span<float> L2WeightGrad => new(_gradients, 42, 36);
+    private global::System.Span<float> L2WeightGrad => _gradients.Slice(42, 36);
     /// <summary><c>2.bias</c> [6], parameters [78, 84).</summary>
-    private global::System.Span<float> L2Bias => new(_parameters, 78, 6);
+    private global::System.Span<float> L2Bias => _parameters.Slice(78, 6);
     /// <summary>The gradient of <c>2.bias</c>.</summary>
-    private global::System.Span<float> L2BiasGrad => new(_gradients, 78, 6);
+    private global::System.Span<float> L2BiasGrad => _gradients.Slice(78, 6);
     /// <summary><c>norm.weight</c> [6], parameters [84, 90).</summary>
-    private global::System.Span<float> L4Weight => new(_parameters, 84, 6);
+    private global::System.Span<float> L4Weight => _parameters.Slice(84, 6);
     /// <summary>The gradient of <c>norm.weight</c>.</summary>
-    private global::System.Span<float> L4WeightGrad => new(_gradients, 84, 6);
+    private global::System.Span<float> L4WeightGrad => _gradients.Slice(84, 6);
     /// <summary><c>norm.bias</c> [6], parameters [90, 96).</summary>
-    private global::System.Span<float> L4Bias => new(_parameters, 90, 6);
+    private global::System.Span<float> L4Bias => _parameters.Slice(90, 6);
     /// <summary>The gradient of <c>norm.bias</c>.</summary>
-    private global::System.Span<float> L4BiasGrad => new(_gradients, 90, 6);
+    private global::System.Span<float> L4BiasGrad => _gradients.Slice(90, 6);
     /// <summary><c>side.weight</c> [8, 3], parameters [96, 120).</summary>
-    private global::System.Span<float> L6Weight => new(_parameters, 96, 24);
+    private global::System.Span<float> L6Weight => _parameters.Slice(96, 24);
     /// <summary>The gradient of <c>side.weight</c>.</summary>
-    private global::System.Span<float> L6WeightGrad => new(_gradients, 96, 24);
+    private global::System.Span<float> L6WeightGrad => _gradients.Slice(96, 24);
     /// <summary><c>side.bias</c> [8], parameters [120, 128).</summary>
-    private global::System.Span<float> L6Bias => new(_parameters, 120, 8);
+    private global::System.Span<float> L6Bias => _parameters.Slice(120, 8);
     /// <summary>The gradient of <c>side.bias</c>.</summary>
-    private global::System.Span<float> L6BiasGrad => new(_gradients, 120, 8);
+    private global::System.Span<float> L6BiasGrad => _gradients.Slice(120, 8);
     /// <summary><c>bn.weight</c> [32], parameters [128, 160).</summary>
-    private global::System.Span<float> L8Weight => new(_parameters, 128, 32);
+    private global::System.Span<float> L8Weight => _parameters.Slice(128, 32);
     /// <summary>The gradient of <c>bn.weight</c>.</summary>
-    private global::System.Span<float> L8WeightGrad => new(_gradients, 128, 32);
+    private global::System.Span<float> L8WeightGrad => _gradients.Slice(128, 32);
     /// <summary><c>bn.bias</c> [32], parameters [160, 192).</summary>
-    private global::System.Span<float> L8Bias => new(_parameters, 160, 32);
+    private global::System.Span<float> L8Bias => _parameters.Slice(160, 32);
     /// <summary>The gradient of <c>bn.bias</c>.</summary>
-    private global::System.Span<float> L8BiasGrad => new(_gradients, 160, 32);
+    private global::System.Span<float> L8BiasGrad => _gradients.Slice(160, 32);
     /// <summary><c>bn.running_mean</c> [32], a state buffer: buffers [0, 32).</summary>
-    private global::System.Span<float> L8RunningMean => new(_buffers, 0, 32);
+    private global::System.Span<float> L8RunningMean => _buffers.Slice(0, 32);
     /// <summary><c>bn.running_var</c> [32], a state buffer: buffers [32, 64).</summary>
-    private global::System.Span<float> L8RunningVar => new(_buffers, 32, 32);
+    private global::System.Span<float> L8RunningVar => _buffers.Slice(32, 32);
     /// <summary><c>bn.num_batches_tracked</c> [], a state buffer: buffers [64, 65).</summary>
-    private global::System.Span<float> L8NumBatchesTracked => new(_buffers, 64, 1);
+    private global::System.Span<float> L8NumBatchesTracked => _buffers.Slice(64, 1);
     /// <summary><c>head.weight</c> [2, 32], parameters [192, 256).</summary>
-    private global::System.Span<float> L9Weight => new(_parameters, 192, 64);
+    private global::System.Span<float> L9Weight => _parameters.Slice(192, 64);
     /// <summary>The gradient of <c>head.weight</c>.</summary>
-    private global::System.Span<float> L9WeightGrad => new(_gradients, 192, 64);
+    private global::System.Span<float> L9WeightGrad => _gradients.Slice(192, 64);
     /// <summary><c>head.bias</c> [2], parameters [256, 258).</summary>
-    private global::System.Span<float> L9Bias => new(_parameters, 256, 2);
+    private global::System.Span<float> L9Bias => _parameters.Slice(256, 2);
     /// <summary>The gradient of <c>head.bias</c>.</summary>
-    private global::System.Span<float> L9BiasGrad => new(_gradients, 256, 2);
+    private global::System.Span<float> L9BiasGrad => _gradients.Slice(256, 2);
 
     private static readonly global::SourceGenNN.NetworkDescription s_description = new(
         "GraphNetwork",
@@ -172,38 +173,38 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
     private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding
     private readonly bool _sharesWeights; // an inference clone (CloneForInference): evaluation passes only
     private int _inUse; // 1 while a public call runs a pass: see Claim
-    private float[] _input = global::System.Array.Empty<float>(); // the input "input"
-    private float[] _inputContext = global::System.Array.Empty<float>(); // the input "context"
-    private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output [4, 6]
-    private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (ReLU) output [4, 6]
-    private float[] _out2 = global::System.Array.Empty<float>(); // layer 2 (Dense) output [4, 6]
-    private float[] _out3 = global::System.Array.Empty<float>(); // layer 3 (Add) output [4, 6]
-    private float[] _out4 = global::System.Array.Empty<float>(); // layer 4 (LayerNorm) output [4, 6]
-    private float[] _l4Mean = global::System.Array.Empty<float>(); // the mean of each normalised group in the last forward pass
-    private float[] _l4Rstd = global::System.Array.Empty<float>(); // 1/√(var + eps) of each normalised group in the last forward pass
+    private global::SourceGenNN.Kernels.AlignedBuffer _input; // the input "input"
+    private global::SourceGenNN.Kernels.AlignedBuffer _inputContext; // the input "context"
+    private global::SourceGenNN.Kernels.AlignedBuffer _out0; // layer 0 (Dense) output [4, 6]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out1; // layer 1 (ReLU) output [4, 6]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out2; // layer 2 (Dense) output [4, 6]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out3; // layer 3 (Add) output [4, 6]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out4; // layer 4 (LayerNorm) output [4, 6]
+    private global::SourceGenNN.Kernels.AlignedBuffer _l4Mean; // the mean of each normalised group in the last forward pass
+    private global::SourceGenNN.Kernels.AlignedBuffer _l4Rstd; // 1/√(var + eps) of each normalised group in the last forward pass
     // layer 5 (Flatten) output: a view of layer 4's buffer
-    private float[] _out6 = global::System.Array.Empty<float>(); // layer 6 (Dense) output [8]
-    private float[] _out7 = global::System.Array.Empty<float>(); // layer 7 (Concat) output [32]
-    private float[] _out8 = global::System.Array.Empty<float>(); // layer 8 (BatchNorm1d) output [32]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out6; // layer 6 (Dense) output [8]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out7; // layer 7 (Concat) output [32]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out8; // layer 8 (BatchNorm1d) output [32]
     private readonly float[] _l8Mean = new float[32]; // each channel's batch mean in the last training pass
     private readonly float[] _l8Rstd = new float[32]; // each channel's 1/√(batch var + eps) in the last training pass
-    private float[] _out9 = global::System.Array.Empty<float>(); // layer 9 (Dense) output [2]
-    private float[] _out10 = global::System.Array.Empty<float>(); // layer 10 (Softmax) output [2]
-    private float[] _grad0 = global::System.Array.Empty<float>(); // backward scratch: dLoss/d(tensors), reused as the gradient flows back
-    private float[] _grad1 = global::System.Array.Empty<float>();
-    private float[] _grad2 = global::System.Array.Empty<float>();
-    private float[] _grad3 = global::System.Array.Empty<float>();
-    private float[] _packGrad0 = global::System.Array.Empty<float>(); // input gradients for the packed Backward of INetwork
-    private float[] _packGrad1 = global::System.Array.Empty<float>();
+    private global::SourceGenNN.Kernels.AlignedBuffer _out9; // layer 9 (Dense) output [2]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out10; // layer 10 (Softmax) output [2]
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad0; // backward scratch: dLoss/d(tensors), reused as the gradient flows back
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad1;
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad2;
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad3;
+    private global::SourceGenNN.Kernels.AlignedBuffer _packGrad0; // input gradients for the packed Backward of INetwork
+    private global::SourceGenNN.Kernels.AlignedBuffer _packGrad1;
 
     /// <summary>Creates the network with every parameter initialised from <paramref name="seed"/>.</summary>
     /// <param name="seed">The seed of the initialisers and of the dropout and RReLU draws. The same seed gives the same weights.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public GraphNetwork(ulong seed = 0)
     {
-        _parameters = new float[ParameterCount];
-        _gradients = new float[ParameterCount];
-        _buffers = new float[BufferCount];
+        _parameters = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(ParameterCount);
+        _gradients = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(ParameterCount);
+        _buffers = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(BufferCount);
         Initialize(seed);
     }
 
@@ -211,7 +212,7 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
     private GraphNetwork(GraphNetwork original)
     {
         _parameters = original._parameters;
-        _gradients = global::System.Array.Empty<float>();
+        _gradients = default;
         _buffers = original._buffers;
         _seed = original._seed;
         _sharesWeights = true;
@@ -289,26 +290,26 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
     {
         if (maxBatch <= _capacity) return;
         if ((long)maxBatch * 32 > global::System.Array.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (32 floats a sample) fits in an array");
-        _input = new float[maxBatch * InputSize];
-        _inputContext = new float[maxBatch * ContextSize];
-        _out0 = new float[maxBatch * Layer0Size];
-        _out1 = new float[maxBatch * Layer1Size];
-        _out2 = new float[maxBatch * Layer2Size];
-        _out3 = new float[maxBatch * Layer3Size];
-        _out4 = new float[maxBatch * Layer4Size];
-        _l4Mean = new float[maxBatch * 4];
-        _l4Rstd = new float[maxBatch * 4];
-        _out6 = new float[maxBatch * Layer6Size];
-        _out7 = new float[maxBatch * Layer7Size];
-        _out8 = new float[maxBatch * Layer8Size];
-        _out9 = new float[maxBatch * Layer9Size];
-        _out10 = new float[maxBatch * Layer10Size];
-        _grad0 = new float[maxBatch * 32];
-        _grad1 = new float[maxBatch * 32];
-        _grad2 = new float[maxBatch * 32];
-        _grad3 = new float[maxBatch * 32];
-        _packGrad0 = new float[maxBatch * InputSize];
-        _packGrad1 = new float[maxBatch * ContextSize];
+        _input = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * InputSize);
+        _inputContext = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * ContextSize);
+        _out0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer0Size);
+        _out1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer1Size);
+        _out2 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer2Size);
+        _out3 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer3Size);
+        _out4 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer4Size);
+        _l4Mean = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 4);
+        _l4Rstd = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 4);
+        _out6 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer6Size);
+        _out7 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer7Size);
+        _out8 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer8Size);
+        _out9 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer9Size);
+        _out10 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer10Size);
+        _grad0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 32);
+        _grad1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 32);
+        _grad2 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 32);
+        _grad3 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 32);
+        _packGrad0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * InputSize);
+        _packGrad1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * ContextSize);
         _capacity = maxBatch;
     }
 
@@ -540,8 +541,8 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
         // Unpacked into the buffers that keep the inputs: Forward then copies each onto itself.
         for (int n = 0; n < batch; n++)
         {
-            input.Slice(n * PackedInputSize, InputSize).CopyTo(new global::System.Span<float>(_input, n * InputSize, InputSize));
-            input.Slice(n * PackedInputSize + InputSize, ContextSize).CopyTo(new global::System.Span<float>(_inputContext, n * ContextSize, ContextSize));
+            input.Slice(n * PackedInputSize, InputSize).CopyTo(_input.Slice(n * InputSize, InputSize));
+            input.Slice(n * PackedInputSize + InputSize, ContextSize).CopyTo(_inputContext.Slice(n * ContextSize, ContextSize));
         }
         ForwardPass(View(_input, batch * InputSize), View(_inputContext, batch * ContextSize), output, batch, training);
     }
@@ -957,8 +958,8 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
         BackwardPass(outputGradient, View(_packGrad0, _batch * InputSize), View(_packGrad1, _batch * ContextSize), fromLogits);
         for (int n = 0; n < _batch; n++)
         {
-            new global::System.ReadOnlySpan<float>(_packGrad0, n * InputSize, InputSize).CopyTo(inputGradient.Slice(n * PackedInputSize, InputSize));
-            new global::System.ReadOnlySpan<float>(_packGrad1, n * ContextSize, ContextSize).CopyTo(inputGradient.Slice(n * PackedInputSize + InputSize, ContextSize));
+            _packGrad0.Slice(n * InputSize, InputSize).CopyTo(inputGradient.Slice(n * PackedInputSize, InputSize));
+            _packGrad1.Slice(n * ContextSize, ContextSize).CopyTo(inputGradient.Slice(n * PackedInputSize + InputSize, ContextSize));
         }
     }
 
@@ -968,7 +969,7 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
 
     private void ClearGradients()
     {
-        global::System.Array.Clear(_gradients);
+        _gradients.Span.Clear();
         _zeroGradPending = false;
     }
 
@@ -978,7 +979,7 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
     public string Summary(int batchSize = 1) => s_description.FormatSummary(batchSize);
 
     /// <summary>The first <paramref name="length"/> elements of a buffer.</summary>
-    private static global::System.Span<float> View(float[] buffer, int length) => new(buffer, 0, length);
+    private static global::System.Span<float> View(global::SourceGenNN.Kernels.AlignedBuffer buffer, int length) => buffer.Slice(0, length);
 
     // One instance runs one pass at a time: its buffers belong to the pass in flight. Each public call that runs one
     // claims the instance (one interlocked exchange), so a second thread entering gets an error instead of a race.

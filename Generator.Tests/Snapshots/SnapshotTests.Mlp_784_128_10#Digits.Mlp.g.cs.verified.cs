@@ -31,26 +31,27 @@ partial class Mlp : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStr
     // ── Parameters: one contiguous buffer, and a view of each tensor ────────
     // Tensors use PyTorch's names and layouts: a dense weight is [out, in], row-major.
 
-    // Allocated by the constructors: an inference clone shares its original's parameters and buffers.
-    private readonly float[] _parameters;
-    private readonly float[] _gradients;
+    // Allocated by the constructors: an inference clone shares its original's parameters and buffers. Every buffer
+    // of the network starts on a 64-byte boundary (AlignedBuffer), so the products' vector loads do not split cache lines.
+    private readonly global::SourceGenNN.Kernels.AlignedBuffer _parameters;
+    private readonly global::SourceGenNN.Kernels.AlignedBuffer _gradients;
 
     /// <summary><c>fc1.weight</c> [128, 784], parameters [0, 100352).</summary>
-    private global::System.Span<float> L0Weight => new(_parameters, 0, 100352);
+    private global::System.Span<float> L0Weight => _parameters.Slice(0, 100352);
     /// <summary>The gradient of <c>fc1.weight</c>.</summary>
-    private global::System.Span<float> L0WeightGrad => new(_gradients, 0, 100352);
+    private global::System.Span<float> L0WeightGrad => _gradients.Slice(0, 100352);
     /// <summary><c>fc1.bias</c> [128], parameters [100352, 100480).</summary>
-    private global::System.Span<float> L0Bias => new(_parameters, 100352, 128);
+    private global::System.Span<float> L0Bias => _parameters.Slice(100352, 128);
     /// <summary>The gradient of <c>fc1.bias</c>.</summary>
-    private global::System.Span<float> L0BiasGrad => new(_gradients, 100352, 128);
+    private global::System.Span<float> L0BiasGrad => _gradients.Slice(100352, 128);
     /// <summary><c>fc2.weight</c> [10, 128], parameters [100480, 101760).</summary>
-    private global::System.Span<float> L2Weight => new(_parameters, 100480, 1280);
+    private global::System.Span<float> L2Weight => _parameters.Slice(100480, 1280);
     /// <summary>The gradient of <c>fc2.weight</c>.</summary>
-    private global::System.Span<float> L2WeightGrad => new(_gradients, 100480, 1280);
+    private global::System.Span<float> L2WeightGrad => _gradients.Slice(100480, 1280);
     /// <summary><c>fc2.bias</c> [10], parameters [101760, 101770).</summary>
-    private global::System.Span<float> L2Bias => new(_parameters, 101760, 10);
+    private global::System.Span<float> L2Bias => _parameters.Slice(101760, 10);
     /// <summary>The gradient of <c>fc2.bias</c>.</summary>
-    private global::System.Span<float> L2BiasGrad => new(_gradients, 101760, 10);
+    private global::System.Span<float> L2BiasGrad => _gradients.Slice(101760, 10);
 
     private static readonly global::SourceGenNN.NetworkDescription s_description = new(
         "Mlp",
@@ -79,20 +80,20 @@ partial class Mlp : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStr
     private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding
     private readonly bool _sharesWeights; // an inference clone (CloneForInference): evaluation passes only
     private int _inUse; // 1 while a public call runs a pass: see Claim
-    private float[] _input = global::System.Array.Empty<float>();
-    private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output [128]
-    private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (ReLU) output [128]
-    private float[] _out2 = global::System.Array.Empty<float>(); // layer 2 (Dense) output [10]
-    private float[] _grad0 = global::System.Array.Empty<float>(); // backward scratch: dLoss/d(tensors), reused as the gradient flows back
-    private float[] _grad1 = global::System.Array.Empty<float>();
+    private global::SourceGenNN.Kernels.AlignedBuffer _input;
+    private global::SourceGenNN.Kernels.AlignedBuffer _out0; // layer 0 (Dense) output [128]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out1; // layer 1 (ReLU) output [128]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out2; // layer 2 (Dense) output [10]
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad0; // backward scratch: dLoss/d(tensors), reused as the gradient flows back
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad1;
 
     /// <summary>Creates the network with every parameter initialised from <paramref name="seed"/>.</summary>
     /// <param name="seed">The seed of the initialisers and of the dropout and RReLU draws. The same seed gives the same weights.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public Mlp(ulong seed = 0)
     {
-        _parameters = new float[ParameterCount];
-        _gradients = new float[ParameterCount];
+        _parameters = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(ParameterCount);
+        _gradients = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(ParameterCount);
         Initialize(seed);
     }
 
@@ -100,7 +101,7 @@ partial class Mlp : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStr
     private Mlp(Mlp original)
     {
         _parameters = original._parameters;
-        _gradients = global::System.Array.Empty<float>();
+        _gradients = default;
         _seed = original._seed;
         _sharesWeights = true;
     }
@@ -169,12 +170,12 @@ partial class Mlp : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStr
     {
         if (maxBatch <= _capacity) return;
         if ((long)maxBatch * 784 > global::System.Array.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (784 floats a sample) fits in an array");
-        _input = new float[maxBatch * InputSize];
-        _out0 = new float[maxBatch * Layer0Size];
-        _out1 = new float[maxBatch * Layer1Size];
-        _out2 = new float[maxBatch * Layer2Size];
-        _grad0 = new float[maxBatch * 784];
-        _grad1 = new float[maxBatch * 784];
+        _input = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * InputSize);
+        _out0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer0Size);
+        _out1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer1Size);
+        _out2 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer2Size);
+        _grad0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 784);
+        _grad1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 784);
         _capacity = maxBatch;
     }
 
@@ -320,7 +321,7 @@ partial class Mlp : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStr
 
     private void ClearGradients()
     {
-        global::System.Array.Clear(_gradients);
+        _gradients.Span.Clear();
         _zeroGradPending = false;
     }
 
@@ -330,7 +331,7 @@ partial class Mlp : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStr
     public string Summary(int batchSize = 1) => s_description.FormatSummary(batchSize);
 
     /// <summary>The first <paramref name="length"/> elements of a buffer.</summary>
-    private static global::System.Span<float> View(float[] buffer, int length) => new(buffer, 0, length);
+    private static global::System.Span<float> View(global::SourceGenNN.Kernels.AlignedBuffer buffer, int length) => buffer.Slice(0, length);
 
     // One instance runs one pass at a time: its buffers belong to the pass in flight. Each public call that runs one
     // claims the instance (one interlocked exchange), so a second thread entering gets an error instead of a race.

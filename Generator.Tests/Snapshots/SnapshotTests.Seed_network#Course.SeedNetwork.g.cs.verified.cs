@@ -37,34 +37,35 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
     // ── Parameters: one contiguous buffer, and a view of each tensor ────────
     // Tensors use PyTorch's names and layouts: a dense weight is [out, in], row-major.
 
-    // Allocated by the constructors: an inference clone shares its original's parameters and buffers.
-    private readonly float[] _parameters;
-    private readonly float[] _gradients;
+    // Allocated by the constructors: an inference clone shares its original's parameters and buffers. Every buffer
+    // of the network starts on a 64-byte boundary (AlignedBuffer), so the products' vector loads do not split cache lines.
+    private readonly global::SourceGenNN.Kernels.AlignedBuffer _parameters;
+    private readonly global::SourceGenNN.Kernels.AlignedBuffer _gradients;
 
     /// <summary><c>0.weight</c> [3, 3], parameters [0, 9).</summary>
-    private global::System.Span<float> L0Weight => new(_parameters, 0, 9);
+    private global::System.Span<float> L0Weight => _parameters.Slice(0, 9);
     /// <summary>The gradient of <c>0.weight</c>.</summary>
-    private global::System.Span<float> L0WeightGrad => new(_gradients, 0, 9);
+    private global::System.Span<float> L0WeightGrad => _gradients.Slice(0, 9);
     /// <summary><c>0.bias</c> [3], parameters [9, 12).</summary>
-    private global::System.Span<float> L0Bias => new(_parameters, 9, 3);
+    private global::System.Span<float> L0Bias => _parameters.Slice(9, 3);
     /// <summary>The gradient of <c>0.bias</c>.</summary>
-    private global::System.Span<float> L0BiasGrad => new(_gradients, 9, 3);
+    private global::System.Span<float> L0BiasGrad => _gradients.Slice(9, 3);
     /// <summary><c>2.weight</c> [2, 3], parameters [12, 18).</summary>
-    private global::System.Span<float> L2Weight => new(_parameters, 12, 6);
+    private global::System.Span<float> L2Weight => _parameters.Slice(12, 6);
     /// <summary>The gradient of <c>2.weight</c>.</summary>
-    private global::System.Span<float> L2WeightGrad => new(_gradients, 12, 6);
+    private global::System.Span<float> L2WeightGrad => _gradients.Slice(12, 6);
     /// <summary><c>2.bias</c> [2], parameters [18, 20).</summary>
-    private global::System.Span<float> L2Bias => new(_parameters, 18, 2);
+    private global::System.Span<float> L2Bias => _parameters.Slice(18, 2);
     /// <summary>The gradient of <c>2.bias</c>.</summary>
-    private global::System.Span<float> L2BiasGrad => new(_gradients, 18, 2);
+    private global::System.Span<float> L2BiasGrad => _gradients.Slice(18, 2);
     /// <summary><c>4.weight</c> [2, 2], parameters [20, 24).</summary>
-    private global::System.Span<float> L4Weight => new(_parameters, 20, 4);
+    private global::System.Span<float> L4Weight => _parameters.Slice(20, 4);
     /// <summary>The gradient of <c>4.weight</c>.</summary>
-    private global::System.Span<float> L4WeightGrad => new(_gradients, 20, 4);
+    private global::System.Span<float> L4WeightGrad => _gradients.Slice(20, 4);
     /// <summary><c>4.bias</c> [2], parameters [24, 26).</summary>
-    private global::System.Span<float> L4Bias => new(_parameters, 24, 2);
+    private global::System.Span<float> L4Bias => _parameters.Slice(24, 2);
     /// <summary>The gradient of <c>4.bias</c>.</summary>
-    private global::System.Span<float> L4BiasGrad => new(_gradients, 24, 2);
+    private global::System.Span<float> L4BiasGrad => _gradients.Slice(24, 2);
 
     private static readonly global::SourceGenNN.NetworkDescription s_description = new(
         "SeedNetwork",
@@ -98,23 +99,23 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
     private bool _zeroGradPending; // ZeroGrad was called: the next backward pass writes gradients instead of adding
     private readonly bool _sharesWeights; // an inference clone (CloneForInference): evaluation passes only
     private int _inUse; // 1 while a public call runs a pass: see Claim
-    private float[] _input = global::System.Array.Empty<float>();
-    private float[] _out0 = global::System.Array.Empty<float>(); // layer 0 (Dense) output [3]
-    private float[] _out1 = global::System.Array.Empty<float>(); // layer 1 (Sigmoid) output [3]
-    private float[] _out2 = global::System.Array.Empty<float>(); // layer 2 (Dense) output [2]
-    private float[] _out3 = global::System.Array.Empty<float>(); // layer 3 (ReLU) output [2]
-    private float[] _out4 = global::System.Array.Empty<float>(); // layer 4 (Dense) output [2]
-    private float[] _out5 = global::System.Array.Empty<float>(); // layer 5 (Softmax) output [2]
-    private float[] _grad0 = global::System.Array.Empty<float>(); // backward scratch: dLoss/d(tensors), reused as the gradient flows back
-    private float[] _grad1 = global::System.Array.Empty<float>();
+    private global::SourceGenNN.Kernels.AlignedBuffer _input;
+    private global::SourceGenNN.Kernels.AlignedBuffer _out0; // layer 0 (Dense) output [3]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out1; // layer 1 (Sigmoid) output [3]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out2; // layer 2 (Dense) output [2]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out3; // layer 3 (ReLU) output [2]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out4; // layer 4 (Dense) output [2]
+    private global::SourceGenNN.Kernels.AlignedBuffer _out5; // layer 5 (Softmax) output [2]
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad0; // backward scratch: dLoss/d(tensors), reused as the gradient flows back
+    private global::SourceGenNN.Kernels.AlignedBuffer _grad1;
 
     /// <summary>Creates the network with every parameter initialised from <paramref name="seed"/>.</summary>
     /// <param name="seed">The seed of the initialisers and of the dropout and RReLU draws. The same seed gives the same weights.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("SourceGenNN.Generator", "1.0.0")]
     public SeedNetwork(ulong seed = 0)
     {
-        _parameters = new float[ParameterCount];
-        _gradients = new float[ParameterCount];
+        _parameters = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(ParameterCount);
+        _gradients = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(ParameterCount);
         Initialize(seed);
     }
 
@@ -122,7 +123,7 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
     private SeedNetwork(SeedNetwork original)
     {
         _parameters = original._parameters;
-        _gradients = global::System.Array.Empty<float>();
+        _gradients = default;
         _seed = original._seed;
         _sharesWeights = true;
     }
@@ -194,15 +195,15 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
     {
         if (maxBatch <= _capacity) return;
         if ((long)maxBatch * 3 > global::System.Array.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (3 floats a sample) fits in an array");
-        _input = new float[maxBatch * InputSize];
-        _out0 = new float[maxBatch * Layer0Size];
-        _out1 = new float[maxBatch * Layer1Size];
-        _out2 = new float[maxBatch * Layer2Size];
-        _out3 = new float[maxBatch * Layer3Size];
-        _out4 = new float[maxBatch * Layer4Size];
-        _out5 = new float[maxBatch * Layer5Size];
-        _grad0 = new float[maxBatch * 3];
-        _grad1 = new float[maxBatch * 3];
+        _input = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * InputSize);
+        _out0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer0Size);
+        _out1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer1Size);
+        _out2 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer2Size);
+        _out3 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer3Size);
+        _out4 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer4Size);
+        _out5 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer5Size);
+        _grad0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 3);
+        _grad1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * 3);
         _capacity = maxBatch;
     }
 
@@ -478,7 +479,7 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
 
     private void ClearGradients()
     {
-        global::System.Array.Clear(_gradients);
+        _gradients.Span.Clear();
         _zeroGradPending = false;
     }
 
@@ -488,7 +489,7 @@ partial class SeedNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.IR
     public string Summary(int batchSize = 1) => s_description.FormatSummary(batchSize);
 
     /// <summary>The first <paramref name="length"/> elements of a buffer.</summary>
-    private static global::System.Span<float> View(float[] buffer, int length) => new(buffer, 0, length);
+    private static global::System.Span<float> View(global::SourceGenNN.Kernels.AlignedBuffer buffer, int length) => buffer.Slice(0, length);
 
     // One instance runs one pass at a time: its buffers belong to the pass in flight. Each public call that runs one
     // claims the instance (one interlocked exchange), so a second thread entering gets an error instead of a race.

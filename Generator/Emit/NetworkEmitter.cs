@@ -18,6 +18,7 @@ internal static class NetworkEmitter
     private const string Cs = "global::SourceGenNN.CompilerServices.";
     private const string ReadOnlySpan = "global::System.ReadOnlySpan<float>";
     private const string Span = "global::System.Span<float>";
+    private const string Aligned = "global::SourceGenNN.Kernels.AlignedBuffer";
 
     public static string Emit(NetworkInfo net)
     {
@@ -118,10 +119,11 @@ internal static class NetworkEmitter
         w.Line("// ── Parameters: one contiguous buffer, and a view of each tensor ────────");
         w.Line("// Tensors use PyTorch's names and layouts: a dense weight is [out, in], row-major.");
         w.Line();
-        w.Line("// Allocated by the constructors: an inference clone shares its original's parameters and buffers.");
-        w.Line("private readonly float[] _parameters;");
-        w.Line("private readonly float[] _gradients;");
-        if (bufferCount > 0) w.Line("private readonly float[] _buffers;");
+        w.Line("// Allocated by the constructors: an inference clone shares its original's parameters and buffers. Every buffer");
+        w.Line("// of the network starts on a 64-byte boundary (AlignedBuffer), so the products' vector loads do not split cache lines.");
+        w.Line($"private readonly {Aligned} _parameters;");
+        w.Line($"private readonly {Aligned} _gradients;");
+        if (bufferCount > 0) w.Line($"private readonly {Aligned} _buffers;");
         w.Line();
         var parameters = new List<Tensor>();
         var buffers = new List<Tensor>();
@@ -133,9 +135,9 @@ internal static class NetworkEmitter
                 var t = new Tensor(l.Name + "." + p.Suffix, offset, p.Length, p.Shape, l, p, null);
                 parameters.Add(t);
                 w.Line($"/// <summary><c>{t.Name}</c> {p.Shape.Text}, parameters [{offset}, {offset + p.Length}).</summary>");
-                w.Line($"private {Span} {EmitContext.Param(l, p.Suffix)} => new(_parameters, {offset}, {p.Length});");
+                w.Line($"private {Span} {EmitContext.Param(l, p.Suffix)} => _parameters.Slice({offset}, {p.Length});");
                 w.Line($"/// <summary>The gradient of <c>{t.Name}</c>.</summary>");
-                w.Line($"private {Span} {EmitContext.Grad(l, p.Suffix)} => new(_gradients, {offset}, {p.Length});");
+                w.Line($"private {Span} {EmitContext.Grad(l, p.Suffix)} => _gradients.Slice({offset}, {p.Length});");
                 offset += p.Length;
             }
             foreach (var b in l.Buffers)
@@ -143,7 +145,7 @@ internal static class NetworkEmitter
                 var t = new Tensor(l.Name + "." + b.Suffix, bufferOffset, b.Length, b.Shape, l, null, b);
                 buffers.Add(t);
                 w.Line($"/// <summary><c>{t.Name}</c> {b.Shape.Text}, a state buffer: buffers [{bufferOffset}, {bufferOffset + b.Length}).</summary>");
-                w.Line($"private {Span} {EmitContext.State(l, b.Suffix)} => new(_buffers, {bufferOffset}, {b.Length});");
+                w.Line($"private {Span} {EmitContext.State(l, b.Suffix)} => _buffers.Slice({bufferOffset}, {b.Length});");
                 bufferOffset += b.Length;
             }
         }
@@ -164,25 +166,25 @@ internal static class NetworkEmitter
         w.Line("private readonly bool _sharesWeights; // an inference clone (CloneForInference): evaluation passes only");
         w.Line("private int _inUse; // 1 while a public call runs a pass: see Claim");
         for (int k = 0; k < plan.Inputs.Length; k++)
-            w.Line($"private float[] {plan.InputField(k)} = global::System.Array.Empty<float>();{(plan.MultiInput ? $" // the input \"{plan.Inputs[k].Name}\"" : "")}");
+            w.Line($"private {Aligned} {plan.InputField(k)};{(plan.MultiInput ? $" // the input \"{plan.Inputs[k].Name}\"" : "")}");
         foreach (var l in layers)
         {
             if (plan.IsView(l))
                 w.Line($"// layer {l.Index} ({l.Kind}) output: a view of layer {plan.Root(l).Index}'s buffer");
             else
-                w.Line($"private float[] _out{l.Index} = global::System.Array.Empty<float>(); // layer {l.Index} ({l.Kind}) output {l.Output.Text}");
+                w.Line($"private {Aligned} _out{l.Index}; // layer {l.Index} ({l.Kind}) output {l.Output.Text}");
             foreach (var b in plan.Emitter(l).Buffers(l))
                 w.Line(b.PerBatch
                     ? $"private readonly float[] {EmitContext.BufferField(l, b.Field)} = new float[{b.PerSample}]; // {b.Comment}"
-                    : $"private float[] {EmitContext.BufferField(l, b.Field)} = global::System.Array.Empty<float>(); // {b.Comment}");
+                    : $"private {Aligned} {EmitContext.BufferField(l, b.Field)}; // {b.Comment}");
         }
         var backward = new SourceWriter();
         int slots = WriteBackward(backward, plan, c);
         for (int s = 0; s < slots; s++)
-            w.Line($"private float[] _grad{s} = global::System.Array.Empty<float>();{(s == 0 ? " // backward scratch: dLoss/d(tensors), reused as the gradient flows back" : "")}");
+            w.Line($"private {Aligned} _grad{s};{(s == 0 ? " // backward scratch: dLoss/d(tensors), reused as the gradient flows back" : "")}");
         if (plan.MultiInput)
             for (int k = 0; k < plan.Inputs.Length; k++)
-                w.Line($"private float[] _packGrad{k} = global::System.Array.Empty<float>();{(k == 0 ? " // input gradients for the packed Backward of INetwork" : "")}");
+                w.Line($"private {Aligned} _packGrad{k};{(k == 0 ? " // input gradients for the packed Backward of INetwork" : "")}");
         w.Line();
 
         // ── Construction and API ───────────────────────────────────────────────
@@ -191,9 +193,9 @@ internal static class NetworkEmitter
         w.Line(GeneratedCode);
         using (w.Block($"public {net.ClassName}(ulong seed = 0)"))
         {
-            w.Line("_parameters = new float[ParameterCount];");
-            w.Line("_gradients = new float[ParameterCount];");
-            if (bufferCount > 0) w.Line("_buffers = new float[BufferCount];");
+            w.Line($"_parameters = {Aligned}.Allocate(ParameterCount);");
+            w.Line($"_gradients = {Aligned}.Allocate(ParameterCount);");
+            if (bufferCount > 0) w.Line($"_buffers = {Aligned}.Allocate(BufferCount);");
             w.Line("Initialize(seed);");
         }
         w.Line();
@@ -201,7 +203,7 @@ internal static class NetworkEmitter
         using (w.Block($"private {net.ClassName}({net.ClassName} original)"))
         {
             w.Line("_parameters = original._parameters;");
-            w.Line("_gradients = global::System.Array.Empty<float>();");
+            w.Line("_gradients = default;");
             if (bufferCount > 0) w.Line("_buffers = original._buffers;");
             w.Line("_seed = original._seed;");
             w.Line("_sharesWeights = true;");
@@ -275,7 +277,7 @@ internal static class NetworkEmitter
         w.Line();
         w.Line("private void ClearGradients()");
         w.Line("{");
-        w.Line("    global::System.Array.Clear(_gradients);");
+        w.Line("    _gradients.Span.Clear();");
         w.Line("    _zeroGradPending = false;");
         w.Line("}");
         w.Line();
@@ -285,7 +287,7 @@ internal static class NetworkEmitter
         w.Line("public string Summary(int batchSize = 1) => s_description.FormatSummary(batchSize);");
         w.Line();
         w.Line("/// <summary>The first <paramref name=\"length\"/> elements of a buffer.</summary>");
-        w.Line($"private static {Span} View(float[] buffer, int length) => new(buffer, 0, length);");
+        w.Line($"private static {Span} View({Aligned} buffer, int length) => buffer.Slice(0, length);");
         w.Line();
         w.Line("// One instance runs one pass at a time: its buffers belong to the pass in flight. Each public call that runs one");
         w.Line("// claims the instance (one interlocked exchange), so a second thread entering gets an error instead of a race.");
@@ -358,18 +360,18 @@ internal static class NetworkEmitter
             w.Line("if (maxBatch <= _capacity) return;");
             w.Line($"if ((long)maxBatch * {plan.Widest} > global::System.Array.MaxLength) {Cs}ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, \"a batch whose widest buffer ({plan.Widest} floats a sample) fits in an array\");");
             for (int k = 0; k < plan.Inputs.Length; k++)
-                w.Line($"{plan.InputField(k)} = new float[maxBatch * {plan.InputSize(k)}];");
+                w.Line($"{plan.InputField(k)} = {Aligned}.Allocate(maxBatch * {plan.InputSize(k)});");
             foreach (var l in plan.Layers)
             {
-                if (!plan.IsView(l)) w.Line($"_out{l.Index} = new float[maxBatch * Layer{l.Index}Size];");
+                if (!plan.IsView(l)) w.Line($"_out{l.Index} = {Aligned}.Allocate(maxBatch * Layer{l.Index}Size);");
                 foreach (var b in plan.Emitter(l).Buffers(l))
-                    if (!b.PerBatch) w.Line($"{EmitContext.BufferField(l, b.Field)} = new float[maxBatch * {b.PerSample}];");
+                    if (!b.PerBatch) w.Line($"{EmitContext.BufferField(l, b.Field)} = {Aligned}.Allocate(maxBatch * {b.PerSample});");
             }
             for (int s = 0; s < slots; s++)
-                w.Line($"_grad{s} = new float[maxBatch * {plan.Widest}];");
+                w.Line($"_grad{s} = {Aligned}.Allocate(maxBatch * {plan.Widest});");
             if (plan.MultiInput)
                 for (int k = 0; k < plan.Inputs.Length; k++)
-                    w.Line($"_packGrad{k} = new float[maxBatch * {plan.InputSize(k)}];");
+                    w.Line($"_packGrad{k} = {Aligned}.Allocate(maxBatch * {plan.InputSize(k)});");
             w.Line("_capacity = maxBatch;");
         }
         w.Line();
@@ -532,7 +534,7 @@ internal static class NetworkEmitter
                 string at = "n * PackedInputSize";
                 for (int k = 0; k < inputs.Length; k++)
                 {
-                    w.Line($"input.Slice({at}, {plan.InputSize(k)}).CopyTo(new {Span}({plan.InputField(k)}, n * {plan.InputSize(k)}, {plan.InputSize(k)}));");
+                    w.Line($"input.Slice({at}, {plan.InputSize(k)}).CopyTo({plan.InputField(k)}.Slice(n * {plan.InputSize(k)}, {plan.InputSize(k)}));");
                     at += " + " + plan.InputSize(k);
                 }
             }
@@ -741,7 +743,7 @@ internal static class NetworkEmitter
                 string at = "n * PackedInputSize";
                 for (int k = 0; k < inputs.Length; k++)
                 {
-                    w.Line($"new {ReadOnlySpan}(_packGrad{k}, n * {plan.InputSize(k)}, {plan.InputSize(k)}).CopyTo(inputGradient.Slice({at}, {plan.InputSize(k)}));");
+                    w.Line($"_packGrad{k}.Slice(n * {plan.InputSize(k)}, {plan.InputSize(k)}).CopyTo(inputGradient.Slice({at}, {plan.InputSize(k)}));");
                     at += " + " + plan.InputSize(k);
                 }
             }

@@ -120,19 +120,19 @@ public class ConvolutionTests
         var x = ForwardTests.RandomInput(batch * ChannelDropoutNet.InputSize, 3);
         net.Forward(x, new float[batch * 2], batch, training: true);
         var field = typeof(ChannelDropoutNet).GetField("_l1Mask", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
-        var mask = ((float[])field.GetValue(net)!).Take(batch * 4).ToArray();
+        var mask = ((SourceGenNN.Kernels.AlignedBuffer)field.GetValue(net)!).Span.ToArray().Take(batch * 4).ToArray();
         Assert.InRange(mask.Count(m => m == 0f) / (double)mask.Length, 0.4 - 0.06, 0.4 + 0.06); // 800 draws: σ ≈ 0.017
         Assert.All(mask.Where(m => m != 0f), m => Assert.Equal(1f / 0.6f, m, 5));
         // The output of layer 1 is the convolution's output times its channel's mask value, element by element.
         var conv = typeof(ChannelDropoutNet).GetField("_out0", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
         var dropped = typeof(ChannelDropoutNet).GetField("_out1", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
-        var a = (float[])conv.GetValue(net)!;
-        var b = (float[])dropped.GetValue(net)!;
+        var a = ((SourceGenNN.Kernels.AlignedBuffer)conv.GetValue(net)!).Span.ToArray();
+        var b = ((SourceGenNN.Kernels.AlignedBuffer)dropped.GetValue(net)!).Span.ToArray();
         for (int i = 0; i < batch * ChannelDropoutNet.InputSize / 3 * 4; i++) Assert.Equal(a[i] * mask[i / 20], b[i]);
         // Evaluation is the identity.
         net.Forward(x, new float[batch * 2], batch, training: false);
-        a = (float[])conv.GetValue(net)!;
-        b = (float[])dropped.GetValue(net)!;
+        a = ((SourceGenNN.Kernels.AlignedBuffer)conv.GetValue(net)!).Span.ToArray();
+        b = ((SourceGenNN.Kernels.AlignedBuffer)dropped.GetValue(net)!).Span.ToArray();
         Assert.Equal(a.Take(batch * 80), b.Take(batch * 80));
     }
 

@@ -231,13 +231,13 @@ public class GradientTests
         var y = new float[batch * 3];
         net.Forward(x, y, batch, training: true);
         var field = typeof(RandomLayersNet).GetField("_l2Mask", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
-        var mask = ((float[])field.GetValue(net)!).Take(batch * 21).ToArray();
+        var mask = ((SourceGenNN.Kernels.AlignedBuffer)field.GetValue(net)!).Span.ToArray().Take(batch * 21).ToArray();
         double dropped = mask.Count(m => m == 0f) / (double)mask.Length;
         Assert.InRange(dropped, 0.3 - 0.04, 0.3 + 0.04); // 5,376 draws: σ ≈ 0.006
         Assert.All(mask.Where(m => m != 0f), m => Assert.Equal(1f / 0.7f, m, 5));
         // A new training pass draws a new mask; evaluation mode draws none.
         net.Forward(x, y, batch, training: true);
-        var mask2 = ((float[])field.GetValue(net)!).Take(batch * 21).ToArray();
+        var mask2 = ((SourceGenNN.Kernels.AlignedBuffer)field.GetValue(net)!).Span.ToArray().Take(batch * 21).ToArray();
         Assert.NotEqual(mask, mask2);
     }
 }
