@@ -260,7 +260,8 @@ public unsafe class GemmPackedAndFusedTests
     }
 
     [Theory]
-    [InlineData(64, 300)]   // packed: k beyond one packed block (KC is at most 256 here)
+    [InlineData(64, 300)]   // packed: k beyond one packed block where KC is 192 (AVX-512 with a 48 KiB L1)
+    [InlineData(64, 700)]   // k beyond one packed block for any KC up to 512 (PackedGemm.KStep)
     [InlineData(80, 300)]   // the same, with a partial last column panel
     [InlineData(20, 300)]   // a small B (N × K < 16384): read in place
     [InlineData(50, 20)]
@@ -282,6 +283,25 @@ public unsafe class GemmPackedAndFusedTests
             fixed (float* pa = a, pb = b, pc = one)
                 Gemm.Broadcast(1, N, K, pa + m * K, K, 1, pb, N, pc, N, false);
             Assert.Equal(all.AsSpan(m * N, N).ToArray(), one);
+        }
+    }
+
+    [Fact]
+    public void The_k_blocks_cover_k_in_one_block_or_in_equal_blocks_of_at_most_KC()
+    {
+        int kc = PackedGemm.KC;
+        for (int K = 1; K <= 8 * kc; K++)
+        {
+            int step = PackedGemm.KStep(K);
+            if (K <= kc + kc / 3) Assert.Equal(K, step); // one block: no second sweep over C
+            else
+            {
+                Assert.InRange(step, 16, kc);
+                Assert.Equal(0, step % 16);
+                int blocks = (K + step - 1) / step;
+                Assert.Equal((K + kc - 1) / kc, blocks); // no more blocks than KC would take
+                Assert.True(K - (blocks - 1) * step >= step - 16 * blocks, $"K = {K}: a short last block of {K - (blocks - 1) * step} after blocks of {step}");
+            }
         }
     }
 

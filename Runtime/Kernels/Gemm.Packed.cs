@@ -105,11 +105,26 @@ internal static unsafe class PackedGemm
         return (float*)((p + 63) & ~(nint)63);
     }
 
+    /// <summary>
+    /// The k block for a product of <paramref name="K"/> terms. Every k block after the first loads and stores all of C
+    /// again, so a short last block costs a sweep over C for little work (K = 256 with KC = 192 would sweep a
+    /// 1024 × 1024 weight gradient twice, the second time for 64 terms). So: all of K in one block when K is at most
+    /// a third more than KC (the micro-panel of B then takes up to two thirds of L1), else K split into equal blocks
+    /// of at most KC, rounded up to 16. The blocking never changes the results (see the class remarks).
+    /// </summary>
+    internal static int KStep(int K)
+    {
+        if (K <= KC + KC / 3) return K;
+        int blocks = (K + KC - 1) / KC;
+        return Math.Min(KC, ((K + blocks - 1) / blocks + 15) & ~15);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Serial(int M, int N, int K, float* A, int ams, int aks, float* B, int ldb, float* C, int ldc, bool accumulate)
     {
         int mr = MR, nr = NR;
-        int kcMax = Math.Min(KC, K);
+        int kStep = KStep(K);
+        int kcMax = Math.Min(kStep, K);
         int mcMax = Math.Min(MC, (M + mr - 1) / mr * mr);
         int ncMax = Math.Min(NC, (N + nr - 1) / nr * nr);
         // One buffer: packed B panel, packed A block, and an MR × NR tile for the edges.
@@ -121,9 +136,9 @@ internal static unsafe class PackedGemm
         for (int jc = 0; jc < N; jc += NC)
         {
             int nc = Math.Min(NC, N - jc);
-            for (int pc = 0; pc < K; pc += KC)
+            for (int pc = 0; pc < K; pc += kStep)
             {
-                int kc = Math.Min(KC, K - pc);
+                int kc = Math.Min(kStep, K - pc);
                 // The first k block starts from C only when adding; later ones continue from what the earlier stored.
                 bool load = accumulate || pc > 0;
                 PackB(kc, nc, B + (long)pc * ldb + jc, ldb, bp);
