@@ -73,4 +73,14 @@ public class AlignedBufferTests
             Assert.True(clone.Gradients.IsEmpty);
         }
     }
+
+    [Fact]
+    public void The_optimisers_keep_their_state_aligned()
+    {
+        var net = new MnistMlp(seed: 1);
+        SourceGenNN.Training.Optimizer[] optimizers = [new SourceGenNN.Training.Adam(net), new SourceGenNN.Training.Sgd(net, 0.1f, momentum: 0.9f)];
+        foreach (var optimizer in optimizers)
+            for (int k = 0; k < optimizer.StateNames.Count; k++)
+                Assert.Equal(0, Misalignment(optimizer.StateBuffer(k)));
+    }
 }

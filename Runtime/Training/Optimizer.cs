@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using SourceGenNN.CompilerServices;
+using SourceGenNN.Kernels;
 
 namespace SourceGenNN.Training;
 
@@ -21,7 +22,7 @@ public sealed record OptimizerState(string Kind, long Steps, IReadOnlyList<KeyVa
 public abstract class Optimizer
 {
     private readonly string[] _stateNames;
-    private readonly float[][] _state;
+    private readonly AlignedBuffer[] _state; // 64-byte aligned, as the network's parameters and gradients
 
     /// <summary>Creates an optimiser for <paramref name="parameterCount"/> parameters with the named state buffers.</summary>
     protected Optimizer(int parameterCount, float learningRate, params string[] stateNames)
@@ -32,8 +33,8 @@ public abstract class Optimizer
         ParameterCount = parameterCount;
         LearningRate = learningRate;
         _stateNames = stateNames;
-        _state = new float[stateNames.Length][];
-        for (int i = 0; i < _state.Length; i++) _state[i] = new float[parameterCount];
+        _state = new AlignedBuffer[stateNames.Length];
+        for (int i = 0; i < _state.Length; i++) _state[i] = AlignedBuffer.Allocate(parameterCount);
     }
 
     /// <summary>The optimiser's kind, as stored with its state (<c>Adam</c>, <c>SGD</c>).</summary>
@@ -96,7 +97,7 @@ public abstract class Optimizer
     public void Reset()
     {
         Steps = 0;
-        foreach (var s in _state) Array.Clear(s);
+        foreach (var s in _state) s.Span.Clear();
     }
 
     /// <summary>Copies the state out.</summary>
@@ -104,7 +105,7 @@ public abstract class Optimizer
     {
         var buffers = new KeyValuePair<string, float[]>[_state.Length];
         for (int i = 0; i < _state.Length; i++)
-            buffers[i] = new KeyValuePair<string, float[]>(_stateNames[i], (float[])_state[i].Clone());
+            buffers[i] = new KeyValuePair<string, float[]>(_stateNames[i], _state[i].Span.ToArray());
         return new OptimizerState(Kind, Steps, buffers);
     }
 
@@ -137,7 +138,7 @@ public abstract class Optimizer
     public void ImportState(OptimizerState state)
     {
         ValidateState(state);
-        for (int i = 0; i < _state.Length; i++) state.Buffers[i].Value.CopyTo(_state[i], 0);
+        for (int i = 0; i < _state.Length; i++) state.Buffers[i].Value.CopyTo(_state[i].Span);
         Steps = state.Steps;
     }
 
