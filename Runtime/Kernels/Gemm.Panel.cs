@@ -27,7 +27,7 @@ public static unsafe partial class Gemm
     /// (never M: the batch does not choose the arithmetic). Fewer than 16 columns (a classifier's head) keep the
     /// dot-product tiles, where transposing B would cost more than it saves.
     /// </summary>
-    private static bool UsePanels(int N, int K) => Wide && N >= 16 && K >= 16 && K <= PanelMaxK;
+    private static bool UsePanels(int N, int K) => (Wide || DotLanes == 8) && N >= 16 && K >= 16 && K <= PanelMaxK;
 
     private static void DotNTPanelPart(void* context, int i, int count)
     {
@@ -42,6 +42,12 @@ public static unsafe partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DotNTPanels(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate, Epilogue epilogue)
     {
+        if (!Wide)
+        {
+            // AVX2: the same scheme at 256 bits (Gemm.Panel256.cs).
+            DotNTPanels256(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate, epilogue);
+            return;
+        }
         if (M <= 16)
         {
             DotNTFewRows(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate, epilogue);

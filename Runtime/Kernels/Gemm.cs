@@ -90,7 +90,7 @@ public static unsafe partial class Gemm
             DotNTPanels(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate, epilogue);
             return;
         }
-        if (K < SmallK && Wide && N >= 16)
+        if (K < SmallK && (Wide || DotLanes == 8) && N >= 16)
         {
             // Few terms per output: dot products would spend more on their final reductions than on the products.
             // Transpose B (N×K, a few KiB) once and use the broadcast kernel, which needs no reductions.
@@ -144,7 +144,10 @@ public static unsafe partial class Gemm
             {
                 float* c = C + m * ldc;
                 int n = 0;
-                for (; n + 16 <= N; n += 16) (Vector512.Load(c + n) + Vector512.Load(bias + n)).Store(c + n);
+                // One addition per output whatever the width: the same bits with AVX-512 or AVX2.
+                if (Wide)
+                    for (; n + 16 <= N; n += 16) (Vector512.Load(c + n) + Vector512.Load(bias + n)).Store(c + n);
+                for (; n + 8 <= N; n += 8) (Vector256.Load(c + n) + Vector256.Load(bias + n)).Store(c + n);
                 for (; n < N; n++) c[n] += bias[n];
             }
     }
