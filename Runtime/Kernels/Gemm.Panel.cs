@@ -6,7 +6,8 @@ using System.Runtime.Intrinsics.X86;
 namespace SourceGenNN.Kernels;
 
 /// <summary>
-/// The forward product for short rows (16 ≤ K ≤ <see cref="PanelMaxK"/>) with AVX-512: <c>C = bias + A·Bᵀ</c> as
+/// The forward product for short rows (16 ≤ K ≤ <see cref="PanelMaxK"/>) with AVX-512 (with AVX2: Gemm.Panel256.cs,
+/// the same scheme at 256 bits): <c>C = bias + A·Bᵀ</c> as
 /// broadcast products over 32-column panels of Bᵀ. Each panel of B (32 rows of K) is transposed in registers (16 × 16
 /// blocks) into a stack buffer, then the broadcast tiles of <see cref="Broadcast"/> (12, 4 or 1 rows × 32 columns,
 /// a masked 16-column panel at the end) run over every row of A. With few terms per output a dot-product tile spends

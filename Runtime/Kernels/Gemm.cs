@@ -13,8 +13,8 @@ namespace SourceGenNN.Kernels;
 /// products (6×4 of 16 lanes with AVX-512, 6×2 of 8 lanes with AVX2), cache-blocked from the detected L1 and L2. Every
 /// output is the same dot product whichever tile, row or thread computes it, so a sample's output does not depend on
 /// the batch it is in, and a batch of one (a matrix-vector product) reads the weights once without repacking them.
-/// Short rows (16 ≤ K ≤ 128, N ≥ 16) with AVX-512 take broadcast products over transposed panels of B instead
-/// (Gemm.Panel.cs), which need no horizontal reductions; that choice depends on N and K only.</item>
+/// Short rows (16 ≤ K ≤ 128, N ≥ 16) with AVX-512 or AVX2 take broadcast products over transposed panels of B instead
+/// (Gemm.Panel.cs, Gemm.Panel256.cs), which need no horizontal reductions; that choice depends on N and K only.</item>
 /// <item><see cref="Broadcast"/>: <c>C[m, n] (+)= Σₖ a(m, k)·B[k, n]</c> with a(m, k) at any strides (the backward
 /// products <c>dYᵀ·X</c> and <c>dY·W</c>): the packed product of <see cref="PackedGemm"/> (BLIS's loops, micro-tiles
 /// of 12×32 with AVX-512 and 6×16 with AVX2).</item>
