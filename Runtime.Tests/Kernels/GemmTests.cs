@@ -45,6 +45,12 @@ public unsafe class GemmTests
         d.Add(17, 70, 128);
         d.Add(3, 48, 100);
         d.Add(13, 130, 129);
+        // The short-row paths with 8 lanes too (AVX2: DotNTSmallK from K = 8, panels of 16 columns, up to 8 rows with
+        // lanes along the rows): panel widths with and without a tail of under 8 columns, K with and without a tail.
+        foreach (int k in new[] { 8, 31, 64 })
+            foreach (int n in new[] { 16, 20, 33, 192 })
+                foreach (int m in new[] { 1, 7, 8, 9, 40 })
+                    d.Add(m, n, k);
         return d;
     }
 
@@ -248,6 +254,97 @@ public unsafe class GemmBatchInvarianceTests
     }
 }
 
+/// <summary>
+/// The short-row paths (K &lt; 32, and 16 ≤ K ≤ 128: transposed panels of B, or lanes along the rows for a few rows) on
+/// every batch size from 1 to 40: each row has the same bits alone and in any batch, at any position, for every way of
+/// storing the result. Run with AVX-512, with <c>DOTNET_EnableAVX512=0</c> (AVX2: 16-column panels, up to 8 rows in
+/// lanes) and without AVX2 or without vectors (dot products), all of which must keep the guarantee.
+/// </summary>
+public unsafe class GemmPanelBatchInvarianceTests
+{
+    private const int Rows = 44, MaxBatch = 40;
+
+    private static float[] Fill(int n, int seed)
+    {
+        var r = new Random(seed);
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float)(r.NextDouble() * 2 - 1);
+        return a;
+    }
+
+    public static TheoryData<int, int, string> Cases()
+    {
+        var d = new TheoryData<int, int, string>();
+        foreach (int k in new[] { 8, 16, 20, 31, 32, 64, 100, 128 })
+            foreach (int n in new[] { 16, 20, 33, 64, 192 })
+                foreach (string mode in new[] { "plain", "bias", "accumulate", "accumulate+bias", "activation" })
+                    d.Add(n, k, mode);
+        return d;
+    }
+
+    /// <summary>C for rows [row0, row0 + M) of A, C starting as <paramref name="c0"/>'s rows; the activation (if any) too.</summary>
+    private static (float[] Z, float[] Act) Run(int row0, int M, int N, int K, float[] a, float[] b, float[] bias, float[] c0, string mode)
+    {
+        var z = new float[M * N];
+        var act = new float[M * N];
+        Array.Copy(c0, row0 * N, z, 0, M * N);
+        bool withBias = mode is "bias" or "accumulate+bias" or "activation";
+        bool accumulate = mode.StartsWith("accumulate", StringComparison.Ordinal);
+        fixed (float* pa = a, pb = b, pz = z, pbias = bias, pact = act)
+        {
+            float* ar = pa + (long)row0 * K;
+            if (mode == "activation") Gemm.DotNT(M, N, K, ar, K, pb, K, pz, N, pbias, pact, N, new GeluOperator());
+            else Gemm.DotNT(M, N, K, ar, K, pb, K, pz, N, withBias ? pbias : null, accumulate);
+        }
+        return (z, act);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Each_row_gives_the_same_bits_alone_and_in_any_batch(int N, int K, string mode)
+    {
+        var a = Fill(Rows * K, 100 + N + K);
+        var b = Fill(N * K, 200 + N + K);
+        var bias = Fill(N, 300 + N);
+        var c0 = Fill(Rows * N, 400 + K);
+        var (z, act) = Run(0, Rows, N, K, a, b, bias, c0, mode);
+
+        // Against a double-precision reference first, so that a wrong path cannot agree with itself.
+        bool withBias = mode is "bias" or "accumulate+bias" or "activation";
+        bool accumulate = mode.StartsWith("accumulate", StringComparison.Ordinal);
+        for (int m = 0; m < Rows; m++)
+            for (int n = 0; n < N; n++)
+            {
+                double s = (accumulate ? c0[m * N + n] : 0) + (withBias ? bias[n] : 0);
+                for (int k = 0; k < K; k++) s += (double)a[m * K + k] * b[n * K + k];
+                double tol = 1e-5 * Math.Sqrt(K) + 1e-5 * Math.Abs(s);
+                Assert.True(Math.Abs(s - z[m * N + n]) <= tol, $"C[{m},{n}] = {z[m * N + n]}, reference {s} ({mode})");
+            }
+        if (mode == "activation")
+        {
+            var expected = new float[Rows * N];
+            Activation.Forward(new GeluOperator(), z, expected);
+            Assert.Equal(expected, act);
+        }
+
+        // Every batch size, at a few row offsets: the same bits as in the batch of 44.
+        for (int M = 1; M <= MaxBatch; M++)
+        {
+            int row0 = (M * 7) % (Rows - M + 1);
+            var (zb, actb) = Run(row0, M, N, K, a, b, bias, c0, mode);
+            for (int m = 0; m < M; m++)
+                for (int n = 0; n < N; n++)
+                {
+                    int i = (row0 + m) * N + n;
+                    if (BitConverter.SingleToInt32Bits(zb[m * N + n]) != BitConverter.SingleToInt32Bits(z[i]))
+                        Assert.Fail($"row {row0 + m}, column {n} in a batch of {M}: {zb[m * N + n]:R}, {z[i]:R} in the batch of {Rows} ({mode})");
+                    if (mode == "activation" && BitConverter.SingleToInt32Bits(actb[m * N + n]) != BitConverter.SingleToInt32Bits(act[i]))
+                        Assert.Fail($"activated row {row0 + m}, column {n} in a batch of {M}: {actb[m * N + n]:R}, {act[i]:R} ({mode})");
+                }
+        }
+    }
+}
+
 /// <summary>The packed product and the fused epilogue keep the guarantees of the plain products.</summary>
 public unsafe class GemmPackedAndFusedTests
 {
@@ -333,6 +430,8 @@ public unsafe class GemmPackedAndFusedTests
     {
         { 1, 128, 784 }, { 5, 10, 20 }, { 64, 33, 37 }, { 13, 70, 1100 }, { 7, 20, 3 }, { 40, 300, 24 },
         { 16, 128, 64 }, { 32, 300, 64 },
+        // The AVX2 short-row paths: rows in lanes (up to 8), 16-column panels with and without a tail, K = 8..31.
+        { 1, 64, 20 }, { 8, 33, 100 }, { 9, 20, 16 }, { 40, 192, 64 }, { 13, 16, 8 }, { 21, 70, 31 },
     };
 
     [Theory]

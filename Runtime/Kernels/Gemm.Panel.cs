@@ -6,7 +6,8 @@ using System.Runtime.Intrinsics.X86;
 namespace SourceGenNN.Kernels;
 
 /// <summary>
-/// The forward product for short rows (16 ≤ K ≤ <see cref="PanelMaxK"/>) with AVX-512: <c>C = bias + A·Bᵀ</c> as
+/// The forward product for short rows (16 ≤ K ≤ <see cref="PanelMaxK"/>) with AVX-512 (with AVX2: Gemm.Panel256.cs,
+/// the same scheme at 256 bits): <c>C = bias + A·Bᵀ</c> as
 /// broadcast products over 32-column panels of Bᵀ. Each panel of B (32 rows of K) is transposed in registers (16 × 16
 /// blocks) into a stack buffer, then the broadcast tiles of <see cref="Broadcast"/> (12, 4 or 1 rows × 32 columns,
 /// a masked 16-column panel at the end) run over every row of A. With few terms per output a dot-product tile spends
@@ -27,7 +28,7 @@ public static unsafe partial class Gemm
     /// (never M: the batch does not choose the arithmetic). Fewer than 16 columns (a classifier's head) keep the
     /// dot-product tiles, where transposing B would cost more than it saves.
     /// </summary>
-    private static bool UsePanels(int N, int K) => Wide && N >= 16 && K >= 16 && K <= PanelMaxK;
+    private static bool UsePanels(int N, int K) => (Wide || DotLanes == 8) && N >= 16 && K >= 16 && K <= PanelMaxK;
 
     private static void DotNTPanelPart(void* context, int i, int count)
     {
@@ -42,6 +43,12 @@ public static unsafe partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DotNTPanels(int M, int N, int K, float* A, int lda, float* B, int ldb, float* C, int ldc, float* bias, bool accumulate, Epilogue epilogue)
     {
+        if (!Wide)
+        {
+            // AVX2: the same scheme at 256 bits (Gemm.Panel256.cs).
+            DotNTPanels256(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate, epilogue);
+            return;
+        }
         if (M <= 16)
         {
             DotNTFewRows(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate, epilogue);

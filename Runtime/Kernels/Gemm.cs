@@ -13,8 +13,8 @@ namespace SourceGenNN.Kernels;
 /// products (6×4 of 16 lanes with AVX-512, 6×2 of 8 lanes with AVX2), cache-blocked from the detected L1 and L2. Every
 /// output is the same dot product whichever tile, row or thread computes it, so a sample's output does not depend on
 /// the batch it is in, and a batch of one (a matrix-vector product) reads the weights once without repacking them.
-/// Short rows (16 ≤ K ≤ 128, N ≥ 16) with AVX-512 take broadcast products over transposed panels of B instead
-/// (Gemm.Panel.cs), which need no horizontal reductions; that choice depends on N and K only.</item>
+/// Short rows (16 ≤ K ≤ 128, N ≥ 16) with AVX-512 or AVX2 take broadcast products over transposed panels of B instead
+/// (Gemm.Panel.cs, Gemm.Panel256.cs), which need no horizontal reductions; that choice depends on N and K only.</item>
 /// <item><see cref="Broadcast"/>: <c>C[m, n] (+)= Σₖ a(m, k)·B[k, n]</c> with a(m, k) at any strides (the backward
 /// products <c>dYᵀ·X</c> and <c>dY·W</c>): the packed product of <see cref="PackedGemm"/> (BLIS's loops, micro-tiles
 /// of 12×32 with AVX-512 and 6×16 with AVX2).</item>
@@ -90,7 +90,7 @@ public static unsafe partial class Gemm
             DotNTPanels(M, N, K, A, lda, B, ldb, C, ldc, bias, accumulate, epilogue);
             return;
         }
-        if (K < SmallK && Wide && N >= 16)
+        if (K < SmallK && (Wide || DotLanes == 8) && N >= 16)
         {
             // Few terms per output: dot products would spend more on their final reductions than on the products.
             // Transpose B (N×K, a few KiB) once and use the broadcast kernel, which needs no reductions.
@@ -144,7 +144,10 @@ public static unsafe partial class Gemm
             {
                 float* c = C + m * ldc;
                 int n = 0;
-                for (; n + 16 <= N; n += 16) (Vector512.Load(c + n) + Vector512.Load(bias + n)).Store(c + n);
+                // One addition per output whatever the width: the same bits with AVX-512 or AVX2.
+                if (Wide)
+                    for (; n + 16 <= N; n += 16) (Vector512.Load(c + n) + Vector512.Load(bias + n)).Store(c + n);
+                for (; n + 8 <= N; n += 8) (Vector256.Load(c + n) + Vector256.Load(bias + n)).Store(c + n);
                 for (; n < N; n++) c[n] += bias[n];
             }
     }
