@@ -7,8 +7,8 @@ namespace SourceGenNN.Tests.Kernels;
 /// <summary>
 /// <see cref="Attention.Forward"/> and <see cref="Attention.Backward"/> against a double-precision reference, with the
 /// key-padding lengths (0, partial and full) and the causal mask, on shapes that take each path: 16 keys with at most
-/// 16 queries (the AVX-512 path with the queries in lanes), fewer keys (one vector of scores a row), more than 16 keys
-/// or queries (the general path), and head sizes that are not multiples of 16. CI runs these on every vector path.
+/// 16 queries (the AVX-512 path with the queries in lanes), fewer keys (one vector of scores a row; two 8-lane halves
+/// or one on AVX2), more than 16 keys or queries (the general path), and head sizes that are not multiples of 16. CI runs these on every vector path.
 /// </summary>
 public class AttentionKernelTests
 {
@@ -26,6 +26,21 @@ public class AttentionKernelTests
         return d;
     }
 
+    /// <summary>
+    /// Short key sequences, the fused paths (AVX-512, or AVX2 with DOTNET_EnableAVX512=0): one or two 8-lane halves of
+    /// scores (S ≤ 8, 8 &lt; S ≤ 16), queries in groups of 8, 4 and 1, head sizes of one, two and eight 8-lane panels.
+    /// </summary>
+    public static TheoryData<int, int, int, int, int, bool> SmallKeyShapes()
+    {
+        var d = new TheoryData<int, int, int, int, int, bool>();
+        foreach (bool causal in new[] { false, true })
+            foreach (int S in new[] { 1, 5, 8, 9, 16 })
+                foreach (int T in new[] { 1, 3, 16, 20 })
+                    foreach (int D in new[] { 8, 16, 64 })
+                        d.Add(2, T, S, D, D, causal);
+        return d;
+    }
+
     private static float[] Random(int n, int seed)
     {
         var r = new Random(seed);
@@ -36,6 +51,7 @@ public class AttentionKernelTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
+    [MemberData(nameof(SmallKeyShapes))]
     public void Forward_and_backward_match_a_double_reference(int H, int T, int S, int D, int Dv, bool causal)
     {
         const int batch = 3;

@@ -67,7 +67,7 @@ public readonly struct AttentionShape
 /// (a packed in_proj output, stride 3E). Per sample and head the scores and the weighted sum are small matrix products
 /// (<see cref="Gemm.DotNT"/> and <see cref="Gemm.Broadcast"/>), and the scale, the mask and the softmax are one pass
 /// over each row of scores. With AVX-512, up to 16 keys and no dropout, a fused path (Attention.Small.cs) computes
-/// them in registers instead.
+/// them in registers instead; with AVX2 and FMA the same at 256 bits (Attention.Small256.cs).
 /// <para>
 /// The mask: query t of sample n sees the keys 0..valid−1, valid = min(lengths[n], t + 1 if causal else S): both the
 /// key-padding mask (the valid length of each sample's keys) and the causal mask keep a prefix of the keys. A masked
@@ -123,9 +123,11 @@ public static unsafe partial class Attention
         }
         float scale = shape.Scale, keep = 1f / (1f - dropout);
         // Short key sequences without dropout: the fused path (Attention.Small.cs), the keys of a head transposed here.
+        // Without AVX-512, the same at 256 bits (Attention.Small256.cs).
         bool small = !drop && UseSmall(shape);
+        bool small256 = !drop && !small && UseSmall256(shape);
         bool sixteen = small && S == SmallKeys && T <= SmallKeys; // lanes along the queries (Attention.Small.cs)
-        Span<float> transposed = stackalloc float[small ? Math.Max(D, SmallKeys) * SmallKeys + SmallKeys * SmallKeys : 0];
+        Span<float> transposed = stackalloc float[small ? Math.Max(D, SmallKeys) * SmallKeys + SmallKeys * SmallKeys : small256 ? D * SmallKeys : 0];
         fixed (float* pq = q, pk = k, pv = v, pw = weights, pc = context, pm = dropoutMask, ps = scratch, pkt = transposed)
         {
             for (int n = 0; n < batch; n++)
@@ -141,6 +143,11 @@ public static unsafe partial class Attention
                     if (sixteen)
                     {
                         ForwardSixteenKeys(qh, qStride, kh, kStride, vh, vStride, length, w, pc + (long)n * T * contextStride + h * Dv, contextStride, shape, pkt);
+                        continue;
+                    }
+                    if (small256)
+                    {
+                        ForwardSmall256(qh, qStride, kh, kStride, vh, vStride, length, w, pc + (long)n * T * contextStride + h * Dv, contextStride, shape, pkt);
                         continue;
                     }
                     if (small)
@@ -218,8 +225,10 @@ public static unsafe partial class Attention
         if (!wantQ && !wantK && !wantV) return;
         float scale = shape.Scale;
         // Short key sequences without dropout: the fused path (Attention.Small.cs), the values of a head transposed here.
+        // Without AVX-512, the same at 256 bits (Attention.Small256.cs).
         bool small = !drop && UseSmall(shape);
-        Span<float> transposed = stackalloc float[small ? Dv * SmallKeys : 0];
+        bool small256 = !drop && !small && UseSmall256(shape);
+        Span<float> transposed = stackalloc float[small || small256 ? Dv * SmallKeys : 0];
         fixed (float* pq = q, pk = k, pv = v, pw = weights, pm = dropoutMask, pdc = dContext, pdq = dq, pdk = dk, pdv = dv, ps = scratch, pvt = transposed)
         {
             float* dw = ps, dropped = ps + T * S;
@@ -234,6 +243,14 @@ public static unsafe partial class Attention
                     float* dch = pdc + (long)n * T * contextStride + h * Dv;
                     long at = ((long)n * H + h) * T * S;
                     float* w = pw + at, m = drop ? pm + at : null;
+                    if (small256)
+                    {
+                        BackwardSmall256(qh, qStride, kh, kStride, vh, vStride, length, w, dch, contextStride,
+                            wantQ ? pdq + (long)n * T * dqStride + h * D : null, dqStride,
+                            wantK ? pdk + (long)n * S * dkStride + h * D : null, dkStride,
+                            wantV ? pdv + (long)n * S * dvStride + h * Dv : null, dvStride, shape, pvt, dw);
+                        continue;
+                    }
                     if (small)
                     {
                         BackwardSmall(qh, qStride, kh, kStride, vh, vStride, length, w, dch, contextStride,

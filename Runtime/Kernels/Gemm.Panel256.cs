@@ -337,7 +337,7 @@ public static unsafe partial class Gemm
     /// masked loads, which never touch memory past the row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransposePanel8(float* B, int ldb, int rows, int K, float* dst, int dstStride)
+    internal static void TransposePanel8(float* B, int ldb, int rows, int K, float* dst, int dstStride)
     {
         for (int k0 = 0; k0 < K; k0 += 8)
         {
