@@ -243,20 +243,15 @@ public static unsafe partial class Attention
                     float* dch = pdc + (long)n * T * contextStride + h * Dv;
                     long at = ((long)n * H + h) * T * S;
                     float* w = pw + at, m = drop ? pm + at : null;
-                    if (small256)
+                    if (small || small256)
                     {
-                        BackwardSmall256(qh, qStride, kh, kStride, vh, vStride, length, w, dch, contextStride,
-                            wantQ ? pdq + (long)n * T * dqStride + h * D : null, dqStride,
-                            wantK ? pdk + (long)n * S * dkStride + h * D : null, dkStride,
-                            wantV ? pdv + (long)n * S * dvStride + h * Dv : null, dvStride, shape, pvt, dw);
-                        continue;
-                    }
-                    if (small)
-                    {
-                        BackwardSmall(qh, qStride, kh, kStride, vh, vStride, length, w, dch, contextStride,
-                            wantQ ? pdq + (long)n * T * dqStride + h * D : null, dqStride,
-                            wantK ? pdk + (long)n * S * dkStride + h * D : null, dkStride,
-                            wantV ? pdv + (long)n * S * dvStride + h * Dv : null, dvStride, shape, pvt, dw);
+                        float* dqh = wantQ ? pdq + (long)n * T * dqStride + h * D : null;
+                        float* dkh = wantK ? pdk + (long)n * S * dkStride + h * D : null;
+                        float* dvh = wantV ? pdv + (long)n * S * dvStride + h * Dv : null;
+                        if (small)
+                            BackwardSmall(qh, qStride, kh, kStride, vh, vStride, length, w, dch, contextStride, dqh, dqStride, dkh, dkStride, dvh, dvStride, shape, pvt, dw);
+                        else
+                            BackwardSmall256(qh, qStride, kh, kStride, vh, vStride, length, w, dch, contextStride, dqh, dqStride, dkh, dkStride, dvh, dvStride, shape, pvt, dw);
                         continue;
                     }
                     if (wantV)
