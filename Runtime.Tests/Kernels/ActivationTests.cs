@@ -165,5 +165,37 @@ public class ActivationTests
         }
     }
 
+    [Fact]
+    public void Softmax_gives_the_bits_of_one_exponential_per_element()
+    {
+        // The row's largest value skips its exponential (e⁰ is exactly 1): the results must be the bits of calling
+        // MathF.Exp on every element, including ties at the max, infinities and NaN.
+        var rng = new Random(5);
+        var rows = new List<float[]>
+        {
+            new[] { 1f, 1f, -2f, 0.5f },                                    // a tie at the max
+            new[] { float.PositiveInfinity, 0f, 1f, 2f },                   // +∞ − +∞ is NaN, as before
+            new[] { float.NegativeInfinity, 0f, float.NegativeInfinity, -1f },
+            new[] { float.NaN, 0f, 1f, 2f },
+            new[] { -3e38f, 3e38f, 0f, -1e-30f },
+        };
+        for (int r = 0; r < 200; r++) rows.Add(Enumerable.Range(0, 4).Select(_ => (float)(rng.NextDouble() * 40 - 20)).ToArray());
+        var z = rows.SelectMany(row => row).ToArray();
+        var a = new float[z.Length];
+        Softmax.Forward<D4>(z, a, batch: rows.Count);
+        for (int n = 0; n < rows.Count; n++)
+        {
+            var row = rows[n];
+            float max = float.NegativeInfinity;
+            foreach (var v in row) max = MathF.Max(max, v);
+            var e = row.Select(v => MathF.Exp(v - max)).ToArray();
+            float sum = 0f;
+            foreach (var v in e) sum += v;
+            float inv = 1f / sum;
+            for (int i = 0; i < 4; i++)
+                Assert.Equal(BitConverter.SingleToInt32Bits(e[i] * inv), BitConverter.SingleToInt32Bits(a[n * 4 + i]));
+        }
+    }
+
     private readonly struct D4 : IDim { public static int Value => 4; }
 }

@@ -131,7 +131,8 @@ public static class Softmax
                 float sum = 0f;
                 for (int i = 0; i < length; i++)
                 {
-                    float e = MathF.Exp(z[at + i * inner] - max);
+                    float d = z[at + i * inner] - max;
+                    float e = d == 0f ? 1f : MathF.Exp(d); // e⁰ = 1 exactly, as below
                     a[at + i * inner] = e;
                     sum += e;
                 }
@@ -173,7 +174,9 @@ public static class Softmax
             float sum = 0f;
             for (int i = 0; i < f; i++)
             {
-                float e = MathF.Exp(zr[i] - max);
+                // The row's largest value gives e⁰ = 1 exactly: no call needed (a NaN or ∞ difference still takes it).
+                float d = zr[i] - max;
+                float e = d == 0f ? 1f : MathF.Exp(d);
                 ar[i] = e;
                 sum += e;
             }
