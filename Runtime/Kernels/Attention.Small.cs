@@ -30,21 +30,9 @@ public static unsafe partial class Attention
         Vector512.IsHardwareAccelerated && Avx512F.IsSupported && shape.Keys <= SmallKeys
         && shape.HeadDim <= SmallMaxHeadDim && shape.ValueDim <= SmallMaxHeadDim;
 
-    /// <summary>The lanes [0, count) set.</summary>
+    /// <summary>The largest of the lanes of <paramref name="v"/>: its halves' maximum, then the 8-lane reduction.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Lanes(int count) =>
-        Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
-
-    /// <summary>The largest of the lanes of <paramref name="v"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float MaxAcross(Vector512<float> v)
-    {
-        var v8 = Vector256.Max(v.GetLower(), v.GetUpper());
-        var v4 = Vector128.Max(v8.GetLower(), v8.GetUpper());
-        v4 = Vector128.Max(v4, Vector128.Shuffle(v4, Vector128.Create(2, 3, 0, 1)));
-        v4 = Vector128.Max(v4, Vector128.Shuffle(v4, Vector128.Create(1, 0, 3, 2)));
-        return v4.ToScalar();
-    }
+    private static float MaxAcross(Vector512<float> v) => MaxAcross(Vector256.Max(v.GetLower(), v.GetUpper()));
 
     /// <summary>
     /// Transposes the S × width block at <paramref name="src"/> (rows <paramref name="stride"/> apart) into
@@ -63,7 +51,7 @@ public static unsafe partial class Attention
     {
         for (int j = 0; j < width; j += 16)
         {
-            var mask = Lanes(width - j);
+            var mask = Gemm.TailMask(width - j);
             bool full = width - j >= 16;
             int t = 0;
             // Eight rows at a time: eight independent accumulators hide the latency of the fused multiply-adds.
@@ -216,7 +204,7 @@ public static unsafe partial class Attention
         TransposeKeys(kh, kStride, S, D, kt);
         // scores[t, :] = Σ_d q[t, d]·kᵀ[d, :], written into the weights' rows.
         SmallProduct(T, S, D, qh, qStride, 1, kt, SmallKeys, w, S);
-        var keys = Lanes(S);
+        var keys = Gemm.TailMask(S);
         var scale = Vector512.Create(shape.Scale);
         for (int t = 0; t < T; t++)
         {
@@ -227,7 +215,7 @@ public static unsafe partial class Attention
             {
                 // The softmax over the valid prefix: subtract its maximum, exponentiate, normalise; 0 beyond it.
                 var row = S == SmallKeys ? Vector512.Load(wt) : Avx512F.MaskLoad(wt, keys, default);
-                var live = Lanes(valid);
+                var live = Gemm.TailMask(valid);
                 float max = MaxAcross(Vector512.ConditionalSelect(live, row, Vector512.Create(float.NegativeInfinity)));
                 e = Vector512.Exp((row - Vector512.Create(max)) * scale) & live;
                 e *= Vector512.Create(1f / Vector512.Sum(e));
@@ -256,13 +244,13 @@ public static unsafe partial class Attention
         TransposeKeys(vh, vStride, S, Dv, vt);
         SmallProduct(T, S, Dv, dch, contextStride, 1, vt, SmallKeys, dz, S);
         // dz = scale·w ⊙ (dw − Σ dw ⊙ w) over the valid keys, 0 beyond them.
-        var keys = Lanes(S);
+        var keys = Gemm.TailMask(S);
         var scale = Vector512.Create(shape.Scale);
         for (int t = 0; t < T; t++)
         {
             float* wt = w + t * S, dzt = dz + t * S;
             var wr = S == SmallKeys ? Vector512.Load(wt) : Avx512F.MaskLoad(wt, keys, default);
-            var live = Lanes(Valid(length, t, shape));
+            var live = Gemm.TailMask(Valid(length, t, shape));
             var dw = (S == SmallKeys ? Vector512.Load(dzt) : Avx512F.MaskLoad(dzt, keys, default)) & live;
             float dot = Vector512.Sum(dw * wr);
             var dzRow = (scale * wr * (dw - Vector512.Create(dot))) & live;

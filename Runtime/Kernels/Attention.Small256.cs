@@ -25,12 +25,7 @@ public static unsafe partial class Attention
         Vector256.IsHardwareAccelerated && Avx2.IsSupported && Fma.IsSupported && shape.Keys <= SmallKeys
         && shape.HeadDim <= SmallMaxHeadDim && shape.ValueDim <= SmallMaxHeadDim;
 
-    /// <summary>The lanes [0, count) of 8 set (none when count ≤ 0).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Lanes256(int count) =>
-        Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
-
-    /// <summary>The largest of the lanes of <paramref name="v"/>.</summary>
+    /// <summary>The largest of the lanes of <paramref name="v"/> (the 512-bit overload ends here too).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float MaxAcross(Vector256<float> v)
     {
@@ -67,7 +62,7 @@ public static unsafe partial class Attention
                 SmallProductHalf(rows, cols, terms, a, ats, ass, b + j, ldb, c + j, ldc);
                 continue;
             }
-            var mask = Lanes256(cols - 8);
+            var mask = Gemm.TailMask256(cols - 8);
             bool full = cols >= 16;
             int t = 0;
             // Four rows of two halves at a time: eight independent accumulators, as the 512-bit path's eight rows.
@@ -141,7 +136,7 @@ public static unsafe partial class Attention
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SmallProductHalf(int rows, int cols, int terms, float* a, int ats, int ass, float* b, int ldb, float* c, int ldc)
     {
-        var mask = Lanes256(cols);
+        var mask = Gemm.TailMask256(cols);
         bool full = cols == 8;
         int t = 0;
         for (; t + 8 <= rows; t += 8)
@@ -248,7 +243,7 @@ public static unsafe partial class Attention
         var none = Vector256.Create(float.NegativeInfinity);
         if (S <= 8)
         {
-            var keys = Lanes256(S);
+            var keys = Gemm.TailMask256(S);
             for (int t = 0; t < T; t++)
             {
                 float* wt = w + t * S;
@@ -258,7 +253,7 @@ public static unsafe partial class Attention
                 {
                     // The softmax over the valid prefix: subtract its maximum, exponentiate, normalise; 0 beyond it.
                     var row = S == 8 ? Vector256.Load(wt) : Avx.MaskLoad(wt, keys);
-                    var live = Lanes256(valid);
+                    var live = Gemm.TailMask256(valid);
                     float max = MaxAcross(Vector256.ConditionalSelect(live, row, none));
                     e = Vector256.Exp((row - Vector256.Create(max)) * scale) & live;
                     e *= Vector256.Create(1f / Vector256.Sum(e));
@@ -270,7 +265,7 @@ public static unsafe partial class Attention
         else
         {
             // A row is keys 0..7 (lo) and 8..S−1 (hi, masked).
-            var keys = Lanes256(S - 8);
+            var keys = Gemm.TailMask256(S - 8);
             for (int t = 0; t < T; t++)
             {
                 float* wt = w + t * S;
@@ -280,8 +275,8 @@ public static unsafe partial class Attention
                 {
                     var rlo = Vector256.Load(wt);
                     var rhi = S == SmallKeys ? Vector256.Load(wt + 8) : Avx.MaskLoad(wt + 8, keys);
-                    var liveLo = Lanes256(valid);
-                    var liveHi = Lanes256(valid - 8);
+                    var liveLo = Gemm.TailMask256(valid);
+                    var liveHi = Gemm.TailMask256(valid - 8);
                     float max = MaxAcross(Vector256.Max(Vector256.ConditionalSelect(liveLo, rlo, none), Vector256.ConditionalSelect(liveHi, rhi, none)));
                     var m = Vector256.Create(max);
                     lo = Vector256.Exp((rlo - m) * scale) & liveLo;
@@ -320,12 +315,12 @@ public static unsafe partial class Attention
         var scale = Vector256.Create(shape.Scale);
         if (S <= 8)
         {
-            var keys = Lanes256(S);
+            var keys = Gemm.TailMask256(S);
             for (int t = 0; t < T; t++)
             {
                 float* wt = w + t * S, dzt = dz + t * S;
                 var wr = S == 8 ? Vector256.Load(wt) : Avx.MaskLoad(wt, keys);
-                var live = Lanes256(Valid(length, t, shape));
+                var live = Gemm.TailMask256(Valid(length, t, shape));
                 var dw = (S == 8 ? Vector256.Load(dzt) : Avx.MaskLoad(dzt, keys)) & live;
                 float dot = Vector256.Sum(dw * wr);
                 var dzRow = (scale * wr * (dw - Vector256.Create(dot))) & live;
@@ -335,15 +330,15 @@ public static unsafe partial class Attention
         }
         else
         {
-            var keys = Lanes256(S - 8);
+            var keys = Gemm.TailMask256(S - 8);
             for (int t = 0; t < T; t++)
             {
                 float* wt = w + t * S, dzt = dz + t * S;
                 var wlo = Vector256.Load(wt);
                 var whi = S == SmallKeys ? Vector256.Load(wt + 8) : Avx.MaskLoad(wt + 8, keys);
                 int valid = Valid(length, t, shape);
-                var liveLo = Lanes256(valid);
-                var liveHi = Lanes256(valid - 8);
+                var liveLo = Gemm.TailMask256(valid);
+                var liveHi = Gemm.TailMask256(valid - 8);
                 var dlo = Vector256.Load(dzt) & liveLo;
                 var dhi = (S == SmallKeys ? Vector256.Load(dzt + 8) : Avx.MaskLoad(dzt + 8, keys)) & liveHi;
                 var dot = Vector256.Create(Vector256.Sum(dlo * wlo + dhi * whi));

@@ -38,9 +38,9 @@ public static unsafe partial class Gemm
         }
     }
 
-    /// <summary>A mask of the first <paramref name="count"/> of 8 lanes.</summary>
+    /// <summary>A mask of the first <paramref name="count"/> of 8 lanes (none when count ≤ 0, all from 8 on).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> TailMask256(int count) =>
+    internal static Vector256<float> TailMask256(int count) =>
         Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
 
     /// <summary>

@@ -583,9 +583,9 @@ public static unsafe partial class Gemm
         StoreRow(c + 4, hi, accumulate);
     }
 
-    /// <summary>A mask of the first <paramref name="count"/> of 16 lanes (all bits set), the rest zero.</summary>
+    /// <summary>A mask of the first <paramref name="count"/> of 16 lanes (all bits set), the rest zero (none when count ≤ 0, all from 16 on).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> TailMask(int count) =>
+    internal static Vector512<float> TailMask(int count) =>
         Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
