@@ -206,16 +206,9 @@ public static unsafe partial class Gemm
     private static Vector256<float> RowTimesBlock(Vector256<float> s, float* a, float* b, int ldb, int rows, int width, Vector256<float> mask)
     {
         if (rows == 0) return s;
-        var t0 = Row8(b, ldb, 0, rows, width, mask);
-        var t1 = Row8(b, ldb, 1, rows, width, mask);
-        var t2 = Row8(b, ldb, 2, rows, width, mask);
-        var t3 = Row8(b, ldb, 3, rows, width, mask);
-        var t4 = Row8(b, ldb, 4, rows, width, mask);
-        var t5 = Row8(b, ldb, 5, rows, width, mask);
-        var t6 = Row8(b, ldb, 6, rows, width, mask);
-        var t7 = Row8(b, ldb, 7, rows, width, mask);
-        Transpose8x8(ref t0, ref t1, ref t2, ref t3, ref t4, ref t5, ref t6, ref t7);
-        // tI is now Bᵀ[k + I, :]. Terms past the width must not be added: fma(x, 0, -0) would give +0.
+        // tI is Bᵀ[k + I, :].
+        LoadTransposed8x8(b, ldb, rows, width, mask, out var t0, out var t1, out var t2, out var t3, out var t4, out var t5, out var t6, out var t7);
+        // Terms past the width must not be added: fma(x, 0, -0) would give +0.
         s = Vector256.FusedMultiplyAdd(Vector256.Create(a[0]), t0, s);
         if (width == 8)
         {
@@ -242,7 +235,7 @@ public static unsafe partial class Gemm
     {
         if (nb == 0) return;
         var mask = TailMask256(nb);
-        var bv = bias == null ? default : nb == 8 ? Vector256.Load(bias) : Avx.MaskLoad(bias, mask);
+        var bv = BiasOrZero(bias, nb, mask);
         StoreSum256(sum, 0, 1, c, 0, nb, mask, bv, bias != null, accumulate);
     }
 
@@ -298,7 +291,7 @@ public static unsafe partial class Gemm
         // cJ holds column J of rows 0..7; after the transpose cJ holds row J of columns 0..7.
         Transpose8x8(ref c0, ref c1, ref c2, ref c3, ref c4, ref c5, ref c6, ref c7);
         var mask = TailMask256(nb);
-        var bv = bias == null ? default : nb == 8 ? Vector256.Load(bias) : Avx.MaskLoad(bias, mask);
+        var bv = BiasOrZero(bias, nb, mask);
         bool hasBias = bias != null;
         StoreSum256(c0, 0, M, C, ldc, nb, mask, bv, hasBias, accumulate);
         StoreSum256(c1, 1, M, C, ldc, nb, mask, bv, hasBias, accumulate);
@@ -309,6 +302,11 @@ public static unsafe partial class Gemm
         StoreSum256(c6, 6, M, C, ldc, nb, mask, bv, hasBias, accumulate);
         StoreSum256(c7, 7, M, C, ldc, nb, mask, bv, hasBias, accumulate);
     }
+
+    /// <summary>The <paramref name="nb"/> (1 to 8) bias values of a group of columns, the other lanes 0; all 0 without a bias.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> BiasOrZero(float* bias, int nb, Vector256<float> mask) =>
+        bias == null ? default : nb == 8 ? Vector256.Load(bias) : Avx.MaskLoad(bias, mask);
 
     /// <summary>
     /// Row m (if below M) of a block: start + sum, start being bias, C + bias or C exactly as <see cref="StartWithBias"/>
@@ -343,16 +341,7 @@ public static unsafe partial class Gemm
         {
             int width = Math.Min(8, K - k0);
             var mask = TailMask256(width);
-            float* b = B + k0;
-            var r0 = Row8(b, ldb, 0, rows, width, mask);
-            var r1 = Row8(b, ldb, 1, rows, width, mask);
-            var r2 = Row8(b, ldb, 2, rows, width, mask);
-            var r3 = Row8(b, ldb, 3, rows, width, mask);
-            var r4 = Row8(b, ldb, 4, rows, width, mask);
-            var r5 = Row8(b, ldb, 5, rows, width, mask);
-            var r6 = Row8(b, ldb, 6, rows, width, mask);
-            var r7 = Row8(b, ldb, 7, rows, width, mask);
-            Transpose8x8(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+            LoadTransposed8x8(B + k0, ldb, rows, width, mask, out var r0, out var r1, out var r2, out var r3, out var r4, out var r5, out var r6, out var r7);
             float* d = dst + (long)k0 * dstStride;
             r0.Store(d);
             if (width > 1) r1.Store(d + dstStride);
@@ -363,6 +352,26 @@ public static unsafe partial class Gemm
             if (width > 6) r6.Store(d + 6 * dstStride);
             if (width > 7) r7.Store(d + 7 * dstStride);
         }
+    }
+
+    /// <summary>
+    /// The 8 × 8 block at <paramref name="b"/> (rows <paramref name="ldb"/> apart; <paramref name="width"/> columns,
+    /// the rest 0; rows from <paramref name="rows"/> on 0), transposed: tI is column I of the block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadTransposed8x8(float* b, int ldb, int rows, int width, Vector256<float> mask,
+        out Vector256<float> t0, out Vector256<float> t1, out Vector256<float> t2, out Vector256<float> t3,
+        out Vector256<float> t4, out Vector256<float> t5, out Vector256<float> t6, out Vector256<float> t7)
+    {
+        t0 = Row8(b, ldb, 0, rows, width, mask);
+        t1 = Row8(b, ldb, 1, rows, width, mask);
+        t2 = Row8(b, ldb, 2, rows, width, mask);
+        t3 = Row8(b, ldb, 3, rows, width, mask);
+        t4 = Row8(b, ldb, 4, rows, width, mask);
+        t5 = Row8(b, ldb, 5, rows, width, mask);
+        t6 = Row8(b, ldb, 6, rows, width, mask);
+        t7 = Row8(b, ldb, 7, rows, width, mask);
+        Transpose8x8(ref t0, ref t1, ref t2, ref t3, ref t4, ref t5, ref t6, ref t7);
     }
 
     /// <summary>Row <paramref name="j"/> of an 8 × 8 block: <paramref name="width"/> columns, 0 past the last row.</summary>
