@@ -421,7 +421,7 @@ partial class TinyTransformer : global::SourceGenNN.INetwork, global::SourceGenN
     private void Allocate(int maxBatch)
     {
         if (maxBatch <= _capacity) return;
-        if ((long)maxBatch * 64 > global::System.Array.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (64 floats a sample) fits in an array");
+        if ((long)maxBatch * 64 > global::SourceGenNN.Kernels.AlignedBuffer.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (64 floats a sample) fits in a buffer");
         _input = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * InputSize);
         _inputLengths = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * LengthsSize);
         _inputMemory = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * MemorySize);

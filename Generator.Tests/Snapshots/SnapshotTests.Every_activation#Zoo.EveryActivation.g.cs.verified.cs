@@ -391,7 +391,7 @@ partial class EveryActivation : global::SourceGenNN.INetwork, global::SourceGenN
     private void Allocate(int maxBatch)
     {
         if (maxBatch <= _capacity) return;
-        if ((long)maxBatch * 24 > global::System.Array.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (24 floats a sample) fits in an array");
+        if ((long)maxBatch * 24 > global::SourceGenNN.Kernels.AlignedBuffer.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (24 floats a sample) fits in a buffer");
         _input = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * InputSize);
         _out0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer0Size);
         _out1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer1Size);

@@ -280,7 +280,7 @@ partial class EveryWindowLayer : global::SourceGenNN.INetwork, global::SourceGen
     private void Allocate(int maxBatch)
     {
         if (maxBatch <= _capacity) return;
-        if ((long)maxBatch * 576 > global::System.Array.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (576 floats a sample) fits in an array");
+        if ((long)maxBatch * 576 > global::SourceGenNN.Kernels.AlignedBuffer.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (576 floats a sample) fits in a buffer");
         _input = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * InputSize);
         _out0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer0Size);
         _out1 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer1Size);

@@ -289,7 +289,7 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
     private void Allocate(int maxBatch)
     {
         if (maxBatch <= _capacity) return;
-        if ((long)maxBatch * 32 > global::System.Array.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (32 floats a sample) fits in an array");
+        if ((long)maxBatch * 32 > global::SourceGenNN.Kernels.AlignedBuffer.MaxLength) global::SourceGenNN.CompilerServices.ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, "a batch whose widest buffer (32 floats a sample) fits in a buffer");
         _input = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * InputSize);
         _inputContext = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * ContextSize);
         _out0 = global::SourceGenNN.Kernels.AlignedBuffer.Allocate(maxBatch * Layer0Size);

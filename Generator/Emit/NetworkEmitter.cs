@@ -358,7 +358,7 @@ internal static class NetworkEmitter
         using (w.Block("private void Allocate(int maxBatch)"))
         {
             w.Line("if (maxBatch <= _capacity) return;");
-            w.Line($"if ((long)maxBatch * {plan.Widest} > global::System.Array.MaxLength) {Cs}ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, \"a batch whose widest buffer ({plan.Widest} floats a sample) fits in an array\");");
+            w.Line($"if ((long)maxBatch * {plan.Widest} > {Aligned}.MaxLength) {Cs}ThrowHelper.ThrowArgumentOutOfRange(nameof(maxBatch), maxBatch, \"a batch whose widest buffer ({plan.Widest} floats a sample) fits in a buffer\");");
             for (int k = 0; k < plan.Inputs.Length; k++)
                 w.Line($"{plan.InputField(k)} = {Aligned}.Allocate(maxBatch * {plan.InputSize(k)});");
             foreach (var l in plan.Layers)

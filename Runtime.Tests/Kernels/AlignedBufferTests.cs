@@ -38,6 +38,9 @@ public class AlignedBufferTests
         Assert.True(AlignedBuffer.Allocate(0).Span.IsEmpty);
         Assert.True(default(AlignedBuffer).Slice(0, 0).IsEmpty);
         Assert.Throws<ArgumentOutOfRangeException>(() => AlignedBuffer.Allocate(-1));
+        // Past MaxLength the padded array would not fit: refused before anything is allocated.
+        Assert.Equal(Array.MaxLength - 15, AlignedBuffer.MaxLength);
+        Assert.Throws<ArgumentOutOfRangeException>(() => AlignedBuffer.Allocate(AlignedBuffer.MaxLength + 1));
     }
 
     [Fact]

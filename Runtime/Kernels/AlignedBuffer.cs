@@ -41,6 +41,12 @@ public readonly struct AlignedBuffer
     /// <summary>The number of floats.</summary>
     public int Length { get; }
 
+    /// <summary>The most floats a buffer can hold: an array's limit, less the padding that aligns its start.</summary>
+    public static int MaxLength => Array.MaxLength - Padding;
+
+    /// <summary>The floats an array needs beyond the buffer's to find a 64-byte boundary among its first elements.</summary>
+    private const int Padding = Alignment / sizeof(float) - 1;
+
     /// <summary>A new buffer of <paramref name="length"/> zeros, its first element on a 64-byte boundary.</summary>
     /// <param name="length">The number of floats, 0 or more.</param>
     /// <returns>The buffer.</returns>
@@ -48,10 +54,9 @@ public readonly struct AlignedBuffer
     {
         if (length < 0) ThrowHelper.ThrowArgumentOutOfRange(nameof(length), length, "a non-negative length");
         if (length == 0) return default;
-        const int pad = Alignment / sizeof(float) - 1;
-        if (length > Array.MaxLength - pad)
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(length), length, $"a length up to {Array.MaxLength - pad} (an array's limit, less the alignment padding)");
-        var array = GC.AllocateArray<float>(length + pad, pinned: true);
+        if (length > MaxLength)
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(length), length, $"a length up to {MaxLength} (an array's limit, less the alignment padding)");
+        var array = GC.AllocateArray<float>(length + Padding, pinned: true);
         // The pinned object heap never moves the array, so this address (and its offset within a cache line) holds.
         nint address = (nint)Unsafe.AsPointer(ref array[0]);
         int offset = (int)(((Alignment - (address & (Alignment - 1))) & (Alignment - 1)) / sizeof(float));
