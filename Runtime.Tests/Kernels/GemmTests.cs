@@ -38,6 +38,10 @@ public unsafe class GemmTests
         d.Add(9, 70, 530);
         d.Add(5, 33, 520);
         d.Add(4, 8, 1100);
+        // k beyond the forward product's k block of 1024 (32 and 48 KiB L1): three blocks, and a sliver merged into
+        // the block before it; 10 rows take a 6-row and a 4-row tile, an odd N a one-column pass.
+        d.Add(10, 7, 2100);
+        d.Add(10, 9, 1030);
         d.Add(260, 40, 300);
         d.Add(270, 33, 17);
         // The panel path's shapes (16 <= K <= 128 with AVX-512): an encoder layer's products, full and ragged panels.
@@ -233,6 +237,7 @@ public unsafe class GemmBatchInvarianceTests
     [InlineData(192, 64)] // the panel path (AVX-512): 23 rows in panels, one row (up to 16) with lanes along the rows
     [InlineData(33, 128)]
     [InlineData(17, 50)]
+    [InlineData(13, 2100)] // several k blocks of the forward product
     public void Each_row_gives_the_same_bits_alone_and_in_any_batch(int N, int K)
     {
         const int M = 23; // 6-row, 4-row and 12-row tiles and remainder rows

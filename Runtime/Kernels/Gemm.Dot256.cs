@@ -21,6 +21,13 @@ public static unsafe partial class Gemm
             for (; n + 2 <= N; n += 2)
                 Dot6x2V256(K, A + m * lda, lda, B + n * ldb, ldb, C + m * ldc + n, ldc, bias == null ? null : bias + n, accumulate);
         }
+        // The last rows of a batch (M % 6 of them): 4×2 tiles keep reading B once per four rows, not once per row.
+        for (; m + 4 <= M; m += 4)
+        {
+            int n = 0;
+            for (; n + 2 <= N; n += 2)
+                Dot4x2V256(K, A + m * lda, lda, B + n * ldb, ldb, C + m * ldc + n, ldc, bias == null ? null : bias + n, accumulate);
+        }
         for (; m < M; m++)
         {
             int n = 0;
@@ -57,14 +64,27 @@ public static unsafe partial class Gemm
         return Sse3.HorizontalAdd(Sse3.HorizontalAdd(p4, q4), Sse3.HorizontalAdd(r4, s4));
     }
 
+    /// <summary>
+    /// Two rows of a 2-column tile: <paramref name="v"/> holds the reduced sums [row 0: n, n + 1; row 1: n, n + 1];
+    /// each gets its bias (<paramref name="bias2"/>: [b0, b1, b0, b1], zero without a bias), then, when accumulating,
+    /// the value already in C, and lanes 0–1 go to <paramref name="c0"/>, 2–3 to <paramref name="c1"/> as two 64-bit
+    /// stores. Per output this is (sum + bias), then C + that: the arithmetic of the one-output kernels, in one vector
+    /// add or two instead of a branchy scalar sequence per output.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store2(float* c, Vector128<float> v, int first, float* bias, bool accumulate)
+    private static void StoreRowPair(float* c0, float* c1, Vector128<float> v, Vector128<float> bias2, bool accumulate)
     {
-        float s0 = v.GetElement(first) + (bias == null ? 0f : bias[0]);
-        float s1 = v.GetElement(first + 1) + (bias == null ? 0f : bias[1]);
-        c[0] = accumulate ? c[0] + s0 : s0;
-        c[1] = accumulate ? c[1] + s1 : s1;
+        v += bias2;
+        if (accumulate) v += Vector128.Create(*(double*)c0, *(double*)c1).AsSingle();
+        var d = v.AsDouble();
+        *(double*)c0 = d.ToScalar();
+        *(double*)c1 = d.GetElement(1);
     }
+
+    /// <summary>The bias of two adjacent columns, twice: [b0, b1, b0, b1], or zero without a bias.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> BiasPair(float* bias) =>
+        bias == null ? Vector128<float>.Zero : Vector128.Create(*(double*)bias).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot6x2V256(int K, float* a, int lda, float* b, int ldb, float* c, int ldc, float* bias, bool accumulate)
@@ -113,12 +133,51 @@ public static unsafe partial class Gemm
         var r01 = Reduce4V256(c00, c01, c10, c11);
         var r23 = Reduce4V256(c20, c21, c30, c31);
         var r45 = Reduce4V256(c40, c41, c50, c51);
-        Store2(c, r01, 0, bias, accumulate);
-        Store2(c + ldc, r01, 2, bias, accumulate);
-        Store2(c + 2 * ldc, r23, 0, bias, accumulate);
-        Store2(c + 3 * ldc, r23, 2, bias, accumulate);
-        Store2(c + 4 * ldc, r45, 0, bias, accumulate);
-        Store2(c + 5 * ldc, r45, 2, bias, accumulate);
+        var b2 = BiasPair(bias);
+        StoreRowPair(c, c + ldc, r01, b2, accumulate);
+        StoreRowPair(c + 2 * ldc, c + 3 * ldc, r23, b2, accumulate);
+        StoreRowPair(c + 4 * ldc, c + 5 * ldc, r45, b2, accumulate);
+    }
+
+    /// <summary>Four rows against two, with exactly the arithmetic of four rows of <see cref="Dot6x2V256"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot4x2V256(int K, float* a, int lda, float* b, int ldb, float* c, int ldc, float* bias, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        float* a0 = a, a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
+        float* b0 = b, b1 = b + ldb;
+        int k = 0;
+        for (; k + 8 <= K; k += 8)
+        {
+            var w0 = Vector256.Load(b0 + k);
+            var w1 = Vector256.Load(b1 + k);
+            var x = Vector256.Load(a0 + k);
+            c00 = Vector256.FusedMultiplyAdd(x, w0, c00); c01 = Vector256.FusedMultiplyAdd(x, w1, c01);
+            x = Vector256.Load(a1 + k);
+            c10 = Vector256.FusedMultiplyAdd(x, w0, c10); c11 = Vector256.FusedMultiplyAdd(x, w1, c11);
+            x = Vector256.Load(a2 + k);
+            c20 = Vector256.FusedMultiplyAdd(x, w0, c20); c21 = Vector256.FusedMultiplyAdd(x, w1, c21);
+            x = Vector256.Load(a3 + k);
+            c30 = Vector256.FusedMultiplyAdd(x, w0, c30); c31 = Vector256.FusedMultiplyAdd(x, w1, c31);
+        }
+        if (k < K)
+        {
+            var mask = TailMask256(K - k);
+            var w0 = Avx.MaskLoad(b0 + k, mask);
+            var w1 = Avx.MaskLoad(b1 + k, mask);
+            var x = Avx.MaskLoad(a0 + k, mask);
+            c00 = Vector256.FusedMultiplyAdd(x, w0, c00); c01 = Vector256.FusedMultiplyAdd(x, w1, c01);
+            x = Avx.MaskLoad(a1 + k, mask);
+            c10 = Vector256.FusedMultiplyAdd(x, w0, c10); c11 = Vector256.FusedMultiplyAdd(x, w1, c11);
+            x = Avx.MaskLoad(a2 + k, mask);
+            c20 = Vector256.FusedMultiplyAdd(x, w0, c20); c21 = Vector256.FusedMultiplyAdd(x, w1, c21);
+            x = Avx.MaskLoad(a3 + k, mask);
+            c30 = Vector256.FusedMultiplyAdd(x, w0, c30); c31 = Vector256.FusedMultiplyAdd(x, w1, c31);
+        }
+        var b2 = BiasPair(bias);
+        StoreRowPair(c, c + ldc, Reduce4V256(c00, c01, c10, c11), b2, accumulate);
+        StoreRowPair(c + 2 * ldc, c + 3 * ldc, Reduce4V256(c20, c21, c30, c31), b2, accumulate);
     }
 
     /// <summary>One row against two, with exactly the arithmetic of a row of <see cref="Dot6x2V256"/>.</summary>
@@ -141,7 +200,9 @@ public static unsafe partial class Gemm
             c0 = Vector256.FusedMultiplyAdd(x, Avx.MaskLoad(b0 + k, mask), c0);
             c1 = Vector256.FusedMultiplyAdd(x, Avx.MaskLoad(b1 + k, mask), c1);
         }
-        Store2(c, Reduce4V256(c0, c1, default, default), 0, bias, accumulate);
+        var v = Reduce4V256(c0, c1, default, default) + BiasPair(bias);
+        if (accumulate) v += Vector128.CreateScalar(*(double*)c).AsSingle();
+        *(double*)c = v.AsDouble().ToScalar();
     }
 
     /// <summary>One row against eight (a matrix-vector product at batch 1), with the arithmetic of the other kernels.</summary>
