@@ -580,13 +580,27 @@ partial class TinyTransformer : global::SourceGenNN.INetwork, global::SourceGenN
         Allocate(batch);
         _batch = batch;
         _training = training;
-        // Training passes keep the inputs for the backward pass; evaluation passes read them in place.
+        // Training passes keep the inputs for the backward pass and read those copies, which start 64-byte aligned
+        // (a caller's array may start anywhere, and vector loads that straddle cache lines are slower); evaluation
+        // passes read them in place.
         global::System.ReadOnlySpan<float> x = input;
-        if (training) input.CopyTo(_input);
+        if (training)
+        {
+            input.CopyTo(_input);
+            x = View(_input, batch * InputSize);
+        }
         global::System.ReadOnlySpan<float> xLengths = lengths;
-        if (training) lengths.CopyTo(_inputLengths);
+        if (training)
+        {
+            lengths.CopyTo(_inputLengths);
+            xLengths = View(_inputLengths, batch * LengthsSize);
+        }
         global::System.ReadOnlySpan<float> xMemory = memory;
-        if (training) memory.CopyTo(_inputMemory);
+        if (training)
+        {
+            memory.CopyTo(_inputMemory);
+            xMemory = View(_inputMemory, batch * MemorySize);
+        }
         var a0 = View(_out0, batch * Layer0Size);
         var a1 = View(_out1, batch * Layer1Size);
         var a2 = View(_out2, batch * Layer2Size);

@@ -400,11 +400,21 @@ partial class GraphNetwork : global::SourceGenNN.INetwork, global::SourceGenNN.I
         Allocate(batch);
         _batch = batch;
         _training = training;
-        // Training passes keep the inputs for the backward pass; evaluation passes read them in place.
+        // Training passes keep the inputs for the backward pass and read those copies, which start 64-byte aligned
+        // (a caller's array may start anywhere, and vector loads that straddle cache lines are slower); evaluation
+        // passes read them in place.
         global::System.ReadOnlySpan<float> x = input;
-        if (training) input.CopyTo(_input);
+        if (training)
+        {
+            input.CopyTo(_input);
+            x = View(_input, batch * InputSize);
+        }
         global::System.ReadOnlySpan<float> xContext = context;
-        if (training) context.CopyTo(_inputContext);
+        if (training)
+        {
+            context.CopyTo(_inputContext);
+            xContext = View(_inputContext, batch * ContextSize);
+        }
         var a0 = View(_out0, batch * Layer0Size);
         var a1 = View(_out1, batch * Layer1Size);
         var a2 = View(_out2, batch * Layer2Size);

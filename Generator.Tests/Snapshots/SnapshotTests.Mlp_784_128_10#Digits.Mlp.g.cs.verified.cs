@@ -238,9 +238,15 @@ partial class Mlp : global::SourceGenNN.INetwork, global::SourceGenNN.IRandomStr
         Allocate(batch);
         _batch = batch;
         _training = training;
-        // Training passes keep the input for the backward pass; evaluation passes read it in place.
+        // Training passes keep the input for the backward pass and read that copy, which starts 64-byte aligned
+        // (a caller's array may start anywhere, and vector loads that straddle cache lines are slower); evaluation
+        // passes read it in place.
         global::System.ReadOnlySpan<float> x = input;
-        if (training) input.CopyTo(_input);
+        if (training)
+        {
+            input.CopyTo(_input);
+            x = View(_input, batch * InputSize);
+        }
         var a0 = View(_out0, batch * Layer0Size);
         var a1 = View(_out1, batch * Layer1Size);
         var a2 = View(_out2, batch * Layer2Size);
