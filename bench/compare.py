@@ -20,7 +20,9 @@ Steps, in this order (sequentially, so the suites never compete for the cores):
      OPENBLAS_L2_SIZE unset for it;
   7. records the load average after, prints the table (GFLOP/s as % of the measured peak, the instruction set named,
      issue 12's targets marked), writes it (Markdown) to artifacts/bench/table.md and, unless --no-write, into
-     docs/benchmarks.md between the BENCH-TABLE markers, replacing the previous table.
+     docs/benchmarks.md between the BENCH-TABLE markers of the instruction set in use, replacing that set's previous
+     table: "avx512" (AVX-512), "avx2" (an AVX2 CPU without AVX-512), "avx2-on-avx512" (DOTNET_EnableAVX512=0 on an
+     AVX-512 CPU, where the peers still use AVX-512), so a run on one kind of machine keeps the other kinds' tables.
 
 --ours FILE / --torch FILE / --peak FILE reuse earlier result files instead of running that part (to re-render a table).
 --quick passes --quick to every suite: fewer, shorter iterations; a smoke run, noisier numbers.
@@ -40,7 +42,19 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARTIFACTS = os.path.join(ROOT, "artifacts", "bench")
 DOC = os.path.join(ROOT, "docs", "benchmarks.md")
-BEGIN, END = "<!-- BENCH-TABLE:BEGIN (written by bench/compare.py) -->", "<!-- BENCH-TABLE:END -->"
+def markers(key):
+    """The Markdown comments around the table of one kind of machine in docs/benchmarks.md."""
+    return f"<!-- BENCH-TABLE:BEGIN {key} (written by bench/compare.py) -->", f"<!-- BENCH-TABLE:END {key} -->"
+
+
+def table_key(peak_doc):
+    """Which table a run belongs to: the vector width .NET used, and whether the CPU itself has AVX-512."""
+    bits = peak_doc.get("vector_bits")
+    if bits == 512:
+        return "avx512"
+    if bits == 256:
+        return "avx2-on-avx512" if peak_doc.get("avx512f_supported") else "avx2"
+    return f"{bits or 0}-bit"
 BENCH_PROJECT = os.path.join(ROOT, "Runtime.Benchmarks")
 BENCH_DLL = os.path.join(BENCH_PROJECT, "bin", "Release", "net10.0", "SourceGenNN.Runtime.Benchmarks.dll")
 GEMM_CPU_PATH = os.path.join(ARTIFACTS, "gemm-cputime.json")  # Runtime.Benchmarks --gemm-cputime
@@ -409,16 +423,19 @@ def torch_blas_warning(torch_machine):
             "times here are not representative. Install `libopenblas0-pthread` (bench/run.sh does, as root) and rerun.")
 
 
-def write_doc(table):
+def write_doc(table, key):
+    begin, end = markers(key)
     with open(DOC, encoding="utf-8") as f:
         text = f.read()
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"{DOC} lacks the markers {BEGIN!r} ... {END!r}")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
+    if begin not in text or end not in text:
+        raise SystemExit(f"{DOC} has no table for this kind of machine ({key}): add the two lines {begin!r} and "
+                         f"{end!r} where it should go, or rerun with --no-write (the table is in "
+                         f"{os.path.relpath(os.path.join(ARTIFACTS, 'table.md'), ROOT)})")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
     tmp = DOC + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
-        f.write(head + BEGIN + "\n" + table + END + tail)
+        f.write(head + begin + "\n" + table + end + tail)
     os.replace(tmp, DOC)
 
 
@@ -504,8 +521,9 @@ def main():
         json.dump({"meta": meta, "rows": summary, "w5_flops": W5_FLOPS, "w6_train_flops": W6_TRAIN_FLOPS,
                    "w6_forward_flops": W6_FORWARD_FLOPS, "peak": peak_doc}, f, indent=1)
     if not args.no_write:
-        write_doc(table)
-        log(f"table written to {os.path.relpath(DOC, ROOT)}")
+        key = table_key(peak_doc)
+        write_doc(table, key)
+        log(f"table written to {os.path.relpath(DOC, ROOT)} (the {key} table)")
     return 0
 
 
