@@ -2,7 +2,7 @@
 # One command for the CPU benchmarks: measures the machine's peak, builds and verifies Runtime.Benchmarks, exports the
 # ONNX Runtime peer's models, runs the BenchmarkDotNet suite (ours, plain C#, ONNX Runtime, the raw GEMM shapes) and
 # the PyTorch peer (1 and 2 threads), prints the comparison table and writes it into docs/benchmarks.md.
-#   bash bench/run.sh            # full run (about 5 minutes on 2 cores)
+#   bash bench/run.sh            # full run (about 5-8 minutes on 2 cores)
 #   bash bench/run.sh --quick    # smoke run (about 2 minutes), noisier numbers
 # Other options: see /usr/bin/python3 bench/compare.py --help.
 #
