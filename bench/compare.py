@@ -42,19 +42,6 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARTIFACTS = os.path.join(ROOT, "artifacts", "bench")
 DOC = os.path.join(ROOT, "docs", "benchmarks.md")
-def markers(key):
-    """The Markdown comments around the table of one kind of machine in docs/benchmarks.md."""
-    return f"<!-- BENCH-TABLE:BEGIN {key} (written by bench/compare.py) -->", f"<!-- BENCH-TABLE:END {key} -->"
-
-
-def table_key(peak_doc):
-    """Which table a run belongs to: the vector width .NET used, and whether the CPU itself has AVX-512."""
-    bits = peak_doc.get("vector_bits")
-    if bits == 512:
-        return "avx512"
-    if bits == 256:
-        return "avx2-on-avx512" if peak_doc.get("avx512f_supported") else "avx2"
-    return f"{bits or 0}-bit"
 BENCH_PROJECT = os.path.join(ROOT, "Runtime.Benchmarks")
 BENCH_DLL = os.path.join(BENCH_PROJECT, "bin", "Release", "net10.0", "SourceGenNN.Runtime.Benchmarks.dll")
 GEMM_CPU_PATH = os.path.join(ARTIFACTS, "gemm-cputime.json")  # Runtime.Benchmarks --gemm-cputime
@@ -421,6 +408,21 @@ def torch_blas_warning(torch_machine):
             + (", ".join(mapped) if mapped else "none found") + "). Debian's default libblas.so.3 is the unoptimised "
             "reference BLAS, many times slower than OpenBLAS on the matrix products, so PyTorch's W1, W2 b64, W5 and W5F "
             "times here are not representative. Install `libopenblas0-pthread` (bench/run.sh does, as root) and rerun.")
+
+
+def markers(key):
+    """The Markdown comments around the table of one kind of machine in docs/benchmarks.md."""
+    return f"<!-- BENCH-TABLE:BEGIN {key} (written by bench/compare.py) -->", f"<!-- BENCH-TABLE:END {key} -->"
+
+
+def table_key(peak_doc):
+    """Which table a run belongs to: the vector width .NET used, and whether the CPU itself has AVX-512."""
+    bits = peak_doc.get("vector_bits")
+    if bits == 512:
+        return "avx512"
+    if bits == 256:
+        return "avx2-on-avx512" if peak_doc.get("avx512f_supported") else "avx2"
+    return f"{bits or 0}-bit"
 
 
 def write_doc(table, key):
